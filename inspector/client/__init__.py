@@ -1,0 +1,1 @@
+"""inspector.client (see docs/architecture.md)."""

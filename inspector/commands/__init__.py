@@ -1,0 +1,1 @@
+"""Headless subcommands of the CLI (part of the cli layer; never imported by lower layers)."""

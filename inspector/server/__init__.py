@@ -1,0 +1,1 @@
+"""inspector.server (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""inspector.store (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""inspector.ui (see docs/architecture.md)."""
