@@ -1,0 +1,210 @@
+"""Channel options, channel join state and connection state, as the UI shows them (pure).
+
+The options are what a tab was joined with (docs/realtime-protocol.md §4.1): ``ack`` and
+``self`` are broadcast options of the join, so changing them means a rejoin (§5.2). The event
+filter is the tab's own: like realtime-js's ``on('broadcast', {event})`` it is matched without
+regard to case and ``*`` matches everything (§5.3).
+
+Statuses carry deadlines (``retry_at``) on the caller's monotonic clock; :meth:`describe` takes
+``now`` so the text can count down without the store reading a clock.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any
+
+from .filters import event_matches, parse_event_list
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelOptions:
+    """One tab's channel: the name (without ``realtime:``) and its join options."""
+
+    name: str
+    broadcast_self: bool = False
+    ack: bool = False
+    private: bool = False
+    #: presence key; empty means presence is off for this tab.
+    presence_key: str = ""
+    #: lower-case event names or globs to show; empty means every event.
+    events: tuple[str, ...] = ()
+
+    def validate(self) -> str | None:
+        """Why these options cannot be joined, or None."""
+        if not self.name.strip():
+            return "Channel name is required"
+        if self.name != self.name.strip():
+            return "Channel name has leading or trailing spaces"
+        if len(self.name.encode()) > 240:
+            return "Channel name is too long (binary frames allow 255 bytes per topic, §2.3)"
+        return None
+
+    def accepts_event(self, event: str) -> bool:
+        return event_matches(event, self.events)
+
+    def with_broadcast(self, *, ack: bool, broadcast_self: bool) -> ChannelOptions:
+        return replace(self, ack=ack, broadcast_self=broadcast_self)
+
+    def chips(self) -> list[str]:
+        """Short labels for the tab header: ``self``, ``ack``, ``private``, ``presence: k``."""
+        out = []
+        if self.broadcast_self:
+            out.append("self")
+        if self.ack:
+            out.append("ack")
+        out.append("private" if self.private else "public")
+        if self.presence_key:
+            out.append(f"presence: {self.presence_key}")
+        if self.events:
+            out.append("events: " + ", ".join(self.events))
+        return out
+
+    def differences(self, other: ChannelOptions) -> list[str]:
+        """What differs, in words: ``["ack on (open tab: off)"]``."""
+        out = []
+        for label, mine, theirs in (
+            ("self", self.broadcast_self, other.broadcast_self),
+            ("ack", self.ack, other.ack),
+            ("private", self.private, other.private),
+        ):
+            if mine != theirs:
+                out.append(f"{label} {_onoff(mine)} (open tab: {_onoff(theirs)})")
+        if self.presence_key != other.presence_key:
+            out.append("presence key")
+        if self.events != other.events:
+            out.append("event filter")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "self": self.broadcast_self,
+            "ack": self.ack,
+            "private": self.private,
+            "presence_key": self.presence_key,
+            "events": list(self.events),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ChannelOptions | None:
+        """Rebuild from :meth:`to_dict` output; None when malformed."""
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            return None
+        events = data.get("events", [])
+        if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+            events = []
+        options = cls(
+            name=data["name"],
+            broadcast_self=data.get("self") is True,
+            ack=data.get("ack") is True,
+            private=data.get("private") is True,
+            presence_key=data["presence_key"] if isinstance(data.get("presence_key"), str) else "",
+            events=parse_event_list(",".join(events)),
+        )
+        return options if options.validate() is None else None
+
+
+def _onoff(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def join_conflict(new: ChannelOptions, open_tabs: list[ChannelOptions]) -> str | None:
+    """Why ``new`` cannot be opened next to ``open_tabs``, or None.
+
+    One socket carries one instance per topic: a second ``phx_join`` on ``realtime:<name>``
+    makes the server close the first (§4.6), so the same name is refused rather than merged.
+    """
+    for tab in open_tabs:
+        if tab.name != new.name:
+            continue
+        diff = new.differences(tab)
+        if not diff:
+            return f"Channel “{new.name}” is already open in a tab."
+        return (
+            f"Channel “{new.name}” is already open with different options: "
+            + "; ".join(diff)
+            + ". One socket joins a topic once; change ack/self from the tab's composer "
+            "or close the tab first."
+        )
+    return None
+
+
+def _countdown(retry_at: float | None, now: float) -> str:
+    if retry_at is None:
+        return ""
+    return f"{max(0, math.ceil(retry_at - now))} s"
+
+
+class ChannelState(Enum):
+    """Join state of a tab's channel (§4)."""
+
+    JOINING = "joining"
+    JOINED = "joined"
+    #: the join was refused or the channel crashed; the client retries (§4.4, §4.6).
+    ERRORED = "errored"
+    #: the server closed the channel (``phx_close``, possibly after a system error, §4.6).
+    CLOSED = "closed"
+    #: we left it.
+    LEFT = "left"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStatus:
+    state: ChannelState
+    #: the server's exact reason or system message, when there is one.
+    reason: str | None = None
+    #: when the next rejoin happens, on the caller's monotonic clock.
+    retry_at: float | None = None
+
+    def describe(self, now: float) -> str:
+        text = self.state.value
+        if self.reason:
+            text += f": {self.reason}"
+        if self.state is ChannelState.ERRORED and self.retry_at is not None:
+            text += f" · retrying in {_countdown(self.retry_at, now)}"
+        return text
+
+
+class ConnectionState(Enum):
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionStatus:
+    state: ConnectionState = ConnectionState.DISCONNECTED
+    #: last heartbeat round trip, milliseconds.
+    rtt_ms: float | None = None
+    #: why we are disconnected or reconnecting (``HTTP 401: Invalid JWT``, ``host not found``).
+    reason: str | None = None
+    #: when the next attempt starts, on the caller's monotonic clock.
+    retry_at: float | None = None
+    #: which reconnect attempt comes next (1 for the first).
+    attempt: int = 0
+
+    def describe(self, now: float) -> str:
+        """The toolbar's words: ``connected · heartbeat 1.2 ms``, ``reconnecting in 3 s (attempt 2)``."""
+        s = self.state
+        if s is ConnectionState.CONNECTED:
+            if self.rtt_ms is None:
+                return "connected"
+            return f"connected · heartbeat {self.rtt_ms:.1f} ms"
+        if s is ConnectionState.CONNECTING:
+            return "connecting…"
+        if s is ConnectionState.RECONNECTING:
+            text = "reconnecting"
+            if self.retry_at is not None and self.retry_at > now:
+                text += f" in {_countdown(self.retry_at, now)}"
+            elif self.retry_at is not None:
+                text += " now"
+            if self.attempt:
+                text += f" (attempt {self.attempt})"
+            if self.reason:
+                text += f" · {self.reason}"
+            return text
+        return f"disconnected: {self.reason}" if self.reason else "disconnected"

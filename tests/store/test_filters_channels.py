@@ -1,0 +1,107 @@
+"""Filters, channel options and conflicts, join and connection wording."""
+
+from __future__ import annotations
+
+from inspector.store import (
+    ChannelOptions,
+    ChannelState,
+    ChannelStatus,
+    ConnectionState,
+    ConnectionStatus,
+    Direction,
+    MessageFilter,
+    MessageRecord,
+    PayloadFormat,
+    join_conflict,
+    parse_event_list,
+)
+
+
+def rec(event: str, payload: bytes, direction: Direction = Direction.IN) -> MessageRecord:
+    return MessageRecord(time=0, direction=direction, event=event, payload=payload)
+
+
+def test_parse_event_list() -> None:
+    assert parse_event_list(" a, B ,,c, a") == ("a", "b", "c")
+    assert parse_event_list("") == ()
+    assert parse_event_list(" * ") == ()
+
+
+def test_text_filter_is_case_insensitive_over_event_and_payload() -> None:
+    f = MessageFilter.from_inputs(text="  HeLLo ")
+    assert f.matches(rec("x", b'{"msg":"hello world"}'))
+    assert f.matches(rec("say-HELLO", b"{}"))
+    assert not f.matches(rec("x", b'{"msg":"bye"}'))
+    binary = MessageRecord(
+        time=0, direction=Direction.IN, event="b", payload=b"hello", format=PayloadFormat.BINARY
+    )
+    assert not f.matches(binary)
+    assert MessageFilter().is_empty
+    assert not f.is_empty
+
+
+def test_event_filter_globs_and_directions() -> None:
+    f = MessageFilter.from_inputs(events="cursor*, Chat")
+    assert f.matches(rec("cursor-move", b"{}"))
+    assert f.matches(rec("CHAT", b"{}"))
+    assert not f.matches(rec("presence", b"{}"))
+    both = MessageFilter(text="x", events=("chat",))
+    assert not both.matches(rec("chat", b'{"a":1}'))
+    assert both.matches(rec("chat", b'{"a":"x"}'))
+    outs = MessageFilter(directions=frozenset({Direction.OUT}))
+    assert outs.matches(rec("e", b"{}", Direction.OUT))
+    assert not outs.matches(rec("e", b"{}", Direction.IN))
+
+
+def test_channel_options_validate_chips_roundtrip() -> None:
+    assert ChannelOptions("").validate() == "Channel name is required"
+    assert ChannelOptions(" room").validate() is not None
+    assert ChannelOptions("x" * 300).validate() is not None
+    o = ChannelOptions("room-1", broadcast_self=True, ack=True, presence_key="me", events=("a",))
+    assert o.validate() is None
+    assert o.chips() == ["self", "ack", "public", "presence: me", "events: a"]
+    assert ChannelOptions.from_dict(o.to_dict()) == o
+    assert ChannelOptions.from_dict({"name": 3}) is None
+    assert ChannelOptions.from_dict("junk") is None
+    assert ChannelOptions.from_dict({"name": ""}) is None
+    assert ChannelOptions.from_dict({"name": "r", "events": "bad"}) == ChannelOptions("r")
+    assert o.accepts_event("A")
+    assert not o.accepts_event("b")
+    assert ChannelOptions("r").accepts_event("anything")
+    flipped = o.with_broadcast(ack=False, broadcast_self=False)
+    assert (flipped.ack, flipped.broadcast_self, flipped.name) == (False, False, "room-1")
+
+
+def test_join_conflict_refuses_same_name() -> None:
+    open_tabs = [ChannelOptions("room-1", ack=True)]
+    assert join_conflict(ChannelOptions("room-2"), open_tabs) is None
+    same = join_conflict(ChannelOptions("room-1", ack=True), open_tabs)
+    assert same is not None
+    assert "already open in a tab" in same
+    diff = join_conflict(ChannelOptions("room-1", private=True), open_tabs)
+    assert diff is not None
+    assert "ack off (open tab: on)" in diff
+    assert "private on (open tab: off)" in diff
+
+
+def test_channel_status_wording() -> None:
+    s = ChannelStatus(ChannelState.ERRORED, "Unauthorized: nope", retry_at=10.2)
+    assert s.describe(now=8.0) == "errored: Unauthorized: nope · retrying in 3 s"
+    assert ChannelStatus(ChannelState.JOINED).describe(0) == "joined"
+
+
+def test_connection_status_wording() -> None:
+    assert ConnectionStatus().describe(0) == "disconnected"
+    assert (
+        ConnectionStatus(ConnectionState.DISCONNECTED, reason="HTTP 401: Invalid JWT").describe(0)
+        == "disconnected: HTTP 401: Invalid JWT"
+    )
+    assert ConnectionStatus(ConnectionState.CONNECTING).describe(0) == "connecting…"
+    assert (
+        ConnectionStatus(ConnectionState.CONNECTED, rtt_ms=1.234).describe(0)
+        == "connected · heartbeat 1.2 ms"
+    )
+    assert ConnectionStatus(ConnectionState.CONNECTED).describe(0) == "connected"
+    r = ConnectionStatus(ConnectionState.RECONNECTING, retry_at=5.0, attempt=2, reason="refused")
+    assert r.describe(2.5) == "reconnecting in 3 s (attempt 2) · refused"
+    assert r.describe(6.0).startswith("reconnecting now")
