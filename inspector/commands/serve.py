@@ -1,0 +1,188 @@
+"""``realtime-inspector serve``: run the local Realtime-compatible server until Ctrl+C / SIGTERM.
+
+Headless: imports asyncio and inspector.server only, never Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from typing import Any
+
+from inspector.protocol.jwt import CLI_DEV_SECRET
+from inspector.server import DEFAULT_PORT, RealtimeServer, RulesError, ServerConfig
+
+HELP = "run a local Supabase Realtime-compatible server (websocket + REST on one port)"
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(f"realtime-inspector serve: {text}\n")
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "serve",
+        help=HELP,
+        description=HELP
+        + ". Programs written for `supabase start` work unchanged: the default port, secret "
+        "and keys are the Supabase CLI's. See docs/server.md.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port to bind; 0 picks a free one (default: {DEFAULT_PORT})",
+    )
+    p.add_argument(
+        "--jwt-secret",
+        default=CLI_DEV_SECRET,
+        metavar="S",
+        help="HS256 secret for every token (default: the Supabase CLI's public dev secret)",
+    )
+    p.add_argument(
+        "--rules",
+        metavar="FILE",
+        help="TOML or JSON rules for private channels (which roles may read/write/presence)",
+    )
+    p.add_argument(
+        "--demo-traffic",
+        action="store_true",
+        help="publish synthetic chat, cursor, presence and binary traffic on demo-* channels",
+    )
+    p.add_argument(
+        "--publishable-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="accept this sb_publishable_… string as the anon role (repeatable)",
+    )
+    p.add_argument(
+        "--secret-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="accept this sb_secret_… string as the service_role role (repeatable)",
+    )
+    p.add_argument(
+        "--connect-error-delay-ms",
+        type=int,
+        default=0,
+        metavar="MS",
+        help="hold handshake errors back (the real server: 2000; default 0)",
+    )
+    p.add_argument(
+        "--channel-error-delay-ms",
+        type=int,
+        default=0,
+        metavar="MS",
+        help="hold join error replies back (the real server: 5000; default 0)",
+    )
+    p.add_argument("--max-channels", type=int, default=100, help="channels per socket (100)")
+    p.add_argument(
+        "--max-payload-kb", type=int, default=3000, help="broadcast payload limit in KB (3000)"
+    )
+    p.add_argument(
+        "--max-events-per-second",
+        type=int,
+        default=None,
+        metavar="N",
+        help="server-wide events per second limit (default: none)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="close sockets that send nothing for this long; 0 disables (60)",
+    )
+    p.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="server log level (default: info)",
+    )
+    p.set_defaults(run=run)
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    return ServerConfig(
+        host=args.host,
+        port=args.port,
+        jwt_secret=args.jwt_secret,
+        rules=args.rules,
+        demo_traffic=args.demo_traffic,
+        publishable_keys=tuple(args.publishable_key),
+        secret_keys=tuple(args.secret_key),
+        connect_error_delay_ms=args.connect_error_delay_ms,
+        channel_error_delay_ms=args.channel_error_delay_ms,
+        max_channels_per_socket=args.max_channels,
+        max_payload_kb=args.max_payload_kb,
+        max_events_per_second=args.max_events_per_second,
+        idle_timeout_s=args.idle_timeout or None,
+        event_log_size=0,
+    )
+
+
+def banner(server: RealtimeServer) -> str:
+    """What to give clients. The keys are printed on purpose: the user needs them."""
+    return "\n".join(
+        (
+            "Realtime Inspector local server is running.",
+            f"  Project URL:      {server.url}",
+            f"  WebSocket URL:    {server.ws_url}",
+            f"  REST broadcast:   {server.rest_url}",
+            f"  anon key:         {server.anon_key}",
+            f"  service_role key: {server.service_role_key}",
+            "Press Ctrl+C to stop.",
+        )
+    )
+
+
+async def serve(config: ServerConfig) -> int:
+    server = RealtimeServer(config)
+    try:
+        await server.start()
+    except OSError as exc:
+        _err(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}")
+        return 1
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread / not Unix
+            pass
+    _out(banner(server))
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+        _out("Stopped.")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        config = config_from_args(args)
+        config.rules = config.load_rules()
+    except RulesError as exc:
+        _err(str(exc))
+        return 2
+    try:
+        return asyncio.run(serve(config))
+    except KeyboardInterrupt:  # a second Ctrl+C during shutdown
+        return 130

@@ -1,0 +1,145 @@
+"""Fan-out encodings: one message for many receivers, each in its own format (§2.5).
+
+A :class:`Fanout` is built once per published message and asked, per receiver, for the data to
+send given the receiver's vsn and the topic it joined. Results are cached per ``(vsn, topic)``,
+so a message to a thousand subscribers is encoded once per distinct format. An optional
+``wrap`` function (the asyncio server passes its websocket framer) is applied before caching.
+
+The matrix of §2.5:
+
+- JSON origin (a client's text ``broadcast`` push, REST batch, ``presence_diff``, ...):
+  v2 gets ``[null,null,topic,event,payload]``; v1 gets ``{"topic","event","payload","ref":null}``.
+- user broadcast origin (kind 3 pushes, REST single, database messages): v2 gets binary kind 4
+  with the same encoding; v1 gets the JSON converted to ``{"event","payload","type"}`` (plus
+  ``meta`` when there is metadata) and **nothing** for raw binary payloads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from .frames import BROADCAST, ENCODING_JSON, JSON, UserBroadcast
+from .serializer import VSN1, EncodeError, dumps, encode_binary
+
+T = TypeVar("T")
+
+_MISSING = object()
+
+
+def _identity(data: str | bytes) -> Any:
+    return data
+
+
+class Fanout(Generic[T]):
+    """One server-to-many message; ask :meth:`for_receiver` for each receiver's data."""
+
+    __slots__ = (
+        "_cache",
+        "_data",
+        "_encoding",
+        "_metadata",
+        "_payload",
+        "_user",
+        "_wrap",
+        "event",
+        "user_event",
+    )
+
+    def __init__(
+        self,
+        event: str,
+        payload: JSON = None,
+        *,
+        user_event: str | None = None,
+        data: bytes | None = None,
+        encoding: int = ENCODING_JSON,
+        metadata: bytes = b"",
+        wrap: Callable[[str | bytes], T] | None = None,
+    ) -> None:
+        #: the envelope event (``broadcast``, ``presence_diff``, ...).
+        self.event = event
+        #: for user broadcasts, the user event; otherwise None.
+        self.user_event = user_event
+        self._payload = payload
+        self._user = data is not None
+        self._data = data if data is not None else b""
+        self._encoding = encoding
+        self._metadata = metadata
+        self._wrap: Callable[[str | bytes], Any] = wrap or _identity
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    @classmethod
+    def text(
+        cls, event: str, payload: JSON, wrap: Callable[[str | bytes], T] | None = None
+    ) -> Fanout[T]:
+        """A JSON-origin fan-out message (client text broadcast, REST batch, presence_diff)."""
+        return cls(event, payload, wrap=wrap)
+
+    @classmethod
+    def user_broadcast(
+        cls,
+        user_event: str,
+        data: bytes,
+        encoding: int,
+        metadata: bytes = b"",
+        wrap: Callable[[str | bytes], T] | None = None,
+    ) -> Fanout[T]:
+        """A user broadcast (kind 3 push, REST single, database message): kind 4 for v2."""
+        return cls(
+            BROADCAST,
+            user_event=user_event,
+            data=data,
+            encoding=encoding,
+            metadata=metadata,
+            wrap=wrap,
+        )
+
+    @property
+    def binary_only(self) -> bool:
+        """True when v1 receivers get nothing (a raw binary user broadcast, §2.5)."""
+        return self._user and self._encoding != ENCODING_JSON
+
+    def json_payload(self) -> JSON:
+        """The payload a JSON receiver sees; raises ``ValueError`` for raw binary or bad JSON."""
+        if not self._user:
+            return self._payload
+        if self._encoding != ENCODING_JSON:
+            raise ValueError("raw binary payload has no JSON form")
+        out: dict[str, Any] = {"event": self.user_event}
+        if self._metadata:
+            out["meta"] = json.loads(self._metadata)
+        out["payload"] = json.loads(self._data)
+        out["type"] = BROADCAST
+        return out
+
+    def encoded(self, vsn: str, topic: str) -> str | bytes | None:
+        """The unwrapped, uncached data for one receiver, or None when it gets nothing."""
+        if self._user and vsn != VSN1:
+            try:
+                return encode_binary(
+                    UserBroadcast(
+                        topic, self.user_event or "", self._metadata, self._encoding, self._data
+                    )
+                )
+            except EncodeError:
+                pass  # a topic or event over 255 bytes: fall back to text below
+        try:
+            payload = self.json_payload()
+        except ValueError:
+            return None
+        if vsn == VSN1:
+            return dumps({"topic": topic, "event": self.event, "payload": payload, "ref": None})
+        return dumps([None, None, topic, self.event, payload])
+
+    def for_receiver(self, vsn: str, topic: str) -> T | None:
+        """The (wrapped) data for a receiver with this vsn that joined ``topic``, cached."""
+        key = (vsn, topic)
+        hit = self._cache.get(key, _MISSING)
+        if hit is not _MISSING:
+            return hit  # type: ignore[no-any-return]
+        raw = self.encoded(vsn, topic)
+        value = None if raw is None else self._wrap(raw)
+        self._cache[key] = value
+        return value

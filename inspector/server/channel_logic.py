@@ -1,0 +1,278 @@
+"""What the server decides for each protocol event: joins, broadcasts, presence, refreshes.
+
+The pure connection (inspector.protocol.server_conn) has already answered what Phoenix answers
+(heartbeats, unmatched topics, leaves, duplicate joins). This module is the Realtime channel's
+policy: the join checks of §4.3 with the texts of §4.4, broadcast rules of §5.2, presence of §8,
+token refresh and expiry of §7.4, limits of §10, and the private-channel rules (§9.3).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from inspector.protocol.frames import PRESENCE_STATE, FrameRejected
+from inspector.protocol.jwt import JwtError, join_reason, system_text
+from inspector.protocol.server_events import (
+    AccessTokenPushed,
+    BroadcastPushed,
+    ChannelClosed,
+    IdleTimeout,
+    JoinRequested,
+    LeaveRequested,
+    PresencePushed,
+)
+
+from .auth import Identity
+from .hub import Sub
+from .limits import (
+    PAYLOAD_SIZE_EXCEEDED,
+    PRESENCE_RATE_LIMIT,
+    TOO_MANY_MESSAGES,
+    TRACK_TOO_BIG,
+    CallWindow,
+    EventRate,
+)
+from .notes import BroadcastDropped, ChannelJoined, JoinRefused
+from .recorder import EventRecord
+from .rules import ALL, Permissions
+from .wsframe import ws_frame
+
+if TYPE_CHECKING:
+    from .realtime_server import RealtimeServer
+    from .ws_session import SocketSession
+
+log = logging.getLogger("inspector.server")
+
+TOPIC_NAME_REQUIRED = "TopicNameRequired: You must provide a topic name"
+TOO_MANY_CHANNELS = "ChannelRateLimitReached: Too many channels"
+REPLAY_PUBLIC = "UnableToReplayMessages: Replay is not allowed for public channels"
+REPLAY_INVALID = "UnableToReplayMessages: Replay params are not valid"
+
+
+def unauthorized(name: str) -> str:
+    """The join refusal of a private channel without read permission (§4.4)."""
+    return f"Unauthorized: You do not have permissions to read from this Channel topic: {name}"
+
+
+def no_longer_permitted(name: str) -> str:
+    """The system error after a refresh that lost read permission (§7.4)."""
+    return f"You no longer have permission to read from this Channel topic: {name}"
+
+
+def _replay_valid(replay: dict[str, Any]) -> bool:
+    since, limit = replay.get("since"), replay.get("limit")
+    ok_since = isinstance(since, int) and not isinstance(since, bool)
+    ok_limit = limit is None or (isinstance(limit, int) and not isinstance(limit, bool))
+    return ok_since and ok_limit
+
+
+class ChannelLogic:
+    """Handles the events of every socket of one server."""
+
+    def __init__(self, server: RealtimeServer) -> None:
+        self.server = server
+        self.config = server.config
+        self.hub = server.hub
+        self.auth = server.auth
+        self.rules = server.rules
+        self.faults = server.faults
+        self.max_payload = self.config.max_payload_kb * 1000 + 500
+        limit = self.config.max_events_per_second
+        self.rate = EventRate(limit, self.config.events_window_s) if limit else None
+
+    def handle(self, s: SocketSession, event: object, now: float) -> None:
+        """Dispatch one event of socket ``s``."""
+        events = self.server.events
+        if events.active:
+            events.append(EventRecord(s.id, event))
+        if isinstance(event, BroadcastPushed):
+            self.on_broadcast(s, event, now)
+        elif isinstance(event, JoinRequested):
+            self.on_join(s, event, now)
+        elif isinstance(event, LeaveRequested | ChannelClosed):
+            s.drop_sub(event.topic)
+        elif isinstance(event, PresencePushed):
+            self.on_presence(s, event, now)
+        elif isinstance(event, AccessTokenPushed):
+            self.on_access_token(s, event, now)
+        elif isinstance(event, IdleTimeout):
+            log.info("socket %d: nothing received for %.0f s; closing", s.id, event.idle_for)
+            s.close_soon(1000, "idle timeout")
+        elif isinstance(event, FrameRejected):
+            log.warning("socket %d: malformed frame dropped: %s", s.id, event.reason)
+
+    # ------------------------------------------------------------------------------ joins
+
+    def _refusal(
+        self, s: SocketSession, ev: JoinRequested, now: float
+    ) -> tuple[str, None] | tuple[None, tuple[Identity, Permissions]]:
+        """The checks of §4.3 in order: the reason to refuse, or who joins with what rights."""
+        for pattern, reason in self.faults.reject_joins.items():
+            if fnmatch.fnmatchcase(ev.name, pattern):
+                return reason, None
+        if ev.name == "":
+            return TOPIC_NAME_REQUIRED, None
+        if len(s.conn.channels) >= self.config.max_channels_per_socket:
+            return TOO_MANY_CHANNELS, None
+        config = ev.config
+        token = config.access_token
+        if token is None or token.startswith("sb_"):  # §4.3 step 7
+            token = s.identity.token
+        identity = self.auth.authenticate(token, now)
+        if isinstance(identity, JwtError):
+            return join_reason(identity), None
+        perms = ALL
+        if config.private:
+            perms = self.rules.permissions(identity.role, ev.name)
+            if not perms.can_join:
+                return unauthorized(ev.name), None
+        if config.replay is not None:
+            if not config.private:
+                return REPLAY_PUBLIC, None
+            if not _replay_valid(config.replay):
+                return REPLAY_INVALID, None
+        return None, (identity, perms)
+
+    def on_join(self, s: SocketSession, ev: JoinRequested, now: float) -> None:
+        if self.faults.mute_join_replies:
+            return
+        reason, granted = self._refusal(s, ev, now)
+        if reason is not None or granted is None:
+            refusal = reason or "Unknown Error on Channel"
+            self.server.note(JoinRefused(s.id, ev.topic, refusal), s.id)
+            delay = self.config.channel_error_delay_ms / 1000
+            if delay > 0:  # the real server holds error replies back (§4.3)
+                s.later(delay, lambda: s.conn.reject_join(ev, refusal))
+            else:
+                s.conn.reject_join(ev, refusal)
+            return
+        identity, perms = granted
+        config = ev.config
+        channel = s.conn.accept_join(
+            ev,
+            now,
+            token_exp=identity.exp,
+            token_check_max=self.config.token_check_interval_s,
+        )
+        key = config.presence_key or str(uuid.uuid1())  # generated when empty (§8.3)
+        calls = CallWindow(self.config.presence_max_calls, self.config.presence_window_ms / 1000)
+        sub = Sub(s, channel, identity, perms, key, calls)
+        channel.extra = sub
+        s.subs[ev.topic] = sub
+        self.hub.add(sub)
+        self.server.note(
+            ChannelJoined(s.id, ev.topic, channel.join_ref, identity.role, config.private), s.id
+        )
+        # After the join reply (§4.5).
+        if config.presence_enabled and sub.perms.presence_read:
+            s.conn.push(ev.topic, PRESENCE_STATE, self.hub.presence_state(sub.key))
+        if config.postgres_changes:
+            s.conn.system(ev.topic, "ok", "Subscribed to PostgreSQL", "postgres_changes")
+        if config.replication_ready:
+            s.conn.system(ev.topic, "ok", "Replication connection established")
+
+    # ------------------------------------------------------------------------------ broadcast
+
+    def close_with_error(self, s: SocketSession, topic: str, text: str) -> None:
+        """System error then ``phx_close`` (§4.6); the channel's subscription ends."""
+        closed = s.conn.system_error_and_close(topic, text)
+        if closed is not None:
+            s.drop_sub(topic)
+            if self.server.events.active:
+                self.server.events.append(EventRecord(s.id, closed))
+        s.flush()
+
+    def _rate_limited(self, sub: Sub, now: float) -> bool:
+        """Count one inbound event; when over the limit close the channels involved (§10)."""
+        rate = self.rate
+        if rate is None:
+            return False
+        rate.add(1, now)
+        if not rate.over(now):
+            return False
+        for other in self.hub.subscribers(sub.key):
+            if other is sub or other.perms.read:
+                self.close_with_error(other.session, other.topic, TOO_MANY_MESSAGES)
+        return True
+
+    def on_broadcast(self, s: SocketSession, ev: BroadcastPushed, now: float) -> None:
+        sub = s.subs.get(ev.topic)
+        if sub is None:
+            return
+        if sub.private and not sub.perms.write:  # dropped silently, even with ack (§5.2)
+            self.server.note(BroadcastDropped(s.id, ev.topic, "no write permission"), s.id)
+            return
+        if self._rate_limited(sub, now):
+            return
+        if ev.size > self.max_payload:  # §10: error ack, or silent drop without ack
+            self.server.note(BroadcastDropped(s.id, ev.topic, PAYLOAD_SIZE_EXCEEDED), s.id)
+            if sub.ack and not self.faults.mute_acks:
+                s.conn.reply(ev.topic, ev.join_ref, ev.ref, "error", PAYLOAD_SIZE_EXCEEDED)
+            return
+        if not self.faults.drop_broadcasts:
+            delivered = self.hub.publish(sub.key, ev.fanout(ws_frame), sender=sub)
+            if self.rate is not None:
+                self.rate.add(delivered, now)
+        if sub.ack and not self.faults.mute_acks:  # only with ack:true (§5.2)
+            s.conn.reply(ev.topic, ev.join_ref, ev.ref, "ok", {})
+
+    # ------------------------------------------------------------------------------ presence
+
+    def on_presence(self, s: SocketSession, ev: PresencePushed, now: float) -> None:
+        sub = s.subs.get(ev.topic)
+        if sub is None:
+            return
+        if not sub.presence_calls.allow(now):  # 5 calls per 30 s (§8.5)
+            self.close_with_error(s, ev.topic, PRESENCE_RATE_LIMIT)
+            return
+        conn = s.conn
+        if ev.event is None:  # accepted, does nothing (§8.2)
+            conn.reply(ev.topic, ev.join_ref, ev.ref, "ok", {})
+            return
+        if sub.private and not sub.perms.presence_write:
+            conn.reply(ev.topic, ev.join_ref, ev.ref, "error", {})
+            return
+        if ev.event == "track":
+            meta = ev.meta
+            if not isinstance(meta, dict):
+                reason = {"reason": "Presence track payload must be a map"}
+                conn.reply(ev.topic, ev.join_ref, ev.ref, "error", reason)
+                return
+            if BroadcastPushed(ev.topic, ev.name, None, None, None, meta).size > self.max_payload:
+                self.close_with_error(s, ev.topic, TRACK_TOO_BIG)
+                return
+            conn.reply(ev.topic, ev.join_ref, ev.ref, "ok", {})
+            s.flush()  # the reply goes before the diff (§8.2, §8.3)
+            self.hub.track(sub.key, sub, sub.presence_key, meta)
+        elif ev.event == "untrack":
+            conn.reply(ev.topic, ev.join_ref, ev.ref, "ok", {})
+            s.flush()
+            self.hub.untrack(sub.key, sub)
+        else:
+            conn.reply(ev.topic, ev.join_ref, ev.ref, "error", {})
+
+    # ------------------------------------------------------------------------------ tokens
+
+    def on_access_token(self, s: SocketSession, ev: AccessTokenPushed, now: float) -> None:
+        """§7.4: ignore same/null/``sb_`` tokens; otherwise verify and re-check, or close."""
+        sub = s.subs.get(ev.topic)
+        token = ev.token
+        if sub is None or token is None:
+            return
+        if isinstance(token, str) and (token == sub.identity.token or token.startswith("sb_")):
+            return
+        identity = self.auth.authenticate(token, now)
+        if isinstance(identity, JwtError):
+            self.close_with_error(s, ev.topic, system_text(identity))
+            return
+        if sub.private:
+            perms = self.rules.permissions(identity.role, sub.name)
+            if not perms.can_join:
+                self.close_with_error(s, ev.topic, no_longer_permitted(sub.name))
+                return
+            sub.perms = perms
+        sub.identity = identity
+        s.conn.set_token_expiry(ev.topic, identity.exp, now)

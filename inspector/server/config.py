@@ -1,0 +1,72 @@
+"""Settings of the local Realtime-compatible server (docs/server.md lists every one)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inspector.protocol.jwt import CLI_DEV_SECRET
+
+from .rules import Rules
+
+#: The Supabase CLI's API port, so programs written for ``supabase start`` work unchanged.
+DEFAULT_PORT = 54321
+
+
+@dataclass
+class ServerConfig:
+    """What ``RealtimeServer`` needs; ``realtime-inspector serve`` fills it from flags."""
+
+    host: str = "127.0.0.1"
+    #: 0 picks a free port; read ``server.port`` after ``start()``.
+    port: int = DEFAULT_PORT
+    #: HS256 secret for every token; the default is the CLI's public dev secret (§9.2).
+    jwt_secret: str = CLI_DEV_SECRET
+    #: private-channel rules: a TOML/JSON file path, a :class:`Rules`, or None (no grants).
+    rules: str | Path | Rules | None = None
+    #: publish synthetic traffic on the demo channels (inspector.server.demo).
+    demo_traffic: bool = False
+    #: opaque ``sb_publishable_…`` strings accepted as the anon role (§9.2).
+    publishable_keys: tuple[str, ...] = ()
+    #: opaque ``sb_secret_…`` strings accepted as the service_role role (§9.2).
+    secret_keys: tuple[str, ...] = ()
+    #: exact-match claim checks, like the server's ``JWT_CLAIM_VALIDATORS`` (§9.1).
+    claim_validators: dict[str, Any] = field(default_factory=dict)
+    #: hold handshake errors back this long (§1.4: 2000 ms on the real server; 0 locally).
+    connect_error_delay_ms: int = 0
+    #: hold join error replies back this long (§4.3: 5000 ms on the real server; 0 locally).
+    channel_error_delay_ms: int = 0
+    #: channels per socket; the next join is refused (§10).
+    max_channels_per_socket: int = 100
+    #: broadcast payload limit in KB (§10); the limit is kb × 1000 + 500 bytes.
+    max_payload_kb: int = 3000
+    #: events per second across the server, or None for no limit (local default, §10).
+    max_events_per_second: int | None = None
+    #: seconds over which the events-per-second average is taken.
+    events_window_s: float = 1.0
+    #: presence calls allowed per channel within the window (§8.5, §10).
+    presence_max_calls: int = 5
+    presence_window_ms: int = 30_000
+    #: largest websocket message accepted; bigger closes the socket with 1009 (§1.5).
+    max_frame_bytes: int = 5_000_000
+    #: close sockets that send nothing for this long (§1.5); None disables it.
+    idle_timeout_s: float | None = 60.0
+    #: the token watchdog looks at least this often (§7.4: 5 minutes).
+    token_check_interval_s: float = 300.0
+    #: a socket whose unsent output grows past this is closed as a slow consumer (1013).
+    max_write_buffer_bytes: int = 64 * 1024 * 1024
+    #: keep the last N frames in ``server.frames`` (tests); 0 keeps none.
+    frame_log_size: int = 0
+    #: keep the last N protocol events in ``server.events``.
+    event_log_size: int = 10_000
+    #: seconds ``stop()`` waits for clients to answer the close handshake.
+    shutdown_timeout_s: float = 2.0
+
+    def load_rules(self) -> Rules:
+        """The rules object, reading the file when a path was given."""
+        if isinstance(self.rules, Rules):
+            return self.rules
+        if self.rules is None:
+            return Rules()
+        return Rules.from_file(self.rules)

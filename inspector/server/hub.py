@@ -1,0 +1,173 @@
+"""Who is subscribed to what, and fan-out (§2.5, §3, §5.2).
+
+Channels live on internal keys ``(private, name)``, so a public and a private channel with the
+same name never see each other's messages (§3). A :class:`Sub` is one joined channel instance
+of one socket; each receives fan-out in its own format on the topic it joined.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from inspector.protocol.frames import PRESENCE_DIFF
+from inspector.protocol.server_fanout import Fanout
+
+from .presence import PresenceTopic
+from .rules import ALL, Permissions
+from .wsframe import ws_frame
+
+if TYPE_CHECKING:
+    from inspector.protocol.server_events import ChannelState
+
+    from .auth import Identity
+    from .limits import CallWindow
+    from .ws_session import SocketSession
+
+ChannelKey = tuple[bool, str]
+
+
+class Sub:
+    """One joined channel instance (the real server's channel process)."""
+
+    __slots__ = (
+        "ack",
+        "channel",
+        "identity",
+        "join_ref",
+        "key",
+        "name",
+        "perms",
+        "presence_calls",
+        "presence_enabled",
+        "presence_key",
+        "private",
+        "self_broadcast",
+        "session",
+        "topic",
+        "vsn",
+    )
+
+    def __init__(
+        self,
+        session: SocketSession,
+        channel: ChannelState,
+        identity: Identity,
+        perms: Permissions,
+        presence_key: str,
+        presence_calls: CallWindow,
+    ) -> None:
+        config = channel.config
+        self.session = session
+        self.channel = channel
+        self.topic = channel.topic
+        self.name = channel.name
+        self.join_ref = channel.join_ref
+        self.vsn = session.vsn
+        self.private = config.private
+        self.key: ChannelKey = (config.private, channel.name)
+        self.self_broadcast = config.self_broadcast
+        self.ack = config.ack
+        self.presence_enabled = config.presence_enabled
+        self.presence_key = presence_key
+        self.identity = identity
+        self.perms = perms if config.private else ALL
+        self.presence_calls = presence_calls
+
+    def __repr__(self) -> str:
+        return f"Sub(socket={self.session.id}, topic={self.topic!r}, private={self.private})"
+
+
+class Hub:
+    """Subscriptions by channel key, presence by channel key, and fan-out."""
+
+    def __init__(self) -> None:
+        self._subs: dict[ChannelKey, dict[Sub, None]] = {}
+        self._presence: dict[ChannelKey, PresenceTopic] = {}
+
+    def add(self, sub: Sub) -> None:
+        self._subs.setdefault(sub.key, {})[sub] = None
+
+    def remove(self, sub: Sub) -> None:
+        """Forget a subscription; its presence goes too (diff fanned out, §8.3)."""
+        subs = self._subs.get(sub.key)
+        if subs is not None:
+            subs.pop(sub, None)
+            if not subs:
+                del self._subs[sub.key]
+        self.untrack(sub.key, sub)
+
+    def subscribers(self, key: ChannelKey) -> list[Sub]:
+        return list(self._subs.get(key, ()))
+
+    def channels(self) -> dict[ChannelKey, int]:
+        """Subscriber count per channel key."""
+        return {key: len(subs) for key, subs in self._subs.items()}
+
+    def publish(self, key: ChannelKey, fanout: Fanout[Any], sender: Sub | None = None) -> int:
+        """Deliver a broadcast to every subscriber allowed to read it; the count delivered.
+
+        ``self:false`` senders are skipped (§5.2); private subscribers without broadcast read
+        are skipped (§9.3).
+        """
+        subs = self._subs.get(key)
+        if not subs:
+            return 0
+        n = 0
+        for sub in subs:
+            if sub is sender and not sub.self_broadcast:
+                continue
+            if not sub.perms.read:
+                continue
+            frame = fanout.for_receiver(sub.vsn, sub.topic)
+            if frame is None:  # raw binary to a v1 receiver (§2.5)
+                continue
+            sub.session.write(frame)
+            n += 1
+        return n
+
+    # ------------------------------------------------------------------------------ presence
+
+    def presence(self, key: ChannelKey) -> PresenceTopic:
+        topic = self._presence.get(key)
+        if topic is None:
+            topic = self._presence[key] = PresenceTopic()
+        return topic
+
+    def presence_state(self, key: ChannelKey) -> dict[str, Any]:
+        topic = self._presence.get(key)
+        return topic.state() if topic is not None else {}
+
+    def track(
+        self, key: ChannelKey, owner: object, presence_key: str, meta: dict[str, Any]
+    ) -> bool:
+        """Track and fan out the diff; False when nothing changed."""
+        diff = self.presence(key).track(owner, presence_key, meta)
+        if diff is None:
+            return False
+        self.send_presence_diff(key, diff)
+        return True
+
+    def untrack(self, key: ChannelKey, owner: object) -> bool:
+        topic = self._presence.get(key)
+        if topic is None:
+            return False
+        diff = topic.untrack(owner)
+        if not topic:
+            del self._presence[key]
+        if diff is None:
+            return False
+        self.send_presence_diff(key, diff)
+        return True
+
+    def send_presence_diff(self, key: ChannelKey, diff: dict[str, Any]) -> int:
+        """``presence_diff`` to every subscriber with presence read, tracker included (§8.3)."""
+        fanout = Fanout.text(PRESENCE_DIFF, diff, wrap=ws_frame)
+        n = 0
+        for sub in list(self._subs.get(key, ())):
+            if not sub.perms.presence_read:
+                continue
+            frame = fanout.for_receiver(sub.vsn, sub.topic)
+            if frame is not None:
+                sub.session.write(frame)
+                n += 1
+        return n

@@ -1,0 +1,369 @@
+"""The local Realtime-compatible server: websocket and REST on one aiohttp port (docs/server.md).
+
+Usage::
+
+    server = RealtimeServer(ServerConfig(port=0))
+    await server.start()      # server.url, server.ws_url, server.anon_key, server.service_role_key
+    ...
+    await server.stop()       # closes every socket, cancels every task
+
+URL layout as Supabase (§1.1): ``/realtime/v1/websocket`` and ``/realtime/v1/api/broadcast…``,
+and the Realtime server's own ``/socket/websocket`` and ``/api/broadcast…``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from aiohttp import web
+
+from inspector.protocol.frames import BROADCAST, ENCODING_BINARY, ENCODING_JSON, Frame, Message
+from inspector.protocol.jwt import JwtError, demo_key, handshake_text
+from inspector.protocol.serializer import VSN1, EncodeError, dumps, encode, negotiate_vsn
+from inspector.protocol.server_fanout import Fanout
+
+from .auth import Authenticator
+from .channel_logic import ChannelLogic
+from .config import ServerConfig
+from .faults import Faults
+from .hub import Hub
+from .notes import HandshakeRefused, SocketOpened, fingerprint
+from .recorder import EventRecord, FrameRecord, Recorder
+from .rest import RestApi
+from .ws_session import SocketSession
+from .wsframe import ws_frame
+
+log = logging.getLogger("inspector.server")
+
+#: Sentinel for :meth:`RealtimeServer.inject`: use each channel's current join_ref.
+CURRENT = "__current__"
+
+_WS_PATHS = ("/realtime/v1/websocket", "/socket/websocket")
+_API_PREFIXES = ("/realtime/v1/api", "/api")
+
+
+class RealtimeServer:
+    """A Supabase Realtime Broadcast/Presence server for local use and tests."""
+
+    def __init__(self, config: ServerConfig | None = None) -> None:
+        self.config = config = config or ServerConfig()
+        #: misbehaviour switches for tests (inspector.server.faults).
+        self.faults = Faults()
+        #: websocket messages in and out (kept only when ``frame_log_size`` > 0).
+        self.frames: Recorder[FrameRecord] = Recorder(config.frame_log_size)
+        #: protocol events and server notes.
+        self.events: Recorder[EventRecord] = Recorder(config.event_log_size)
+        self.auth = Authenticator(
+            config.jwt_secret,
+            publishable_keys=config.publishable_keys,
+            secret_keys=config.secret_keys,
+            claim_validators=config.claim_validators,
+        )
+        self.rules = config.load_rules()
+        self.hub = Hub()
+        self.logic = ChannelLogic(self)
+        self.rest = RestApi(self)
+        #: HS256 keys for the anon and service_role roles signed with the configured secret;
+        #: with the default secret they are the Supabase CLI's demo keys (§9.2).
+        self.anon_key = demo_key("anon", config.jwt_secret)
+        self.service_role_key = demo_key("service_role", config.jwt_secret)
+        self.port: int | None = None
+        self._sessions: dict[int, SocketSession] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._runner: web.AppRunner | None = None
+        self._sock: socket.socket | None = None
+        self._demo: Any = None
+        self._stopping = False
+
+    def __repr__(self) -> str:
+        return f"RealtimeServer(url={self.url if self.port else None!r}, sockets={len(self._sessions)})"
+
+    # ------------------------------------------------------------------------------ lifecycle
+
+    def _app(self) -> web.Application:
+        app = web.Application(client_max_size=self.config.max_frame_bytes + 1024)
+        rest = self.rest
+        for path in _WS_PATHS:
+            app.router.add_get(path, self._ws_handler)
+        for prefix in _API_PREFIXES:
+            app.router.add_post(f"{prefix}/broadcast", rest.batch)
+            app.router.add_route("OPTIONS", f"{prefix}/broadcast", rest.options)
+            single = prefix + "/broadcast/{topic:.+}/events/{event:[^/]+}"
+            app.router.add_post(single, rest.single)
+            app.router.add_route("OPTIONS", single, rest.options)
+        return app
+
+    def _bind(self) -> socket.socket:
+        host, port = self.config.host, self.config.port
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, addr = infos[0]
+        sock = socket.socket(family, kind, proto)
+        try:
+            # SO_REUSEADDR: a new server can bind the port of one just stopped.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(addr)
+            sock.listen(512)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    async def start(self) -> None:
+        """Bind and serve. ``port=0`` picks a free port (read ``self.port``)."""
+        if self._runner is not None:
+            raise RuntimeError("server already started")
+        self._stopping = False
+        sock = self._bind()
+        runner = web.AppRunner(
+            self._app(),
+            access_log=None,  # access logs would print apikey query values
+            shutdown_timeout=self.config.shutdown_timeout_s,
+        )
+        try:
+            await runner.setup()
+            await web.SockSite(runner, sock).start()
+        except BaseException:
+            await runner.cleanup()
+            sock.close()
+            raise
+        self._runner, self._sock = runner, sock
+        self.port = sock.getsockname()[1]
+        if self.config.demo_traffic:
+            from .demo import DemoTraffic
+
+            self._demo = DemoTraffic(self)
+            self._demo.start()
+        log.info("Realtime server listening on %s", self.url)
+
+    async def stop(self) -> None:
+        """Close every socket (1001), stop demo traffic, cancel every task, release the port."""
+        if self._runner is None:
+            return
+        self._stopping = True
+        if self._demo is not None:
+            await self._demo.stop()
+            self._demo = None
+        await self.close_all(1001, "server shutting down")
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        runner, self._runner = self._runner, None
+        await runner.cleanup()
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    async def __aenter__(self) -> RealtimeServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------------------ addresses
+
+    @property
+    def _host(self) -> str:
+        host = self.config.host
+        if host in ("0.0.0.0", ""):
+            return "127.0.0.1"
+        return f"[{host}]" if ":" in host else host
+
+    @property
+    def url(self) -> str:
+        """The project URL to give clients: ``http://127.0.0.1:PORT``."""
+        if self.port is None:
+            raise RuntimeError("server not started")
+        return f"http://{self._host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """The websocket endpoint (clients add ``?apikey=…&vsn=…``)."""
+        return self.url.replace("http://", "ws://", 1) + "/realtime/v1/websocket"
+
+    @property
+    def realtime_url(self) -> str:
+        """The base URL realtime-js and realtime-py take: ``http://127.0.0.1:PORT/realtime/v1``."""
+        return self.url + "/realtime/v1"
+
+    @property
+    def rest_url(self) -> str:
+        """The REST batch endpoint."""
+        return self.url + "/realtime/v1/api/broadcast"
+
+    # ------------------------------------------------------------------------------ websocket
+
+    async def _ws_handler(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        vsn_param = request.query.get("vsn")
+        vsn = negotiate_vsn(vsn_param)
+        if vsn is None:  # unsupported vsn: 403 with an empty body (§1.2)
+            self.note(HandshakeRefused(path, 403, ""), None)
+            return web.Response(status=403)
+        token: str | None = request.headers.get("x-api-key")
+        if token is None:
+            token = request.query.get("apikey")
+        identity = self.auth.authenticate(token, time.time())
+        if isinstance(identity, JwtError):
+            text = handshake_text(identity)
+            self.note(HandshakeRefused(path, 401, text), None)
+            if self.config.connect_error_delay_ms > 0:  # held back like the real server (§1.4)
+                await asyncio.sleep(self.config.connect_error_delay_ms / 1000)
+            return web.Response(
+                status=401, text=dumps({"error": text}), content_type="application/json"
+            )
+        if self._stopping:
+            return web.Response(status=503)
+        ws = web.WebSocketResponse(
+            max_msg_size=self.config.max_frame_bytes,
+            compress=False,  # frames are written pre-built (wsframe); no extensions
+            autoping=True,
+            timeout=self.config.shutdown_timeout_s,
+            decode_text=False,  # the serializer parses UTF-8 itself (§1.5: no UTF-8 check)
+        )
+        await ws.prepare(request)
+        transport = request.transport
+        if transport is None:
+            return ws
+        session = SocketSession(self, ws, transport, vsn, identity)
+        self._sessions[session.id] = session
+        self.note(
+            SocketOpened(
+                session.id,
+                path,
+                vsn,
+                tuple(request.query.keys()),
+                vsn_param,
+                fingerprint(token),
+                "x-api-key" in request.headers,
+                identity.role,
+            ),
+            session.id,
+        )
+        await session.run()
+        return ws
+
+    # ------------------------------------------------------------------------------ internals
+
+    def note(self, note: object, socket_id: int | None) -> None:
+        if self.events.active:
+            self.events.append(EventRecord(socket_id, note))
+
+    def forget(self, session: SocketSession) -> None:
+        self._sessions.pop(session.id, None)
+
+    def track_task(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def sessions(self) -> list[SocketSession]:
+        """The open sockets, oldest first."""
+        return list(self._sessions.values())
+
+    def session(self, socket_id: int) -> SocketSession:
+        return self._sessions[socket_id]
+
+    def _targets(self, socket_id: int | None) -> Iterable[SocketSession]:
+        if socket_id is None:
+            return self.sessions
+        s = self._sessions.get(socket_id)
+        return [s] if s is not None else []
+
+    # ------------------------------------------------------------------------------ publishing
+
+    def publish(
+        self,
+        name: str,
+        event: str,
+        payload: Any,
+        *,
+        private: bool = False,
+        message_id: str | None = None,
+    ) -> int:
+        """Broadcast as the REST batch endpoint does (text; ``meta.id`` with an id); deliveries."""
+        body: dict[str, Any] = {"type": BROADCAST, "event": event, "payload": payload}
+        if message_id is not None:
+            body["meta"] = {"id": message_id}
+        return self.hub.publish((private, name), Fanout.text(BROADCAST, body, ws_frame))
+
+    def publish_user(
+        self,
+        name: str,
+        event: str,
+        data: bytes | Any,
+        *,
+        private: bool = False,
+        metadata: dict[str, Any] | None = None,
+    ) -> int:
+        """Broadcast as REST single / the database does: kind 4 to v2, JSON only to v1 (§2.5).
+
+        ``bytes`` go as raw binary (encoding 0); anything else as JSON (encoding 1).
+        """
+        if isinstance(data, bytes | bytearray):
+            raw, encoding = bytes(data), ENCODING_BINARY
+        else:
+            raw, encoding = dumps(data).encode(), ENCODING_JSON
+        meta = dumps(metadata).encode() if metadata else b""
+        fanout = Fanout.user_broadcast(event, raw, encoding, meta, wrap=ws_frame)
+        return self.hub.publish((private, name), fanout)
+
+    # ------------------------------------------------------------------------------ faults
+
+    def inject(
+        self,
+        topic: str,
+        frame_or_payload: Frame | dict[str, Any] | str | bytes,
+        *,
+        event: str = BROADCAST,
+        join_ref: str | None = CURRENT,
+        socket_id: int | None = None,
+    ) -> int:
+        """Send a server message to every socket that joined ``topic``; the sockets written.
+
+        - a payload (dict): ``Message(join_ref, null, topic, event, payload)`` in each socket's
+          vsn. ``join_ref=CURRENT`` uses the channel's join_ref, None sends null, a string
+          sends that (e.g. a stale one, §13 scenario 15). v1 never carries join_ref (§2.1).
+        - a :class:`~inspector.protocol.frames.Frame`: encoded per socket (binary skipped for v1).
+        - ``str`` / ``bytes``: sent as a text / binary frame exactly as given.
+        """
+        count = 0
+        for s in self._targets(socket_id):
+            channel = s.conn.channels.get(topic)
+            if channel is None:
+                continue
+            if isinstance(frame_or_payload, str | bytes):
+                data: str | bytes = frame_or_payload
+            elif isinstance(frame_or_payload, dict):
+                jr = channel.join_ref if join_ref == CURRENT else join_ref
+                msg = Message(None if s.vsn == VSN1 else jr, None, topic, event, frame_or_payload)
+                data = encode(msg, s.vsn)
+            else:
+                try:
+                    data = encode(frame_or_payload, s.vsn)
+                except EncodeError:
+                    continue
+            s.write(ws_frame(data))
+            count += 1
+        return count
+
+    def send_raw(self, data: str | bytes, socket_id: int | None = None) -> int:
+        """Write a text (``str``) or binary (``bytes``) frame as is; the sockets written."""
+        targets = list(self._targets(socket_id))
+        for s in targets:
+            s.write(ws_frame(data))
+        return len(targets)
+
+    async def close_all(self, code: int = 1000, reason: str = "") -> None:
+        """Close every socket with ``code`` (§13 scenario 14) and wait for them to finish."""
+        sessions = self.sessions
+        if not sessions:
+            return
+        await asyncio.gather(*(s.close(code, reason) for s in sessions), return_exceptions=True)

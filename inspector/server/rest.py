@@ -1,0 +1,196 @@
+"""REST broadcast endpoints (§6): batch ``POST …/api/broadcast`` and single
+``POST …/api/broadcast/{topic}/events/{event}``, with the statuses and bodies of the real server.
+
+Query parameters other than ``private`` are ignored: realtime-js copies the websocket's
+``apikey``, ``vsn`` and ``log_level`` into the URL (§6.3).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from inspector.protocol.frames import BROADCAST, ENCODING_BINARY, ENCODING_JSON
+from inspector.protocol.jwt import JwtError
+from inspector.protocol.serializer import dumps
+from inspector.protocol.server_fanout import Fanout
+
+from .auth import bearer_token
+from .notes import RestBroadcast
+from .wsframe import ws_frame
+
+if TYPE_CHECKING:
+    from .realtime_server import RealtimeServer
+
+log = logging.getLogger("inspector.server")
+
+_JSON = "application/json"
+_BINARY = "application/octet-stream"
+SIZE_EXCEEDED = "Payload size exceeds tenant limit"
+BLANK = "can't be blank"
+INVALID = "is invalid"
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "authorization, apikey, content-type, x-client-info",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+def _size(value: object) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+class RestApi:
+    """The REST handlers of one server."""
+
+    def __init__(self, server: RealtimeServer) -> None:
+        self.server = server
+
+    # ------------------------------------------------------------------------------ helpers
+
+    def _response(self, status: int, body: Any = None) -> web.Response:
+        headers = dict(CORS_HEADERS)
+        rate = self.server.logic.rate
+        if rate is not None:  # the rate-limit plug's headers (§6.1)
+            rolling = rate.rate(time.time())
+            headers["x-rate-rolling"] = f"{rolling:.1f}"
+            headers["x-rate-limit"] = str(rate.limit)
+            headers["x-rate-limit-remaining"] = str(max(0, int(rate.limit - rolling)))
+        if body is None:
+            return web.Response(status=status, headers=headers)
+        return web.Response(status=status, text=dumps(body), content_type=_JSON, headers=headers)
+
+    def _authorize(self, request: web.Request) -> tuple[str, web.Response | None]:
+        token = bearer_token(request.headers.get("Authorization"), request.headers.get("apikey"))
+        identity = self.server.auth.authenticate(token, time.time())
+        if isinstance(identity, JwtError):
+            return "", self._response(401, {"message": "Unauthorized"})
+        if self.server.logic.rate is not None and self.server.logic.rate.over(time.time()):
+            return "", self._response(429, {"message": "You have exceeded your rate limit"})
+        return identity.role, None
+
+    def _record(self, request: web.Request, status: int, messages: int, deliveries: int) -> None:
+        self.server.note(RestBroadcast(request.path, status, messages, deliveries), None)
+
+    def _publish(self, private: bool, name: str, fanout: Fanout[Any]) -> int:
+        delivered = self.server.hub.publish((private, name), fanout)
+        rate = self.server.logic.rate
+        if rate is not None:
+            rate.add(1 + delivered, time.time())
+        return delivered
+
+    async def options(self, request: web.Request) -> web.Response:
+        """CORS preflight: CORS is open (§6.1)."""
+        return web.Response(status=204, headers=CORS_HEADERS)
+
+    # ------------------------------------------------------------------------------ batch
+
+    def _validate(self, msg: object, max_payload: int) -> dict[str, list[str]]:
+        if not isinstance(msg, dict):
+            return {"message": [INVALID]}
+        errors: dict[str, list[str]] = {}
+        for field in ("topic", "event"):
+            value = msg.get(field)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                errors[field] = [BLANK]
+            elif not isinstance(value, str):
+                errors[field] = [INVALID]
+        payload = msg.get("payload")
+        if payload is None:
+            errors["payload"] = [BLANK]
+        elif not isinstance(payload, dict):
+            errors["payload"] = [INVALID]
+        elif _size(payload) > max_payload:
+            errors["payload"] = [SIZE_EXCEEDED]
+        private = msg.get("private")
+        if private is not None and not isinstance(private, bool):
+            errors["private"] = [INVALID]
+        return errors
+
+    async def batch(self, request: web.Request) -> web.Response:
+        """``POST /api/broadcast``: 202, or 401/422/429 (§6.2)."""
+        role, refused = self._authorize(request)
+        if refused is not None:
+            self._record(request, refused.status, 0, 0)
+            return refused
+        try:
+            body = json.loads(await request.read() or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            self._record(request, 400, 0, 0)
+            return self._response(400, {"message": "Malformed JSON body"})
+        messages = body.get("messages") if isinstance(body, dict) else None
+        if not isinstance(messages, list) or not messages:
+            self._record(request, 422, 0, 0)
+            return self._response(
+                422, {"errors": {"messages": [BLANK if not messages else INVALID]}}
+            )
+        max_payload = self.server.logic.max_payload
+        errors = [self._validate(m, max_payload) for m in messages]
+        if any(errors):
+            self._record(request, 422, 0, 0)
+            return self._response(422, {"errors": {"messages": errors}})
+        sent = deliveries = 0
+        for msg in messages:
+            name, event, private = msg["topic"], msg["event"], bool(msg.get("private", False))
+            if private and not self.server.rules.permissions(role, name).write:
+                continue  # dropped silently, still 202 (§6.2)
+            payload: dict[str, Any] = {"type": BROADCAST, "event": event, "payload": msg["payload"]}
+            if msg.get("id") is not None:
+                payload["meta"] = {"id": msg["id"]}
+            deliveries += self._publish(private, name, Fanout.text(BROADCAST, payload, ws_frame))
+            sent += 1
+        self._record(request, 202, sent, deliveries)
+        return self._response(202)
+
+    # ------------------------------------------------------------------------------ single
+
+    async def single(self, request: web.Request) -> web.Response:
+        """``POST /api/broadcast/{topic}/events/{event}``: 202, or 401/403/415/422 (§6.2)."""
+        role, refused = self._authorize(request)
+        if refused is not None:
+            self._record(request, refused.status, 0, 0)
+            return refused
+        name = request.match_info["topic"]
+        event = request.match_info["event"]
+        private = request.query.get("private", "").lower() == "true"
+        raw_type = request.headers.get("Content-Type")
+        ctype = raw_type.split(";")[0].strip().lower() if raw_type else _JSON
+        if ctype not in (_JSON, _BINARY):
+            self._record(request, 415, 0, 0)
+            return self._response(
+                415,
+                {
+                    "error": "Unsupported Media Type. Use application/json or application/octet-stream"
+                },
+            )
+        if private and not self.server.rules.permissions(role, name).write:
+            self._record(request, 403, 0, 0)  # unlike batch, single refuses (§6.2)
+            return self._response(403, {"message": "Unauthorized"})
+        body = await request.read()
+        if not body:
+            self._record(request, 422, 0, 0)
+            return self._response(422, {"errors": {"payload": [BLANK]}})
+        if ctype == _BINARY:
+            data, encoding = body, ENCODING_BINARY
+        else:
+            try:
+                value = json.loads(body)
+            except (ValueError, UnicodeDecodeError):
+                self._record(request, 400, 0, 0)
+                return self._response(400, {"message": "Malformed JSON body"})
+            if not isinstance(value, dict):  # Plug wraps non-objects (§6.2)
+                value = {"_json": value}
+            data, encoding = dumps(value).encode(), ENCODING_JSON
+        if len(data) > self.server.logic.max_payload:
+            self._record(request, 422, 0, 0)
+            return self._response(422, {"errors": {"payload": [SIZE_EXCEEDED]}})
+        fanout = Fanout.user_broadcast(event, data, encoding, wrap=ws_frame)
+        deliveries = self._publish(private, name, fanout)
+        self._record(request, 202, 1, deliveries)
+        return self._response(202)

@@ -1,0 +1,234 @@
+"""One accepted websocket: pumps the pure ServerConnection, writes frames, runs one timer.
+
+Everything a session writes goes straight to the transport, synchronously and in order: the
+connection's queued replies first, then any fan-out frame (``write`` flushes the queue before
+writing). A socket that cannot keep up (more than ``max_write_buffer_bytes`` unsent) is dropped
+instead of stalling the others. No task is created per socket besides aiohttp's handler task;
+timers are loop handles cancelled at teardown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from aiohttp import WSMsgType, web
+
+from inspector.protocol.server_conn import ServerConnection
+
+from .notes import SocketClosed
+from .recorder import EventRecord, FrameRecord
+from .wsframe import ws_frame
+
+if TYPE_CHECKING:
+    from .auth import Identity
+    from .hub import Sub
+    from .realtime_server import RealtimeServer
+
+log = logging.getLogger("inspector.server")
+_ids = itertools.count(1)
+
+
+def unframe(frame: bytes) -> str | bytes:
+    """The payload of a frame made by :func:`~inspector.server.wsframe.ws_frame`."""
+    n = frame[1] & 0x7F
+    offset = 2 if n < 126 else (4 if n == 126 else 10)
+    payload = frame[offset:]
+    return payload.decode() if frame[0] & 0x0F == 1 else payload
+
+
+class SocketSession:
+    """The server side of one websocket."""
+
+    def __init__(
+        self,
+        server: RealtimeServer,
+        ws: web.WebSocketResponse,
+        transport: asyncio.Transport,
+        vsn: str,
+        identity: Identity,
+    ) -> None:
+        self.id = next(_ids)
+        self.server = server
+        self.ws = ws
+        self.vsn = vsn
+        #: the identity of the socket's token (§1.2); joins may bring their own (§4.3).
+        self.identity = identity
+        config = server.config
+        self.conn = ServerConnection(vsn, now=time.time(), idle_timeout=config.idle_timeout_s)
+        #: joined channels by wire topic.
+        self.subs: dict[str, Sub] = {}
+        self.close_code: int | None = None
+        self._transport = transport
+        self._limit = config.max_write_buffer_bytes
+        self._closing = False
+        self._loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._later: set[asyncio.TimerHandle] = set()
+        self._close_task: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"SocketSession(id={self.id}, vsn={self.vsn}, channels={list(self.subs)})"
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    # ------------------------------------------------------------------------------ reading
+
+    async def run(self) -> None:
+        """Read until the socket closes; then forget every channel of this socket."""
+        try:
+            async for msg in self.ws:
+                if msg.type is WSMsgType.TEXT:
+                    self.on_data(msg.data, False)
+                elif msg.type is WSMsgType.BINARY:
+                    self.on_data(msg.data, True)
+                elif msg.type is WSMsgType.ERROR:
+                    log.info("socket %d: websocket error: %s", self.id, msg.data)
+                    break
+        finally:
+            self._teardown()
+
+    def on_data(self, data: str | bytes, binary: bool) -> None:
+        """Handle one websocket message."""
+        server = self.server
+        now = time.time()
+        if server.frames.active:
+            shown = (
+                data.decode(errors="replace") if not binary and isinstance(data, bytes) else data
+            )
+            server.frames.append(FrameRecord(self.id, "in", self.vsn, shown))
+        self.conn.reply_to_heartbeats = not server.faults.mute_heartbeat_replies
+        for event in self.conn.receive(data, now, binary=binary):
+            server.logic.handle(self, event, now)
+        self.flush()
+        self._arm()
+
+    # ------------------------------------------------------------------------------ writing
+
+    def write(self, frame: bytes) -> None:
+        """Write a complete frame after whatever the connection has queued."""
+        if self._closing:
+            return
+        if self.conn.has_data:
+            self.flush()
+        self._send(frame, None)
+
+    def flush(self) -> None:
+        """Write what the connection has queued."""
+        if not self.conn.has_data:
+            return
+        if self._closing:
+            self.conn.data_to_send()
+            return
+        for data in self.conn.data_to_send():
+            self._send(ws_frame(data), data)
+
+    def _send(self, frame: bytes, data: str | bytes | None) -> None:
+        transport = self._transport
+        if transport.is_closing():
+            return
+        transport.write(frame)
+        frames = self.server.frames
+        if frames.active:
+            frames.append(
+                FrameRecord(self.id, "out", self.vsn, unframe(frame) if data is None else data)
+            )
+        if transport.get_write_buffer_size() > self._limit:
+            log.warning(
+                "socket %d: slow consumer, more than %d bytes unsent; dropping it",
+                self.id,
+                self._limit,
+            )
+            self._closing = True
+            transport.abort()
+
+    # ------------------------------------------------------------------------------ timers
+
+    def _arm(self) -> None:
+        deadline = self.conn.next_deadline()
+        if deadline is None:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = self._timer_at = None
+            return
+        if self._timer is not None and self._timer_at is not None and self._timer_at <= deadline:
+            return  # fires early enough; it re-arms itself
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = deadline
+        self._timer = self._loop.call_later(
+            max(0.0, deadline - time.time()) + 0.001, self._on_timer
+        )
+
+    def _on_timer(self) -> None:
+        self._timer = self._timer_at = None
+        if self._closing:
+            return
+        now = time.time()
+        for event in self.conn.handle_timer(now):
+            self.server.logic.handle(self, event, now)
+        self.flush()
+        self._arm()
+
+    def later(self, delay: float, action: Callable[[], None]) -> None:
+        """Run ``action`` after ``delay`` seconds unless the socket closes first."""
+
+        def fire() -> None:
+            self._later.discard(handle)
+            if not self._closing:
+                action()
+                self.flush()
+
+        handle = self._loop.call_later(delay, fire)
+        self._later.add(handle)
+
+    # ------------------------------------------------------------------------------ closing
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Send a close frame with ``code`` and wait (bounded) for the client's answer."""
+        if self._closing:
+            return
+        self.flush()
+        self._closing = True
+        try:
+            await self.ws.close(code=code, message=reason.encode()[:123])
+        except (ConnectionError, RuntimeError) as exc:  # already gone
+            log.debug("socket %d: close: %s", self.id, exc)
+
+    def close_soon(self, code: int = 1000, reason: str = "") -> None:
+        """Start :meth:`close` from synchronous code (one task, kept until done)."""
+        if self._close_task is None and not self._closing:
+            self._close_task = self._loop.create_task(self.close(code, reason))
+            self.server.track_task(self._close_task)
+
+    def drop_sub(self, topic: str) -> Sub | None:
+        """Forget a channel of this socket (its presence leaves, §8.3)."""
+        sub = self.subs.pop(topic, None)
+        if sub is not None:
+            self.server.hub.remove(sub)
+        return sub
+
+    def _teardown(self) -> None:
+        self._closing = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for handle in self._later:
+            handle.cancel()
+        self._later.clear()
+        for topic in list(self.subs):
+            self.drop_sub(topic)
+        self.conn.channels.clear()
+        self.close_code = self.ws.close_code
+        reason = ""
+        self.server.forget(self)
+        self.server.events.append(
+            EventRecord(self.id, SocketClosed(self.id, self.close_code, reason))
+        )
