@@ -141,6 +141,8 @@ def _countdown(retry_at: float | None, now: float) -> str:
 class ChannelState(Enum):
     """Join state of a tab's channel (§4)."""
 
+    #: the tab is open but the socket is not connected; it joins when it is.
+    WAITING = "waiting for connection"
     JOINING = "joining"
     JOINED = "joined"
     #: the join was refused or the channel crashed; the client retries (§4.4, §4.6).

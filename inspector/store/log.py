@@ -35,6 +35,8 @@ class LogListener(Protocol):
     def log_changed(self, inserted: int, evicted: int) -> None:
         """``inserted`` records were appended and ``evicted`` oldest ones dropped.
 
+        While paused, ``(0, 0)`` says that records were added to the pending buffer.
+
         The counts are raw (a record may be inserted and evicted in one batch); a listener that
         mirrors rows compares its own window with :attr:`MessageLog.first_seq` and ``end_seq``.
         """
@@ -147,12 +149,18 @@ class MessageLog:
     def extend(self, records: Iterable[MessageRecord]) -> None:
         """Add records in order, with one notification for the whole batch."""
         if self._paused:
+            held = dropped = 0
             for record in records:
-                self._received += 1
+                held += 1
                 if len(self._pending) >= self._capacity:
                     self._pending.popleft()
-                    self._evicted += 1
+                    dropped += 1
                 self._pending.append(record)
+            self._received += held
+            self._evicted += dropped
+            if held:
+                # Nothing was inserted, but the counts changed ("N new" badges).
+                self._notify_changed(0, 0)
             return
         inserted, evicted = self._insert(records, count_received=True)
         if inserted or evicted:

@@ -80,7 +80,7 @@ def test_pause_buffers_in_order_and_resume_inserts() -> None:
     log.extend(rec(n) for n in range(3, 7))
     assert len(log) == 3
     assert log.pending_count == 4
-    assert seen.changes == [(3, 0)]
+    assert seen.changes == [(3, 0), (0, 0)]
     log.resume()
     assert [r.event for r in log] == [f"e{n}" for n in range(7)]
     assert seen.changes[-1] == (4, 0)

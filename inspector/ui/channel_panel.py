@@ -1,0 +1,341 @@
+"""ChannelPanel: one tab. Join state and options, filters, Pause/Follow/Clear, the live table,
+the detail pane and the composer.
+
+The panel takes a :class:`~inspector.ui.session.ChannelSession` (options, log, status) and
+emits intents (leave, rejoin, send, change ack/self); the main window wires those to the
+session controller. It keeps the selected row's record, so the detail pane stays put while
+rows are inserted and evicted around it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.store import ChannelOptions, ChannelState, ChannelStatus, MessageFilter, SendHistory
+
+from . import icons, theme
+from .composer_panel import ComposerPanel
+from .message_detail_panel import MessageDetailPanel
+from .message_filter_proxy import MessageFilterProxyModel
+from .message_table_model import MessageTableModel, RecordRole
+from .message_table_view import MessageTableView
+from .session import ChannelSession, SendRequest
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def _chip_style() -> str:
+    c = theme.colors()
+    return f"QLabel {{ border: 1px solid {c.muted.name()}; border-radius: 8px; padding: 0px 6px; }}"
+
+
+class ChannelPanel(QWidget):
+    """The content of one channel tab."""
+
+    leave_requested = Signal(str)
+    rejoin_requested = Signal(str)
+    send_requested = Signal(str, object)  # name, SendRequest
+    options_change_requested = Signal(str, bool, bool)  # name, ack, self
+    #: the unread count or the title changed; the window updates the tab text.
+    title_changed = Signal()
+
+    def __init__(
+        self,
+        session: ChannelSession,
+        *,
+        history: SendHistory | None = None,
+        coalesce_ms: int = 40,
+        clock: object = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.unread = 0
+        self._clock = clock
+        self._current = False
+        self._last_rate = 0.0
+        self.model = MessageTableModel(session.log, coalesce_ms, self)
+        self.proxy = MessageFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+
+        # --- header: state, chips, rate, counts, actions
+        self.state_label = QLabel()
+        self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.state_label.setAccessibleName("Join state")
+        self.state_label.setWordWrap(True)
+        self.chips = QHBoxLayout()
+        self.chips.setSpacing(4)
+        self.rate_label = QLabel("0 msg/s")
+        self.counts_label = QLabel()
+        self.counts_label.setAccessibleName("Row counts")
+        self.notice_label = QLabel()
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setVisible(False)
+        self.rejoin_button = QToolButton()
+        self.rejoin_button.setIcon(icons.icon("rejoin"))
+        self.rejoin_button.setText("Rejoin")
+        self.rejoin_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.leave_button = QToolButton()
+        self.leave_button.setIcon(icons.icon("leave"))
+        self.leave_button.setText("Leave")
+        self.leave_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        header = QHBoxLayout()
+        header.addWidget(self.state_label, 1)
+        header.addLayout(self.chips)
+        header.addWidget(self.rate_label)
+        header.addWidget(self.rejoin_button)
+        header.addWidget(self.leave_button)
+
+        # --- filter bar
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter text in event and payload (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setAccessibleName("Filter text")
+        self.event_filter_edit = QLineEdit()
+        self.event_filter_edit.setPlaceholderText("Events: chat, cursor*")
+        self.event_filter_edit.setClearButtonEnabled(True)
+        self.event_filter_edit.setAccessibleName("Event filter")
+        self.follow_button = QToolButton()
+        self.follow_button.setIcon(icons.icon("follow"))
+        self.follow_button.setText("Follow")
+        self.follow_button.setCheckable(True)
+        self.follow_button.setChecked(True)
+        self.follow_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.follow_button.setToolTip("Keep the newest row in view (End)")
+        self.pause_button = QToolButton()
+        self.pause_button.setIcon(icons.icon("pause"))
+        self.pause_button.setText("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.pause_button.setToolTip("Hold new rows; the connection stays up")
+        self.clear_button = QToolButton()
+        self.clear_button.setIcon(icons.icon("clear"))
+        self.clear_button.setText("Clear")
+        self.clear_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar = QHBoxLayout()
+        bar.addWidget(self.filter_edit, 2)
+        bar.addWidget(self.event_filter_edit, 1)
+        bar.addWidget(self.follow_button)
+        bar.addWidget(self.pause_button)
+        bar.addWidget(self.clear_button)
+        bar.addWidget(self.counts_label)
+
+        # --- table, detail, composer
+        self.table = MessageTableView()
+        self.table.setModel(self.proxy)
+        self.table.setAccessibleName(f"Messages of {session.name}")
+        self.detail = MessageDetailPanel(session.name)
+        self.composer = ComposerPanel(history)
+        self.composer.set_options(
+            ack=session.options.ack, broadcast_self=session.options.broadcast_self
+        )
+        self.h_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.h_splitter.addWidget(self.table)
+        self.h_splitter.addWidget(self.detail)
+        self.h_splitter.setStretchFactor(0, 3)
+        self.h_splitter.setStretchFactor(1, 2)
+        self.h_splitter.setChildrenCollapsible(False)
+        self.v_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.v_splitter.addWidget(self.h_splitter)
+        self.v_splitter.addWidget(self.composer)
+        self.v_splitter.setStretchFactor(0, 4)
+        self.v_splitter.setStretchFactor(1, 1)
+        self.v_splitter.setChildrenCollapsible(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(header)
+        layout.addWidget(self.notice_label)
+        layout.addLayout(bar)
+        layout.addWidget(self.v_splitter, 1)
+
+        # --- wiring
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(150)
+        self._filter_timer.timeout.connect(self._apply_filter)
+        self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.event_filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.filter_edit.returnPressed.connect(self._apply_filter)
+        self.event_filter_edit.returnPressed.connect(self._apply_filter)
+        self.follow_button.toggled.connect(self.table.set_follow_tail)
+        self.table.follow_tail_changed.connect(self.follow_button.setChecked)
+        self.pause_button.toggled.connect(self.set_paused)
+        self.clear_button.clicked.connect(self.clear)
+        self.leave_button.clicked.connect(lambda: self.leave_requested.emit(self.name))
+        self.rejoin_button.clicked.connect(lambda: self.rejoin_requested.emit(self.name))
+        self.composer.send_requested.connect(self._send)
+        self.composer.options_change_requested.connect(
+            lambda ack, slf: self.options_change_requested.emit(self.name, ack, slf)
+        )
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.model.flushed.connect(self._flushed)
+        self.model.dataChanged.connect(self._data_changed)
+        self.model.modelReset.connect(self._model_reset)
+        self.setTabOrder(self.filter_edit, self.event_filter_edit)
+        self.setTabOrder(self.event_filter_edit, self.table)
+        self.setTabOrder(self.table, self.composer.event_edit)
+        self.set_options(session.options)
+        self.set_status(session.status, 0.0)
+        self._update_counts()
+
+    # ------------------------------------------------------------------------------ properties
+
+    @property
+    def name(self) -> str:
+        return self.session.name
+
+    def title(self) -> str:
+        """Tab text: the channel name and unread count."""
+        text = self.name
+        if self.session.options.private:
+            text = "🔒 " + text
+        if self.unread:
+            text += f" ({self.unread:,})" if self.unread < 100_000 else " (99,999+)"
+        return text
+
+    def set_current(self, current: bool) -> None:
+        self._current = current
+        if current and self.unread:
+            self.unread = 0
+            self.title_changed.emit()
+
+    # ------------------------------------------------------------------------------ state display
+
+    def set_options(self, options: ChannelOptions) -> None:
+        while self.chips.count():
+            item = self.chips.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        style = _chip_style()
+        for chip in options.chips():
+            label = QLabel(chip)
+            label.setStyleSheet(style)
+            self.chips.addWidget(label)
+        self.composer.set_options(ack=options.ack, broadcast_self=options.broadcast_self)
+        self.title_changed.emit()
+
+    def set_status(self, status: ChannelStatus, now: float) -> None:
+        c = theme.colors()
+        colour = {
+            ChannelState.JOINED: c.ok,
+            ChannelState.JOINING: c.busy,
+            ChannelState.WAITING: c.muted,
+            ChannelState.ERRORED: c.error,
+            ChannelState.CLOSED: c.error,
+            ChannelState.LEFT: c.muted,
+        }[status.state]
+        text = status.describe(now).replace("&", "&amp;").replace("<", "&lt;")
+        self.state_label.setText(f"<b style='color:{colour.name()}'>●</b> {text}")
+        self.state_label.setToolTip(status.reason or status.state.value)
+        left = status.state in (ChannelState.LEFT, ChannelState.CLOSED)
+        self.leave_button.setEnabled(not left)
+        self.rejoin_button.setEnabled(status.state is not ChannelState.JOINING)
+
+    def show_notice(self, text: str) -> None:
+        self.notice_label.setText(text)
+        self.notice_label.setVisible(bool(text))
+
+    def tick(self, now: float) -> None:
+        """Once a second: message rate and countdowns."""
+        rate = self.session.rate.rate(now)
+        self._last_rate = rate
+        self.rate_label.setText(f"{rate:,.0f} msg/s" if rate >= 10 else f"{rate:.1f} msg/s")
+        if self.session.status.retry_at is not None:
+            self.set_status(self.session.status, now)
+
+    def _update_counts(self) -> None:
+        log = self.session.log
+        parts = [f"{self.proxy.rowCount():,} shown"]
+        if self.proxy.rowCount() != len(log):
+            parts.append(f"of {len(log):,}")
+        parts.append(f"{log.evicted_count:,} evicted")
+        if log.paused:
+            parts.append(f"{log.pending_count:,} new")
+        if self.session.filtered_out:
+            parts.append(f"{self.session.filtered_out:,} not matching the tab's events")
+        self.counts_label.setText(" · ".join(parts))
+        self.pause_button.setText(f"Resume ({log.pending_count:,} new)" if log.paused else "Pause")
+
+    # ------------------------------------------------------------------------------ actions
+
+    def set_paused(self, paused: bool) -> None:
+        log = self.session.log
+        if paused == log.paused:
+            return
+        if paused:
+            log.pause()
+            self.pause_button.setIcon(icons.icon("resume"))
+        else:
+            log.resume()
+            self.model.flush()
+            self.pause_button.setIcon(icons.icon("pause"))
+        if self.pause_button.isChecked() != paused:
+            self.pause_button.setChecked(paused)
+        self._update_counts()
+
+    def clear(self) -> None:
+        self.session.log.clear()
+        self.session.filtered_out = 0
+        self.detail.show_record(None)
+        self._update_counts()
+
+    def _apply_filter(self) -> None:
+        self._filter_timer.stop()
+        self.proxy.set_message_filter(
+            MessageFilter.from_inputs(self.filter_edit.text(), self.event_filter_edit.text())
+        )
+        self._update_counts()
+        if self.table.follow_tail:
+            self.table.scrollToBottom()
+
+    def _send(self, request: SendRequest) -> None:
+        self.send_requested.emit(self.name, request)
+
+    def select_last(self) -> None:
+        rows = self.proxy.rowCount()
+        if rows:
+            self.table.selectRow(rows - 1)
+
+    # ------------------------------------------------------------------------------ model events
+
+    def _flushed(self, inserted: int, _removed: int) -> None:
+        if inserted and not self._current:
+            self.unread += inserted
+            self.title_changed.emit()
+        self._update_counts()
+        record = self.detail.record
+        if record is not None:
+            self.detail.set_evicted(not self.session.log.contains(record))
+
+    def _model_reset(self) -> None:
+        self.unread = 0
+        self.title_changed.emit()
+        self._update_counts()
+
+    def _data_changed(
+        self, top_left: AnyIndex, _bottom_right: AnyIndex, _roles: object = None
+    ) -> None:
+        record = self.detail.record
+        if record is not None and self.model.record_at(top_left.row()) is record:
+            self.detail.refresh()
+
+    def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        indexes = self.table.selectionModel().selectedRows()
+        if not indexes:
+            return  # keep showing the last selected record (it may just have been evicted)
+        record = indexes[0].data(RecordRole)
+        self.detail.show_record(record)
+
+    def selected_record(self) -> object:
+        return self.detail.record

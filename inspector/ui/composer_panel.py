@@ -1,0 +1,275 @@
+"""ComposerPanel: event name, a JSON payload editor with live validation, ack/self, transport,
+a send history, and Send (Ctrl+Enter).
+
+Invalid JSON is shown where it is (line and column, underlined in the editor) and disables
+Send. ack and self are options of the channel's join: toggling them asks for a rejoin
+(``options_change_requested``); the panel never sends anything itself, it emits intents.
+"""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.store import SendHistory, SendTemplate, Transport
+
+from . import icons, theme
+from .send_history_model import SendHistoryModel, TemplateRole
+from .session import SendRequest
+
+
+def check_json(text: str) -> tuple[str | None, int | None]:
+    """``(error message, character offset)`` for invalid JSON, ``(None, None)`` when valid.
+
+    An empty editor is the empty object ``{}`` (what realtime-js sends for no payload, §2.4).
+    """
+    if not text.strip():
+        return None, None
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"Line {exc.lineno}, column {exc.colno}: {exc.msg}", exc.pos
+    except RecursionError:
+        return "Nested too deeply", None
+    return None, None
+
+
+class ComposerPanel(QWidget):
+    """The per-tab composer. Emits intents; the channel panel wires them to the session."""
+
+    send_requested = Signal(object)  # SendRequest
+    options_change_requested = Signal(bool, bool)  # ack, self
+
+    def __init__(self, history: SendHistory | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._syncing = False
+        self._recall_index = -1
+        self.history_model = SendHistoryModel(history)
+
+        self.event_edit = QLineEdit()
+        self.event_edit.setPlaceholderText("event name")
+        self.event_edit.setAccessibleName("Event name")
+        self.payload_edit = QPlainTextEdit()
+        self.payload_edit.setFont(theme.mono_font())
+        self.payload_edit.setPlaceholderText('{"message": "hello"}   (empty sends {})')
+        self.payload_edit.setAccessibleName("Payload JSON")
+        self.payload_edit.setTabChangesFocus(True)
+        self.payload_edit.installEventFilter(self)
+        self.event_edit.installEventFilter(self)
+        self.error_label = QLabel("")
+        self.error_label.setWordWrap(True)
+        self.error_label.setAccessibleName("Payload error")
+        self.hint_label = QLabel("")
+        self.hint_label.setWordWrap(True)
+
+        self.ack_check = QCheckBox("ack")
+        self.ack_check.setToolTip(
+            "Ask the server to acknowledge each broadcast (a join option: changing it rejoins)"
+        )
+        self.self_check = QCheckBox("self")
+        self.self_check.setToolTip(
+            "Receive your own broadcasts back (a join option: changing it rejoins)"
+        )
+        self.transport_combo = QComboBox()
+        self.transport_combo.addItem("WebSocket", Transport.WEBSOCKET)
+        self.transport_combo.addItem("REST", Transport.REST)
+        self.transport_combo.setToolTip("Send over the socket or the REST broadcast endpoint")
+        self.transport_combo.setAccessibleName("Transport")
+        self.history_combo = QComboBox()
+        self.history_combo.setModel(self.history_model)
+        self.history_combo.setPlaceholderText("History")
+        self.history_combo.setCurrentIndex(-1)
+        self.history_combo.setMinimumContentsLength(12)
+        self.history_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.history_combo.setToolTip("Recall an earlier send (or press Up in an empty editor)")
+        self.history_combo.setAccessibleName("Send history")
+        self.send_button = QPushButton(icons.icon("send"), "Send")
+        self.send_button.setToolTip("Send (Ctrl+Enter)")
+        self.send_button.setDefault(False)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Event"))
+        top.addWidget(self.event_edit, 1)
+        top.addWidget(self.history_combo, 1)
+        options = QHBoxLayout()
+        options.addWidget(self.ack_check)
+        options.addWidget(self.self_check)
+        options.addWidget(QLabel("via"))
+        options.addWidget(self.transport_combo)
+        options.addStretch(1)
+        options.addWidget(self.send_button)
+        grid = QGridLayout()
+        grid.addWidget(self.error_label, 0, 0)
+        grid.addWidget(self.hint_label, 1, 0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.payload_edit, 1)
+        layout.addLayout(grid)
+        layout.addLayout(options)
+
+        for seq in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(seq), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.submit)
+        self.send_button.clicked.connect(self.submit)
+        self.payload_edit.textChanged.connect(self.validate)
+        self.event_edit.textChanged.connect(self.validate)
+        self.ack_check.toggled.connect(self._options_toggled)
+        self.self_check.toggled.connect(self._options_toggled)
+        self.history_combo.activated.connect(self._history_chosen)
+        self.setTabOrder(self.event_edit, self.history_combo)
+        self.setTabOrder(self.history_combo, self.payload_edit)
+        self.setTabOrder(self.payload_edit, self.ack_check)
+        self.setTabOrder(self.ack_check, self.self_check)
+        self.setTabOrder(self.self_check, self.transport_combo)
+        self.setTabOrder(self.transport_combo, self.send_button)
+        self.validate()
+
+    # ------------------------------------------------------------------------------ state
+
+    def set_options(self, *, ack: bool, broadcast_self: bool) -> None:
+        """Show the channel's current ack/self without asking for a rejoin."""
+        self._syncing = True
+        try:
+            self.ack_check.setChecked(ack)
+            self.self_check.setChecked(broadcast_self)
+        finally:
+            self._syncing = False
+
+    def _options_toggled(self, _checked: bool) -> None:
+        if not self._syncing:
+            self.options_change_requested.emit(
+                self.ack_check.isChecked(), self.self_check.isChecked()
+            )
+
+    @property
+    def transport(self) -> Transport:
+        value = self.transport_combo.currentData()
+        return value if isinstance(value, Transport) else Transport.WEBSOCKET
+
+    def set_transport(self, transport: Transport) -> None:
+        self.transport_combo.setCurrentIndex(self.transport_combo.findData(transport))
+
+    def validate(self) -> bool:
+        """Check the editor, show the error inline and enable Send only when it can be sent."""
+        text = self.payload_edit.toPlainText()
+        error, pos = check_json(text)
+        c = theme.colors()
+        selections: list[QTextEdit.ExtraSelection] = []
+        hint = ""
+        if error is not None:
+            self.error_label.setText(
+                f"<span style='color:{c.error.name()}'>Invalid JSON: {error}</span>"
+            )
+            if pos is not None:
+                sel = QTextEdit.ExtraSelection()
+                cursor = QTextCursor(self.payload_edit.document())
+                cursor.setPosition(min(pos, len(text)))
+                cursor.movePosition(
+                    QTextCursor.MoveOperation.NextCharacter, QTextCursor.MoveMode.KeepAnchor
+                )
+                fmt = QTextCharFormat()
+                fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+                fmt.setUnderlineColor(c.error)
+                fmt.setBackground(QColor(c.error.red(), c.error.green(), c.error.blue(), 60))
+                sel.format = fmt  # type: ignore[attr-defined]
+                sel.cursor = cursor  # type: ignore[attr-defined]
+                selections.append(sel)
+        else:
+            self.error_label.setText("")
+            if text.strip() and not text.strip().startswith("{"):
+                hint = "Not an object: realtime-py drops it and the REST batch endpoint refuses it."
+        self.payload_edit.setExtraSelections(selections)
+        self.error_label.setVisible(error is not None)
+        event = self.event_edit.text().strip()
+        if error is None and not event:
+            hint = "Enter an event name to send."
+        elif error is None and len(event.encode()) > 255:
+            hint = "Event names are at most 255 bytes in binary frames (§2.3)."
+        self.hint_label.setText(
+            f"<span style='color:{c.muted.name()}'>{hint}</span>" if hint else ""
+        )
+        self.hint_label.setVisible(bool(hint))
+        ok = error is None and bool(event) and len(event.encode()) <= 255
+        self.send_button.setEnabled(ok)
+        return ok
+
+    def payload_bytes(self) -> bytes:
+        text = self.payload_edit.toPlainText()
+        if not text.strip():
+            return b"{}"
+        return json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":")).encode()
+
+    # ------------------------------------------------------------------------------ actions
+
+    def submit(self) -> None:
+        if not self.validate():
+            return
+        event = self.event_edit.text().strip()
+        request = SendRequest(event, self.payload_bytes(), self.transport)
+        self.history_model.add(SendTemplate(event, self.payload_edit.toPlainText()))
+        self.history_combo.setCurrentIndex(-1)
+        self._recall_index = -1
+        self.send_requested.emit(request)
+
+    def recall(self, index: int) -> bool:
+        """Fill the editor from history entry ``index`` (0 = newest)."""
+        item = self.history_model.template_at(index)
+        if item is None:
+            return False
+        self.event_edit.setText(item.event)
+        self.payload_edit.setPlainText(item.payload)
+        self._recall_index = index
+        return True
+
+    def _history_chosen(self, row: int) -> None:
+        item = self.history_combo.itemData(row, TemplateRole)
+        if isinstance(item, SendTemplate):
+            self.recall(row)
+            self.payload_edit.setFocus()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return super().eventFilter(watched, event)
+        key = event.key()
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if mods == Qt.KeyboardModifier.ControlModifier and key in (
+            Qt.Key.Key_Return,
+            Qt.Key.Key_Enter,
+        ):
+            # Also handled here, not only by the QShortcut: key events that reach the editor
+            # directly (no active window, tests) must send too.
+            self.submit()
+            return True
+        arrows = (Qt.Key.Key_Up, Qt.Key.Key_Down)
+        if (
+            watched is self.payload_edit
+            and mods == Qt.KeyboardModifier.NoModifier
+            and key in arrows
+        ):
+            text = self.payload_edit.toPlainText()
+            recalled = self.history_model.template_at(self._recall_index)
+            if not text or (recalled is not None and text == recalled.payload):
+                if key == Qt.Key.Key_Down and self._recall_index <= 0:
+                    return False
+                if self.recall(self._recall_index + (1 if key == Qt.Key.Key_Up else -1)):
+                    return True
+        return super().eventFilter(watched, event)

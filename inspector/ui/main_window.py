@@ -1,0 +1,593 @@
+"""MainWindow: toolbar (profile, Connect, status, Join), channel tabs, menus, restore on restart.
+
+The window composes panels and dialogs and wires them to a
+:class:`~inspector.ui.session.SessionController`; it holds no protocol logic and never touches
+the network client. Settings (profiles without secrets, geometry, splitters, open tabs, send
+histories) go through :class:`~inspector.ui.settings.AppSettings`; secrets through the
+:class:`~inspector.ui.secrets.SecretStore`.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import QEvent, Qt, QTimer, qVersion
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector import APP_NAME, __version__
+from inspector.store import (
+    ChannelOptions,
+    ChannelStatus,
+    ConnectionStatus,
+    Profile,
+    ProfileBook,
+    join_conflict,
+    validate_key,
+    validate_url,
+)
+
+from . import icons, theme
+from .channel_panel import ChannelPanel
+from .connection_status import ConnectionStatusWidget
+from .join_dialog import JoinChannelDialog
+from .preferences_dialog import PreferencesDialog
+from .profile_list_model import ProfileListModel
+from .profiles_dialog import ProfilesDialog
+from .secrets import ACCESS_TOKEN, API_KEY, SecretStore
+from .session import SendRequest, SessionController
+from .settings import AppSettings
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        controller: SessionController,
+        settings: AppSettings | None = None,
+        secrets: SecretStore | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(icons.app_icon())
+        self.controller = controller
+        self.settings = settings if settings is not None else AppSettings()
+        self.secrets = secrets or SecretStore(
+            self.settings.directory(), plaintext_opt_in=self.settings.plaintext_opt_in()
+        )
+        self._ephemeral: set[str] = set()
+        self._restoring = False
+        self.panels: dict[str, ChannelPanel] = {}
+        self.profiles_model = ProfileListModel(self.settings.profiles(), self)
+        controller.set_preferences(self.settings.preferences())
+
+        self._build_actions()
+        self._build_toolbar()
+        self._build_menus()
+        self._build_central()
+        self.statusBar().showMessage("Ready", 3000)
+
+        controller.connection_changed.connect(self._connection_changed)
+        controller.channel_opened.connect(self._channel_opened)
+        controller.channel_closed.connect(self._channel_closed)
+        controller.channel_status_changed.connect(self._channel_status_changed)
+        controller.channel_options_changed.connect(self._channel_options_changed)
+        controller.notice.connect(self._notice)
+
+        self._tick_timer = QTimer(self)
+        self._tick_timer.setInterval(1000)
+        self._tick_timer.timeout.connect(self._tick)
+        self._tick_timer.start()
+
+        self._restore()
+
+    # ------------------------------------------------------------------------------ building
+
+    def _action(
+        self,
+        text: str,
+        icon: str | None,
+        shortcut: str | QKeySequence.StandardKey | None,
+        slot: object,
+    ) -> QAction:
+        action = QAction(text, self)
+        if icon:
+            action.setIcon(icons.icon(icon))
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.profiles_action = a("&Profiles…", "profiles", "Ctrl+Shift+P", self.open_profiles)
+        self.connect_action = a("&Connect", "connect", "Ctrl+K", self.toggle_connection)
+        self.preferences_action = a("Pre&ferences…", "preferences", "Ctrl+,", self.open_preferences)
+        self.quit_action = a("&Quit", None, QKeySequence.StandardKey.Quit, self.close)
+        self.copy_payload_action = a("Copy &payload", "copy", "Ctrl+Shift+C", self._copy_payload)
+        self.copy_row_action = a("Copy &row as JSON", "copy", "Ctrl+Alt+C", self._copy_row)
+        self.find_action = a(
+            "&Filter…", "filter", QKeySequence.StandardKey.Find, self._focus_filter
+        )
+        self.clear_action = a("C&lear table", "clear", "Ctrl+L", self._clear)
+        self.join_action = a("&Join channel…", "join", "Ctrl+J", self.open_join_dialog)
+        self.leave_action = a("&Leave", "leave", "Ctrl+Shift+L", self._leave_current)
+        self.rejoin_action = a("&Rejoin", "rejoin", "Ctrl+R", self._rejoin_current)
+        self.close_tab_action = a(
+            "&Close tab", "close", QKeySequence.StandardKey.Close, self._close_current
+        )
+        self.pause_action = a("&Pause / Resume", "pause", "Ctrl+P", self._toggle_pause)
+        self.follow_action = a("&Follow tail", "follow", "Ctrl+End", self._follow_tail)
+        self.composer_focus_action = a("Focus &composer", "send", "Ctrl+E", self._focus_composer)
+        self.detail_action = a("&Detail pane", None, "Ctrl+D", self._toggle_detail)
+        self.detail_action.setCheckable(True)
+        self.detail_action.setChecked(True)
+        self.about_action = a("&About", "about", None, self.show_about)
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Connection")
+        bar.setObjectName("connection_toolbar")
+        bar.setIconSize(icons.icon_size())
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.profile_combo = QComboBox()
+        self.profile_combo.setModel(self.profiles_model)
+        self.profile_combo.setMinimumContentsLength(16)
+        self.profile_combo.setAccessibleName("Profile")
+        self.profile_combo.setToolTip("Connection profile")
+        self.profile_combo.currentIndexChanged.connect(self._profile_selected)
+        self.profile_problem = QLabel()
+        self.profile_problem.setAccessibleName("Profile problem")
+        self.status_widget = ConnectionStatusWidget()
+        bar.addWidget(QLabel(" Profile "))
+        bar.addWidget(self.profile_combo)
+        bar.addAction(self.profiles_action)
+        bar.addAction(self.connect_action)
+        bar.addWidget(self.profile_problem)
+        bar.addSeparator()
+        bar.addWidget(self.status_widget)
+        bar.addSeparator()
+        bar.addAction(self.join_action)
+        self.addToolBar(bar)
+        self.toolbar = bar
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        for act in (self.profiles_action, self.connect_action, self.preferences_action):
+            file_menu.addAction(act)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit = menus.addMenu("&Edit")
+        for act in (
+            self.copy_payload_action,
+            self.copy_row_action,
+            self.find_action,
+            self.clear_action,
+        ):
+            edit.addAction(act)
+        channel = menus.addMenu("&Channel")
+        for act in (self.join_action, self.leave_action, self.rejoin_action, self.close_tab_action):
+            channel.addAction(act)
+        channel.addSeparator()
+        for act in (self.pause_action, self.follow_action, self.composer_focus_action):
+            channel.addAction(act)
+        view = menus.addMenu("&View")
+        view.addAction(self.detail_action)
+        view.addAction(self.toolbar.toggleViewAction())
+        help_menu = menus.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+    def _build_central(self) -> None:
+        self.tabs = QTabWidget()
+        self.tabs.setTabsClosable(True)
+        self.tabs.setMovable(True)
+        self.tabs.setDocumentMode(True)
+        self.tabs.tabCloseRequested.connect(lambda i: self._close_panel(self.tabs.widget(i)))
+        self.tabs.currentChanged.connect(self._tab_changed)
+        empty = QWidget()
+        self.empty_label = QLabel()
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_join = QPushButton(icons.icon("join"), "Join a channel…  (Ctrl+J)")
+        self.empty_join.clicked.connect(self.open_join_dialog)
+        self.empty_profiles = QPushButton(icons.icon("profiles"), "Set up a profile…")
+        self.empty_profiles.clicked.connect(self.open_profiles)
+        lay = QVBoxLayout(empty)
+        lay.addStretch(1)
+        lay.addWidget(self.empty_label)
+        lay.addWidget(self.empty_profiles, 0, Qt.AlignmentFlag.AlignHCenter)
+        lay.addWidget(self.empty_join, 0, Qt.AlignmentFlag.AlignHCenter)
+        lay.addStretch(2)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(empty)
+        self.stack.addWidget(self.tabs)
+        self.setCentralWidget(self.stack)
+        self._update_empty_state()
+
+    # ------------------------------------------------------------------------------ profiles
+
+    def current_profile(self) -> Profile | None:
+        return self.profiles_model.profile_at(self.profile_combo.currentIndex())
+
+    def profile_error(self, profile: Profile | None) -> str | None:
+        if profile is None:
+            return "No profile: add one in Profiles…"
+        return validate_url(profile.url) or validate_key(self.secrets.get(profile.id, API_KEY))
+
+    def add_session_profile(
+        self, profile: Profile, api_key: str, access_token: str = ""
+    ) -> Profile:
+        """Add a profile for this session only (the demo): never saved, secrets in memory."""
+        added = self.profiles_model.add(profile)
+        self._ephemeral.add(added.id)
+        self.secrets.set_session_only(added.id, API_KEY, api_key)
+        if access_token:
+            self.secrets.set_session_only(added.id, ACCESS_TOKEN, access_token)
+        self.select_profile(added.id)
+        return added
+
+    def select_profile(self, profile_id: str) -> None:
+        row = self.profiles_model.row_of(profile_id)
+        if row >= 0:
+            self.profile_combo.setCurrentIndex(row)
+        self._update_connect_action()
+
+    def save_profiles(self) -> None:
+        kept = [p for p in self.profiles_model.book if p.id not in self._ephemeral]
+        self.settings.save_profiles(ProfileBook(kept))
+
+    def _profile_selected(self, _row: int) -> None:
+        profile = self.current_profile()
+        if profile is not None and profile.id not in self._ephemeral and not self._restoring:
+            self.settings.set_last_profile_id(profile.id)
+        self._update_connect_action()
+
+    def open_profiles(self) -> ProfilesDialog:
+        current = self.current_profile()
+        dialog = ProfilesDialog(
+            self.profiles_model,
+            self.secrets,
+            current_id=current.id if current else "",
+            on_plaintext_opt_in=self.settings.set_plaintext_opt_in,
+            parent=self,
+        )
+        dialog.profiles_changed.connect(self.save_profiles)
+        dialog.profiles_changed.connect(self._update_connect_action)
+        dialog.connect_requested.connect(self._connect_profile_id)
+        dialog.finished.connect(lambda _r: (self.save_profiles(), self._update_connect_action()))
+        dialog.open()
+        self.profiles_dialog = dialog
+        return dialog
+
+    def _connect_profile_id(self, profile_id: str) -> None:
+        self.select_profile(profile_id)
+        if self.controller.active:
+            self.controller.disconnect()
+        self.connect_current()
+
+    # ------------------------------------------------------------------------------ connection
+
+    def connect_current(self) -> str | None:
+        profile = self.current_profile()
+        error = self.profile_error(profile)
+        if error is not None or profile is None:
+            self.statusBar().showMessage(f"Cannot connect: {error}", 8000)
+            return error
+        if not self.controller.channels:
+            self._restore_tabs(profile.id)
+        token = self.secrets.get(profile.id, ACCESS_TOKEN)
+        error = self.controller.connect_to(profile, self.secrets.get(profile.id, API_KEY), token)
+        if error is not None:
+            self.statusBar().showMessage(f"Cannot connect: {error}", 8000)
+        return error
+
+    def toggle_connection(self) -> None:
+        if self.controller.active:
+            self.controller.disconnect()
+        else:
+            self.connect_current()
+
+    def _update_connect_action(self) -> None:
+        active = self.controller.active
+        self.connect_action.setText("Dis&connect" if active else "&Connect")
+        self.connect_action.setIcon(icons.icon("disconnect" if active else "connect"))
+        error = None if active else self.profile_error(self.current_profile())
+        self.connect_action.setEnabled(error is None)
+        self.connect_action.setToolTip(
+            f"Cannot connect: {error}" if error else self.connect_action.text().replace("&", "")
+        )
+        colour = theme.colors().error.name()
+        self.profile_problem.setText(
+            f"<span style='color:{colour}'>⚠ {error}</span>" if error else ""
+        )
+        self.profile_problem.setVisible(bool(error))
+        self.profile_combo.setEnabled(not active)
+        self._update_empty_state()
+
+    def _connection_changed(self, status: ConnectionStatus) -> None:
+        self.status_widget.set_status(status, self.controller.clock())
+        self._update_connect_action()
+
+    # ------------------------------------------------------------------------------ channels
+
+    def open_join_dialog(self) -> JoinChannelDialog:
+        dialog = JoinChannelDialog(
+            lambda o: join_conflict(o, self.controller.open_options()), parent=self
+        )
+        dialog.accepted.connect(lambda: self.join(dialog.options()))
+        dialog.open()
+        self.join_dialog = dialog
+        return dialog
+
+    def join(self, options: ChannelOptions) -> str | None:
+        error = self.controller.join(options)
+        if error is not None:
+            self.statusBar().showMessage(error, 8000)
+        else:
+            self._save_tabs()
+        return error
+
+    def current_panel(self) -> ChannelPanel | None:
+        widget = self.tabs.currentWidget()
+        return widget if isinstance(widget, ChannelPanel) else None
+
+    def _channel_opened(self, name: str) -> None:
+        session = self.controller.channel(name)
+        if session is None:
+            return
+        panel = ChannelPanel(
+            session,
+            history=self.settings.history(name),
+            coalesce_ms=self.controller.preferences.coalesce_ms,
+        )
+        panel.detail.setVisible(self.detail_action.isChecked())
+        for splitter, key in ((panel.h_splitter, "h"), (panel.v_splitter, "v")):
+            sizes = self.settings.splitter_sizes(key)
+            if sizes:
+                splitter.setSizes(sizes)
+        panel.leave_requested.connect(self.controller.leave)
+        panel.rejoin_requested.connect(self.controller.rejoin)
+        panel.send_requested.connect(self._send)
+        panel.options_change_requested.connect(self._change_options)
+        panel.title_changed.connect(lambda p=panel: self._retitle(p))
+        panel.detail.copied.connect(
+            lambda what: self.statusBar().showMessage(f"Copied {what}", 2000)
+        )
+        self.panels[name] = panel
+        index = self.tabs.addTab(panel, panel.title())
+        self.tabs.setTabToolTip(index, f"realtime:{name}")
+        if not self._restoring:
+            self.tabs.setCurrentIndex(index)
+        self._update_empty_state()
+
+    def _channel_closed(self, name: str) -> None:
+        panel = self.panels.pop(name, None)
+        if panel is None:
+            return
+        index = self.tabs.indexOf(panel)
+        if index >= 0:
+            self.tabs.removeTab(index)
+        panel.deleteLater()
+        self._save_tabs()
+        self._update_empty_state()
+
+    def _channel_status_changed(self, name: str, status: ChannelStatus) -> None:
+        panel = self.panels.get(name)
+        if panel is not None:
+            panel.set_status(status, self.controller.clock())
+
+    def _channel_options_changed(self, name: str, options: ChannelOptions) -> None:
+        panel = self.panels.get(name)
+        if panel is not None:
+            panel.set_options(options)
+        self._save_tabs()
+
+    def _notice(self, name: str, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+        panel = self.panels.get(name)
+        if panel is not None:
+            panel.show_notice(text)
+
+    def _send(self, name: str, request: SendRequest) -> None:
+        self.controller.send(name, request)
+        panel = self.panels.get(name)
+        if panel is not None:
+            self.settings.save_history(name, panel.composer.history_model.history)
+
+    def _change_options(self, name: str, ack: bool, broadcast_self: bool) -> None:
+        self.controller.change_broadcast_options(name, ack=ack, broadcast_self=broadcast_self)
+
+    def _retitle(self, panel: ChannelPanel) -> None:
+        index = self.tabs.indexOf(panel)
+        if index >= 0:
+            self.tabs.setTabText(index, panel.title())
+
+    def _tab_changed(self, index: int) -> None:
+        for panel in self.panels.values():
+            panel.set_current(self.tabs.indexOf(panel) == index)
+
+    def _close_panel(self, widget: QWidget | None) -> None:
+        if isinstance(widget, ChannelPanel):
+            self.controller.close_channel(widget.name)
+
+    def _update_empty_state(self) -> None:
+        has_tabs = self.tabs.count() > 0
+        self.stack.setCurrentIndex(1 if has_tabs else 0)
+        profile = self.current_profile()
+        if profile is None:
+            text = (
+                "<h2>No connection profile yet</h2><p>Add a project URL and API key to start.</p>"
+            )
+        elif self.controller.active:
+            text = f"<h2>Connected to {profile.name}</h2><p>Join a channel to watch its broadcasts.</p>"
+        else:
+            text = (
+                f"<h2>{APP_NAME}</h2><p>Profile <b>{profile.name}</b> · {profile.url}</p>"
+                "<p>Connect (Ctrl+K), then join channels in tabs (Ctrl+J).</p>"
+            )
+        self.empty_label.setText(text)
+        self.empty_profiles.setVisible(profile is None)
+
+    # ------------------------------------------------------------------------------ per-tab actions
+
+    def _with_panel(self, fn: object) -> None:
+        panel = self.current_panel()
+        if panel is not None and callable(fn):
+            fn(panel)
+
+    def _copy_payload(self) -> None:
+        self._with_panel(lambda p: p.detail.copy_payload())
+
+    def _copy_row(self) -> None:
+        self._with_panel(lambda p: p.detail.copy_row())
+
+    def _focus_filter(self) -> None:
+        self._with_panel(lambda p: (p.filter_edit.setFocus(), p.filter_edit.selectAll()))
+
+    def _clear(self) -> None:
+        self._with_panel(lambda p: p.clear())
+
+    def _leave_current(self) -> None:
+        self._with_panel(lambda p: self.controller.leave(p.name))
+
+    def _rejoin_current(self) -> None:
+        self._with_panel(lambda p: self.controller.rejoin(p.name))
+
+    def _close_current(self) -> None:
+        self._with_panel(lambda p: self.controller.close_channel(p.name))
+
+    def _toggle_pause(self) -> None:
+        self._with_panel(lambda p: p.set_paused(not p.session.log.paused))
+
+    def _follow_tail(self) -> None:
+        self._with_panel(lambda p: p.table.set_follow_tail(True))
+
+    def _focus_composer(self) -> None:
+        self._with_panel(lambda p: p.composer.event_edit.setFocus())
+
+    def _toggle_detail(self, shown: bool) -> None:
+        for panel in self.panels.values():
+            panel.detail.setVisible(shown)
+
+    # ------------------------------------------------------------------------------ dialogs
+
+    def open_preferences(self) -> PreferencesDialog:
+        dialog = PreferencesDialog(self.controller.preferences, self)
+
+        def apply() -> None:
+            prefs = dialog.preferences()
+            self.controller.set_preferences(prefs)
+            self.settings.save_preferences(prefs)
+            for panel in self.panels.values():
+                panel.model.set_coalesce_ms(prefs.coalesce_ms)
+
+        dialog.accepted.connect(apply)
+        dialog.open()
+        return dialog
+
+    def about_text(self) -> str:
+        import qasync
+        import websockets
+
+        return (
+            f"<h3>{APP_NAME} {__version__}</h3>"
+            "<p>Inspect, send to and serve Supabase Realtime Broadcast.</p>"
+            f"<p>Python {platform.python_version()} · Qt {qVersion()} · PySide6 {pyside_version}"
+            f" · qasync {getattr(qasync, '__version__', '?')}"
+            f" · websockets {getattr(websockets, '__version__', '?')}"
+            f"<br>{platform.system()} {platform.machine()} · {sys.platform}</p>"
+        )
+
+    def show_about(self) -> QMessageBox:
+        box = QMessageBox(self)
+        box.setWindowTitle(f"About {APP_NAME}")
+        box.setIconPixmap(icons.app_icon().pixmap(64, 64))
+        box.setText(self.about_text())
+        box.open()
+        return box
+
+    # ------------------------------------------------------------------------------ timers, events
+
+    def _tick(self) -> None:
+        now = self.controller.clock()
+        self.status_widget.tick(now)
+        for panel in self.panels.values():
+            panel.tick(now)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            for panel in self.panels.values():
+                panel.model.refresh_theme()
+                panel.detail.highlighter.refresh_theme()
+        super().changeEvent(event)
+
+    # ------------------------------------------------------------------------------ persistence
+
+    def _restore(self) -> None:
+        self._restoring = True
+        try:
+            geometry, state = self.settings.window_state()
+            if geometry is not None:
+                self.restoreGeometry(geometry)
+            else:
+                self.resize(1280, 800)
+            if state is not None:
+                self.restoreState(state)
+            last = self.settings.last_profile_id()
+            if last and self.profiles_model.row_of(last) >= 0:
+                self.select_profile(last)
+            profile = self.current_profile()
+            if profile is not None:
+                self._restore_tabs(profile.id)
+        finally:
+            self._restoring = False
+        self._update_connect_action()
+
+    def _restore_tabs(self, profile_id: str) -> None:
+        was = self._restoring
+        self._restoring = True
+        try:
+            for options in self.settings.open_tabs(profile_id):
+                if self.controller.channel(options.name) is None:
+                    self.controller.join(options)
+        finally:
+            self._restoring = was
+        if self.tabs.count():
+            self.tabs.setCurrentIndex(0)
+
+    def _save_tabs(self) -> None:
+        profile = self.current_profile()
+        if profile is None or profile.id in self._ephemeral or self._restoring:
+            return
+        self.settings.save_open_tabs(profile.id, self.controller.open_options())
+
+    def save_state(self) -> None:
+        self.settings.save_window_state(self.saveGeometry(), self.saveState())
+        panel = self.current_panel()
+        if panel is not None:
+            self.settings.save_splitter_sizes("h", panel.h_splitter.sizes())
+            self.settings.save_splitter_sizes("v", panel.v_splitter.sizes())
+        self._save_tabs()
+        self.save_profiles()
+        for name, p in self.panels.items():
+            self.settings.save_history(name, p.composer.history_model.history)
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        self._tick_timer.stop()
+        super().closeEvent(event)

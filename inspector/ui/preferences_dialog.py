@@ -1,0 +1,56 @@
+"""PreferencesDialog: rows kept per tab and the push timeout."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.store import Preferences
+from inspector.store.log import MAX_CAPACITY, MIN_CAPACITY
+
+
+class PreferencesDialog(QDialog):
+    def __init__(self, preferences: Preferences, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self._base = preferences
+        self.capacity_spin = QSpinBox()
+        self.capacity_spin.setRange(MIN_CAPACITY, MAX_CAPACITY)
+        self.capacity_spin.setSingleStep(1000)
+        self.capacity_spin.setGroupSeparatorShown(True)
+        self.capacity_spin.setValue(preferences.ring_capacity)
+        self.capacity_spin.setAccessibleName("Rows kept per tab")
+        self.timeout_spin = QDoubleSpinBox()
+        self.timeout_spin.setRange(0.5, 120.0)
+        self.timeout_spin.setSuffix(" s")
+        self.timeout_spin.setValue(preferences.push_timeout_s)
+        self.timeout_spin.setAccessibleName("Push timeout")
+        form = QFormLayout()
+        form.addRow("Rows kept per tab", self.capacity_spin)
+        form.addRow("", QLabel("Older rows are evicted; the tab shows how many."))
+        form.addRow("Ack / REST timeout", self.timeout_spin)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def preferences(self) -> Preferences:
+        return replace(
+            self._base,
+            ring_capacity=self.capacity_spin.value(),
+            push_timeout_s=self.timeout_spin.value(),
+        ).clamped()

@@ -1,0 +1,196 @@
+"""SecretStore: API keys and user tokens in the OS keychain, never in QSettings or logs.
+
+- With a keychain backend (Secret Service, macOS Keychain, Windows Credential Locker) secrets
+  go there, under the service ``realtime-inspector`` and the user ``<profile id>:<kind>``.
+- Without one (headless Linux), they are kept in memory for this session only, and the UI says
+  so. Saving them in plain text is possible only after an explicit opt-in that the UI labels
+  as such; they then go to ``secrets-plaintext.json`` (mode 600) next to the settings file,
+  never into the settings file itself.
+- Keychain errors (locked, refused) fall back to memory with a message; nothing raises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Final
+
+import keyring
+import keyring.errors
+from keyring.backend import KeyringBackend
+
+SERVICE: Final = "realtime-inspector"
+API_KEY: Final = "apikey"
+ACCESS_TOKEN: Final = "access_token"
+KINDS: Final = (API_KEY, ACCESS_TOKEN)
+PLAINTEXT_FILE: Final = "secrets-plaintext.json"
+
+log = logging.getLogger(__name__)
+
+
+def keychain_backend() -> KeyringBackend | None:
+    """The usable keyring backend, or None when there is no real keychain."""
+    try:
+        backend = keyring.get_keyring()
+    except Exception:  # a broken keyring configuration means "no keychain"
+        return None
+    from keyring.backends import chainer, fail, null
+
+    if isinstance(backend, fail.Keyring | null.Keyring):
+        return None
+    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
+        return None
+    return backend
+
+
+class SecretStore:
+    """Get and set a profile's secrets; memory first, then keychain or opted-in plaintext."""
+
+    def __init__(
+        self, plaintext_dir: Path | None = None, *, plaintext_opt_in: bool = False
+    ) -> None:
+        self._memory: dict[tuple[str, str], str] = {}
+        self._backend = keychain_backend()
+        self._plaintext_path = plaintext_dir / PLAINTEXT_FILE if plaintext_dir else None
+        self._opt_in = plaintext_opt_in and self._plaintext_path is not None
+        #: the last keychain error in plain words, or "".
+        self.last_error = ""
+
+    # ------------------------------------------------------------------------------ status
+
+    @property
+    def keychain_available(self) -> bool:
+        return self._backend is not None
+
+    @property
+    def keychain_name(self) -> str:
+        b = self._backend
+        return "" if b is None else getattr(b, "name", type(b).__name__)
+
+    @property
+    def plaintext_opt_in(self) -> bool:
+        return self._opt_in
+
+    @property
+    def plaintext_path(self) -> Path | None:
+        return self._plaintext_path
+
+    def describe(self) -> str:
+        """One sentence for the profiles dialog: where keys and tokens are kept."""
+        if self._backend is not None:
+            text = f"Keys and tokens are stored in the system keychain ({self.keychain_name})."
+        elif self._opt_in:
+            text = (
+                f"No system keychain: keys and tokens are saved IN PLAIN TEXT in "
+                f"{self._plaintext_path} because you opted in."
+            )
+        else:
+            text = (
+                "No system keychain found: keys and tokens are kept in memory for this "
+                "session only and must be entered again after a restart."
+            )
+        if self.last_error:
+            text += f" Keychain error: {self.last_error}"
+        return text
+
+    # ------------------------------------------------------------------------------ access
+
+    def get(self, profile_id: str, kind: str) -> str:
+        key = (profile_id, kind)
+        if key in self._memory:
+            return self._memory[key]
+        value = ""
+        if self._backend is not None:
+            try:
+                value = self._backend.get_password(SERVICE, f"{profile_id}:{kind}") or ""
+            except keyring.errors.KeyringError as exc:
+                self._keychain_failed(exc)
+        elif self._opt_in:
+            value = self._read_plaintext().get(profile_id, {}).get(kind, "")
+        if value:
+            self._memory[key] = value
+        return value
+
+    def set(self, profile_id: str, kind: str, value: str) -> None:
+        key = (profile_id, kind)
+        if self._memory.get(key, None) == value and value:
+            return
+        if value:
+            self._memory[key] = value
+        else:
+            self._memory.pop(key, None)
+        if self._backend is not None:
+            try:
+                if value:
+                    self._backend.set_password(SERVICE, f"{profile_id}:{kind}", value)
+                else:
+                    with contextlib.suppress(keyring.errors.PasswordDeleteError):
+                        self._backend.delete_password(SERVICE, f"{profile_id}:{kind}")
+            except keyring.errors.KeyringError as exc:
+                self._keychain_failed(exc)
+        elif self._opt_in:
+            data = self._read_plaintext()
+            entry = data.setdefault(profile_id, {})
+            if value:
+                entry[kind] = value
+            else:
+                entry.pop(kind, None)
+            if not entry:
+                data.pop(profile_id, None)
+            self._write_plaintext(data)
+
+    def set_session_only(self, profile_id: str, kind: str, value: str) -> None:
+        """Keep a secret in memory for this session, never stored (the demo's public keys)."""
+        self._memory[(profile_id, kind)] = value
+
+    def delete_profile(self, profile_id: str) -> None:
+        for kind in KINDS:
+            self.set(profile_id, kind, "")
+
+    def set_plaintext_opt_in(self, opt_in: bool) -> None:
+        """Turn plaintext saving on (writes the in-memory secrets) or off (deletes the file)."""
+        if self._plaintext_path is None or self._backend is not None:
+            return
+        self._opt_in = opt_in
+        if opt_in:
+            data: dict[str, dict[str, str]] = {}
+            for (pid, kind), value in self._memory.items():
+                data.setdefault(pid, {})[kind] = value
+            self._write_plaintext(data)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                self._plaintext_path.unlink()
+
+    # ------------------------------------------------------------------------------ internals
+
+    def _keychain_failed(self, exc: Exception) -> None:
+        self.last_error = f"{type(exc).__name__}; kept in memory for this session"
+        log.warning("keychain unavailable (%s); secrets stay in memory", type(exc).__name__)
+
+    def _read_plaintext(self) -> dict[str, dict[str, str]]:
+        if self._plaintext_path is None:
+            return {}
+        try:
+            data = json.loads(self._plaintext_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {
+            str(pid): {k: v for k, v in entry.items() if k in KINDS and isinstance(v, str)}
+            for pid, entry in data.items()
+            if isinstance(entry, dict)
+        }
+
+    def _write_plaintext(self, data: dict[str, dict[str, str]]) -> None:
+        assert self._plaintext_path is not None
+        path = self._plaintext_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, path)

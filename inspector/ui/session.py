@@ -1,0 +1,283 @@
+"""SessionController: what the window talks to. Owns the open channels and turns events into
+store records; subclasses do the network work.
+
+Widgets never see the network client: they call the intent methods here (connect, join, send,
+...) and listen to the Qt signals. :class:`~inspector.ui.controller.InspectorController` is the
+real subclass (asyncio client tasks on the qasync loop); tests drive the same window with a
+fake subclass. Everything here runs on the GUI thread.
+
+Times: rows carry wall-clock times (``wall_clock()``), statuses carry deadlines on the
+monotonic ``clock()`` so they can count down.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+
+from inspector.store import (
+    ChannelOptions,
+    ChannelState,
+    ChannelStatus,
+    ConnectionState,
+    ConnectionStatus,
+    Direction,
+    MessageLog,
+    MessageRecord,
+    Preferences,
+    Profile,
+    RateMeter,
+    SendInfo,
+    Transport,
+    join_conflict,
+    system_record,
+    validate_key,
+    validate_url,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """One broadcast the user asked to send from a composer."""
+
+    event: str
+    #: UTF-8 JSON text of the payload.
+    payload: bytes
+    transport: Transport = Transport.WEBSOCKET
+
+
+class ChannelSession:
+    """One open tab: its options, its bounded log, its join status and its message rate."""
+
+    def __init__(self, options: ChannelOptions, capacity: int) -> None:
+        self.options = options
+        self.log = MessageLog(capacity)
+        self.status = ChannelStatus(ChannelState.WAITING)
+        self.rate = RateMeter()
+        #: broadcasts not shown because the tab's event filter did not accept them.
+        self.filtered_out = 0
+
+    @property
+    def name(self) -> str:
+        return self.options.name
+
+
+def _onoff(value: bool) -> str:
+    return "on" if value else "off"
+
+
+class SessionController(QObject):
+    """The connection, the open channels, and the intents the window can ask for."""
+
+    #: the connection changed: ``(ConnectionStatus)``.
+    connection_changed = Signal(object)
+    #: a heartbeat round trip was measured (ms); also reflected in ``connection``.
+    channel_opened = Signal(str)
+    channel_closed = Signal(str)
+    #: ``(name, ChannelStatus)``.
+    channel_status_changed = Signal(str, object)
+    #: ``(name, ChannelOptions)`` after ack/self changed.
+    channel_options_changed = Signal(str, object)
+    #: ``(channel name or "", text)``: a one-line notice for people.
+    notice = Signal(str, str)
+
+    def __init__(
+        self,
+        preferences: Preferences | None = None,
+        *,
+        wall_clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.preferences = preferences if preferences is not None else Preferences()
+        self.wall_clock = wall_clock
+        self.clock = clock
+        self.connection = ConnectionStatus()
+        self.profile: Profile | None = None
+        self.channels: dict[str, ChannelSession] = {}
+
+    # ------------------------------------------------------------------------------ reading
+
+    def channel(self, name: str) -> ChannelSession | None:
+        return self.channels.get(name)
+
+    def open_options(self) -> list[ChannelOptions]:
+        return [s.options for s in self.channels.values()]
+
+    @property
+    def connected(self) -> bool:
+        return self.connection.state is ConnectionState.CONNECTED
+
+    @property
+    def active(self) -> bool:
+        """Whether a connection is up or being attempted (Connect means Disconnect now)."""
+        return self.connection.state is not ConnectionState.DISCONNECTED
+
+    # ------------------------------------------------------------------------------ intents
+
+    def connect_to(
+        self, profile: Profile, api_key: str, access_token: str | None = None
+    ) -> str | None:
+        """Connect with this profile; returns why it cannot (bad URL, empty key) or None."""
+        error = validate_url(profile.url) or validate_key(api_key)
+        if error is not None:
+            return error
+        if self.active:
+            self.disconnect()
+        self.profile = profile
+        self._set_connection(ConnectionStatus(ConnectionState.CONNECTING))
+        self._start_connect(profile, api_key.strip(), (access_token or "").strip() or None)
+        return None
+
+    def disconnect(self) -> None:
+        if not self.active:
+            return
+        self._start_disconnect()
+        self._set_connection(ConnectionStatus(ConnectionState.DISCONNECTED, reason="closed by you"))
+        for session in self.channels.values():
+            if session.status.state is not ChannelState.LEFT:
+                self._set_channel_status(session.name, ChannelStatus(ChannelState.WAITING))
+
+    def join(self, options: ChannelOptions) -> str | None:
+        """Open a tab for ``options``; returns why it cannot be opened, or None."""
+        error = options.validate() or join_conflict(options, self.open_options())
+        if error is not None:
+            return error
+        session = ChannelSession(options, self.preferences.ring_capacity)
+        self.channels[options.name] = session
+        self.channel_opened.emit(options.name)
+        if self.active:
+            self._set_channel_status(options.name, ChannelStatus(ChannelState.JOINING))
+            self._start_join(session)
+        return None
+
+    def leave(self, name: str) -> None:
+        session = self.channels.get(name)
+        if session is None or session.status.state is ChannelState.LEFT:
+            return
+        if self.active:
+            self._start_leave(session)
+        self._set_channel_status(name, ChannelStatus(ChannelState.LEFT))
+        self._add_system(name, "left", {"channel": name})
+
+    def rejoin(self, name: str) -> None:
+        session = self.channels.get(name)
+        if session is None:
+            return
+        if not self.active:
+            self._set_channel_status(name, ChannelStatus(ChannelState.WAITING))
+            return
+        self._set_channel_status(name, ChannelStatus(ChannelState.JOINING))
+        self._start_join(session)
+
+    def close_channel(self, name: str) -> None:
+        """Leave the channel and forget its tab."""
+        session = self.channels.get(name)
+        if session is None:
+            return
+        if self.active and session.status.state is not ChannelState.LEFT:
+            self._start_leave(session)
+        del self.channels[name]
+        self.channel_closed.emit(name)
+
+    def change_broadcast_options(self, name: str, *, ack: bool, broadcast_self: bool) -> None:
+        """ack and self are join options (§4.1, §5.2): changing them rejoins the channel."""
+        session = self.channels.get(name)
+        if session is None:
+            return
+        old = session.options
+        if (old.ack, old.broadcast_self) == (ack, broadcast_self):
+            return
+        session.options = old.with_broadcast(ack=ack, broadcast_self=broadcast_self)
+        self.channel_options_changed.emit(name, session.options)
+        text = f"ack {_onoff(ack)}, self {_onoff(broadcast_self)}"
+        if self.active and session.status.state is not ChannelState.LEFT:
+            self.notice.emit(
+                name, f"Rejoining “{name}” with {text}: ack and self are options of the join."
+            )
+            self._start_leave(session)
+            self._set_channel_status(name, ChannelStatus(ChannelState.JOINING))
+            self._start_join(session)
+        else:
+            self.notice.emit(name, f"“{name}” will join with {text}.")
+
+    def send(self, name: str, request: SendRequest) -> MessageRecord | None:
+        """Add an outgoing row and start the send; its status updates in place."""
+        session = self.channels.get(name)
+        if session is None:
+            return None
+        info = SendInfo(request.transport, ack=session.options.ack)
+        record = MessageRecord(
+            time=self.wall_clock(),
+            direction=Direction.OUT,
+            event=request.event,
+            payload=request.payload,
+            send=info,
+        )
+        session.log.append(record)
+        self._start_send(session, record, request)
+        return record
+
+    def set_preferences(self, preferences: Preferences) -> None:
+        self.preferences = preferences.clamped()
+        for session in self.channels.values():
+            session.log.set_capacity(self.preferences.ring_capacity)
+
+    async def shutdown(self) -> None:
+        """Close the connection for good (app exit)."""
+        if self.active:
+            self.disconnect()
+
+    # ------------------------------------------------------------------------------ for subclasses
+
+    def _set_connection(self, status: ConnectionStatus) -> None:
+        self.connection = status
+        self.connection_changed.emit(status)
+
+    def _set_channel_status(self, name: str, status: ChannelStatus) -> None:
+        session = self.channels.get(name)
+        if session is None:
+            return
+        session.status = status
+        self.channel_status_changed.emit(name, status)
+
+    def _add_incoming(self, name: str, record: MessageRecord) -> bool:
+        """Append a received broadcast if the tab's event filter accepts it."""
+        session = self.channels.get(name)
+        if session is None:
+            return False
+        if not session.options.accepts_event(record.event):
+            session.filtered_out += 1
+            return False
+        session.rate.add(self.clock())
+        session.log.append(record)
+        return True
+
+    def _add_system(self, name: str, event: str, details: dict[str, object]) -> None:
+        session = self.channels.get(name)
+        if session is not None:
+            session.log.append(system_record(self.wall_clock(), event, details))
+
+    def _send_updated(self, session: ChannelSession, record: MessageRecord) -> None:
+        session.log.notify_updated(record)
+
+    def _start_connect(self, profile: Profile, api_key: str, access_token: str | None) -> None:
+        raise NotImplementedError
+
+    def _start_disconnect(self) -> None:
+        raise NotImplementedError
+
+    def _start_join(self, session: ChannelSession) -> None:
+        raise NotImplementedError
+
+    def _start_leave(self, session: ChannelSession) -> None:
+        raise NotImplementedError
+
+    def _start_send(
+        self, session: ChannelSession, record: MessageRecord, request: SendRequest
+    ) -> None:
+        raise NotImplementedError

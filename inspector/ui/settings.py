@@ -1,0 +1,133 @@
+"""AppSettings: QSettings for profiles (no secrets), preferences, window state, open tabs and
+send histories. Values are stored as JSON text so every platform reads them back the same.
+
+Secrets never go here: profiles are written from :meth:`Profile.to_dict` (no key fields), and
+send-history payloads are redacted before saving in case somebody pasted a token into one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
+
+from inspector.store import ChannelOptions, Preferences, ProfileBook, SendHistory
+from inspector.store.history import SendTemplate
+from inspector.store.redact import redact_text
+
+
+def default_qsettings() -> QSettings:
+    """INI settings in the user scope, under the application's organization and name."""
+    return QSettings(
+        QSettings.Format.IniFormat,
+        QSettings.Scope.UserScope,
+        QCoreApplication.organizationName() or "RealtimeInspector",
+        QCoreApplication.applicationName() or "realtime-inspector",
+    )
+
+
+class AppSettings:
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        self.qs = qsettings if qsettings is not None else default_qsettings()
+
+    def directory(self) -> Path:
+        """The folder the settings file lives in (the plaintext-secrets opt-in goes there)."""
+        return Path(self.qs.fileName()).parent
+
+    # ------------------------------------------------------------------------------ JSON values
+
+    def _get_json(self, key: str, default: Any = None) -> Any:
+        raw = self.qs.value(key)
+        if not isinstance(raw, str):
+            return default
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return default
+
+    def _set_json(self, key: str, value: Any) -> None:
+        self.qs.setValue(key, json.dumps(value, ensure_ascii=False))
+
+    def sync(self) -> None:
+        self.qs.sync()
+
+    # ------------------------------------------------------------------------------ profiles
+
+    def profiles(self) -> ProfileBook:
+        return ProfileBook.from_data(self._get_json("profiles/list", []))
+
+    def save_profiles(self, book: ProfileBook) -> None:
+        self._set_json("profiles/list", book.to_data())
+
+    def last_profile_id(self) -> str:
+        value = self.qs.value("profiles/last")
+        return value if isinstance(value, str) else ""
+
+    def set_last_profile_id(self, profile_id: str) -> None:
+        self.qs.setValue("profiles/last", profile_id)
+
+    def plaintext_opt_in(self) -> bool:
+        return self._get_json("secrets/plaintext_opt_in", False) is True
+
+    def set_plaintext_opt_in(self, opt_in: bool) -> None:
+        self._set_json("secrets/plaintext_opt_in", bool(opt_in))
+
+    # ------------------------------------------------------------------------------ preferences
+
+    def preferences(self) -> Preferences:
+        return Preferences.from_dict(self._get_json("preferences", {}))
+
+    def save_preferences(self, preferences: Preferences) -> None:
+        self._set_json("preferences", preferences.to_dict())
+
+    # ------------------------------------------------------------------------------ tabs, history
+
+    def open_tabs(self, profile_id: str) -> list[ChannelOptions]:
+        data = self._get_json(f"tabs/{profile_id}", [])
+        out = []
+        if isinstance(data, list):
+            for entry in data:
+                options = ChannelOptions.from_dict(entry)
+                if options is not None and all(o.name != options.name for o in out):
+                    out.append(options)
+        return out
+
+    def save_open_tabs(self, profile_id: str, tabs: list[ChannelOptions]) -> None:
+        self._set_json(f"tabs/{profile_id}", [t.to_dict() for t in tabs])
+
+    def history(self, channel: str) -> SendHistory:
+        return SendHistory.from_data(self._get_json(f"history/{_key(channel)}", []))
+
+    def save_history(self, channel: str, history: SendHistory) -> None:
+        items = [SendTemplate(redact_text(t.event), redact_text(t.payload)) for t in history.items]
+        self._set_json(f"history/{_key(channel)}", SendHistory(items).to_data())
+
+    # ------------------------------------------------------------------------------ window
+
+    def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
+        geometry = self.qs.value("window/geometry")
+        state = self.qs.value("window/state")
+        return (
+            geometry if isinstance(geometry, QByteArray) else None,
+            state if isinstance(state, QByteArray) else None,
+        )
+
+    def save_window_state(self, geometry: QByteArray, state: QByteArray) -> None:
+        self.qs.setValue("window/geometry", geometry)
+        self.qs.setValue("window/state", state)
+
+    def splitter_sizes(self, name: str) -> list[int]:
+        data = self._get_json(f"window/splitter_{name}", [])
+        if isinstance(data, list) and all(isinstance(v, int) and v >= 0 for v in data):
+            return data
+        return []
+
+    def save_splitter_sizes(self, name: str, sizes: list[int]) -> None:
+        self._set_json(f"window/splitter_{name}", [int(s) for s in sizes])
+
+
+def _key(channel: str) -> str:
+    """A settings key for a channel name (no slashes or odd characters in INI keys)."""
+    return channel.encode().hex()

@@ -1,0 +1,106 @@
+"""GUI test setup: offscreen Qt, async tests on a qasync loop, isolated settings and keychain.
+
+- ``async def`` tests run on a :class:`qasync.QEventLoop` over the pytest-qt QApplication, so
+  ``await asyncio.sleep()`` also processes Qt events. Never call ``qtbot.wait*`` inside a
+  coroutine (it nests a Qt loop and stalls the asyncio tasks): await :func:`signal_future`.
+- Every test gets QSettings pointed at ``tmp_path`` (IniFormat, a test organization) and an
+  in-memory keyring backend, so no test touches the real user's settings or keychain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+
+import keyring
+import pytest
+import qasync
+from keyring.backend import KeyringBackend
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QApplication
+
+
+def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Callable[[], Any]]:
+    return {"qasync": lambda: qasync.QEventLoop(QApplication.instance() or QApplication([]))}
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring backend that keeps passwords in a dict (tests only)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path) -> Path:
+    """QSettings of every scope and format under tmp_path; a test organization name."""
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
+        for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+            QSettings.setPath(fmt, scope, str(folder))
+    QCoreApplication.setOrganizationName("RealtimeInspectorTests")
+    QCoreApplication.setApplicationName("realtime-inspector-tests")
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """An in-memory keychain; tests of the no-keychain path replace it themselves."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+def signal_future(signal: Any, predicate: Callable[..., bool] | None = None) -> asyncio.Future[Any]:
+    """A future resolved by the next emission of ``signal`` (whose args pass ``predicate``)."""
+    fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def slot(*args: Any) -> None:
+        if fut.done() or (predicate is not None and not predicate(*args)):
+            return
+        fut.set_result(args)
+        signal.disconnect(slot)
+
+    signal.connect(slot)
+    return fut
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
+    """Await ``condition()`` becoming true, letting Qt and asyncio run in between.
+
+    This polls the event loop (each ``sleep(0.01)`` runs Qt events and asyncio tasks); it is a
+    wait on a condition with a deadline, not a fixed sleep.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture(autouse=True)
+def _app(qapp: QApplication) -> QApplication:
+    """Every GUI test has the QApplication before it builds models or widgets."""
+    return qapp

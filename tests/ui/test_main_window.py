@@ -1,0 +1,224 @@
+"""The real window driven by the fake session: profiles, connect, tabs, sends, restore."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gui_fakes import FakeSession
+from PySide6.QtCore import Qt
+
+from inspector.protocol import jwt
+from inspector.store import (
+    ChannelOptions,
+    ChannelState,
+    ChannelStatus,
+    ConnectionState,
+    ConnectionStatus,
+    Profile,
+    ProfileBook,
+    SendState,
+)
+from inspector.ui.main_window import MainWindow
+from inspector.ui.message_table_model import COL_STATUS
+from inspector.ui.secrets import API_KEY
+from inspector.ui.settings import AppSettings
+
+pytestmark = pytest.mark.gui
+
+KEY = jwt.demo_key("anon")
+
+
+def make_window(qtbot: Any, session: FakeSession | None = None) -> tuple[FakeSession, MainWindow]:
+    session = session or FakeSession()
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    return session, window
+
+
+def saved_profile(key: str = KEY) -> str:
+    settings = AppSettings()
+    settings.save_profiles(ProfileBook([Profile("p1", "Local", "http://127.0.0.1:54321")]))
+    settings.set_last_profile_id("p1")
+    from inspector.ui.secrets import SecretStore
+
+    SecretStore(settings.directory()).set("p1", API_KEY, key)
+    return "p1"
+
+
+def test_empty_window_guides_to_profiles(qtbot: Any) -> None:
+    _, window = make_window(qtbot)
+    assert window.stack.currentIndex() == 0
+    assert "No connection profile" in window.empty_label.text()
+    assert not window.connect_action.isEnabled()
+    assert "No profile" in window.profile_problem.text()
+    dialog = window.open_profiles()
+    assert dialog.isVisible()
+    dialog.url_edit.setText("http://127.0.0.1:54321")
+    dialog.key_field.setText(KEY)
+    dialog.close_button.click()
+    assert window.connect_action.isEnabled()
+    assert AppSettings().profiles()[0].url == "http://127.0.0.1:54321"
+
+
+def test_connect_join_two_tabs_and_route_messages(qtbot: Any) -> None:
+    saved_profile()
+    session, window = make_window(qtbot)
+    window.connect_action.trigger()
+    assert session.connected
+    assert "connected · heartbeat 1.2 ms" in window.status_widget.text()
+    assert window.connect_action.text() == "Dis&connect"
+    dialog = window.open_join_dialog()
+    qtbot.keyClicks(dialog.name_edit, "chat")
+    dialog.ack_check.setChecked(True)
+    dialog.accept()
+    assert window.join(ChannelOptions("cursors")) is None
+    assert window.tabs.count() == 2
+    assert window.tabs.currentWidget() is window.panels["cursors"]
+    assert "joined" in window.panels["chat"].state_label.text()
+    session.push("chat", "message", {"text": "hi"})
+    session.push("cursors", "move", {"x": 1})
+    session.push("cursors", "move", {"x": 2})
+    for panel in window.panels.values():
+        panel.model.flush()
+    assert window.panels["chat"].model.rowCount() == 1
+    assert window.panels["cursors"].model.rowCount() == 2
+    assert window.tabs.tabText(0) == "chat (1)"
+    assert window.tabs.tabText(1) == "cursors"
+    window.tabs.setCurrentIndex(0)
+    assert window.tabs.tabText(0) == "chat"
+    # The same name again is refused with a message, not merged.
+    assert "already open" in (window.join(ChannelOptions("chat")) or "")
+    assert "already open" in window.statusBar().currentMessage()
+
+
+def test_send_with_ack_turns_ok_and_self_echoes(qtbot: Any) -> None:
+    saved_profile()
+    session, window = make_window(qtbot)
+    window.connect_current()
+    window.join(ChannelOptions("room", ack=True))
+    panel = window.panels["room"]
+    panel.composer.event_edit.setText("ping")
+    panel.composer.payload_edit.setPlainText('{"n": 1}')
+    panel.composer.send_button.click()
+    panel.model.flush()
+    record = panel.model.record_at(0)
+    assert record is not None
+    assert record.send is not None
+    assert record.send.state is SendState.OK
+    assert panel.model.data(panel.model.index(0, COL_STATUS)) == "ok 1.8 ms"
+    # Turning self on rejoins with the new option and says so in one line.
+    panel.composer.self_check.click()
+    assert session.channels["room"].options.broadcast_self
+    assert "Rejoining “room” with ack on, self on" in panel.notice_label.text()
+    assert ("leave", "room") in session.calls
+    panel.composer.send_button.click()
+    panel.model.flush()
+    assert panel.model.rowCount() == 3
+    assert [panel.model.record_at(r).direction.label for r in range(3)] == ["out", "out", "in"]  # type: ignore[union-attr]
+    assert AppSettings().history("room").items[0].event == "ping"
+
+
+def test_join_error_and_reconnecting_are_shown_in_words(qtbot: Any) -> None:
+    saved_profile()
+    session, window = make_window(qtbot)
+    session.auto_join = False
+    window.connect_current()
+    window.join(ChannelOptions("secret", private=True))
+    panel = window.panels["secret"]
+    reason = "Unauthorized: You do not have permissions to read from this Channel topic: secret"
+    now = session.clock()
+    session.set_status("secret", ChannelStatus(ChannelState.ERRORED, reason, retry_at=now + 4.5))
+    assert reason in panel.state_label.text()
+    assert "retrying in 5 s" in panel.state_label.text()
+    session.set_connection(
+        ConnectionStatus(
+            ConnectionState.RECONNECTING, retry_at=now + 2.2, attempt=2, reason="connection refused"
+        )
+    )
+    assert "reconnecting in 3 s (attempt 2)" in window.status_widget.text()
+    session.set_connection(
+        ConnectionStatus(ConnectionState.DISCONNECTED, reason="HTTP 401: Invalid JWT")
+    )
+    assert "disconnected: HTTP 401: Invalid JWT" in window.status_widget.text()
+
+
+def test_invalid_profile_blocks_connect_inline(qtbot: Any) -> None:
+    saved_profile(key="")
+    session, window = make_window(qtbot)
+    assert not window.connect_action.isEnabled()
+    assert "API key is required" in window.profile_problem.text()
+    assert window.connect_current() == "API key is required"
+    assert session.calls == []
+
+
+def test_tabs_geometry_and_splitters_restore_on_restart(
+    qtbot: Any, isolated_settings: Path
+) -> None:
+    saved_profile()
+    _session, window = make_window(qtbot)
+    window.connect_current()
+    window.join(ChannelOptions("one", ack=True, events=("chat",)))
+    window.join(ChannelOptions("two", private=True))
+    window.resize(640, 480)  # the offscreen screen is 800x600: stay inside it
+    window.panels["two"].h_splitter.setSizes([700, 300])
+    window.close()
+    ini = Path(AppSettings().qs.fileName()).read_text()
+    assert KEY not in ini
+    session2, window2 = make_window(qtbot, FakeSession())
+    assert list(window2.panels) == ["one", "two"]
+    assert session2.channels["one"].options == ChannelOptions("one", ack=True, events=("chat",))
+    assert "waiting for connection" in window2.panels["one"].state_label.text()
+    assert window2.size().width() == 640
+    sizes = window2.panels["two"].h_splitter.sizes()
+    assert sizes[0] > sizes[1]
+    window2.connect_current()
+    assert all(s.status.state is ChannelState.JOINED for s in session2.channels.values())
+
+
+def test_keyboard_only_join_and_close(qtbot: Any) -> None:
+    saved_profile()
+    session, window = make_window(qtbot)
+    window.connect_current()
+    window.join(ChannelOptions("k"))
+    window.close_tab_action.trigger()
+    assert window.tabs.count() == 0
+    assert ("leave", "k") in session.calls
+    assert window.stack.currentIndex() == 0
+    assert AppSettings().open_tabs("p1") == []
+
+
+def test_about_shows_versions(qtbot: Any) -> None:
+    _, window = make_window(qtbot)
+    text = window.about_text()
+    assert "Qt 6." in text
+    assert "PySide6" in text
+    assert "Python 3." in text
+    box = window.show_about()
+    assert box.isVisible()
+    box.close()
+
+
+def test_detail_pane_toggle_and_copy(qtbot: Any) -> None:
+    saved_profile()
+    session, window = make_window(qtbot)
+    window.connect_current()
+    window.join(ChannelOptions("c"))
+    session.push("c", "e", {"secret": "no", "n": 1})
+    panel = window.panels["c"]
+    panel.model.flush()
+    panel.select_last()
+    window.copy_payload_action.trigger()
+    from PySide6.QtGui import QGuiApplication
+
+    assert '"n": 1' in QGuiApplication.clipboard().text()
+    window.copy_row_action.trigger()
+    assert '"channel": "c"' in QGuiApplication.clipboard().text()
+    window.detail_action.trigger()
+    assert not panel.detail.isVisibleTo(window)
+    assert panel.detail.text.toPlainText().startswith("{")
+    assert window.menuBar().actions()[0].text() == "&File"
+    assert Qt.Key.Key_J  # the shortcut exists:
+    assert window.join_action.shortcut().toString() == "Ctrl+J"
