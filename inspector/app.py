@@ -1,11 +1,98 @@
-"""GUI composition root: QApplication, qasync loop, excepthook, main window (issue 4)."""
+"""GUI composition root: QApplication, the qasync loop, the error handler, the main window.
+
+``realtime-inspector`` opens the window with the saved profiles. ``realtime-inspector --demo``
+also starts the local server with demo traffic in-process on a free port, adds a session-only
+"Local demo" profile, connects, and joins a chat-like channel and a fast cursor channel, so a
+first-time user sees live traffic within seconds and can send to it (issue #4 §5). The demo is
+wired here, never in ``ui/`` (ui must not import the server).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from inspector import APP_ID, APP_NAME
+
+if TYPE_CHECKING:
+    from inspector.server import RealtimeServer
+    from inspector.ui.main_window import MainWindow
+
+ORGANIZATION = "RealtimeInspector"
+APPLICATION = "realtime-inspector"
+
+
+async def start_demo(window: MainWindow) -> RealtimeServer:
+    """Start the demo server, add the "Local demo" profile, connect and join two channels."""
+    from inspector.server import RealtimeServer, ServerConfig
+    from inspector.server.demo import CHAT, CURSORS
+    from inspector.store import ChannelOptions, Profile
+
+    server = RealtimeServer(ServerConfig(port=0, demo_traffic=True))
+    await server.start()
+    window.add_session_profile(Profile(Profile.new_id(), "Local demo", server.url), server.anon_key)
+    window.connect_current()
+    window.join(ChannelOptions(CHAT, broadcast_self=True, ack=True))
+    window.join(ChannelOptions(CURSORS))
+    window.tabs.setCurrentIndex(0)
+    window.statusBar().showMessage(
+        f"Demo: local server on {server.url}; type in the composer and press Ctrl+Enter", 15000
+    )
+    return server
+
+
+async def _main(demo: bool) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from inspector.ui.controller import InspectorController
+    from inspector.ui.main_window import MainWindow
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    controller = InspectorController()
+    window = MainWindow(controller, restore_tabs=not demo)
+    window.show()
+    server = await start_demo(window) if demo else None
+    closed = asyncio.get_running_loop().create_future()
+    app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
+    try:
+        await closed
+    finally:
+        await controller.shutdown()
+        if server is not None:
+            await server.stop()
+    return 0
+
 
 def run(*, demo: bool = False, self_test: bool = False) -> int:
-    """Open the desktop window. Not built yet: the GUI issue fills this in."""
-    import sys
+    """Open the desktop window; returns the process exit code."""
+    if self_test:
+        sys.stderr.write("realtime-inspector: --self-test is not built yet (issue #5)\n")
+        return 2
+    os.environ.setdefault("QT_API", "pyside6")
+    import qasync
+    from PySide6.QtWidgets import QApplication
 
-    print("realtime-inspector: the desktop window is not built yet", file=sys.stderr)
-    return 2
+    from inspector.ui.error_handler import ErrorHandler, configure_logging
+    from inspector.ui.icons import app_icon
+
+    configure_logging()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    handler = ErrorHandler()
+    handler.install(loop)
+    try:
+        with loop:
+            return loop.run_until_complete(_main(demo))
+    finally:
+        handler.uninstall()

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QStackedWidget,
-    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -42,6 +41,7 @@ from inspector.store import (
 
 from . import icons, theme
 from .channel_panel import ChannelPanel
+from .channel_tabs import ChannelTabsWidget
 from .connection_status import ConnectionStatusWidget
 from .join_dialog import JoinChannelDialog
 from .preferences_dialog import PreferencesDialog
@@ -58,6 +58,8 @@ class MainWindow(QMainWindow):
         controller: SessionController,
         settings: AppSettings | None = None,
         secrets: SecretStore | None = None,
+        *,
+        restore_tabs: bool = True,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -70,7 +72,6 @@ class MainWindow(QMainWindow):
         )
         self._ephemeral: set[str] = set()
         self._restoring = False
-        self.panels: dict[str, ChannelPanel] = {}
         self.profiles_model = ProfileListModel(self.settings.profiles(), self)
         controller.set_preferences(self.settings.preferences())
 
@@ -92,7 +93,7 @@ class MainWindow(QMainWindow):
         self._tick_timer.timeout.connect(self._tick)
         self._tick_timer.start()
 
-        self._restore()
+        self._restore(restore_tabs)
 
     # ------------------------------------------------------------------------------ building
 
@@ -192,12 +193,8 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.about_action)
 
     def _build_central(self) -> None:
-        self.tabs = QTabWidget()
-        self.tabs.setTabsClosable(True)
-        self.tabs.setMovable(True)
-        self.tabs.setDocumentMode(True)
-        self.tabs.tabCloseRequested.connect(lambda i: self._close_panel(self.tabs.widget(i)))
-        self.tabs.currentChanged.connect(self._tab_changed)
+        self.tabs = ChannelTabsWidget()
+        self.tabs.close_requested.connect(self.controller.close_channel)
         empty = QWidget()
         self.empty_label = QLabel()
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -341,9 +338,12 @@ class MainWindow(QMainWindow):
             self._save_tabs()
         return error
 
+    @property
+    def panels(self) -> dict[str, ChannelPanel]:
+        return self.tabs.panels
+
     def current_panel(self) -> ChannelPanel | None:
-        widget = self.tabs.currentWidget()
-        return widget if isinstance(widget, ChannelPanel) else None
+        return self.tabs.current_panel()
 
     def _channel_opened(self, name: str) -> None:
         session = self.controller.channel(name)
@@ -363,25 +363,15 @@ class MainWindow(QMainWindow):
         panel.rejoin_requested.connect(self.controller.rejoin)
         panel.send_requested.connect(self._send)
         panel.options_change_requested.connect(self._change_options)
-        panel.title_changed.connect(lambda p=panel: self._retitle(p))
         panel.detail.copied.connect(
             lambda what: self.statusBar().showMessage(f"Copied {what}", 2000)
         )
-        self.panels[name] = panel
-        index = self.tabs.addTab(panel, panel.title())
-        self.tabs.setTabToolTip(index, f"realtime:{name}")
-        if not self._restoring:
-            self.tabs.setCurrentIndex(index)
+        self.tabs.add_panel(panel, select=not self._restoring)
         self._update_empty_state()
 
     def _channel_closed(self, name: str) -> None:
-        panel = self.panels.pop(name, None)
-        if panel is None:
+        if self.tabs.remove_panel(name) is None:
             return
-        index = self.tabs.indexOf(panel)
-        if index >= 0:
-            self.tabs.removeTab(index)
-        panel.deleteLater()
         self._save_tabs()
         self._update_empty_state()
 
@@ -410,19 +400,6 @@ class MainWindow(QMainWindow):
 
     def _change_options(self, name: str, ack: bool, broadcast_self: bool) -> None:
         self.controller.change_broadcast_options(name, ack=ack, broadcast_self=broadcast_self)
-
-    def _retitle(self, panel: ChannelPanel) -> None:
-        index = self.tabs.indexOf(panel)
-        if index >= 0:
-            self.tabs.setTabText(index, panel.title())
-
-    def _tab_changed(self, index: int) -> None:
-        for panel in self.panels.values():
-            panel.set_current(self.tabs.indexOf(panel) == index)
-
-    def _close_panel(self, widget: QWidget | None) -> None:
-        if isinstance(widget, ChannelPanel):
-            self.controller.close_channel(widget.name)
 
     def _update_empty_state(self) -> None:
         has_tabs = self.tabs.count() > 0
@@ -537,7 +514,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------ persistence
 
-    def _restore(self) -> None:
+    def _restore(self, tabs: bool) -> None:
         self._restoring = True
         try:
             geometry, state = self.settings.window_state()
@@ -551,7 +528,7 @@ class MainWindow(QMainWindow):
             if last and self.profiles_model.row_of(last) >= 0:
                 self.select_profile(last)
             profile = self.current_profile()
-            if profile is not None:
+            if profile is not None and tabs:
                 self._restore_tabs(profile.id)
         finally:
             self._restoring = False
@@ -573,7 +550,9 @@ class MainWindow(QMainWindow):
         profile = self.current_profile()
         if profile is None or profile.id in self._ephemeral or self._restoring:
             return
-        self.settings.save_open_tabs(profile.id, self.controller.open_options())
+        order = {name: i for i, name in enumerate(self.tabs.ordered_names())}
+        tabs = sorted(self.controller.open_options(), key=lambda o: order.get(o.name, len(order)))
+        self.settings.save_open_tabs(profile.id, tabs)
 
     def save_state(self) -> None:
         self.settings.save_window_state(self.saveGeometry(), self.saveState())

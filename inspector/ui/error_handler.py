@@ -1,0 +1,111 @@
+"""ErrorHandler: the one place unexpected errors go. It logs them (secrets redacted) and shows
+one non-modal dialog instead of letting the app die; more errors while it is open are counted
+in it, never stacked into a storm of dialogs.
+
+Installed for ``sys.excepthook`` (exceptions escaping Qt slots and virtual overrides) and as the
+asyncio loop's exception handler (tasks nobody awaited).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import traceback
+from types import TracebackType
+from typing import Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from inspector.store.redact import redact_text
+
+log = logging.getLogger("inspector.errors")
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites every log record's message with secrets redacted (keys, tokens, JWTs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_text(message)
+        if redacted != message or record.args:
+            record.msg, record.args = redacted, None
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            record.exc_text = redact_text("".join(traceback.format_exception(*record.exc_info)))
+            record.exc_info = None
+        return True
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Log to stderr through the redacting filter (idempotent)."""
+    root = logging.getLogger()
+    if any(isinstance(f, RedactingFilter) for h in root.handlers for f in h.filters):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+class ErrorHandler(QObject):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.box: QMessageBox | None = None
+        self.count = 0
+        self.last_text = ""
+        self._previous_hook = sys.excepthook
+
+    def install(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        sys.excepthook = self.excepthook
+        if loop is not None:
+            loop.set_exception_handler(self.loop_exception)
+
+    def uninstall(self) -> None:
+        sys.excepthook = self._previous_hook
+
+    def excepthook(
+        self,
+        exc_type: type[BaseException],
+        exc: BaseException,
+        tb: TracebackType | None,
+    ) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            self._previous_hook(exc_type, exc, tb)
+            return
+        text = redact_text("".join(traceback.format_exception(exc_type, exc, tb)))
+        self.report(f"{exc_type.__name__}: {redact_text(str(exc))}", text)
+
+    def loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        message = str(context.get("message", "asyncio error"))
+        if isinstance(exc, BaseException):
+            detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            summary = f"{type(exc).__name__}: {exc}"
+        else:
+            detail, summary = message, message
+        self.report(redact_text(summary), redact_text(f"{message}\n{detail}"))
+
+    def report(self, summary: str, detail: str) -> None:
+        """Log and show one error; later ones while the dialog is open only bump its count."""
+        self.count += 1
+        self.last_text = summary
+        log.error("unexpected error: %s\n%s", summary, detail)
+        app = QApplication.instance()
+        if not isinstance(app, QApplication):
+            return
+        if self.box is not None and self.box.isVisible():
+            self.box.setInformativeText(f"{summary}\n\n({self.count} errors so far; see the log)")
+            return
+        parent = app.activeWindow()
+        box = QMessageBox(parent if isinstance(parent, QWidget) else None)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Unexpected error")
+        box.setText("Something went wrong. The window keeps running; details are in the log.")
+        box.setInformativeText(summary)
+        box.setDetailedText(detail[-8000:])
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        box.setModal(False)
+        box.show()
+        self.box = box
