@@ -1,0 +1,94 @@
+"""Smoke tests of the PyInstaller one-folder bundle and its .tar.gz (built once per session)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tarfile
+from pathlib import Path
+
+import pytest
+from pkg_smoke import (
+    check_help,
+    check_self_test,
+    check_serve,
+    check_version,
+    dpkg_owner,
+    require_tool,
+    system_library,
+)
+from ribuild.bundle import linux_arch
+from ribuild.deb import SYSTEM_LIBRARIES, depends
+from ribuild.elfdeps import external_sonames
+from ribuild.meta import AppMeta
+
+pytestmark = pytest.mark.packaging
+
+
+def test_bundle_reports_its_version(bundle: Path, meta: AppMeta, home: Path) -> None:
+    check_version([bundle / meta.dist_name], meta.version, home)
+
+
+def test_bundle_help_lists_gui_and_cli(bundle: Path, meta: AppMeta, home: Path) -> None:
+    check_help([bundle / meta.dist_name], home)
+
+
+def test_bundle_serves_over_a_real_socket(bundle: Path, meta: AppMeta, home: Path) -> None:
+    check_serve([bundle / meta.dist_name], home)
+
+
+def test_bundle_self_test_offscreen(bundle: Path, meta: AppMeta, home: Path) -> None:
+    check_self_test([bundle / meta.dist_name], home)
+
+
+def test_bundle_is_lean(bundle: Path) -> None:
+    names = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*")}
+    unwanted = ("QtQml", "QtQuick", "QtNetwork", "QtPdf", "QtDesigner", "QtWebEngine", "Qt6Qml")
+    found = sorted(n for n in names if any(u in Path(n).name for u in unwanted))
+    assert not found, f"unused Qt modules were bundled: {found}"
+    assert not [n for n in names if "/translations/" in n], "Qt translations were bundled"
+    assert not [n for n in names if n.endswith("libqgtk3.so")], "the GTK3 platform theme"
+    dangling = [n for n in names if (bundle / n).is_symlink() and not (bundle / n).exists()]
+    assert not dangling, f"symlinks to pruned files: {dangling}"
+    # What the app needs is still there: Qt's xcb, Wayland and offscreen platforms, SVG icons.
+    for plugin in ("libqxcb.so", "libqwayland.so", "libqoffscreen.so", "libqsvg.so"):
+        assert any(n.endswith(f"/{plugin}") for n in names), f"{plugin} is missing"
+    assert any(n.endswith("resources/icons/app.svg") for n in names), "app icon not bundled"
+
+
+def test_bundle_needs_only_system_libraries_the_deb_declares(bundle: Path) -> None:
+    missing = external_sonames(bundle)
+    assert set(missing) <= set(SYSTEM_LIBRARIES), (
+        f"new system libraries to map in ribuild/deb.py: {sorted(set(missing) - set(SYSTEM_LIBRARIES))}"
+    )
+    required, recommended = depends(bundle)
+    declared = {alt.split(" ")[0] for item in required + recommended for alt in item.split(" | ")}
+    assert {SYSTEM_LIBRARIES[s] for s in missing} <= declared
+    # The map is right where this machine can tell: dpkg -S names the same package.
+    require_tool("dpkg", "dpkg")
+    for soname in missing:
+        location = system_library(soname)
+        if location is not None:
+            owner = dpkg_owner(location)
+            assert owner is None or owner.split(":")[0] == SYSTEM_LIBRARIES[soname], (
+                f"{soname} is shipped by {owner} here, not {SYSTEM_LIBRARIES[soname]}"
+            )
+
+
+def test_tarball_unpacks_to_a_runnable_bundle(
+    tarball: Path, meta: AppMeta, tmp_path: Path, home: Path
+) -> None:
+    assert tarball.name == f"{meta.dist_name}-{meta.version}-linux-{linux_arch()}.tar.gz"
+    top = f"{meta.dist_name}-{meta.version}"
+    with tarfile.open(tarball) as tar:
+        members = tar.getmembers()
+        assert {m.name.split("/")[0] for m in members} == {top}
+        assert all(m.uid == 0 and m.gid == 0 for m in members)
+        executable = tar.getmember(f"{top}/{meta.dist_name}")
+        assert executable.mode & stat.S_IXUSR
+        tar.extractall(tmp_path, filter="tar")
+    unpacked = tmp_path / top / meta.dist_name
+    assert os.access(unpacked, os.X_OK)
+    # Runs from wherever it is unpacked: nothing points back at the build folder.
+    check_version([unpacked], meta.version, home)
+    check_help([unpacked], home)
