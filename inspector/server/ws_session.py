@@ -83,6 +83,7 @@ class SocketSession:
 
     async def run(self) -> None:
         """Read until the socket closes; then forget every channel of this socket."""
+        self._arm()
         try:
             async for msg in self.ws:
                 if msg.type is WSMsgType.TEXT:

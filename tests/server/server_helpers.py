@@ -29,6 +29,11 @@ def token(server: RealtimeServer, role: str = "anon", exp_in: float = 3600, **cl
     return sign(body, server.config.jwt_secret)
 
 
+def url_for(server: RealtimeServer, vsn: str = "2.0.0", apikey: str | None = None) -> str:
+    """The websocket URL of ``server`` with a key (the anon key by default) and a vsn."""
+    return f"{server.ws_url}?apikey={server.anon_key if apikey is None else apikey}&vsn={vsn}"
+
+
 class Client:
     """A websocket client speaking raw Realtime frames."""
 

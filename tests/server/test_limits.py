@@ -1,0 +1,129 @@
+"""Limits and hostile input: oversize frames, malformed frames, rates, idle and slow sockets (§10)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+from server_helpers import TIMEOUT, Client, field, url_for
+from websockets.asyncio.client import connect
+
+from inspector.protocol.frames import FrameRejected, UserBroadcast
+from inspector.protocol.serializer import encode_binary
+from inspector.server import RealtimeServer, ServerConfig
+from inspector.server.notes import SocketClosed
+
+
+async def test_default_limits_are_the_real_ones() -> None:
+    config = ServerConfig()
+    assert config.max_frame_bytes == 5_000_000
+    assert config.max_channels_per_socket == 100
+    assert config.max_payload_kb == 3000
+    assert config.max_events_per_second is None
+    assert (config.presence_max_calls, config.presence_window_ms) == (5, 30_000)
+
+
+async def test_oversize_frame_closes_with_1009() -> None:
+    async with RealtimeServer(ServerConfig(port=0, max_frame_bytes=2000)) as server:
+        url = url_for(server)
+        async with connect(url) as ws:
+            await ws.send(json.dumps([None, "1", "phoenix", "heartbeat", {"pad": "x" * 3000}]))
+            await asyncio.wait_for(ws.wait_closed(), TIMEOUT)
+            assert ws.close_code == 1009
+
+
+async def test_malformed_frames_are_dropped_and_the_socket_lives(
+    server: RealtimeServer, connect_client
+) -> None:
+    v2, v1 = await connect_client(), await connect_client("1.0.0")
+    await v2.join("m")
+    mark = server.events.mark()
+    garbage: list[str | bytes] = [
+        "not json",
+        "{}",
+        "[1,2,3]",
+        '[null,"1",5,"heartbeat",{}]',
+        "[" * 100_000,  # deep nesting
+        b"",
+        b"\x09",
+        b"\x03\x01",
+        encode_binary(UserBroadcast("realtime:m", "e", b"", 1, b"{}")),  # kind 4 from a client
+        b"\x03\x01\x01\x0f\x04\x00\x07" + b"12realtime:room-1ping",  # unknown encoding
+        b"\x03\x01\x01\xff\x04\x00\x01" + b"12",  # truncated topic
+        "\udcff".encode("utf-8", "surrogatepass"),
+    ]
+    for data in garbage:
+        await v2.ws.send(data)
+    assert await v2.barrier() == []
+    assert field(await v2.join("still-works"), "payload")["status"] == "ok"
+    for data in ("[]", '"x"', b"\x03binary on v1"):
+        await v1.ws.send(data)
+    assert await v1.barrier() == []
+    rejected = [r for r in server.events.items(mark) if isinstance(r.event, FrameRejected)]
+    assert len(rejected) == len(garbage) + 3
+    assert all(r.event.reason for r in rejected)
+
+
+async def test_events_per_second_limit_closes_channels_and_rest_gets_429() -> None:
+    config = ServerConfig(port=0, max_events_per_second=3, events_window_s=30)
+    async with RealtimeServer(config) as server:
+        url = f"{server.ws_url}?apikey={server.anon_key}&vsn=2.0.0"
+        async with connect(url) as wa, connect(url) as wb:
+            a, b = Client(wa, "2.0.0"), Client(wb, "2.0.0")
+            await a.join("busy")
+            await b.join("busy")
+            for _ in range(60):  # 3/s over 30 s = 90 events
+                await a.broadcast("busy", "e", {})
+            system = await b.recv_until(lambda f: field(f, "event") == "system")
+            assert field(system, "payload")["message"] == "Too many messages per second"
+            assert field(await b.recv(), "event") == "phx_close"
+            system = await a.recv_until(lambda f: field(f, "event") == "system")
+            assert field(system, "payload")["message"] == "Too many messages per second"
+        async with httpx.AsyncClient() as http:
+            r = await http.post(
+                server.rest_url, json={"messages": []}, headers={"apikey": server.anon_key}
+            )
+            assert (r.status_code, r.json()) == (
+                429,
+                {"message": "You have exceeded your rate limit"},
+            )
+            assert r.headers["x-rate-limit"] == "3"
+
+
+async def test_idle_socket_is_closed() -> None:
+    async with RealtimeServer(ServerConfig(port=0, idle_timeout_s=0.3)) as server:
+        url = url_for(server)
+        async with connect(url) as ws:
+            await asyncio.wait_for(ws.wait_closed(), TIMEOUT)
+            assert ws.close_code == 1000
+            assert ws.close_reason == "idle timeout"
+
+
+async def test_slow_consumer_is_dropped_and_others_keep_receiving() -> None:
+    config = ServerConfig(port=0, max_write_buffer_bytes=64 * 1024, frame_log_size=0)
+    async with RealtimeServer(config) as server:
+        url = f"{server.ws_url}?apikey={server.anon_key}&vsn=2.0.0"
+        async with (
+            connect(url, max_queue=1, close_timeout=0.2) as slow_ws,
+            connect(url, max_size=None) as fast_ws,
+        ):
+            slow, fast = Client(slow_ws, "2.0.0"), Client(fast_ws, "2.0.0")
+            await slow.join("firehose")
+            await fast.join("firehose")
+            mark = server.events.mark()
+            blob = "x" * 200_000
+            dropped = False
+            for i in range(400):  # up to 80 MB; the kernel buffers fill long before
+                server.publish("firehose", "blob", {"i": i, "blob": blob})
+                got = await fast.recv()  # the fast one keeps up
+                assert field(got, "payload")["payload"]["i"] == i
+                if len(server.sessions) < 2:
+                    dropped = True
+                    break
+            assert dropped
+            closed = await server.events.wait_for(
+                lambda r: isinstance(r.event, SocketClosed), after=mark
+            )
+            assert closed.socket_id != server.sessions[0].id
+            assert await fast.barrier() == []
