@@ -85,6 +85,8 @@ class RestBroadcast:
     """A REST broadcast request and its answer (§6)."""
 
     path: str
+    #: the names of the query parameters, in order (values are not kept).
+    query_keys: tuple[str, ...]
     status: int
     #: messages fanned out (batch) or 1/0 (single).
     delivered_messages: int

@@ -354,6 +354,20 @@ class RealtimeServer:
             count += 1
         return count
 
+    def error_channel(self, topic: str, socket_id: int | None = None) -> int:
+        """Send ``phx_error`` to every instance of ``topic`` (a crashed channel, §4.6).
+
+        Clients rejoin with a new join_ref, which makes the old one stale (§13 scenario 15).
+        Returns the channels errored.
+        """
+        count = 0
+        for s in self._targets(socket_id):
+            if s.conn.error_channel(topic) is not None:
+                s.drop_sub(topic)
+                s.flush()
+                count += 1
+        return count
+
     def send_raw(self, data: str | bytes, socket_id: int | None = None) -> int:
         """Write a text (``str``) or binary (``bytes``) frame as is; the sockets written."""
         targets = list(self._targets(socket_id))

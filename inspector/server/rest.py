@@ -76,7 +76,10 @@ class RestApi:
         return identity.role, None
 
     def _record(self, request: web.Request, status: int, messages: int, deliveries: int) -> None:
-        self.server.note(RestBroadcast(request.path, status, messages, deliveries), None)
+        note = RestBroadcast(
+            request.path, tuple(request.query.keys()), status, messages, deliveries
+        )
+        self.server.note(note, None)
 
     def _publish(self, private: bool, name: str, fanout: Fanout[Any]) -> int:
         delivered = self.server.hub.publish((private, name), fanout)

@@ -63,6 +63,8 @@ class SocketSession:
         #: joined channels by wire topic.
         self.subs: dict[str, Sub] = {}
         self.close_code: int | None = None
+        #: the reason of the client's close frame, when the client closed.
+        self.close_reason = ""
         self._transport = transport
         self._limit = config.max_write_buffer_bytes
         self._closing = False
@@ -84,14 +86,22 @@ class SocketSession:
     async def run(self) -> None:
         """Read until the socket closes; then forget every channel of this socket."""
         self._arm()
+        ws = self.ws
         try:
-            async for msg in self.ws:
-                if msg.type is WSMsgType.TEXT:
+            while True:
+                msg = await ws.receive()
+                kind = msg.type
+                if kind is WSMsgType.TEXT:
                     self.on_data(msg.data, False)
-                elif msg.type is WSMsgType.BINARY:
+                elif kind is WSMsgType.BINARY:
                     self.on_data(msg.data, True)
-                elif msg.type is WSMsgType.ERROR:
+                elif kind is WSMsgType.CLOSE:  # the client closed: keep its reason
+                    self.close_reason = msg.extra or ""
+                    break
+                elif kind is WSMsgType.ERROR:
                     log.info("socket %d: websocket error: %s", self.id, msg.data)
+                    break
+                else:  # CLOSING, CLOSED
                     break
         finally:
             self._teardown()
@@ -228,8 +238,7 @@ class SocketSession:
             self.drop_sub(topic)
         self.conn.channels.clear()
         self.close_code = self.ws.close_code
-        reason = ""
         self.server.forget(self)
         self.server.events.append(
-            EventRecord(self.id, SocketClosed(self.id, self.close_code, reason))
+            EventRecord(self.id, SocketClosed(self.id, self.close_code, self.close_reason))
         )

@@ -63,3 +63,12 @@ async def test_muted_heartbeat_replies(server: RealtimeServer, connect_client) -
     assert field(reply, "payload")["status"] == "ok"
     server.faults.reset()
     assert await a.barrier() == []
+
+
+async def test_error_channel_sends_phx_error(server: RealtimeServer, connect_client) -> None:
+    a = await connect_client()
+    await a.join("e")
+    jr = a.join_refs["realtime:e"]
+    assert server.error_channel("realtime:e") == 1
+    assert await a.recv() == [jr, jr, "realtime:e", "phx_error", {}]
+    assert server.hub.channels() == {}

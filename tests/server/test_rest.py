@@ -57,7 +57,9 @@ async def test_batch_reaches_v1_and_v2_with_meta_id(
     assert field(await v1.recv(), "payload")["event"] == "a"
     assert field(await v1.recv(), "payload")["meta"] == {"id": "m-2"}
     note = await server.events.wait_for(lambda r: isinstance(r.event, RestBroadcast))
-    assert note.event == RestBroadcast("/realtime/v1/api/broadcast", 202, 2, 4)
+    assert note.event == RestBroadcast(
+        "/realtime/v1/api/broadcast", ("apikey", "vsn", "log_level"), 202, 2, 4
+    )
 
 
 async def test_unauthorized(server: RealtimeServer, http) -> None:
