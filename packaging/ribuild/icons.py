@@ -65,7 +65,7 @@ def render_pngs(svg: Path, sizes: Iterable[int]) -> dict[int, bytes]:
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        if not image.convertToFormat(QImage.Format.Format_ARGB32).save(buffer, "PNG"):
+        if not image.convertToFormat(QImage.Format.Format_ARGB32).save(buffer, "PNG"):  # type: ignore[call-overload]  # stubs say bytes; runtime wants str
             raise RuntimeError(f"Qt could not encode the {size}px icon as PNG")
         buffer.close()
         out[size] = bytes(data.data())

@@ -101,7 +101,7 @@ def wheel_venv(artifacts: Path, wheel: Path) -> Path:
     assert created.returncode == 0, created.describe()
     python = venv / "bin" / "python"
     constraints = Path(__file__).resolve().parents[2] / "requirements" / "constraints.txt"
-    pip = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    pip: list[str | Path] = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     installed = run([*pip, "-c", constraints, wheel], timeout=110)
     assert installed.returncode == 0, installed.describe()
     return venv

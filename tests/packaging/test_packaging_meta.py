@@ -9,6 +9,7 @@ import shutil
 import struct
 import subprocess
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,7 @@ def test_icon_master_renders_at_each_size(pngs: dict[int, bytes]) -> None:
 
     for size, data in pngs.items():
         assert png_size(data) == (size, size)
-        image = QImage.fromData(data, "PNG")
+        image = QImage.fromData(data, "PNG")  # type: ignore[arg-type]  # stubs disagree with runtime
         assert image.width() == size
         # Transparent outside the rounded tile, opaque in the middle where the source is drawn.
         assert image.pixelColor(0, 0).alpha() == 0
@@ -140,12 +141,12 @@ def test_linux_icon_sizes_cover_the_common_hicolor_set() -> None:
 
 def test_windows_version_resource_reflects_pyproject(meta: AppMeta) -> None:
     text = version_info_text(meta)
-    recorded: dict[str, object] = {}
+    recorded: dict[str, list[tuple[tuple[object, ...], dict[str, object]]]] = {}
 
-    def record(name: str):  # stand-ins for PyInstaller's versioninfo classes
-        def make(*args: object, **kwargs: object) -> tuple[str, tuple[object, ...], dict]:
-            recorded.setdefault(name, []).append((args, kwargs))  # type: ignore[union-attr]
-            return (name, args, kwargs)
+    def record(name: str) -> Callable[..., str]:  # stand-ins for PyInstaller's versioninfo classes
+        def make(*args: object, **kwargs: object) -> str:
+            recorded.setdefault(name, []).append((args, kwargs))
+            return name
 
         return make
 
@@ -153,9 +154,8 @@ def test_windows_version_resource_reflects_pyproject(meta: AppMeta) -> None:
         "VSVersionInfo FixedFileInfo StringFileInfo StringTable StringStruct VarFileInfo VarStruct"
     )
     eval(text, {n: record(n) for n in names.split()})  # the way PyInstaller loads the file
-    ffi = recorded["FixedFileInfo"][0][1]  # type: ignore[index]
-    assert ffi["filevers"] == meta.version_tuple
-    strings = {args[0]: args[1] for args, _ in recorded["StringStruct"]}  # type: ignore[attr-defined]
+    assert recorded["FixedFileInfo"][0][1]["filevers"] == meta.version_tuple
+    strings = {args[0]: args[1] for args, _ in recorded["StringStruct"]}
     assert strings["ProductVersion"] == meta.version
     assert strings["ProductName"] == meta.app_name
 
