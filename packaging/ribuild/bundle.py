@@ -4,7 +4,8 @@
 Python that runs this script (so the venv's PySide6 is the one bundled, never a system copy) and
 returns ``<out>/dist/realtime-inspector/``. ``build_tarball`` packs that folder as
 ``<out>/realtime-inspector-<version>-linux-<arch>.tar.gz`` with one top-level folder, sorted
-entries, root ownership and a fixed mtime, so two builds of the same tree give the same bytes.
+entries, root ownership and a fixed mtime (``SOURCE_DATE_EPOCH`` if set), so packing the same
+folder twice gives the same bytes. (PyInstaller's own output is not byte-reproducible.)
 """
 
 from __future__ import annotations

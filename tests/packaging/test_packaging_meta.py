@@ -8,12 +8,15 @@ import itertools
 import shutil
 import struct
 import subprocess
+import tarfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from pkg_smoke import PACKAGING
+from ribuild.bundle import build_tarball
+from ribuild.deb import depends
 from ribuild.elfdeps import glibc_versions, needed, prune_unreached, reachable_libraries
 from ribuild.icons import ICNS_TYPES, LINUX_SIZES, icns_bytes, ico_bytes, png_size, render_pngs
 from ribuild.meta import ICON_MASTER, AppMeta, debian_version, read_meta
@@ -189,3 +192,32 @@ def test_pruning_keeps_what_extensions_reach_and_drops_the_rest() -> None:
     kept, dropped = prune_unreached(toc)
     assert dropped == {network}
     assert [entry[0] for entry in kept] == ["PySide6/QtCore.abi3.so", core, "libQt6Core.so.6"]
+
+
+def test_tarball_packing_is_deterministic(meta: AppMeta, tmp_path: Path) -> None:
+    folder = tmp_path / "bundle"
+    (folder / "_internal").mkdir(parents=True)
+    (folder / meta.dist_name).write_text("#!/bin/sh\n", encoding="utf-8")
+    (folder / meta.dist_name).chmod(0o755)
+    (folder / "_internal" / "data.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = build_tarball(tmp_path / "a", meta, folder)
+    second = build_tarball(tmp_path / "b", meta, folder)
+    assert first.read_bytes() == second.read_bytes()
+    with tarfile.open(first) as tar:
+        top = f"{meta.dist_name}-{meta.version}"
+        assert tar.getnames() == [
+            top,
+            f"{top}/_internal",
+            f"{top}/_internal/data.txt",
+            f"{top}/{meta.dist_name}",
+        ]
+        assert tar.getmember(f"{top}/{meta.dist_name}").mode == 0o755
+
+
+def test_deb_depends_refuses_unmapped_system_libraries(tmp_path: Path) -> None:
+    # libQt6Network alone "needs" libQt6Core etc. from the system: nothing maps those.
+    shutil.copy(_pyside_file("Qt", "lib", "libQt6Network.so.6"), tmp_path)
+    with pytest.raises(RuntimeError, match=r"libQt6Core\.so\.6"):
+        depends(tmp_path)
