@@ -96,6 +96,8 @@ class Peer:
         self._changed = asyncio.Event()
         self._stderr: list[str] = []
         self._tags = itertools.count(1)
+        #: False for plain programs run with :meth:`PeerPool.script`.
+        self.speaks_commands = True
         self._readers = [
             asyncio.create_task(self._read_stdout()),
             asyncio.create_task(self._read_stderr()),
@@ -105,9 +107,21 @@ class Peer:
         return f"Peer({self.kind}, pid={self.proc.pid}, events={len(self.events)})"
 
     @classmethod
-    async def start(cls, kind: str, *, env: dict[str, str] | None = None) -> Peer:
-        """Start a ``js`` or ``py`` peer and wait for its ``ready`` line."""
+    async def start(
+        cls,
+        kind: str,
+        *,
+        env: dict[str, str] | None = None,
+        script: Path | None = None,
+        wait_ready: bool = True,
+    ) -> Peer:
+        """Start a ``js`` or ``py`` peer (or another ``script`` run the same way).
+
+        Waits for its ``ready`` line unless ``wait_ready`` is False.
+        """
         argv = js_command() if kind == "js" else py_command()
+        if script is not None:
+            argv = [argv[0], str(script)]
         proc = await asyncio.create_subprocess_exec(
             *argv,
             stdin=asyncio.subprocess.PIPE,
@@ -118,7 +132,9 @@ class Peer:
             limit=16 * 1024 * 1024,
         )
         peer = cls(kind, proc)
-        await peer.expect(ev="ready", timeout=30)
+        peer.speaks_commands = script is None
+        if wait_ready:
+            await peer.expect(ev="ready", timeout=30)
         return peer
 
     # ------------------------------------------------------------------------------ reading
@@ -244,17 +260,19 @@ class Peer:
 
     async def close(self) -> None:
         """Ask the peer to exit, then kill it if it does not."""
-        if self.proc.returncode is None:
+        if self.proc.returncode is None and not self.speaks_commands:
+            self.proc.terminate()
+        if self.proc.returncode is None and self.speaks_commands:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 assert self.proc.stdin is not None
                 self.proc.stdin.write(b'{"cmd":"exit"}\n')
                 await self.proc.stdin.drain()
                 self.proc.stdin.close()
-            try:
-                await asyncio.wait_for(self.proc.wait(), 3)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
+        try:
+            await asyncio.wait_for(self.proc.wait(), 3)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
         for task in self._readers:
             task.cancel()
         await asyncio.gather(*self._readers, return_exceptions=True)
@@ -273,6 +291,12 @@ class PeerPool:
 
     async def py(self) -> Peer:
         peer = await Peer.start("py")
+        self.started.append(peer)
+        return peer
+
+    async def script(self, kind: str, script: Path, env: dict[str, str] | None = None) -> Peer:
+        """Run a program that prints NDJSON (not a command-driven peer); stopped at teardown."""
+        peer = await Peer.start(kind, env=env, script=script, wait_ready=False)
         self.started.append(peer)
         return peer
 

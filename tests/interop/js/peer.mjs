@@ -198,6 +198,12 @@ const rl = readline.createInterface({ input: process.stdin })
 let queue = Promise.resolve()
 rl.on('line', (line) => {
   if (!line.trim()) return
+  // exit jumps the queue: a command still waiting (a push the server never answers) must not
+  // keep the peer alive.
+  if (/"cmd"\s*:\s*"exit"/.test(line)) {
+    commands.exit()
+    return
+  }
   queue = queue.then(async () => {
     let cmd
     try {

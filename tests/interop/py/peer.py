@@ -161,22 +161,11 @@ async def cmd_disconnect(cmd: dict[str, Any]) -> Any:
 COMMANDS = {name[4:]: fn for name, fn in globals().items() if name.startswith("cmd_")}
 
 
-async def main() -> None:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=16 * 1024 * 1024)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    emit({"ev": "ready", "lib": "realtime-py"})
+async def run_commands(queue: asyncio.Queue[dict[str, Any]]) -> None:
+    """Run commands in order; one that never finishes does not block ``exit``."""
     while True:
-        line = await reader.readline()
-        if not line:
-            break
-        if not line.strip():
-            continue
-        cmd: dict[str, Any] = {}
+        cmd = await queue.get()
         try:
-            cmd = json.loads(line)
-            if cmd.get("cmd") == "exit":
-                break
             fn = COMMANDS.get(cmd.get("cmd", ""))
             if fn is None:
                 raise ValueError(f"unknown command {cmd.get('cmd')}")
@@ -191,9 +180,33 @@ async def main() -> None:
                     "error": f"{type(exc).__name__}: {exc}",
                 }
             )
+
+
+async def main() -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=16 * 1024 * 1024)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    worker = asyncio.create_task(run_commands(queue))
+    emit({"ev": "ready", "lib": "realtime-py"})
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        if not line.strip():
+            continue
+        try:
+            cmd = json.loads(line)
+        except ValueError as exc:
+            emit({"ev": "failed", "tag": None, "cmd": None, "error": f"bad command line: {exc}"})
+            continue
+        if cmd.get("cmd") == "exit":
+            break
+        queue.put_nowait(cmd)
+    worker.cancel()
     for client in clients.values():
         try:
-            await client.close()
+            await asyncio.wait_for(client.close(), 2)
         except Exception:
             pass
     emit({"ev": "bye"})
