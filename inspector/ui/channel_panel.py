@@ -197,8 +197,6 @@ class ChannelPanel(QWidget):
     def title(self) -> str:
         """Tab text: the channel name and unread count."""
         text = self.name
-        if self.session.options.private:
-            text = "🔒 " + text
         if self.unread:
             text += f" ({self.unread:,})" if self.unread < 100_000 else " (99,999+)"
         return text

@@ -1,0 +1,208 @@
+"""The real window, the real controller, the real local server and a realtime-js peer.
+
+One scenario walks the issue's steps in order (issue #4 §7): create a profile, connect, join
+two tabs, receive from realtime-js into the right tab, send with ack and see the row turn ok,
+turn self on and see the echo, invalid JSON blocks Send, stop the server (reconnecting, rows
+stay), restart it (both tabs rejoin). Other tests: a wrong key shows the 401 reason; a refused
+private join shows the server's reason and the retry countdown.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import until
+
+from inspector.protocol import jwt
+from inspector.server import RealtimeServer, ServerConfig
+from inspector.store import ChannelOptions, ChannelState, ConnectionState, Direction, SendState
+from inspector.ui.controller import InspectorController
+from inspector.ui.main_window import MainWindow
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
+from peers import PeerPool
+
+pytestmark = [pytest.mark.gui, pytest.mark.interop]
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[RealtimeServer]:
+    srv = RealtimeServer(ServerConfig(port=0))
+    await srv.start()
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[PeerPool]:
+    pool = PeerPool()
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+async def window(qtbot: Any) -> AsyncIterator[MainWindow]:
+    controller = InspectorController()
+    win = MainWindow(controller)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        yield win
+    finally:
+        await controller.shutdown()  # qtbot closes the window
+
+
+def ctl(window: MainWindow) -> InspectorController:
+    assert isinstance(window.controller, InspectorController)
+    return window.controller
+
+
+def create_profile(window: MainWindow, url: str, key: str) -> None:
+    """Through the Profiles dialog, as a user would, ending with its Connect button."""
+    dialog = window.open_profiles()
+    dialog.name_edit.setText("Local")
+    dialog.url_edit.setText(url)
+    dialog.key_field.setText(key)
+    assert dialog.connect_button.isEnabled()
+    dialog.connect_button.click()
+
+
+async def test_window_against_server_and_realtime_js(
+    window: MainWindow, server: RealtimeServer, peers: PeerPool
+) -> None:
+    c = ctl(window)
+    create_profile(window, server.url, server.anon_key)
+    await until(lambda: c.connected, what="connected")
+    # Two tabs: one through the Join dialog, one directly.
+    dialog = window.open_join_dialog()
+    dialog.name_edit.setText("room-a")
+    dialog.ack_check.setChecked(True)
+    dialog.accept()
+    assert window.join(ChannelOptions("room-b")) is None
+    await until(
+        lambda: all(s.status.state is ChannelState.JOINED for s in c.channels.values()),
+        what="both tabs joined",
+    )
+    a, b = window.panels["room-a"], window.panels["room-b"]
+
+    js = await peers.js()
+    await js.call("client", id="c", url=server.realtime_url, key=server.anon_key)
+    for ch in ("a", "b"):
+        await js.call("channel", id=ch, client="c", name=f"room-{ch}", listen={"broadcast": ["*"]})
+        await js.call("subscribe", channel=ch)
+        await js.expect(ev="status", channel=ch, status="SUBSCRIBED")
+
+    # realtime-js -> the right tab only.
+    assert await js.call("send", channel="b", event="from-js", payload={"n": 1}) == "ok"
+    await until(
+        lambda: (
+            not b.model.has_pending()
+            and any(r.direction is Direction.IN for r in c.channels["room-b"].log)
+        ),
+        what="row in room-b",
+    )
+    row = b.model.record_at(b.model.rowCount() - 1)
+    assert row is not None
+    assert (row.direction, row.event, row.payload_json()) == (Direction.IN, "from-js", {"n": 1})
+    assert all(r.event != "from-js" for r in c.channels["room-a"].log)
+
+    # Send with ack from the composer: the row turns ok with a round trip; js receives it.
+    a.composer.event_edit.setText("ping")
+    a.composer.payload_edit.setPlainText('{"hello": "js"}')
+    a.composer.send_button.click()
+    log_a = c.channels["room-a"].log
+    await until(
+        lambda: any(r.send is not None and r.send.state is SendState.OK for r in log_a),
+        what="ack ok",
+    )
+    sent = next(r for r in log_a if r.send is not None)
+    assert sent.send is not None
+    assert sent.send.round_trip_ms is not None
+    assert sent.status_text().startswith("ok ")
+    got = await js.expect(ev="broadcast", channel="a")
+    assert got["payload"]["payload"] == {"hello": "js"}
+
+    # Turn self on: the tab rejoins with the new option and says so; the echo comes back.
+    a.composer.self_check.click()
+    assert "Rejoining “room-a” with ack on, self on" in a.notice_label.text()
+    await until(
+        lambda: (
+            c.channels["room-a"].status.state is ChannelState.JOINED
+            and c.channels["room-a"].options.broadcast_self
+        ),
+        what="rejoined with self",
+    )
+    a.composer.payload_edit.setPlainText('{"echo": true}')
+    a.composer.send_button.click()
+    await until(
+        lambda: any(r.direction is Direction.IN and r.payload == b'{"echo":true}' for r in log_a),
+        what="self echo",
+    )
+
+    # Invalid JSON blocks Send.
+    a.composer.payload_edit.setPlainText('{"broken": ')
+    assert not a.composer.send_button.isEnabled()
+    assert "Invalid JSON" in a.composer.error_label.text()
+
+    # Stop the server: reconnecting, rows stay. Restart on the same port: both tabs rejoin.
+    await until(lambda: not a.model.has_pending() and not b.model.has_pending())
+    rows_a, rows_b = a.model.rowCount(), b.model.rowCount()
+    port = server.port
+    await server.stop()
+    await until(lambda: c.connection.state is ConnectionState.RECONNECTING, what="reconnecting")
+    assert "reconnecting" in window.status_widget.text()
+    assert a.model.rowCount() == rows_a
+    assert b.model.rowCount() == rows_b
+    assert "connection lost" in a.state_label.text()
+    restarted = RealtimeServer(ServerConfig(port=port))
+    await restarted.start()
+    try:
+        await until(lambda: c.connected, timeout=15, what="reconnected")
+        await until(
+            lambda: all(s.status.state is ChannelState.JOINED for s in c.channels.values()),
+            what="both tabs rejoined",
+        )
+        assert a.model.rowCount() >= rows_a
+        assert "connected" in window.status_widget.text()
+    finally:
+        await c.shutdown()
+        await restarted.stop()
+
+
+async def test_wrong_key_shows_the_401_reason(window: MainWindow, server: RealtimeServer) -> None:
+    c = ctl(window)
+    bad = jwt.sign({"role": "anon", "exp": 4_000_000_000}, "not-the-server-secret-" * 2)
+    create_profile(window, server.url, bad)
+    await until(
+        lambda: c.connection.state is ConnectionState.DISCONNECTED and c.connection.reason,
+        what="refused",
+    )
+    text = window.status_widget.text()
+    assert "disconnected: HTTP 401: Failed to validate JWT signature" in text
+    assert bad not in text
+    assert window.connect_action.text() == "&Connect"
+
+
+async def test_refused_private_join_shows_reason_and_retry(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    c = ctl(window)
+    create_profile(window, server.url, server.anon_key)
+    await until(lambda: c.connected, what="connected")
+    window.join(ChannelOptions("vault", private=True))
+    await until(lambda: c.channels["vault"].status.state is ChannelState.ERRORED, what="join error")
+    status = c.channels["vault"].status
+    assert status.reason is not None
+    assert status.reason.startswith("Unauthorized: You do not have permissions to read")
+    assert status.retry_at is not None
+    text = window.panels["vault"].state_label.text()
+    assert "errored: Unauthorized" in text
+    assert "retrying in" in text
