@@ -92,3 +92,12 @@ class RestBroadcast:
     delivered_messages: int
     #: subscriber deliveries in total.
     deliveries: int
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerError:
+    """A bug: handling an event raised. The socket stays open; tests assert there are none."""
+
+    socket_id: int
+    event_type: str
+    error: str

@@ -20,7 +20,7 @@ from aiohttp import WSMsgType, web
 
 from inspector.protocol.server_conn import ServerConnection
 
-from .notes import SocketClosed
+from .notes import HandlerError, SocketClosed
 from .recorder import EventRecord, FrameRecord
 from .wsframe import ws_frame
 
@@ -117,9 +117,17 @@ class SocketSession:
             server.frames.append(FrameRecord(self.id, "in", self.vsn, shown))
         self.conn.reply_to_heartbeats = not server.faults.mute_heartbeat_replies
         for event in self.conn.receive(data, now, binary=binary):
-            server.logic.handle(self, event, now)
+            self._handle(event, now)
         self.flush()
         self._arm()
+
+    def _handle(self, event: object, now: float) -> None:
+        """Let the server decide; a bug there is logged and recorded, never fatal to the socket."""
+        try:
+            self.server.logic.handle(self, event, now)
+        except Exception as exc:
+            log.exception("socket %d: error handling %s", self.id, type(event).__name__)
+            self.server.note(HandlerError(self.id, type(event).__name__, repr(exc)), self.id)
 
     # ------------------------------------------------------------------------------ writing
 
@@ -184,7 +192,7 @@ class SocketSession:
             return
         now = time.time()
         for event in self.conn.handle_timer(now):
-            self.server.logic.handle(self, event, now)
+            self._handle(event, now)
         self.flush()
         self._arm()
 

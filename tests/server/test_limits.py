@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
+import random
 
 import httpx
 from server_helpers import TIMEOUT, Client, field, url_for
@@ -12,7 +14,7 @@ from websockets.asyncio.client import connect
 from inspector.protocol.frames import FrameRejected, UserBroadcast
 from inspector.protocol.serializer import encode_binary
 from inspector.server import RealtimeServer, ServerConfig
-from inspector.server.notes import SocketClosed
+from inspector.server.notes import HandlerError, SocketClosed
 
 
 async def test_default_limits_are_the_real_ones() -> None:
@@ -55,13 +57,14 @@ async def test_malformed_frames_are_dropped_and_the_socket_lives(
     ]
     for data in garbage:
         await v2.ws.send(data)
+    await v2.ws.send(b'["\xff\xfe"]', text=True)  # invalid UTF-8 in a text frame (§1.5)
     assert await v2.barrier() == []
     assert field(await v2.join("still-works"), "payload")["status"] == "ok"
     for data in ("[]", '"x"', b"\x03binary on v1"):
         await v1.ws.send(data)
     assert await v1.barrier() == []
     rejected = [r for r in server.events.items(mark) if isinstance(r.event, FrameRejected)]
-    assert len(rejected) == len(garbage) + 3
+    assert len(rejected) == len(garbage) + 1 + 3
     assert all(r.event.reason for r in rejected)
 
 
@@ -127,3 +130,75 @@ async def test_slow_consumer_is_dropped_and_others_keep_receiving() -> None:
             )
             assert closed.socket_id != server.sessions[0].id
             assert await fast.barrier() == []
+
+
+async def test_random_frames_never_break_the_server(server: RealtimeServer, connect_client) -> None:
+    """A seeded storm of odd but well-formed frames: no handler error, the socket still works."""
+    rng = random.Random(1234)
+    values = [None, True, 0, -1, 1.5, "", "x", "sb_x", [], [1], {}, {"a": None}, "🎉" * 3]
+
+    def value(depth: int = 0) -> object:
+        if depth < 3 and rng.random() < 0.3:
+            keys = ["event", "payload", "type", "key", "config", "access_token"]
+            return {rng.choice(keys): value(depth + 1) for _ in range(rng.randint(0, 3))}
+        return rng.choice(values)
+
+    events = [
+        "phx_join",
+        "phx_leave",
+        "broadcast",
+        "presence",
+        "presence",
+        "access_token",
+        "heartbeat",
+        "x",
+    ]
+    topics = [
+        "realtime:f1",
+        "realtime:f2",
+        "realtime:f1",
+        "realtime:f2",
+        "realtime:",
+        "phoenix",
+        "other",
+    ]
+    server.config.presence_max_calls = 10_000  # keep channels open so presence paths run
+    mark = server.events.mark()
+    for vsn in ("2.0.0", "1.0.0"):
+        c = await connect_client(vsn)
+        current: dict[str, str] = {}
+        for i in range(400):
+            event, topic, ref = rng.choice(events), rng.choice(topics), str(i)
+            payload = value()
+            join_ref = current.get(topic) if rng.random() < 0.8 else rng.choice([None, "stale"])
+            if event in ("broadcast", "presence") and rng.random() < 0.7:
+                payload = {
+                    "event": rng.choice(["track", "untrack", "TRACK", "x", 5, None]),
+                    "payload": value(),
+                }
+            if event == "phx_join":
+                join_ref = current[topic] = ref
+                if rng.random() < 0.7:
+                    config = {
+                        "broadcast": value(),
+                        "presence": value(),
+                        "private": rng.random() < 0.1,
+                        "postgres_changes": [value(), None],
+                    }
+                    payload = {
+                        "config": config,
+                        "access_token": rng.choice([None, "bad", server.anon_key, 7]),
+                    }
+            await c.send(join_ref, ref, topic, event, payload)
+        assert isinstance(await c.barrier(), list)
+        assert field(await c.join("after-the-storm"), "payload")["status"] == "ok"
+    assert [r for r in server.events.items(mark) if isinstance(r.event, HandlerError)] == []
+    counts = collections.Counter(type(r.event).__name__ for r in server.events.items(mark))
+    for kind in (
+        "BroadcastPushed",
+        "PresencePushed",
+        "AccessTokenPushed",
+        "LeaveRequested",
+        "ChannelJoined",
+    ):
+        assert counts[kind] >= 10, counts
