@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import tarfile
 from pathlib import Path
@@ -88,7 +89,10 @@ def test_tarball_unpacks_to_a_runnable_bundle(
         assert executable.mode & stat.S_IXUSR
         tar.extractall(tmp_path, filter="tar")
     unpacked = tmp_path / top / meta.dist_name
-    assert os.access(unpacked, os.X_OK)
-    # Runs from wherever it is unpacked: nothing points back at the build folder.
-    check_version([unpacked], meta.version, home)
-    check_help([unpacked], home)
+    try:
+        assert os.access(unpacked, os.X_OK)
+        # Runs from wherever it is unpacked: nothing points back at the build folder.
+        check_version([unpacked], meta.version, home)
+        check_help([unpacked], home)
+    finally:
+        shutil.rmtree(tmp_path / top)  # ~170 MB; pytest keeps old tmp folders around
