@@ -142,6 +142,7 @@ class ChannelLogic:
         reason, granted = self._refusal(s, ev, now)
         if reason is not None or granted is None:
             refusal = reason or "Unknown Error on Channel"
+            log.info("socket %d: join %s refused: %s", s.id, ev.topic, refusal)
             self.server.note(JoinRefused(s.id, ev.topic, refusal), s.id)
             delay = self.config.channel_error_delay_ms / 1000
             if delay > 0:  # the real server holds error replies back (§4.3)
@@ -163,6 +164,13 @@ class ChannelLogic:
         channel.extra = sub
         s.subs[ev.topic] = sub
         self.hub.add(sub)
+        log.info(
+            "socket %d joined %s (%s, role %s)",
+            s.id,
+            ev.topic,
+            "private" if config.private else "public",
+            identity.role,
+        )
         self.server.note(
             ChannelJoined(s.id, ev.topic, channel.join_ref, identity.role, config.private), s.id
         )

@@ -213,6 +213,7 @@ class RealtimeServer:
         identity = self.auth.authenticate(token, time.time())
         if isinstance(identity, JwtError):
             text = handshake_text(identity)
+            log.info("websocket refused on %s: 401 %s", path, text)
             self.note(HandshakeRefused(path, 401, text), None)
             if self.config.connect_error_delay_ms > 0:  # held back like the real server (§1.4)
                 await asyncio.sleep(self.config.connect_error_delay_ms / 1000)
@@ -234,6 +235,7 @@ class RealtimeServer:
             return ws
         session = SocketSession(self, ws, transport, vsn, identity)
         self._sessions[session.id] = session
+        log.info("socket %d opened on %s (vsn %s, role %s)", session.id, path, vsn, identity.role)
         self.note(
             SocketOpened(
                 session.id,

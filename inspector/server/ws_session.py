@@ -247,6 +247,7 @@ class SocketSession:
         self.conn.channels.clear()
         self.close_code = self.ws.close_code
         self.server.forget(self)
+        log.info("socket %d closed (code %s)", self.id, self.close_code)
         self.server.events.append(
             EventRecord(self.id, SocketClosed(self.id, self.close_code, self.close_reason))
         )
