@@ -52,6 +52,8 @@ class RestResult:
     error: str | None
     #: The typed error for transport failures, None otherwise.
     exception: InspectorError | None = field(default=None, repr=False)
+    #: True when no answer came within the timeout.
+    timed_out: bool = False
 
     @property
     def ok(self) -> bool:
@@ -137,7 +139,9 @@ class RestClient:
         except httpx.HTTPError as exc:
             host = urllib.parse.urlsplit(url).netloc.rpartition("@")[2]
             err = translate(exc, what=f"the REST endpoint at {host}")
-            return RestResult(endpoint, None, b"", time.perf_counter() - start, err.message, err)
+            timed_out = isinstance(exc, httpx.TimeoutException)
+            latency = time.perf_counter() - start
+            return RestResult(endpoint, None, b"", latency, err.message, err, timed_out)
         latency = time.perf_counter() - start
         status = response.status_code
         error = None
