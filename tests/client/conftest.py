@@ -15,6 +15,8 @@ from inspector.server import RealtimeServer, ServerConfig
 # The official-client peer harness lives with the interop tests; the mixed-peer tests reuse it.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
 
+from peers import PeerPool
+
 
 @pytest.fixture
 def server_config() -> ServerConfig:
@@ -46,3 +48,13 @@ async def make_client(server: RealtimeServer) -> AsyncIterator[Callable[..., Rea
     yield build
     for client in made:
         await client.close()
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[PeerPool]:
+    """Official-client peer processes (realtime-js, realtime-py), stopped at teardown."""
+    pool = PeerPool()
+    try:
+        yield pool
+    finally:
+        await pool.close()
