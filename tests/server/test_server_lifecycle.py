@@ -98,3 +98,16 @@ async def test_demo_traffic_moves() -> None:
             await v1.join(CURSORS)
             cursor = await v1.recv_until(lambda f: field(f, "event") == "broadcast")
             assert set(field(cursor, "payload")["payload"]) == {"user", "x", "y", "color"}
+
+
+def test_server_thread_reports_start_errors() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        thread = ServerThread(ServerConfig(port=port))
+        with pytest.raises(OSError):
+            thread.start()
+        thread.stop()
