@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from inspector import APP_ID, APP_NAME
@@ -32,10 +33,22 @@ async def start_demo(window: MainWindow) -> RealtimeServer:
 
     server = RealtimeServer(ServerConfig(port=0, demo_traffic=True))
     await server.start()
+    # A local server answers in well under a millisecond: heartbeat often so the round trip
+    # shows within seconds (the saved preference is left alone).
+    window.controller.preferences = replace(window.controller.preferences, heartbeat_s=5.0)
     window.add_session_profile(Profile(Profile.new_id(), "Local demo", server.url), server.anon_key)
     window.connect_current()
     window.join(ChannelOptions(CHAT, broadcast_self=True, ack=True))
     window.join(ChannelOptions(CURSORS))
+    examples = {
+        CHAT: ("message", '{\n  "user": "me",\n  "text": "hello from the inspector"\n}'),
+        CURSORS: ("cursor", '{"user": "me", "x": 0.5, "y": 0.5, "color": "#8250df"}'),
+    }
+    for name, (event, payload) in examples.items():
+        panel = window.panels[name]
+        if not panel.composer.event_edit.text():
+            panel.composer.event_edit.setText(event)
+            panel.composer.payload_edit.setPlainText(payload)
     window.tabs.setCurrentIndex(0)
     window.statusBar().showMessage(
         f"Demo: local server on {server.url}; type in the composer and press Ctrl+Enter", 15000

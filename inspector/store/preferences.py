@@ -19,6 +19,8 @@ class Preferences:
     coalesce_ms: int = DEFAULT_COALESCE_MS
     #: how long to wait for an ack or a REST answer, seconds (§5.4: the SDKs use 10 s).
     push_timeout_s: float = 10.0
+    #: seconds between heartbeats; a missed reply reconnects (§7.1: realtime-js uses 25 s).
+    heartbeat_s: float = 25.0
 
     def clamped(self) -> Preferences:
         return replace(
@@ -26,6 +28,7 @@ class Preferences:
             ring_capacity=min(MAX_CAPACITY, max(MIN_CAPACITY, int(self.ring_capacity))),
             coalesce_ms=min(250, max(10, int(self.coalesce_ms))),
             push_timeout_s=min(120.0, max(0.5, float(self.push_timeout_s))),
+            heartbeat_s=min(120.0, max(1.0, float(self.heartbeat_s))),
         )
 
     def to_dict(self) -> dict[str, Any]:

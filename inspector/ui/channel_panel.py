@@ -150,6 +150,8 @@ class ChannelPanel(QWidget):
         self.v_splitter.setStretchFactor(0, 4)
         self.v_splitter.setStretchFactor(1, 1)
         self.v_splitter.setChildrenCollapsible(False)
+        self.v_splitter.setSizes([640, 260])  # proportions; restored sizes replace them
+        self.h_splitter.setSizes([620, 380])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)

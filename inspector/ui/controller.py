@@ -101,6 +101,7 @@ class InspectorController(SessionController):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._chains: dict[str, asyncio.Task[Any]] = {}
         self._rtt_ms: float | None = None
+        self._hb_sent_at: float | None = None
         self._last_error = ""
 
     # ------------------------------------------------------------------------------ tasks
@@ -144,6 +145,7 @@ class InspectorController(SessionController):
     def _start_connect(self, profile: Profile, api_key: str, access_token: str | None) -> None:
         self._generation += 1
         self._rtt_ms = None
+        self._hb_sent_at = None
         self._last_error = ""
         timeout = self.preferences.push_timeout_s
         try:
@@ -154,6 +156,7 @@ class InspectorController(SessionController):
                 access_token=access_token,
                 push_timeout=timeout,
                 rest_timeout=timeout,
+                heartbeat_interval=self.preferences.heartbeat_s,
             )
         except InspectorError as exc:
             self._set_connection(ConnectionStatus(LinkState.DISCONNECTED, reason=exc.message))
@@ -400,10 +403,20 @@ class InspectorController(SessionController):
             )
 
     def _heartbeat(self, event: HeartbeatEvent) -> None:
-        if event.status == "ok" and event.rtt is not None:
-            self._rtt_ms = event.rtt * 1000
-            if self.connection.state is LinkState.CONNECTED:
-                self._set_connection(replace(self.connection, rtt_ms=self._rtt_ms))
+        # The round trip is timed on our own clock between the 'sent' and 'ok' events (both
+        # are delivered synchronously by the client's pump). The session's own ``rtt`` uses
+        # the timer's due time as the send time, which is late when a coarse Qt timer fires
+        # early, and came out negative under qasync (reported to the client's owner).
+        now = self.clock()
+        if event.status == "sent":
+            self._hb_sent_at = now
+            return
+        if event.status != "ok" or self._hb_sent_at is None:
+            return
+        self._rtt_ms = (now - self._hb_sent_at) * 1000
+        self._hb_sent_at = None
+        if self.connection.state is LinkState.CONNECTED:
+            self._set_connection(replace(self.connection, rtt_ms=self._rtt_ms))
 
     def _channel_changed(self, event: ChannelStateChanged) -> None:
         name = channel_name(event.topic)

@@ -82,7 +82,7 @@ class MessageDetailPanel(QWidget):
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setFont(theme.mono_font())
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.text.setPlaceholderText("Select a row to see its payload")
         self.text.setAccessibleName("Payload")
         self.highlighter = JsonHighlighter(self.text.document())

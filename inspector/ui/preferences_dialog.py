@@ -35,10 +35,17 @@ class PreferencesDialog(QDialog):
         self.timeout_spin.setSuffix(" s")
         self.timeout_spin.setValue(preferences.push_timeout_s)
         self.timeout_spin.setAccessibleName("Push timeout")
+        self.heartbeat_spin = QDoubleSpinBox()
+        self.heartbeat_spin.setRange(1.0, 120.0)
+        self.heartbeat_spin.setSuffix(" s")
+        self.heartbeat_spin.setValue(preferences.heartbeat_s)
+        self.heartbeat_spin.setAccessibleName("Heartbeat interval")
         form = QFormLayout()
         form.addRow("Rows kept per tab", self.capacity_spin)
         form.addRow("", QLabel("Older rows are evicted; the tab shows how many."))
         form.addRow("Ack / REST timeout", self.timeout_spin)
+        form.addRow("Heartbeat every", self.heartbeat_spin)
+        form.addRow("", QLabel("Applies from the next connect."))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -53,4 +60,5 @@ class PreferencesDialog(QDialog):
             self._base,
             ring_capacity=self.capacity_spin.value(),
             push_timeout_s=self.timeout_spin.value(),
+            heartbeat_s=self.heartbeat_spin.value(),
         ).clamped()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -123,13 +124,11 @@ class ProfilesDialog(QDialog):
         self.url_edit.setAccessibleName("Project URL")
         self.url_error = QLabel()
         self.key_field = SecretField("anon / publishable key", "API key")
-        self.key_info = QLabel()
-        self.key_info.setWordWrap(True)
+        self.key_info = TokenInfoWidget()
         self.token_field = SecretField(
             "optional: a user's JWT for private channels / RLS", "Access token"
         )
-        self.token_info = QLabel()
-        self.token_info.setWordWrap(True)
+        self.token_info = TokenInfoWidget()
         self.vsn_combo = QComboBox()
         for vsn in PROTOCOL_VERSIONS:
             label = (
@@ -144,16 +143,12 @@ class ProfilesDialog(QDialog):
         self.plaintext_check = QCheckBox(
             "Save keys and tokens IN PLAIN TEXT on this computer (not encrypted)"
         )
-        for label in (self.url_error, self.key_info, self.token_info):
-            label.setTextFormat(Qt.TextFormat.RichText)
+        self.url_error.setTextFormat(Qt.TextFormat.RichText)
         form = QFormLayout()
         form.addRow("Name", self.name_edit)
-        form.addRow("Project URL", self.url_edit)
-        form.addRow("", self.url_error)
-        form.addRow("API key", self.key_field)
-        form.addRow("", self.key_info)
-        form.addRow("Access token", self.token_field)
-        form.addRow("", self.token_info)
+        form.addRow("Project URL", _stack(self.url_edit, self.url_error))
+        form.addRow("API key", _stack(self.key_field, self.key_info))
+        form.addRow("Access token", _stack(self.token_field, self.token_info))
         form.addRow("Protocol", self.vsn_combo)
         right = QVBoxLayout()
         right.addLayout(form)
@@ -351,8 +346,8 @@ class ProfilesDialog(QDialog):
         c = theme.colors()
         key = self.key_field.text()
         key_error = validate_key(key) if self.current_profile else None
-        self.key_info.setText(_info_html(key, now, key_error, c))
-        self.token_info.setText(_info_html(self.token_field.text(), now, None, c, optional=True))
+        self.key_info.show_token(key, now, key_error, c)
+        self.token_info.show_token(self.token_field.text(), now, None, c, optional=True)
 
     def _connect(self) -> None:
         profile = self.current_profile
@@ -366,17 +361,54 @@ class ProfilesDialog(QDialog):
         super().done(result)
 
 
-def _info_html(
-    token: str, now: float, error: str | None, c: theme.Colors, optional: bool = False
-) -> str:
-    if error:
-        return f"<span style='color:{c.error.name()}'>{error}</span>"
-    info = describe_token(token)
-    if info.kind == "empty":
-        return f"<span style='color:{c.muted.name()}'>{'none (the API key is used)' if optional else ''}</span>"
-    text = info.describe(now)
-    warning = info.warning(now)
-    html = f"<span style='color:{c.muted.name()}'>{text}</span>"
-    if warning:
-        html += f"<br><span style='color:{c.warning.name()}'>⚠ {warning}</span>"
-    return html
+def _stack(*widgets: QWidget) -> QWidget:
+    """Widgets on top of each other in one form cell (a field and its inline message)."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    for widget in widgets:
+        layout.addWidget(widget)
+    return box
+
+
+class TokenInfoWidget(QWidget):
+    """A key's or token's decoded claims (muted) and its warning or error (coloured)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        self.warning = QLabel()
+        self.warning.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.info)
+        layout.addWidget(self.warning)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+    def text(self) -> str:
+        """Both lines as plain text (what a screen reader and the tests read)."""
+        return "\n".join(t for t in (self.info.text(), self.warning.text()) if t)
+
+    def show_token(
+        self, token: str, now: float, error: str | None, c: theme.Colors, optional: bool = False
+    ) -> None:
+        info_text, warning_text, colour = "", "", c.warning
+        if error:
+            warning_text, colour = error, c.error
+        else:
+            info = describe_token(token)
+            if info.kind == "empty":
+                info_text = "none (the API key is used)" if optional else ""
+            else:
+                info_text = info.describe(now)
+                warning = info.warning(now)
+                warning_text = f"⚠ {warning}" if warning else ""
+        self.info.setText(info_text)
+        self.info.setStyleSheet(f"color: {c.muted.name()}")
+        self.info.setVisible(bool(info_text))
+        self.warning.setText(warning_text)
+        self.warning.setStyleSheet(f"color: {colour.name()}")
+        self.warning.setVisible(bool(warning_text))

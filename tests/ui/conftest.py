@@ -23,7 +23,7 @@ import pytest
 import qasync
 from keyring.backend import KeyringBackend
 from PySide6.QtCore import QCoreApplication, QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLayout
 
 
 def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Callable[[], Any]]:
@@ -104,3 +104,43 @@ async def until(condition: Callable[[], bool], timeout: float = 10.0, what: str 
 def _app(qapp: QApplication) -> QApplication:
     """Every GUI test has the QApplication before it builds models or widgets."""
     return qapp
+
+
+# ------------------------------------------------------------------------------ screenshots
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+_saved: list[Path] = []
+
+
+def save_screenshot(widget: Any, name: str) -> Path:
+    """Grab ``widget`` to ``test-artifacts/screenshots/<name>.png`` (and to docs/screenshots
+    when ``UPDATE_SCREENSHOTS=1``); fails when the image is blank."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # Apply pending layout changes synchronously (a label that just got a third line), without
+    # spinning an event loop inside a coroutine.
+    for layout in [widget.layout(), *widget.findChildren(QLayout)]:
+        if layout is not None:
+            layout.activate()
+    pixmap = widget.grab()
+    image = pixmap.toImage()
+    step = max(1, image.width() // 64)
+    colours = {
+        image.pixel(x, y)
+        for x in range(0, image.width(), step)
+        for y in range(0, image.height(), step)
+    }
+    assert len(colours) > 8, f"screenshot {name} looks blank ({len(colours)} colours)"
+    path = SCREENSHOTS / f"{name}.png"
+    assert pixmap.save(str(path)), f"could not write {path}"
+    _saved.append(path)
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        assert pixmap.save(str(DOCS_SCREENSHOTS / f"{name}.png"))
+    return path
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _saved:
+        terminalreporter.write_line(f"GUI screenshots ({len(_saved)}) saved to {SCREENSHOTS}")
