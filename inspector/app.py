@@ -10,7 +10,9 @@ wired here, never in ``ui/`` (ui must not import the server).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -68,8 +70,13 @@ async def _main(demo: bool) -> int:
     window = MainWindow(controller, restore_tabs=not demo)
     window.show()
     server = await start_demo(window) if demo else None
-    closed = asyncio.get_running_loop().create_future()
+    loop = asyncio.get_running_loop()
+    closed = loop.create_future()
     app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Ctrl+C or a service manager: close the window (which saves its state) and exit 0.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, window.close)
     try:
         await closed
     finally:
