@@ -206,3 +206,33 @@ async def test_refused_private_join_shows_reason_and_retry(
     text = window.panels["vault"].state_label.text()
     assert "errored: Unauthorized" in text
     assert "retrying in" in text
+
+
+async def test_presence_key_joins_with_presence_and_shows_its_rows(
+    window: MainWindow, server: RealtimeServer, peers: PeerPool
+) -> None:
+    c = ctl(window)
+    create_profile(window, server.url, server.anon_key)
+    await until(lambda: c.connected, what="connected")
+    window.join(ChannelOptions("lobby", presence_key="inspector"))
+    log = c.channels["lobby"].log
+    await until(lambda: any(r.event == "presence_state" for r in log), what="presence_state")
+    js = await peers.js()
+    await js.call("client", id="c", url=server.realtime_url, key=server.anon_key)
+    await js.call(
+        "channel",
+        id="l",
+        client="c",
+        name="lobby",
+        config={"presence": {"key": "ada"}},
+        listen={"presence": True},
+    )
+    await js.call("subscribe", channel="l")
+    await js.expect(ev="status", channel="l", status="SUBSCRIBED")
+    await js.call("track", channel="l", meta={"online": True})
+    await until(
+        lambda: any(
+            r.event == "presence_diff" and "ada" in r.payload_json().get("joins", []) for r in log
+        ),
+        what="presence_diff with ada",
+    )
