@@ -78,6 +78,7 @@ class ChannelPanel(QWidget):
         self.counts_label = QLabel()
         self.counts_label.setAccessibleName("Row counts")
         self.notice_label = QLabel()
+        self.notice_label.setTextFormat(Qt.TextFormat.PlainText)
         self.notice_label.setWordWrap(True)
         self.notice_label.setVisible(False)
         self.rejoin_button = QToolButton()
@@ -198,7 +199,7 @@ class ChannelPanel(QWidget):
 
     def title(self) -> str:
         """Tab text: the channel name and unread count."""
-        text = self.name
+        text = self.name.replace("&", "&&")  # a tab text's & is a mnemonic
         if self.unread:
             text += f" ({self.unread:,})" if self.unread < 100_000 else " (99,999+)"
         return text
@@ -220,6 +221,7 @@ class ChannelPanel(QWidget):
         style = _chip_style()
         for chip in options.chips():
             label = QLabel(chip)
+            label.setTextFormat(Qt.TextFormat.PlainText)
             label.setStyleSheet(style)
             self.chips.addWidget(label)
         self.composer.set_options(ack=options.ack, broadcast_self=options.broadcast_self)

@@ -15,7 +15,7 @@ import traceback
 from types import TracebackType
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from inspector.store.redact import redact_text
@@ -101,6 +101,7 @@ class ErrorHandler(QObject):
         parent = app.activeWindow()
         box = QMessageBox(parent if isinstance(parent, QWidget) else None)
         box.setIcon(QMessageBox.Icon.Warning)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # error texts may carry peer data
         box.setWindowTitle("Unexpected error")
         box.setText("Something went wrong. The window keeps running; details are in the log.")
         box.setInformativeText(summary)

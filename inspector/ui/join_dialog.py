@@ -6,6 +6,7 @@ disable Join; the dialog never pops another dialog.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtWidgets import (
@@ -96,7 +97,8 @@ class JoinChannelDialog(QDialog):
     def _validate(self) -> None:
         error = self.error()
         colour = theme.colors().error.name()
-        self.error_label.setText(f"<span style='color:{colour}'>{error}</span>" if error else "")
+        text = html.escape(error) if error else ""
+        self.error_label.setText(f"<span style='color:{colour}'>{text}</span>" if error else "")
         self.error_label.setVisible(bool(error))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(error is None)
 

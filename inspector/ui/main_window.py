@@ -9,6 +9,7 @@ histories) go through :class:`~inspector.ui.settings.AppSettings`; secrets throu
 
 from __future__ import annotations
 
+import html
 import platform
 import sys
 
@@ -309,7 +310,7 @@ class MainWindow(QMainWindow):
         )
         colour = theme.colors().error.name()
         self.profile_problem.setText(
-            f"<span style='color:{colour}'>⚠ {error}</span>" if error else ""
+            f"<span style='color:{colour}'>⚠ {html.escape(error)}</span>" if error else ""
         )
         self.profile_problem.setVisible(bool(error))
         self.profile_combo.setEnabled(not active)
@@ -410,10 +411,14 @@ class MainWindow(QMainWindow):
                 "<h2>No connection profile yet</h2><p>Add a project URL and API key to start.</p>"
             )
         elif self.controller.active:
-            text = f"<h2>Connected to {profile.name}</h2><p>Join a channel to watch its broadcasts.</p>"
+            text = (
+                f"<h2>Connected to {html.escape(profile.name)}</h2>"
+                "<p>Join a channel to watch its broadcasts.</p>"
+            )
         else:
             text = (
-                f"<h2>{APP_NAME}</h2><p>Profile <b>{profile.name}</b> · {profile.url}</p>"
+                f"<h2>{APP_NAME}</h2><p>Profile <b>{html.escape(profile.name)}</b> · "
+                f"{html.escape(profile.url)}</p>"
                 "<p>Connect (Ctrl+K), then join channels in tabs (Ctrl+J).</p>"
             )
         self.empty_label.setText(text)

@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -75,6 +75,7 @@ class MessageDetailPanel(QWidget):
         self.title.setTextInteractionFlags(self.title.textInteractionFlags())
         self.title.setWordWrap(True)
         self.subtitle = QLabel("")
+        self.subtitle.setTextFormat(Qt.TextFormat.PlainText)
         self.subtitle.setWordWrap(True)
         self.subtitle.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.evicted_note = QLabel("This row has been evicted from the table; kept here.")

@@ -11,6 +11,7 @@ only after the labelled opt-in), never to the profile list.
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Callable
 
@@ -309,7 +310,9 @@ class ProfilesDialog(QDialog):
         c = theme.colors()
         warn = not self.secrets.keychain_available
         colour = (c.warning if warn else c.muted).name()
-        self.storage_label.setText(f"<span style='color:{colour}'>{self.secrets.describe()}</span>")
+        self.storage_label.setText(
+            f"<span style='color:{colour}'>{html.escape(self.secrets.describe())}</span>"
+        )
         self.plaintext_check.setVisible(
             not self.secrets.keychain_available and self.secrets.plaintext_path is not None
         )
@@ -379,8 +382,10 @@ class TokenInfoWidget(QWidget):
         super().__init__(parent)
         self.info = QLabel()
         self.info.setWordWrap(True)
+        self.info.setTextFormat(Qt.TextFormat.PlainText)  # claims come from the token
         self.warning = QLabel()
         self.warning.setWordWrap(True)
+        self.warning.setTextFormat(Qt.TextFormat.PlainText)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)

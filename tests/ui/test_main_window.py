@@ -222,3 +222,23 @@ def test_detail_pane_toggle_and_copy(qtbot: Any) -> None:
     assert window.menuBar().actions()[0].text() == "&File"
     assert Qt.Key.Key_J  # the shortcut exists:
     assert window.join_action.shortcut().toString() == "Ctrl+J"
+
+
+def test_hostile_names_and_payloads_render_as_text(qtbot: Any) -> None:
+    saved_profile()
+    session, window = make_window(qtbot)
+    window.connect_current()
+    name = "a&b<i>x</i>"
+    assert window.join(ChannelOptions(name, presence_key="<b>k</b>", events=("<h1>e",))) is None
+    panel = window.panels[name]
+    assert window.tabs.tabText(window.tabs.indexOf(panel)) == "a&&b<i>x</i>"
+    chips = [panel.chips.itemAt(i).widget() for i in range(panel.chips.count())]
+    assert all(c.textFormat() == Qt.TextFormat.PlainText for c in chips)  # type: ignore[union-attr]
+    assert panel.notice_label.textFormat() == Qt.TextFormat.PlainText
+    # A server payload with markup and control characters stays text in the table and detail.
+    session.push(name, "<h1>E", {"meta": "<b>bold</b>", "ctl": "\u0000\u202e"})
+    panel.model.flush()
+    panel.select_last()
+    assert panel.detail.subtitle.textFormat() == Qt.TextFormat.PlainText
+    assert "&lt;h1&gt;E" in panel.detail.title.text()
+    assert "<b>bold</b>" in panel.detail.text.toPlainText()
