@@ -227,6 +227,41 @@ class BroadcastReceived:
         return data
 
 
+_new = object.__new__
+_SET = tuple(
+    BroadcastReceived.__dict__[name].__set__
+    for name in ("topic", "event", "binary", "raw", "value", "meta_data", "size", "received_at")
+)
+
+
+def new_broadcast(
+    topic: str,
+    event: str,
+    binary: bool,
+    raw: bytes | None,
+    value: JSON,
+    meta_data: bytes | JSON,
+    size: int,
+    received_at: float,
+) -> BroadcastReceived:
+    """``BroadcastReceived(...)`` three times faster, for the ingest hot path.
+
+    It fills the slots directly instead of going through the frozen ``__init__``; the result is
+    the same frozen, equal-comparing object.
+    """
+    obj: BroadcastReceived = _new(BroadcastReceived)
+    s0, s1, s2, s3, s4, s5, s6, s7 = _SET
+    s0(obj, topic)
+    s1(obj, event)
+    s2(obj, binary)
+    s3(obj, raw)
+    s4(obj, value)
+    s5(obj, meta_data)
+    s6(obj, size)
+    s7(obj, received_at)
+    return obj
+
+
 @dataclass(frozen=True, slots=True)
 class PresenceChanged:
     """A ``presence_state`` or ``presence_diff`` was applied to a channel's presence (§8)."""
