@@ -690,3 +690,26 @@ def test_session_config_validation() -> None:
         SessionConfig(heartbeat_interval=0)
     with pytest.raises(ValueError, match="at least one"):
         SessionConfig(buffer_size=0)
+
+
+def test_fast_paths_build_the_same_events_as_the_general_path() -> None:
+    from inspector.protocol.events import new_broadcast
+
+    made = new_broadcast(TOPIC, "e", False, None, {"a": 1}, None, 10, 1.0)
+    assert made == BroadcastReceived(TOPIC, "e", False, None, {"a": 1}, None, 10, 1.0)
+    with pytest.raises(AttributeError):
+        made.event = "x"  # type: ignore[misc]
+    d = Driver()
+    d.open()
+    jr = d.join()
+    body = {"type": "broadcast", "event": "é", "payload": {"n": 1}, "meta": {"id": "m"}}
+    compact = json.dumps([None, None, TOPIC, "broadcast", body], separators=(",", ":"))
+    spaced = " " + json.dumps([jr, None, TOPIC, "broadcast", body], indent=1) + " "
+    d.events()
+    d.s.receive(compact, 1.0)  # fast path
+    d.s.receive(spaced, 1.0)  # whitespace around: the general path
+    fast, general = d.events()
+    assert (fast.event, fast.value, fast.meta()) == ("é", {"n": 1}, {"id": "m"})
+    assert (general.event, general.value, general.meta()) == ("é", {"n": 1}, {"id": "m"})
+    assert fast.size == len(compact.encode())
+    assert general.size == len(spaced.encode())
