@@ -196,7 +196,7 @@ class InspectorController(SessionController):
         if client is not None:
             await client.close()
         await self.wait_idle()
-        self._set_connection(ConnectionStatus(LinkState.DISCONNECTED, reason="closed by you"))
+        self._set_connection(ConnectionStatus(LinkState.DISCONNECTED))
 
     # ------------------------------------------------------------------------------ channels
 

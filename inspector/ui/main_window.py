@@ -274,7 +274,7 @@ class MainWindow(QMainWindow):
     def _connect_profile_id(self, profile_id: str) -> None:
         self.select_profile(profile_id)
         if self.controller.active:
-            self.controller.disconnect()
+            self.controller.close_connection()
         self.connect_current()
 
     # ------------------------------------------------------------------------------ connection
@@ -295,7 +295,7 @@ class MainWindow(QMainWindow):
 
     def toggle_connection(self) -> None:
         if self.controller.active:
-            self.controller.disconnect()
+            self.controller.close_connection()
         else:
             self.connect_current()
 

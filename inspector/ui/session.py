@@ -127,17 +127,18 @@ class SessionController(QObject):
         if error is not None:
             return error
         if self.active:
-            self.disconnect()
+            self.close_connection()
         self.profile = profile
         self._set_connection(ConnectionStatus(ConnectionState.CONNECTING))
         self._start_connect(profile, api_key.strip(), (access_token or "").strip() or None)
         return None
 
-    def disconnect(self) -> None:
+    def close_connection(self) -> None:
+        """Disconnect on purpose (named so as not to shadow QObject.disconnect)."""
         if not self.active:
             return
         self._start_disconnect()
-        self._set_connection(ConnectionStatus(ConnectionState.DISCONNECTED, reason="closed by you"))
+        self._set_connection(ConnectionStatus(ConnectionState.DISCONNECTED))
         for session in self.channels.values():
             if session.status.state is not ChannelState.LEFT:
                 self._set_channel_status(session.name, ChannelStatus(ChannelState.WAITING))
@@ -230,7 +231,7 @@ class SessionController(QObject):
     async def shutdown(self) -> None:
         """Close the connection for good (app exit)."""
         if self.active:
-            self.disconnect()
+            self.close_connection()
 
     # ------------------------------------------------------------------------------ for subclasses
 

@@ -236,3 +236,26 @@ async def test_presence_key_joins_with_presence_and_shows_its_rows(
         ),
         what="presence_diff with ada",
     )
+
+
+async def test_disconnect_and_connect_again_rejoins_the_tabs(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    c = ctl(window)
+    create_profile(window, server.url, server.anon_key)
+    await until(lambda: c.connected, what="connected")
+    window.join(ChannelOptions("one"))
+    window.join(ChannelOptions("two", ack=True))
+
+    def joined() -> bool:
+        return all(s.status.state is ChannelState.JOINED for s in c.channels.values())
+
+    await until(joined, what="joined")
+    window.connect_action.trigger()  # Disconnect
+    assert c.client is None
+    assert window.status_widget.text().endswith("disconnected")
+    assert all(s.status.state is ChannelState.WAITING for s in c.channels.values())
+    await until(lambda: not server.sessions, what="the server saw the socket close")
+    window.connect_action.trigger()  # Connect again
+    await until(lambda: c.connected, what="connected again")
+    await until(joined, what="both tabs joined again")

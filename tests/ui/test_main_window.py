@@ -242,3 +242,25 @@ def test_hostile_names_and_payloads_render_as_text(qtbot: Any) -> None:
     assert panel.detail.subtitle.textFormat() == Qt.TextFormat.PlainText
     assert "&lt;h1&gt;E" in panel.detail.title.text()
     assert "<b>bold</b>" in panel.detail.text.toPlainText()
+
+
+def test_preferences_change_the_ring_bound_and_are_saved(qtbot: Any) -> None:
+    saved_profile()
+    session, window = make_window(qtbot)
+    window.connect_current()
+    window.join(ChannelOptions("p"))
+    for n in range(300):
+        session.push("p", "e", {"n": n})
+    dialog = window.open_preferences()
+    dialog.capacity_spin.setValue(200)
+    dialog.heartbeat_spin.setValue(5)
+    dialog.accept()
+    log = session.channels["p"].log
+    assert log.capacity == 200
+    assert len(log) == 200
+    assert log.evicted_count == 100
+    saved = AppSettings().preferences()
+    assert (saved.ring_capacity, saved.heartbeat_s) == (200, 5.0)
+    window.connect_action.trigger()
+    assert not session.active
+    assert window.status_widget.text().endswith("disconnected")
