@@ -223,6 +223,7 @@ class ProfilesDialog(QDialog):
             return
         if profile.id == self._current_id:
             return
+        self.commit()
         self._current_id = profile.id
         self._loading = True
         try:
@@ -249,6 +250,7 @@ class ProfilesDialog(QDialog):
         source = self.current_profile
         if source is None:
             return
+        self.commit()
         copy = self.model.duplicate(source.id)
         for kind in (API_KEY, ACCESS_TOKEN):
             value = self.secrets.get(source.id, kind)
@@ -289,8 +291,9 @@ class ProfilesDialog(QDialog):
         )
         if updated != profile:
             self.model.update(updated)
-        self.secrets.set(profile.id, API_KEY, self.key_field.text().strip())
-        self.secrets.set(profile.id, ACCESS_TOKEN, token)
+        # Staged in memory; written to the keychain once, when the profile is left or saved.
+        self.secrets.stage(profile.id, API_KEY, self.key_field.text().strip())
+        self.secrets.stage(profile.id, ACCESS_TOKEN, token)
         self.profiles_changed.emit()
         self._validate()
 
@@ -300,7 +303,13 @@ class ProfilesDialog(QDialog):
         if normalized != text and validate_url(normalized) is None:
             self.url_edit.setText(normalized)
 
+    def commit(self) -> None:
+        """Store the current profile's key and token (keychain, or the opted-in file)."""
+        if self._current_id and self.model.book.get(self._current_id) is not None:
+            self.secrets.commit(self._current_id)
+
     def _plaintext_toggled(self, checked: bool) -> None:
+        self.commit()
         self.secrets.set_plaintext_opt_in(checked)
         if self._on_opt_in is not None:
             self._on_opt_in(checked)
@@ -356,10 +365,12 @@ class ProfilesDialog(QDialog):
         profile = self.current_profile
         if profile is None or self.errors():
             return
+        self.commit()
         self.connect_requested.emit(profile.id)
         self.accept()
 
     def done(self, result: int) -> None:
+        self.commit()
         self._timer.stop()
         super().done(result)
 

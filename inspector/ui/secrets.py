@@ -53,6 +53,8 @@ class SecretStore:
         self, plaintext_dir: Path | None = None, *, plaintext_opt_in: bool = False
     ) -> None:
         self._memory: dict[tuple[str, str], str] = {}
+        #: what the keychain (or the plaintext file) is known to hold, to skip needless writes.
+        self._persisted: dict[tuple[str, str], str] = {}
         self._backend = keychain_backend()
         self._plaintext_path = plaintext_dir / PLAINTEXT_FILE if plaintext_dir else None
         self._opt_in = plaintext_opt_in and self._plaintext_path is not None
@@ -112,16 +114,28 @@ class SecretStore:
             value = self._read_plaintext().get(profile_id, {}).get(kind, "")
         if value:
             self._memory[key] = value
+            self._persisted[key] = value
         return value
+
+    def stage(self, profile_id: str, kind: str, value: str) -> None:
+        """Keep an edited value in memory only; :meth:`commit` stores it (no keychain write
+        per keystroke)."""
+        if value:
+            self._memory[(profile_id, kind)] = value
+        else:
+            self._memory.pop((profile_id, kind), None)
+
+    def commit(self, profile_id: str) -> None:
+        """Store the profile's staged values in the keychain (or the opted-in file)."""
+        for kind in KINDS:
+            self.set(profile_id, kind, self._memory.get((profile_id, kind), ""))
 
     def set(self, profile_id: str, kind: str, value: str) -> None:
         key = (profile_id, kind)
-        if self._memory.get(key, None) == value and value:
+        self.stage(profile_id, kind, value)
+        if self._persisted.get(key, "") == value:
             return
-        if value:
-            self._memory[key] = value
-        else:
-            self._memory.pop(key, None)
+        self._persisted[key] = value
         if self._backend is not None:
             try:
                 if value:
@@ -130,6 +144,7 @@ class SecretStore:
                     with contextlib.suppress(keyring.errors.PasswordDeleteError):
                         self._backend.delete_password(SERVICE, f"{profile_id}:{kind}")
             except keyring.errors.KeyringError as exc:
+                self._persisted.pop(key, None)
                 self._keychain_failed(exc)
         elif self._opt_in:
             data = self._read_plaintext()
@@ -144,7 +159,7 @@ class SecretStore:
 
     def set_session_only(self, profile_id: str, kind: str, value: str) -> None:
         """Keep a secret in memory for this session, never stored (the demo's public keys)."""
-        self._memory[(profile_id, kind)] = value
+        self.stage(profile_id, kind, value)
 
     def delete_profile(self, profile_id: str) -> None:
         for kind in KINDS:
@@ -157,8 +172,9 @@ class SecretStore:
         self._opt_in = opt_in
         if opt_in:
             data: dict[str, dict[str, str]] = {}
-            for (pid, kind), value in self._memory.items():
-                data.setdefault(pid, {})[kind] = value
+            for (pid, kind), value in self._persisted.items():
+                if value:
+                    data.setdefault(pid, {})[kind] = value
             self._write_plaintext(data)
         else:
             with contextlib.suppress(FileNotFoundError):

@@ -38,11 +38,13 @@ class MemoryKeyring(KeyringBackend):
     def __init__(self) -> None:
         super().__init__()
         self.store: dict[tuple[str, str], str] = {}
+        self.writes = 0
 
     def get_password(self, service: str, username: str) -> str | None:
         return self.store.get((service, username))
 
     def set_password(self, service: str, username: str, password: str) -> None:
+        self.writes += 1
         self.store[(service, username)] = password
 
     def delete_password(self, service: str, username: str) -> None:

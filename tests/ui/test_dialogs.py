@@ -65,6 +65,12 @@ def test_new_profile_validates_inline_and_stores_key_in_keychain(
     profile = dialog.current_profile
     assert profile is not None
     assert profile.has_token
+    # Typed key by key, but not written to the keychain per keystroke: once, on commit.
+    assert memory_keyring.writes == 0
+    dialog.add_profile()  # leaving the profile commits it
+    assert memory_keyring.writes == 2
+    dialog.list.setCurrentIndex(dialog.model.index(0, 0))
+    assert dialog.current_profile == profile
     assert memory_keyring.store[(SERVICE, f"{profile.id}:{API_KEY}")] == ANON
     assert memory_keyring.store[(SERVICE, f"{profile.id}:{ACCESS_TOKEN}")] == EXPIRED
     assert "system keychain" in dialog.storage_label.text()
