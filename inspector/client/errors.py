@@ -189,7 +189,9 @@ def _translate(exc: BaseException, what: str) -> InspectorError:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return TlsError(f"the TLS certificate of {what} was not accepted: {exc.verify_message}")
     if isinstance(exc, ssl.SSLError):
-        return TlsError(f"the TLS handshake with {what} failed: {exc.reason or exc}")
+        return TlsError(
+            f"the TLS handshake with {what} failed: {getattr(exc, 'reason', None) or exc}"
+        )
     if isinstance(exc, httpx.ConnectError) and "SSL" in str(exc):
         return TlsError(f"the TLS handshake with {what} failed: {exc}")
     if isinstance(exc, httpx.TimeoutException):
