@@ -54,13 +54,11 @@ class ChannelPanel(QWidget):
         *,
         history: SendHistory | None = None,
         coalesce_ms: int = 40,
-        clock: object = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.session = session
         self.unread = 0
-        self._clock = clock
         self._current = False
         self._last_rate = 0.0
         self.model = MessageTableModel(session.log, coalesce_ms, self)
@@ -338,6 +336,3 @@ class ChannelPanel(QWidget):
             return  # keep showing the last selected record (it may just have been evicted)
         record = indexes[0].data(RecordRole)
         self.detail.show_record(record)
-
-    def selected_record(self) -> object:
-        return self.detail.record

@@ -259,3 +259,28 @@ async def test_disconnect_and_connect_again_rejoins_the_tabs(
     window.connect_action.trigger()  # Connect again
     await until(lambda: c.connected, what="connected again")
     await until(joined, what="both tabs joined again")
+
+
+async def test_server_closing_a_channel_shows_its_system_message(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    """§4.6 "system error then close": the tab says closed, with the server's message."""
+    c = ctl(window)
+    create_profile(window, server.url, server.anon_key)
+    await until(lambda: c.connected, what="connected")
+    window.join(ChannelOptions("room"))
+    await until(lambda: c.channels["room"].status.state is ChannelState.JOINED, what="joined")
+    message = "Token has expired 3 seconds ago"
+    system = {"extension": "system", "status": "error", "message": message, "channel": "room"}
+    assert server.inject("realtime:room", system, event="system") == 1
+    assert server.inject("realtime:room", {}, event="phx_close") == 1
+    await until(lambda: c.channels["room"].status.state is ChannelState.CLOSED, what="closed")
+    panel = window.panels["room"]
+    assert message in panel.state_label.text()
+    await until(lambda: not panel.model.has_pending())
+    events = [r.event for r in c.channels["room"].log]
+    assert "system" in events
+    assert "phx_close" in events
+    assert panel.rejoin_button.isEnabled()
+    panel.rejoin_button.click()
+    await until(lambda: c.channels["room"].status.state is ChannelState.JOINED, what="rejoined")
