@@ -17,6 +17,7 @@ import logging
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Mapping
+from functools import partial
 from typing import Any, cast
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -97,6 +98,7 @@ class RealtimeClient:
         self._leave_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._open_waiters: list[asyncio.Future[None]] = []
         self._give_up_on_first_failure = True
+        self._ever_opened = False
         self._closed = False
 
     # ================================================================== state
@@ -146,10 +148,12 @@ class RealtimeClient:
     async def connect(self, *, retry: bool = False) -> None:
         """Open the websocket; return once it is open.
 
-        With ``retry=False`` (scripts, the CLI) a failed first attempt raises its typed
-        error and the client stays closed. With ``retry=True`` it keeps trying on the
-        reconnect schedule (§7.2) and reports each failure as :class:`ErrorOccurred`.
-        Either way a connection lost later is re-established on the schedule.
+        With ``retry=False`` (scripts, the CLI) a failed attempt raises its typed error; if
+        the client was never open it then stays closed (channels joined before are dropped),
+        otherwise it keeps its channels and goes on reconnecting on the schedule. With
+        ``retry=True`` it keeps trying on the reconnect schedule (§7.2) and reports each
+        failure as :class:`ErrorOccurred`. Either way a connection lost later is re-established
+        on the schedule.
         """
         if self._closed:
             raise ClientStateError("the client was closed; make a new one")
@@ -224,6 +228,7 @@ class RealtimeClient:
         on_sent = self._tap_out if self._on_frame is not None else None
         link = Link(ws, self._on_message, on_sent, self._on_lost)
         self._link = link
+        self._ever_opened = True
         self.session.connection_made(loop.time())
         for waiter in self._open_waiters:
             if not waiter.done():
@@ -242,16 +247,20 @@ class RealtimeClient:
         self._tap_marker("close", err.message)
         self._report(err, now)
         if self._give_up_on_first_failure and self._open_waiters:
-            self.session.close(now)
-            self.session.take_events()
             for waiter in self._open_waiters:
                 if not waiter.done():
                     waiter.set_exception(err)
             self._open_waiters.clear()
-            self._rearm()
-            return
+            if not self._ever_opened:  # a first connect that fails leaves the client closed
+                self.session.close(now)
+                self.session.take_events()
+                self._rearm()
+                return
         self.session.connection_lost(now, err.message)
         self._pump()
+
+    def _forget_link(self, link: Link, _task: asyncio.Task[None]) -> None:
+        self._old_links.discard(link)
 
     def _on_lost(self, link: Link, text: str, code: int | None, reason: str) -> None:
         self._old_links.discard(link)
@@ -455,7 +464,8 @@ class RealtimeClient:
                 self._link = None
                 if link is not None:
                     self._old_links.add(link)
-                    link.abandon(request.code, request.reason)
+                    closer = link.abandon(request.code, request.reason)
+                    closer.add_done_callback(partial(self._forget_link, link))
                 continue
             self._deliver(event)
         self._rearm()

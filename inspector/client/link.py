@@ -106,12 +106,12 @@ class Link:
 
     # ------------------------------------------------------------------ closing
 
-    def abandon(self, code: int = 1000, reason: str = "") -> None:
+    def abandon(self, code: int = 1000, reason: str = "") -> asyncio.Task[None]:
         """Close the socket on purpose; the end is not reported to the client."""
-        if self.abandoned and self._closer is not None:
-            return
-        self.abandoned = True
-        self._closer = asyncio.create_task(self._close(code, reason), name="realtime-close")
+        if self._closer is None:
+            self.abandoned = True
+            self._closer = asyncio.create_task(self._close(code, reason), name="realtime-close")
+        return self._closer
 
     async def _close(self, code: int, reason: str) -> None:
         # Let the writer finish what is queued (e.g. nothing, or a last phx_leave) first.

@@ -3,6 +3,8 @@ malformed frames (docs/realtime-protocol.md §1.4, §7, §13 scenarios 10 and 14
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import Callable
 
 import pytest
@@ -20,9 +22,11 @@ from inspector.client import (
     ErrorOccurred,
     FrameRejected,
     HeartbeatEvent,
+    HostUnreachable,
     RealtimeClient,
 )
 from inspector.protocol.frames import UserBroadcast
+from inspector.protocol.jwt import demo_key
 from inspector.protocol.serializer import encode_binary
 from inspector.server import RealtimeServer, ServerConfig
 
@@ -189,3 +193,51 @@ async def test_malformed_frames_are_reported_and_the_client_keeps_going(
     assert "unknown binary kind 9" in reasons
     assert "truncated kind 4" in reasons
     assert client.state is ConnectionState.OPEN
+
+
+async def test_connect_with_retry_waits_for_a_server_that_comes_later() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = EventLog()
+    settings = ClientSettings(
+        f"http://127.0.0.1:{port}", demo_key("anon"), reconnect_schedule=(0.1,)
+    )
+    client = RealtimeClient(settings, on_event=log)
+    try:
+        connecting = asyncio.ensure_future(client.connect(retry=True))
+        failed = await log.wait_for(ErrorOccurred)
+        assert isinstance(failed.error, HostUnreachable)
+        await log.wait_for(ConnectionStateChanged, state_is(ConnectionState.RECONNECT_WAIT))
+        assert not connecting.done()
+        async with RealtimeServer(ServerConfig(port=port)):
+            await asyncio.wait_for(connecting, 10)
+            assert client.state is ConnectionState.OPEN
+    finally:
+        await client.close()
+
+
+async def test_a_failed_connect_now_keeps_the_channels_of_an_opened_client(
+    server: RealtimeServer,
+) -> None:
+    log = EventLog()
+    settings = ClientSettings(server.url, server.anon_key, reconnect_schedule=(5.0,))
+    client = RealtimeClient(settings, on_event=log)
+    try:
+        await client.connect()
+        await client.join("room-1")
+        port = server.port
+        await server.stop()
+        await log.wait_for(ConnectionStateChanged, state_is(ConnectionState.RECONNECT_WAIT))
+        with pytest.raises(HostUnreachable):
+            await client.connect()  # "connect now" while the server is still down
+        assert "realtime:room-1" in client.channels
+        assert client.state is ConnectionState.RECONNECT_WAIT
+        mark = log.mark()
+        async with RealtimeServer(ServerConfig(port=port)):
+            await client.connect()
+            await log.wait_for(
+                ChannelStateChanged, lambda e: e.state is ChannelState.JOINED, after=mark
+            )
+    finally:
+        await client.close()
