@@ -1,20 +1,18 @@
 """The client session state machine, driven with hand-written server frames (§2-§8, §13).
 
 Time is simulated: every test passes ``now`` explicitly and asks the session for its deadlines.
+Broadcast receiving and pushing are in test_session_broadcast.py.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
+from session_driver import TOPIC, Driver, kind4, of
 
 from inspector.protocol.channel import ChannelConfig, InvalidTransition
 from inspector.protocol.events import (
     BroadcastReceived,
     ChannelCause,
-    ChannelMessage,
     ChannelState,
     ChannelStateChanged,
     CloseRequested,
@@ -27,74 +25,8 @@ from inspector.protocol.events import (
     PushStatus,
     SystemMessage,
 )
-from inspector.protocol.frames import FrameRejected, UserBroadcast
-from inspector.protocol.serializer import VSN1, VSN2, EncodeError, encode_binary
-from inspector.protocol.session import ClientSession, SessionConfig
-
-TOPIC = "realtime:room-1"
-
-
-class Driver:
-    """A session plus a clock, with helpers that speak for the server (v2 arrays)."""
-
-    def __init__(self, **cfg: Any) -> None:
-        self.s = ClientSession(SessionConfig(**cfg))
-        self.now = 0.0
-
-    def open(self) -> None:
-        self.s.connect(self.now)
-        self.s.connection_made(self.now)
-
-    def sent(self) -> list[Any]:
-        """Frames the session wrote; text frames as v2-style lists in both versions."""
-        out: list[Any] = []
-        for data in self.s.data_to_send():
-            if isinstance(data, bytes):
-                out.append(data)
-                continue
-            obj = json.loads(data)
-            if isinstance(obj, dict):  # vsn 1.0.0 object
-                obj = [obj.get("join_ref"), obj["ref"], obj["topic"], obj["event"], obj["payload"]]
-            out.append(obj)
-        return out
-
-    def events(self) -> list[Any]:
-        return self.s.take_events()
-
-    def feed(self, *frame: Any) -> list[Any]:
-        """Receive one server frame (given as v2 fields); returns the events it caused."""
-        self.events()
-        if self.s.vsn == VSN1:
-            _join_ref, ref, topic, event, payload = frame
-            data = json.dumps({"topic": topic, "event": event, "payload": payload, "ref": ref})
-        else:
-            data = json.dumps(list(frame))
-        self.s.receive(data, self.now)
-        return self.events()
-
-    def advance_to(self, when: float) -> None:
-        """Run every deadline up to ``when`` in order, as an event loop would."""
-        while True:
-            deadline = self.s.next_deadline()
-            if deadline is None or deadline > when:
-                break
-            self.now = deadline
-            self.s.handle_timer(deadline)
-        self.now = when
-
-    def join(self, name: str = "room-1", **cfg: Any) -> str:
-        """Join and answer ok; returns the join_ref."""
-        ch = self.s.join(ChannelConfig(name, **cfg), self.now)
-        [join] = [f for f in self.sent() if f[3] == "phx_join"]
-        self.feed(join[0], join[1], join[2], "phx_reply", {"status": "ok", "response": {}})
-        assert ch.state is ChannelState.JOINED
-        assert ch.join_ref is not None
-        return ch.join_ref
-
-
-def of(events: list[Any], kind: type) -> list[Any]:
-    return [e for e in events if isinstance(e, kind)]
-
+from inspector.protocol.serializer import VSN1
+from inspector.protocol.session import SessionConfig
 
 # ------------------------------------------------------------------ join and reply matching
 
@@ -237,223 +169,6 @@ def test_stale_join_ref_is_dropped_and_null_join_ref_is_delivered_scenario_15() 
     # A stale phx_close does not close the channel.
     d.feed("old", "old", TOPIC, "phx_close", {})
     assert d.s.channels[TOPIC].state is ChannelState.JOINED
-
-
-# ------------------------------------------------------------------ receiving broadcasts
-
-
-def kind4(event: str, payload: bytes, encoding: int = 1, meta: bytes = b"") -> bytes:
-    return encode_binary(UserBroadcast(TOPIC, event, meta, encoding, payload))
-
-
-def test_kind4_json_binary_and_meta_stay_lazy() -> None:
-    d = Driver()
-    d.open()
-    d.join()
-    frame = kind4("ping", b'{"n":1}', meta=b'{"id":"m1"}')
-    d.s.receive(frame, 5.0)
-    d.s.receive(kind4("bin", b"\xde\xad", 0), 5.0)
-    [json_ev, bin_ev] = d.events()
-    assert isinstance(json_ev, BroadcastReceived)
-    assert (json_ev.event, json_ev.binary, json_ev.raw) == ("ping", False, b'{"n":1}')
-    assert json_ev.json_payload() == {"n": 1}
-    assert json_ev.meta() == {"id": "m1"}
-    assert (json_ev.size, json_ev.received_at) == (len(frame), 5.0)
-    assert bin_ev.binary
-    assert bin_ev.payload_bytes() == b"\xde\xad"
-    assert bin_ev.display_payload() == {"$binary": "3q0="}
-    assert bin_ev.meta() is None
-    with pytest.raises(ValueError, match="binary"):
-        bin_ev.json_payload()
-
-
-def test_kind4_with_invalid_json_shows_the_text() -> None:
-    d = Driver()
-    d.open()
-    d.join()
-    d.s.receive(kind4("e", b"{nope"), 1.0)
-    [ev] = d.events()
-    assert ev.display_payload() == {"$invalid_json": "{nope"}
-
-
-def test_event_filter_is_case_insensitive_for_both_frame_kinds() -> None:
-    d = Driver()
-    d.open()
-    d.join(events=("PING",))
-    d.events()
-
-    def text(event: str) -> str:
-        return json.dumps(
-            [None, None, TOPIC, "broadcast", {"type": "broadcast", "event": event, "payload": {}}]
-        )
-
-    for data in (
-        kind4("ping", b"{}"),
-        kind4("pong", b"{}"),
-        text("Ping"),
-        text("x"),
-        kind4("x", b"{}"),
-    ):
-        d.s.receive(data, 1.0)
-    assert [e.event for e in d.events()] == ["ping", "Ping"]
-    assert d.s.channels[TOPIC].received == 2
-
-
-def test_text_broadcast_in_v1_and_v2_with_meta() -> None:
-    for vsn in (VSN1, VSN2):
-        d = Driver(vsn=vsn)
-        d.open()
-        ch = d.s.join(ChannelConfig("room-1"), 0.0)
-        reply: dict[str, Any] = {"status": "ok", "response": {}}
-        body = {"type": "broadcast", "event": "t", "payload": {"x": 1}, "meta": {"id": "u"}}
-        if vsn == VSN1:
-            msgs = [
-                {"topic": TOPIC, "event": "phx_reply", "payload": reply, "ref": ch.join_ref},
-                {"topic": TOPIC, "event": "broadcast", "payload": body, "ref": None},
-            ]
-            for m in msgs:
-                d.s.receive(json.dumps(m), 1.0)
-        else:
-            d.s.receive(json.dumps([ch.join_ref, ch.join_ref, TOPIC, "phx_reply", reply]), 1.0)
-            d.s.receive(json.dumps([None, None, TOPIC, "broadcast", body]), 1.0)
-        [ev] = of(d.events(), BroadcastReceived)
-        assert ev.raw is None
-        assert (ev.event, ev.json_payload(), ev.meta()) == ("t", {"x": 1}, {"id": "u"})
-        assert ev.payload_bytes() == b'{"x":1}'
-
-
-def test_broadcast_to_unknown_topic_is_ignored() -> None:
-    d = Driver()
-    d.open()
-    d.events()
-    d.s.receive(kind4("e", b"{}"), 1.0)
-    [ignored] = d.events()
-    assert isinstance(ignored, MessageIgnored)
-    assert ignored.topic == TOPIC
-
-
-def test_malformed_frames_are_reported_and_the_session_keeps_going() -> None:
-    d = Driver()
-    d.open()
-    d.join()
-    for bad in ("not json", "[1,2]", b"\x04\x0f", b"\x09", '{"a":1}', b"\x03\x00"):
-        d.s.receive(bad, 1.0)
-    events = d.events()
-    assert len(of(events, FrameRejected)) == 6
-    assert d.s.rejected == 6
-    d.s.receive(kind4("ok", b"{}"), 2.0)
-    assert of(d.events(), BroadcastReceived)
-    # Odd but valid frames: a reply without status, a broadcast without an event name.
-    events = d.feed(None, "1", TOPIC, "phx_reply", "nope")
-    assert of(events, MessageIgnored)
-    events = d.feed(None, None, TOPIC, "broadcast", {"payload": 1})
-    [msg] = of(events, ChannelMessage)
-    assert msg.event == "broadcast"
-
-
-# ------------------------------------------------------------------ pushing broadcasts
-
-
-def test_v2_json_broadcast_is_kind3_encoding1_like_realtime_js() -> None:
-    d = Driver()
-    d.open()
-    jr = d.join()
-    pid = d.s.push_broadcast(TOPIC, "ping", {"n": 1}, d.now)
-    [frame] = d.sent()
-    ref = str(int(jr) + 1).encode()
-    assert frame == (
-        bytes([3, len(jr), len(ref), len(TOPIC), 4, 0, 1])
-        + jr.encode()
-        + ref
-        + TOPIC.encode()
-        + b'ping{"n":1}'
-    )
-    [result] = of(d.events(), PushResult)
-    assert (result.push_id, result.status, result.rtt) == (pid, PushStatus.SENT, None)
-
-
-def test_v2_binary_broadcast_is_kind3_encoding0() -> None:
-    d = Driver()
-    d.open()
-    d.join()
-    d.s.push_broadcast(TOPIC, "raw", b"\x01\x02\x03", d.now, binary=True)
-    [frame] = d.sent()
-    assert frame[0] == 3
-    assert frame[6] == 0
-    assert frame.endswith(b"raw\x01\x02\x03")
-
-
-def test_v1_broadcast_is_a_json_object_and_binary_is_refused() -> None:
-    d = Driver(vsn=VSN1)
-    d.open()
-    jr = d.join()
-    d.s.push_broadcast(TOPIC, "test", {"x": 1}, d.now)
-    [frame] = d.sent()
-    assert frame[3] == "broadcast"
-    assert frame[0] == jr
-    assert frame[4] == {"type": "broadcast", "event": "test", "payload": {"x": 1}}
-    with pytest.raises(EncodeError, match=r"2\.0\.0"):
-        d.s.push_broadcast(TOPIC, "b", b"\x00", d.now, binary=True)
-    with pytest.raises(ValueError):
-        d.s.push_broadcast(TOPIC, "b", {"bad": float("nan")}, d.now)
-
-
-def test_long_event_names_are_refused_in_binary_frames() -> None:
-    d = Driver()
-    d.open()
-    d.join()
-    with pytest.raises(EncodeError, match="255"):
-        d.s.push_broadcast(TOPIC, "e" * 256, {}, d.now)
-
-
-def test_ack_ok_error_and_timeout_scenario_5() -> None:
-    d = Driver()
-    d.open()
-    jr = d.join(broadcast_ack=True)
-    d.events()
-    ok_id = d.s.push_broadcast(TOPIC, "a", {}, d.now)
-    err_id = d.s.push_broadcast(TOPIC, "b", {}, d.now)
-    late_id = d.s.push_broadcast(TOPIC, "c", {}, d.now)
-    refs = [f[7 + f[1] : 7 + f[1] + f[2]].decode() for f in d.sent()]  # kind-3 ref field
-    assert of(d.events(), PushResult) == []  # nothing until the server answers
-    d.now = 0.004
-    events = d.feed(jr, refs[0], TOPIC, "phx_reply", {"status": "ok", "response": {}})
-    events += d.feed(
-        jr, refs[1], TOPIC, "phx_reply", {"status": "error", "response": "payload_size_exceeded"}
-    )
-    ok, err = of(events, PushResult)
-    assert (ok.push_id, ok.status, ok.rtt) == (ok_id, PushStatus.OK, pytest.approx(0.004))
-    assert (err.push_id, err.status) == (err_id, PushStatus.ERROR)
-    assert err.error_text() == "payload_size_exceeded"
-    d.advance_to(10.0)
-    [late] = of(d.events(), PushResult)
-    assert (late.push_id, late.status) == (late_id, PushStatus.TIMED_OUT)
-
-
-def test_pushes_wait_in_a_bounded_buffer_until_joined() -> None:
-    d = Driver(buffer_size=2)
-    d.open()
-    ch = d.s.join(ChannelConfig("room-1"), 0.0)
-    [join] = d.sent()
-    ids = [d.s.push_broadcast(TOPIC, f"e{i}", {"i": i}, d.now) for i in range(3)]
-    assert d.sent() == []
-    [dropped] = of(d.events(), PushResult)
-    assert (dropped.push_id, dropped.status) == (ids[0], PushStatus.DROPPED)
-    assert ch.dropped == 1
-    d.feed(join[0], join[1], TOPIC, "phx_reply", {"status": "ok", "response": {}})
-    frames = d.sent()
-    assert [b"e1" in f for f in frames] == [True, False]
-    assert [b"e2" in f for f in frames] == [False, True]
-
-
-def test_buffered_push_times_out_when_the_join_never_comes() -> None:
-    d = Driver(push_timeout=3.0)
-    d.open()
-    d.s.join(ChannelConfig("room-1"), 0.0)
-    pid = d.s.push_broadcast(TOPIC, "e", {}, d.now)
-    d.advance_to(3.0)
-    [result] = of(d.events(), PushResult)
-    assert (result.push_id, result.status) == (pid, PushStatus.TIMED_OUT)
 
 
 # ------------------------------------------------------------------ heartbeat §7.1
@@ -690,26 +405,3 @@ def test_session_config_validation() -> None:
         SessionConfig(heartbeat_interval=0)
     with pytest.raises(ValueError, match="at least one"):
         SessionConfig(buffer_size=0)
-
-
-def test_fast_paths_build_the_same_events_as_the_general_path() -> None:
-    from inspector.protocol.events import new_broadcast
-
-    made = new_broadcast(TOPIC, "e", False, None, {"a": 1}, None, 10, 1.0)
-    assert made == BroadcastReceived(TOPIC, "e", False, None, {"a": 1}, None, 10, 1.0)
-    with pytest.raises(AttributeError):
-        made.event = "x"  # type: ignore[misc]
-    d = Driver()
-    d.open()
-    jr = d.join()
-    body = {"type": "broadcast", "event": "é", "payload": {"n": 1}, "meta": {"id": "m"}}
-    compact = json.dumps([None, None, TOPIC, "broadcast", body], separators=(",", ":"))
-    spaced = " " + json.dumps([jr, None, TOPIC, "broadcast", body], indent=1) + " "
-    d.events()
-    d.s.receive(compact, 1.0)  # fast path
-    d.s.receive(spaced, 1.0)  # whitespace around: the general path
-    fast, general = d.events()
-    assert (fast.event, fast.value, fast.meta()) == ("é", {"n": 1}, {"id": "m"})
-    assert (general.event, general.value, general.meta()) == ("é", {"n": 1}, {"id": "m"})
-    assert fast.size == len(compact.encode())
-    assert general.size == len(spaced.encode())
