@@ -144,12 +144,17 @@ async def test_private_allowed_refused_and_isolated_from_public(
     ack = await private.send("shared", "secret", {"p": 1})
     assert ack.status is PushStatus.OK
     assert (await public.send("shared", "open", {"q": 1})).status is PushStatus.SENT
+    rest = await public.rest_send("shared", "rest-private", {"r": 1}, private=True)
+    assert rest.status == 202
     server.publish("shared", "public-marker", {})
     server.publish("shared", "private-marker", {}, private=True)
     await public_log.wait_for(BroadcastReceived, lambda e: e.event == "public-marker")
     await private_log.wait_for(BroadcastReceived, lambda e: e.event == "private-marker")
     assert [e.event for e in public_log.of(BroadcastReceived)] == ["public-marker"]
-    assert [e.event for e in private_log.of(BroadcastReceived)] == ["private-marker"]
+    assert [e.event for e in private_log.of(BroadcastReceived)] == [
+        "rest-private",
+        "private-marker",
+    ]
 
 
 async def test_presence_track_and_untrack_between_two_clients(

@@ -22,6 +22,7 @@ from inspector.client import (
 )
 from inspector.protocol.jwt import CLI_DEMO_EXP, sign
 from inspector.server import RealtimeServer
+from inspector.server.notes import SocketOpened, fingerprint
 
 
 async def test_connect_reports_states_and_close_ends_them(
@@ -101,3 +102,22 @@ async def test_unknown_host_is_unreachable() -> None:
             await client.connect()
     finally:
         await client.close()
+
+
+async def test_url_query_and_vsn_reach_the_server(
+    server: RealtimeServer, make_client: Callable[..., RealtimeClient]
+) -> None:
+    mark = server.events.mark()
+    await make_client(log_level="info", vsn="1").connect()
+    rec = await server.events.wait_for(lambda r: isinstance(r.event, SocketOpened), after=mark)
+    opened = rec.event
+    assert isinstance(opened, SocketOpened)
+    assert opened.path == "/realtime/v1/websocket"
+    assert opened.query_keys == ("apikey", "log_level", "vsn")
+    assert (opened.vsn_param, opened.vsn) == ("1.0.0", "1.0.0")
+    assert opened.apikey_fingerprint == fingerprint(server.anon_key)
+    mark = server.events.mark()
+    await make_client(url=server.ws_url.replace("/websocket", "")).connect()  # …/realtime/v1
+    rec = await server.events.wait_for(lambda r: isinstance(r.event, SocketOpened), after=mark)
+    assert isinstance(rec.event, SocketOpened)
+    assert rec.event.vsn_param == "2.0.0"
