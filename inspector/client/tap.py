@@ -8,7 +8,7 @@ shaped like a JWT (docs/contributing.md). The decoded frame is built on demand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from inspector.protocol.frames import Decoded
 from inspector.protocol.serializer import Role, decode
@@ -30,8 +30,8 @@ class FrameRecord:
     opcode: str
     #: Size in bytes on the wire (UTF-8 for text).
     size: int
-    #: The data, redacted unless the client was asked to reveal secrets.
-    data: str | bytes
+    #: The data, redacted unless the client was asked to reveal secrets (never in ``repr``).
+    data: str | bytes = field(repr=False)
     #: The protocol version of the connection (decides how :meth:`decoded` reads ``data``).
     vsn: str
     #: True when ``data`` has been redacted.
