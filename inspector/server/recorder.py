@@ -80,7 +80,12 @@ class Recorder(Generic[T]):
             for pred, fut, after in self._waiters:
                 if fut.done():
                     continue
-                if self._seq > after and pred(item):
+                try:
+                    matched = self._seq > after and pred(item)
+                except Exception as exc:  # a waiter's bug goes to the waiter, not the server
+                    fut.set_exception(exc)
+                    continue
+                if matched:
                     fut.set_result(item)
                 else:
                     keep.append((pred, fut, after))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from server_helpers import TIMEOUT, field
 
 from inspector.protocol.frames import UserBroadcast
@@ -72,3 +73,13 @@ async def test_error_channel_sends_phx_error(server: RealtimeServer, connect_cli
     assert server.error_channel("realtime:e") == 1
     assert await a.recv() == [jr, jr, "realtime:e", "phx_error", {}]
     assert server.hub.channels() == {}
+
+
+async def test_a_raising_wait_predicate_fails_the_waiter_not_the_server(
+    server: RealtimeServer, connect_client
+) -> None:
+    waiter = asyncio.ensure_future(server.events.wait_for(lambda r: r.event.no_such_field))
+    a = await connect_client()
+    with pytest.raises(AttributeError):
+        await waiter
+    assert field(await a.join("fine"), "payload")["status"] == "ok"
