@@ -34,6 +34,7 @@ class MemoryKeyring(KeyringBackend):
     """A keyring backend that keeps passwords in a dict (tests only)."""
 
     priority = 1  # type: ignore[assignment]
+    name = "in-memory test keychain"  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__()
