@@ -527,11 +527,12 @@ class RealtimeClient:
             self._timer = self._get_loop().call_at(deadline, self._on_timer)
 
     def _on_timer(self) -> None:
-        due = self._timer_at
+        # Always hand the session the real time: event loops (qasync's Qt timers in the GUI)
+        # may fire a little early, and stamping a heartbeat with its future deadline made the
+        # round trip come out short or negative. If nothing is due yet, _pump() re-arms.
         self._timer = None
         self._timer_at = None
-        now = self._now()
-        self.session.handle_timer(now if due is None else max(now, due))
+        self.session.handle_timer(self._now())
         self._pump()
 
     # ================================================================== frame tap

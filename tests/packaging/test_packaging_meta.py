@@ -221,3 +221,20 @@ def test_deb_depends_refuses_unmapped_system_libraries(tmp_path: Path) -> None:
     shutil.copy(_pyside_file("Qt", "lib", "libQt6Network.so.6"), tmp_path)
     with pytest.raises(RuntimeError, match=r"libQt6Core\.so\.6"):
         depends(tmp_path)
+
+
+def test_pyproject_lists_every_package() -> None:
+    # pyproject.toml lists packages explicitly (resources/ ships as inspector.resources), so a
+    # new subpackage that is not listed would silently be missing from wheels and bundles.
+    import tomllib
+
+    root = Path(inspector.__file__).resolve().parent
+    config = tomllib.loads((root.parent / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    found = {
+        ".".join(("inspector", *p.parent.relative_to(root).parts))
+        for p in root.rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
+    assert found <= listed, f"packages missing from pyproject.toml: {sorted(found - listed)}"
+    assert config["package-dir"]["inspector.resources"] == "resources"

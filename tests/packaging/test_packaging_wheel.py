@@ -29,11 +29,6 @@ def test_wheel_holds_the_package_and_its_entry_point(wheel: Path, meta: AppMeta)
     assert not [n for n in names if n.startswith("tests/")], "tests leaked into the wheel"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resources/ (app icon, toolbar icons) is outside the inspector package and pyproject "
-    "does not ship it yet; remove this marker once the wheel carries it",
-)
 def test_wheel_carries_the_icons(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
