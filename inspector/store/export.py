@@ -1,0 +1,318 @@
+"""NDJSON export and import of messages and frames, and CSV rows; secrets redacted on the way out.
+
+One JSON object per line. A message line::
+
+    {"type":"message","channel":"room-1","time":1767225600.125,
+     "time_iso":"2026-01-01T00:00:00.125Z","direction":"in","event":"chat","size":13,
+     "payload":{"text":"hi"},"meta":{"id":"m1"}}
+
+- ``payload`` holds JSON payloads as JSON; ``payload_text`` a text payload that is not JSON;
+  ``payload_base64`` a binary one (``payload_hex`` is read too, the first format of this module).
+- outgoing rows add ``status`` (the table's words: ``ok 1.8 ms``, ``REST 202 · 3 ms``) and
+  ``send`` (transport, ack, state, round trip, HTTP status, error) so that import rebuilds them.
+
+A frame line (the Frames view)::
+
+    {"type":"frame","time":…,"time_iso":…,"direction":"out","opcode":"text","size":92,
+     "vsn":"2.0.0","channel":"room-1","topic":"realtime:room-1","event":"phx_join","ref":"1",
+     "join_ref":"1","data":"[\\"1\\",\\"1\\",…]"}
+
+with ``data_base64`` for binary frames. Lines without ``type`` are messages.
+
+Redaction (docs/architecture.md): keys named like secrets (``apikey``, ``access_token``,
+``authorization``, ...) and JWT-shaped strings anywhere in a line are replaced with
+``[redacted]``; binary frames get JWT-shaped runs masked in place. So an export can be shared,
+and a payload that carried a token comes back with ``[redacted]`` where the token was.
+
+Import never raises on a bad line: it is reported with its number and reason and skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from inspector.protocol.frames import PHOENIX_TOPIC, channel_name
+
+from .frames import BINARY, CLOSE, IN, OPEN, OUT, TEXT, FrameRow, redact_frame_bytes
+from .records import (
+    Direction,
+    MessageRecord,
+    PayloadFormat,
+    SendInfo,
+    SendState,
+    Transport,
+    json_bytes,
+)
+from .redact import redact_json, redact_text
+
+MESSAGE: Final = "message"
+FRAME: Final = "frame"
+_DIRECTIONS: Final = {d.label: d for d in Direction}
+_OPCODES: Final = (TEXT, BINARY, OPEN, CLOSE)
+
+
+def iso_time(epoch: float) -> str:
+    """``2026-01-01T00:00:00.125Z`` (UTC, milliseconds)."""
+    stamp = datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------------------------- messages
+
+
+def message_data(record: MessageRecord, channel: str) -> dict[str, Any]:
+    """The JSON object of one message line, secrets redacted."""
+    out: dict[str, Any] = {
+        "type": MESSAGE,
+        "channel": channel,
+        "time": record.time,
+        "time_iso": iso_time(record.time),
+        "direction": record.direction.label,
+        "event": record.event,
+        "size": record.size,
+    }
+    if record.format is PayloadFormat.BINARY:
+        out["payload_base64"] = base64.b64encode(record.payload).decode("ascii")
+    else:
+        try:
+            out["payload"] = json.loads(record.payload)
+        except (ValueError, RecursionError):
+            out["payload_text"] = record.payload.decode("utf-8", "replace")
+    meta = record.meta_json()
+    if meta is not None:
+        out["meta"] = meta
+    send = record.send
+    if send is not None:
+        out["status"] = send.status_text()
+        out["send"] = {
+            "transport": send.transport.value,
+            "ack": send.ack,
+            "state": send.state.value,
+            "round_trip_ms": send.round_trip_ms,
+            "http_status": send.http_status,
+            "error": send.error,
+        }
+    redacted: dict[str, Any] = redact_json(out)
+    return redacted
+
+
+def message_line(record: MessageRecord, channel: str) -> str:
+    """One redacted NDJSON line (no newline) for a message."""
+    return _dumps(message_data(record, channel))
+
+
+def export_lines(records: Iterable[MessageRecord], channel: str) -> Iterator[str]:
+    """One redacted NDJSON line (without the newline) per record."""
+    for record in records:
+        yield message_line(record, channel)
+
+
+def _send_from(raw: Any) -> SendInfo | None:
+    if not isinstance(raw, dict):
+        return None
+    rtt = raw.get("round_trip_ms")
+    status = raw.get("http_status")
+    error = raw.get("error")
+    return SendInfo(
+        transport=Transport(raw.get("transport", "websocket")),
+        ack=raw.get("ack") is True,
+        state=SendState(raw.get("state", "sent")),
+        round_trip_ms=float(rtt) if isinstance(rtt, int | float) else None,
+        http_status=status if isinstance(status, int) and not isinstance(status, bool) else None,
+        error=error if isinstance(error, str) else None,
+    )
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what} must be a number")
+    return float(value)
+
+
+def record_from(data: dict[str, Any]) -> MessageRecord:
+    """A message line back into a record; ``ValueError`` says what is wrong."""
+    direction = _DIRECTIONS.get(data.get("direction", ""))
+    if direction is None:
+        raise ValueError(f"unknown direction {data.get('direction')!r}")
+    event = data.get("event")
+    if not isinstance(event, str):
+        raise ValueError("event must be a string")
+    when = _number(data.get("time"), "time")
+    if "payload_base64" in data:
+        try:
+            payload = base64.b64decode(str(data["payload_base64"]), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"payload_base64 is not base64: {exc}") from None
+        fmt = PayloadFormat.BINARY
+    elif "payload_hex" in data:
+        payload, fmt = bytes.fromhex(str(data["payload_hex"])), PayloadFormat.BINARY
+    elif "payload" in data:
+        payload, fmt = json_bytes(data["payload"]), PayloadFormat.JSON
+    else:
+        payload, fmt = str(data.get("payload_text", "")).encode(), PayloadFormat.JSON
+    meta = json_bytes(data["meta"]) if data.get("meta") is not None else None
+    return MessageRecord(
+        time=when,
+        direction=direction,
+        event=event,
+        payload=payload,
+        format=fmt,
+        meta=meta,
+        send=_send_from(data.get("send")),
+    )
+
+
+# ---------------------------------------------------------------------------------- frames
+
+
+def frame_data(row: FrameRow) -> dict[str, Any]:
+    """The JSON object of one frame line, secrets redacted."""
+    summary = row.summary()
+    out: dict[str, Any] = {
+        "type": FRAME,
+        "time": row.time,
+        "time_iso": iso_time(row.time),
+        "direction": row.direction,
+        "opcode": row.opcode,
+        "size": row.size,
+        "vsn": row.vsn,
+    }
+    if summary.topic is not None:
+        out["channel"] = "" if summary.topic == PHOENIX_TOPIC else channel_name(summary.topic)
+        out["topic"] = summary.topic
+    for key in ("event", "ref", "join_ref", "status", "problem"):
+        value = getattr(summary, key)
+        if value is not None:
+            out[key] = value
+    data = row.data
+    if isinstance(data, bytes):
+        out["data_base64"] = base64.b64encode(redact_frame_bytes(data)).decode("ascii")
+    else:
+        out["data"] = row.shown_text(reveal=False)
+    redacted: dict[str, Any] = redact_json(out)
+    return redacted
+
+
+def frame_line(row: FrameRow) -> str:
+    return _dumps(frame_data(row))
+
+
+def frame_from(data: dict[str, Any]) -> FrameRow:
+    """A frame line back into a row; ``ValueError`` says what is wrong."""
+    direction = data.get("direction")
+    if direction not in (IN, OUT):
+        raise ValueError(f"unknown direction {direction!r}")
+    opcode = data.get("opcode")
+    if opcode not in _OPCODES:
+        raise ValueError(f"unknown opcode {opcode!r}")
+    when = _number(data.get("time"), "time")
+    vsn = data.get("vsn")
+    if not isinstance(vsn, str):
+        raise ValueError("vsn must be a string")
+    raw: str | bytes
+    if "data_base64" in data:
+        try:
+            raw = base64.b64decode(str(data["data_base64"]), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"data_base64 is not base64: {exc}") from None
+    else:
+        text = data.get("data")
+        if not isinstance(text, str):
+            raise ValueError("data must be a string")
+        raw = text
+    size = data.get("size")
+    if not isinstance(size, int) or isinstance(size, bool):
+        size = len(raw.encode()) if isinstance(raw, str) else len(raw)
+    return FrameRow(when, str(direction), str(opcode), size, raw, vsn)
+
+
+# ---------------------------------------------------------------------------------- import
+
+
+@dataclass(slots=True)
+class ImportResult:
+    """What an NDJSON file held: message records by channel, frames, and the bad lines."""
+
+    #: ``(channel, record)`` in file order.
+    records: list[tuple[str, MessageRecord]] = field(default_factory=list)
+    frames: list[FrameRow] = field(default_factory=list)
+    #: ``(line number, reason)`` of every skipped line.
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def channels(self) -> list[str]:
+        """Channel names in order of first appearance."""
+        return list(dict.fromkeys(channel for channel, _ in self.records))
+
+
+class Importer:
+    """Parses NDJSON lines incrementally (so a long import can show progress and stop)."""
+
+    def __init__(self) -> None:
+        self.result = ImportResult()
+        self.line_number = 0
+
+    def feed(self, line: str) -> None:
+        """Parse one line (blank lines are skipped; bad ones recorded in ``result.errors``)."""
+        self.line_number += 1
+        if not line.strip():
+            return
+        try:
+            data = json.loads(line)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            kind = data.get("type", MESSAGE)
+            if kind == FRAME:
+                self.result.frames.append(frame_from(data))
+            elif kind == MESSAGE:
+                channel = data.get("channel")
+                record = record_from(data)
+                self.result.records.append((channel if isinstance(channel, str) else "", record))
+            else:
+                raise ValueError(f"unknown line type {kind!r}")
+        except (ValueError, TypeError, RecursionError) as exc:
+            self.result.errors.append((self.line_number, str(exc) or type(exc).__name__))
+
+
+def import_lines(lines: Iterable[str]) -> ImportResult:
+    """Parse NDJSON lines (messages and frames) in one go."""
+    importer = Importer()
+    for line in lines:
+        importer.feed(line)
+    return importer.result
+
+
+# ---------------------------------------------------------------------------------- CSV
+
+
+def csv_cell(text: str) -> str:
+    """A cell with secrets redacted and a leading ``= + - @`` neutralized, so a spreadsheet
+    never runs peer data as a formula."""
+    text = redact_text(text)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[str]:
+    """CSV text (with line endings) for a header and rows of cells, cells made safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    yield buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([csv_cell(cell) for cell in row])
+        yield buffer.getvalue()

@@ -1,0 +1,381 @@
+"""Raw websocket frames for the Frames view: rows, their lazy summaries, a bounded log, filters.
+
+Every frame of the connection, in and out, becomes a :class:`FrameRow`: wall time, direction,
+opcode (``text``, ``binary``, or the connection markers ``open``/``close``), size on the wire and
+the data as it crossed the wire. Topic, event, ref and join_ref are read from the data only when
+somebody looks (:meth:`FrameRow.summary`, cached), so capturing a frame costs one small object.
+
+Rows keep the data unredacted so that the user can reveal secrets on purpose; everything shown
+or exported by default passes through :func:`redact_frame_text` / :func:`redact_frame_bytes`
+(``apikey``, ``access_token`` values, ``Authorization`` headers, JWT-shaped strings, ``sb_``
+keys; docs/architecture.md "Settings and secrets").
+
+:class:`FrameLog` is a ring buffer like :class:`~inspector.store.log.MessageLog` (same listener
+protocol, seqs, pause buffer, counts), sized for frames rather than rows of a tab.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final
+
+from inspector.protocol.frames import (
+    BinaryBroadcast,
+    BinaryPush,
+    BinaryReply,
+    Decoded,
+    FrameRejected,
+    Message,
+    UserBroadcast,
+    UserBroadcastPush,
+    channel_name,
+)
+from inspector.protocol.serializer import Role, decode
+
+from .log import LogListener
+from .redact import REDACTED, redact_text
+
+#: Default number of frames kept (the Frames view is for recent traffic, not an archive).
+DEFAULT_FRAME_CAPACITY: Final = 10_000
+
+IN: Final = "in"
+OUT: Final = "out"
+TEXT: Final = "text"
+BINARY: Final = "binary"
+#: Connection markers: the handshake (URL, or the HTTP status) and the close (code, reason).
+OPEN: Final = "open"
+CLOSE: Final = "close"
+
+#: What the channel filter uses for rows that belong to no channel (handshake, close,
+#: heartbeats on ``phoenix``).
+CONNECTION: Final = "(connection)"
+
+_TOKEN_FIELD = re.compile(
+    r'("(?:access_token|user_token|apikey|token|authorization)"\s*:\s*)"(?:[^"\\]|\\.)*"', re.I
+)
+_JWT_BYTES = re.compile(rb"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_SB_KEY_BYTES = re.compile(rb"\bsb_(?:publishable|secret|temp)_[A-Za-z0-9_-]+")
+
+
+def redact_frame_text(text: str) -> str:
+    """A text frame (or marker) with every secret replaced by ``[redacted]``."""
+    if not text:
+        return text
+    text = _TOKEN_FIELD.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
+    return redact_text(text)
+
+
+def _mask(match: re.Match[bytes]) -> bytes:
+    n = len(match.group(0))
+    return (REDACTED.encode() + b"*" * n)[:n]
+
+
+def redact_frame_bytes(data: bytes) -> bytes:
+    """A binary frame with JWT-shaped runs and ``sb_`` keys masked in place, lengths kept, so
+    the header still describes the frame (§2.3)."""
+    if b"eyJ" not in data and b"sb_" not in data:
+        return data
+    return _SB_KEY_BYTES.sub(_mask, _JWT_BYTES.sub(_mask, data))
+
+
+@dataclass(frozen=True, slots=True)
+class FrameSummary:
+    """What the table shows of a frame, read from its data once."""
+
+    #: ``realtime:<name>``, ``phoenix``, or None (markers, undecodable frames).
+    topic: str | None
+    #: the event (the user event for binary kinds 3 and 4; ``phx_reply`` for kind 1).
+    event: str | None
+    ref: str | None
+    join_ref: str | None
+    #: one short label: ``v2 array``, ``v1 object``, ``kind 4 user broadcast``, ``handshake``...
+    kind: str
+    #: the reply status (``ok``/``error``) of a ``phx_reply``, else None.
+    status: str | None = None
+    #: why the frame could not be decoded, or None.
+    problem: str | None = None
+
+    @property
+    def channel(self) -> str:
+        """The channel name for the channel filter, or :data:`CONNECTION`."""
+        if self.topic is None or self.topic == "phoenix":
+            return CONNECTION
+        return channel_name(self.topic)
+
+
+_KIND_LABELS: Final = {
+    BinaryPush: "kind 0 push",
+    BinaryReply: "kind 1 reply",
+    BinaryBroadcast: "kind 2 broadcast",
+    UserBroadcastPush: "kind 3 user broadcast push",
+    UserBroadcast: "kind 4 user broadcast",
+}
+
+
+class FrameRow:
+    """One websocket frame or connection marker. ``seq`` is set by the :class:`FrameLog`."""
+
+    __slots__ = ("_summary", "data", "direction", "opcode", "seq", "size", "time", "vsn")
+
+    def __init__(
+        self, time: float, direction: str, opcode: str, size: int, data: str | bytes, vsn: str
+    ) -> None:
+        #: wall-clock seconds since the epoch (passed in).
+        self.time = time
+        #: :data:`IN` (from the server) or :data:`OUT` (to the server).
+        self.direction = direction
+        #: :data:`TEXT`, :data:`BINARY`, :data:`OPEN` or :data:`CLOSE`.
+        self.opcode = opcode
+        #: bytes on the wire (UTF-8 for text).
+        self.size = size
+        #: the data as it crossed the wire (unredacted; see the module docstring).
+        self.data = data
+        #: the connection's protocol version: decides how the data is read.
+        self.vsn = vsn
+        self.seq = -1
+        self._summary: FrameSummary | None = None
+
+    @property
+    def is_marker(self) -> bool:
+        """Whether this is a handshake or close row rather than a frame."""
+        return self.opcode in (OPEN, CLOSE)
+
+    def decoded(self) -> Decoded | None:
+        """The frame decoded as the receiving side reads it; None for markers (§2)."""
+        if self.is_marker:
+            return None
+        role = Role.CLIENT if self.direction == IN else Role.SERVER
+        return decode(self.data, self.vsn, role, binary=self.opcode == BINARY)
+
+    def summary(self) -> FrameSummary:
+        """Topic, event, refs and a kind label (decoded once, then cached)."""
+        if self._summary is None:
+            self._summary = self._summarize()
+        return self._summary
+
+    def _summarize(self) -> FrameSummary:
+        if self.opcode == OPEN:
+            return FrameSummary(None, None, None, None, "handshake")
+        if self.opcode == CLOSE:
+            return FrameSummary(None, None, None, None, "close")
+        frame = self.decoded()
+        if isinstance(frame, FrameRejected):
+            return FrameSummary(None, None, None, None, "rejected", problem=frame.reason)
+        if isinstance(frame, Message):
+            status = None
+            if frame.event == "phx_reply" and isinstance(frame.payload, dict):
+                raw = frame.payload.get("status")
+                status = raw if isinstance(raw, str) else None
+            kind = "v2 array" if self.vsn.startswith("2") else "v1 object"
+            return FrameSummary(frame.topic, frame.event, frame.ref, frame.join_ref, kind, status)
+        if isinstance(frame, UserBroadcastPush):
+            return FrameSummary(
+                frame.topic, frame.user_event, frame.ref, frame.join_ref, _KIND_LABELS[type(frame)]
+            )
+        if isinstance(frame, UserBroadcast):
+            return FrameSummary(
+                frame.topic, frame.user_event, None, None, _KIND_LABELS[type(frame)]
+            )
+        if isinstance(frame, BinaryReply):
+            return FrameSummary(
+                frame.topic,
+                "phx_reply",
+                frame.ref,
+                frame.join_ref,
+                _KIND_LABELS[type(frame)],
+                frame.status,
+            )
+        if isinstance(frame, BinaryPush):
+            label = _KIND_LABELS[type(frame)]
+            return FrameSummary(frame.topic, frame.event, frame.ref, frame.join_ref, label)
+        assert isinstance(frame, BinaryBroadcast)
+        return FrameSummary(frame.topic, frame.event, None, None, _KIND_LABELS[type(frame)])
+
+    def shown_text(self, reveal: bool = False, limit: int | None = None) -> str:
+        """The data as text for people: redacted unless ``reveal``; binary as hex; cut at
+        ``limit`` characters when given."""
+        data = self.data
+        if isinstance(data, bytes):
+            raw = data if reveal else redact_frame_bytes(data)
+            head = raw if limit is None else raw[: max(0, limit // 3 + 1)]
+            text = head.hex(" ")
+        else:
+            text = data if limit is None else data[: limit * 2]
+            text = text if reveal else redact_frame_text(text)
+        if limit is not None and len(text) > limit:
+            return text[: limit - 1] + "…"
+        return text
+
+    def __repr__(self) -> str:
+        return f"FrameRow(seq={self.seq}, {self.direction} {self.opcode}, size={self.size})"
+
+
+@dataclass(frozen=True, slots=True)
+class FrameFilter:
+    """What the Frames view shows: a direction, a channel and a text, all optional."""
+
+    #: :data:`IN`, :data:`OUT` or "" for both.
+    direction: str = ""
+    #: a channel name, :data:`CONNECTION`, or "" for every row.
+    channel: str = ""
+    #: lower-cased text searched in the data as shown (redacted unless revealed), topic, event.
+    text: str = ""
+    #: whether the text is searched in the revealed data.
+    reveal: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.direction and not self.channel and not self.text
+
+    def matches(self, row: FrameRow) -> bool:
+        if self.direction and row.direction != self.direction:
+            return False
+        if self.channel and row.summary().channel != self.channel:
+            return False
+        if self.text:
+            summary = row.summary()
+            for field in (summary.topic, summary.event):
+                if field and self.text in field.lower():
+                    return True
+            return self.text in row.shown_text(self.reveal).lower()
+        return True
+
+
+class FrameLog:
+    """A bounded list of :class:`FrameRow` with eviction of the oldest, pause and clear.
+
+    Listeners are :class:`~inspector.store.log.LogListener` objects; ``log_updated`` is never
+    called (frames do not change once seen).
+    """
+
+    def __init__(self, capacity: int = DEFAULT_FRAME_CAPACITY) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self._capacity = capacity
+        self._buf: list[FrameRow | None] = [None] * capacity
+        self._head = 0
+        self._len = 0
+        self._next_seq = 0
+        self._received = 0
+        self._evicted = 0
+        self._paused = False
+        self._pending: deque[FrameRow] = deque()
+        self._listeners: list[LogListener] = []
+
+    def add_listener(self, listener: LogListener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: LogListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, row: int) -> FrameRow:
+        if row < 0:
+            row += self._len
+        if not 0 <= row < self._len:
+            raise IndexError(row)
+        item = self._buf[(self._head + row) % self._capacity]
+        assert item is not None
+        return item
+
+    def __iter__(self) -> Iterator[FrameRow]:
+        for row in range(self._len):
+            yield self[row]
+
+    @property
+    def first_seq(self) -> int:
+        return self._next_seq - self._len
+
+    @property
+    def end_seq(self) -> int:
+        return self._next_seq
+
+    def by_seq(self, seq: int) -> FrameRow | None:
+        row = seq - self.first_seq
+        return self[row] if 0 <= row < self._len else None
+
+    @property
+    def received_count(self) -> int:
+        return self._received
+
+    @property
+    def evicted_count(self) -> int:
+        return self._evicted
+
+    @property
+    def pending_count(self) -> int:
+        return len(self._pending)
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def append(self, row: FrameRow) -> None:
+        """Add one frame (to the pending buffer while paused)."""
+        self._received += 1
+        if self._paused:
+            if len(self._pending) >= self._capacity:
+                self._pending.popleft()
+                self._evicted += 1
+            self._pending.append(row)
+            for listener in self._listeners:
+                listener.log_changed(0, 0)
+            return
+        evicted = self._insert(row)
+        for listener in self._listeners:
+            listener.log_changed(1, evicted)
+
+    def _insert(self, row: FrameRow) -> int:
+        row.seq = self._next_seq
+        self._next_seq += 1
+        cap = self._capacity
+        if self._len < cap:
+            self._buf[(self._head + self._len) % cap] = row
+            self._len += 1
+            return 0
+        self._buf[self._head] = row
+        self._head = (self._head + 1) % cap
+        self._evicted += 1
+        return 1
+
+    def pause(self) -> None:
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+        pending, self._pending = self._pending, deque()
+        if not pending:
+            return
+        evicted = sum(self._insert(row) for row in pending)
+        for listener in self._listeners:
+            listener.log_changed(len(pending), evicted)
+
+    def clear(self) -> None:
+        self._buf = [None] * self._capacity
+        self._head = 0
+        self._len = 0
+        self._received = 0
+        self._evicted = 0
+        self._pending.clear()
+        for listener in self._listeners:
+            listener.log_reset()
+
+    def channels(self) -> list[str]:
+        """The channels of the retained frames, sorted, :data:`CONNECTION` first when present.
+
+        This decodes every retained frame's summary once (they are cached); call it when the
+        user opens the channel list, not per frame.
+        """
+        names = {row.summary().channel for row in self}
+        out = sorted(n for n in names if n != CONNECTION)
+        return [CONNECTION, *out] if CONNECTION in names else out

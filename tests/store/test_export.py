@@ -1,0 +1,218 @@
+"""NDJSON export/import of messages and frames (round trip, redaction, bad lines) and CSV cells."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inspector.protocol.frames import UserBroadcast
+from inspector.protocol.jwt import demo_key
+from inspector.protocol.serializer import encode
+from inspector.store import Direction, MessageRecord, PayloadFormat, SendInfo, SendState, Transport
+from inspector.store.export import (
+    Importer,
+    csv_lines,
+    frame_line,
+    import_lines,
+    message_line,
+)
+from inspector.store.frames import FrameRow
+
+KEY = demo_key("anon")
+
+
+def same(a: MessageRecord, b: MessageRecord) -> bool:
+    return (
+        a.time == b.time
+        and a.direction is b.direction
+        and a.event == b.event
+        and a.payload == b.payload
+        and a.format is b.format
+        and a.meta == b.meta
+        and a.status_text() == b.status_text()
+    )
+
+
+def records() -> list[MessageRecord]:
+    return [
+        MessageRecord(
+            time=1767225600.125,
+            direction=Direction.IN,
+            event="chat",
+            payload=b'{"text":"h\xc3\xa9 \xf0\x9f\x8e\x89"}',
+            meta=b'{"id":"m1"}',
+        ),
+        MessageRecord(
+            time=2.0,
+            direction=Direction.IN,
+            event="bin",
+            payload=bytes(range(256)),
+            format=PayloadFormat.BINARY,
+        ),
+        MessageRecord(
+            time=3.0,
+            direction=Direction.OUT,
+            event="ping",
+            payload=b'{"n":1}',
+            send=SendInfo(Transport.WEBSOCKET, True, SendState.OK, 1.75),
+        ),
+        MessageRecord(
+            time=4.0,
+            direction=Direction.OUT,
+            event="rest",
+            payload=b'{"n":2}',
+            send=SendInfo(Transport.REST, False, SendState.ERROR, 3.0, 422, "too big"),
+        ),
+        MessageRecord(time=5.0, direction=Direction.SYSTEM, event="raw", payload=b"not json"),
+    ]
+
+
+def test_messages_round_trip_to_the_same_rows() -> None:
+    originals = records()
+    lines = [message_line(r, "room-1") for r in originals]
+    result = import_lines(lines)
+    assert result.errors == []
+    assert result.channels() == ["room-1"]
+    back = [r for _, r in result.records]
+    assert len(back) == len(originals)
+    for a, b in zip(originals, back, strict=True):
+        assert same(a, b), (a, b)
+    first = json.loads(lines[0])
+    assert first["type"] == "message"
+    assert first["time_iso"] == "2026-01-01T00:00:00.125Z"
+    assert first["payload"] == {"text": "hé 🎉"}
+    assert json.loads(lines[2])["status"] == "ok 1.8 ms"
+    assert json.loads(lines[3])["status"] == "REST 422: too big"
+
+
+def test_export_redacts_secrets() -> None:
+    record = MessageRecord(
+        time=1.0,
+        direction=Direction.OUT,
+        event="auth",
+        payload=json.dumps({"access_token": "opaque", "note": f"Bearer {KEY}"}).encode(),
+    )
+    line = message_line(record, "room-1")
+    assert KEY not in line
+    assert "opaque" not in line
+    back = import_lines([line]).records[0][1]
+    assert back.payload_json() == {"access_token": "[redacted]", "note": "Bearer [redacted]"}
+
+
+def test_frames_round_trip_redacted() -> None:
+    join = f'["1","1","realtime:room-1","phx_join",{{"access_token":"{KEY}"}}]'
+    k4 = encode(UserBroadcast("realtime:room-1", "ping", b"", 1, b'{"n":1}'), "2.0.0")
+    assert isinstance(k4, bytes)
+    rows = [
+        FrameRow(1.0, "out", "open", 50, f"ws://h/realtime/v1/websocket?apikey={KEY}", "2.0.0"),
+        FrameRow(2.0, "out", "text", len(join), join, "2.0.0"),
+        FrameRow(3.0, "in", "binary", len(k4), k4, "2.0.0"),
+        FrameRow(4.0, "in", "close", 10, "1000 (bye)", "2.0.0"),
+    ]
+    lines = [frame_line(r) for r in rows]
+    assert all(KEY not in line for line in lines)
+    data = json.loads(lines[1])
+    assert (data["channel"], data["event"], data["ref"], data["join_ref"]) == (
+        "room-1",
+        "phx_join",
+        "1",
+        "1",
+    )
+    result = import_lines(lines)
+    assert result.errors == []
+    assert result.records == []
+    back = result.frames
+    assert [(f.direction, f.opcode, f.size, f.time) for f in back] == [
+        (r.direction, r.opcode, r.size, r.time) for r in rows
+    ]
+    assert back[2].data == k4
+    assert back[1].summary().event == "phx_join"
+    assert "[redacted]" in str(back[1].data)
+
+
+def test_bad_lines_are_reported_not_raised() -> None:
+    good = message_line(records()[0], "a")
+    result = import_lines(
+        [
+            good,
+            "",
+            "garbage",
+            "[1]",
+            '{"direction":"sideways","event":"x","time":1}',
+            '{"type":"frame","direction":"in","opcode":"text","time":1}',
+            '{"type":"mystery"}',
+            '{"direction":"in","event":"x","time":"yesterday"}',
+            '{"direction":"in","event":"x","time":1,"payload_base64":"@@"}',
+            "[" * 100_000,
+        ]
+    )
+    assert len(result.records) == 1
+    assert [n for n, _ in result.errors] == [3, 4, 5, 6, 7, 8, 9, 10]
+    reasons = dict(result.errors)
+    assert "sideways" in reasons[5]
+    assert "vsn" in reasons[6]
+    assert "mystery" in reasons[7]
+    assert "time" in reasons[8]
+    assert "base64" in reasons[9]
+
+
+def test_incremental_importer_counts_lines() -> None:
+    importer = Importer()
+    for line in (message_line(r, "c") for r in records()):
+        importer.feed(line)
+    assert importer.line_number == 5
+    assert len(importer.result.records) == 5
+
+
+def test_csv_cells_are_safe() -> None:
+    text = "".join(
+        csv_lines(
+            ["Time", "Payload"],
+            [["12:00:00.000", "=HYPERLINK(1)"], ["x", f'{{"t":"{KEY}"}}'], ["a,b", 'q"q']],
+        )
+    )
+    lines = text.split("\r\n")
+    assert lines[0] == "Time,Payload"
+    assert lines[1] == "12:00:00.000,'=HYPERLINK(1)"
+    assert KEY not in text
+    assert lines[3] == '"a,b","q""q"'
+
+
+payloads = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    payloads,
+    st.binary(max_size=64),
+    st.text(min_size=1, max_size=20),
+    st.floats(0, 4e9, allow_nan=False),
+)
+def test_round_trip_property(payload: object, raw: bytes, event: str, when: float) -> None:
+    msg = MessageRecord(
+        time=when,
+        direction=Direction.IN,
+        event=event,
+        payload=json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
+    )
+    binary = MessageRecord(
+        time=when, direction=Direction.IN, event=event, payload=raw, format=PayloadFormat.BINARY
+    )
+    result = import_lines([message_line(msg, "c"), message_line(binary, "c")])
+    assert result.errors == []
+    (_, a), (_, b) = result.records
+    assert b.payload == raw
+    assert b.format is PayloadFormat.BINARY
+    assert a.time == when
+    # Strings that look like secrets are redacted on the way out; everything else is kept.
+    if "[redacted]" not in message_line(msg, "c"):
+        assert a.payload_json() == payload
+        assert a.event == event
