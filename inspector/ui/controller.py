@@ -65,6 +65,7 @@ from inspector.store import (
 )
 from inspector.store import ConnectionState as LinkState
 
+from .frame_capture import FrameCapture
 from .session import ChannelSession, SendRequest, SessionController
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class InspectorController(SessionController):
         self._rtt_ms: float | None = None
         self._hb_sent_at: float | None = None
         self._last_error = ""
+        self._capture: FrameCapture | None = None
 
     # ------------------------------------------------------------------------------ tasks
 
@@ -157,12 +159,15 @@ class InspectorController(SessionController):
                 push_timeout=timeout,
                 rest_timeout=timeout,
                 heartbeat_interval=self.preferences.heartbeat_s,
+                redact_frames=False,  # the Frames view redacts unless revealed on purpose
             )
         except InspectorError as exc:
             self._set_connection(ConnectionStatus(LinkState.DISCONNECTED, reason=exc.message))
             return
         client = self._client_factory(settings, on_event=partial(self._on_event, self._generation))
         self.client = client
+        self._capture = FrameCapture(self.frames, client.endpoints.websocket, settings.vsn)
+        client.on_frame = self._capture
         for session in self.channels.values():
             if session.status.state is not TabState.LEFT:
                 self._set_channel_status(session.name, ChannelStatus(TabState.JOINING))
@@ -188,6 +193,8 @@ class InspectorController(SessionController):
         self._generation += 1
         client, self.client = self.client, None
         if client is not None:
+            if client.state is ConnectionState.OPEN and self._capture is not None:
+                self._capture.closed_by_us(self.wall_clock())
             self._spawn(client.close(), "close")
 
     async def shutdown(self) -> None:
@@ -373,6 +380,8 @@ class InspectorController(SessionController):
     def _connection_changed(self, event: ConnectionStateChanged) -> None:
         state = event.state
         if state is ConnectionState.OPEN:
+            if self._capture is not None:
+                self._capture.opened(self.wall_clock())
             self._set_connection(ConnectionStatus(LinkState.CONNECTED, rtt_ms=self._rtt_ms))
             client = self.client
             if client is not None:

@@ -44,6 +44,7 @@ from . import icons, theme
 from .channel_panel import ChannelPanel
 from .channel_tabs import ChannelTabsWidget
 from .connection_status import ConnectionStatusWidget
+from .frames_panel import FramesDock
 from .join_dialog import JoinChannelDialog
 from .preferences_dialog import PreferencesDialog
 from .profile_list_model import ProfileListModel
@@ -51,6 +52,7 @@ from .profiles_dialog import ProfilesDialog
 from .secrets import ACCESS_TOKEN, API_KEY, SecretStore
 from .session import SendRequest, SessionController
 from .settings import AppSettings
+from .transfer import TransferActions
 
 
 class MainWindow(QMainWindow):
@@ -80,6 +82,11 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_menus()
         self._build_central()
+        # Issue #5: the Frames dock (View menu) and export/import (File menu).
+        self.frames_dock = FramesDock.install(self, controller.frames, self.view_menu)
+        self.transfer = TransferActions(self)
+        self.transfer.add_to_menu(self.file_menu, self.quit_action)
+        self.frames_dock.panel.export_requested.connect(self.transfer.ask_export_frames)
         self.statusBar().showMessage("Ready", 3000)
 
         controller.connection_changed.connect(self._connection_changed)
@@ -168,7 +175,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         menus = self.menuBar()
-        file_menu = menus.addMenu("&File")
+        file_menu = self.file_menu = menus.addMenu("&File")
         for act in (self.profiles_action, self.connect_action, self.preferences_action):
             file_menu.addAction(act)
         file_menu.addSeparator()
@@ -187,7 +194,7 @@ class MainWindow(QMainWindow):
         channel.addSeparator()
         for act in (self.pause_action, self.follow_action, self.composer_focus_action):
             channel.addAction(act)
-        view = menus.addMenu("&View")
+        view = self.view_menu = menus.addMenu("&View")
         view.addAction(self.detail_action)
         view.addAction(self.toolbar.toggleViewAction())
         help_menu = menus.addMenu("&Help")

@@ -37,6 +37,7 @@ from inspector.store import (
     validate_key,
     validate_url,
 )
+from inspector.store.frames import FrameLog
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,8 @@ class SessionController(QObject):
         self.connection = ConnectionStatus()
         self.profile: Profile | None = None
         self.channels: dict[str, ChannelSession] = {}
+        #: every websocket frame of the connection, in and out, for the Frames view (bounded).
+        self.frames = FrameLog()
 
     # ------------------------------------------------------------------------------ reading
 

@@ -1,0 +1,347 @@
+"""TransferActions: export a tab, all tabs or the frames to NDJSON, the table to CSV, and import
+NDJSON into read-only tabs (issue #5 §4). The file format is :mod:`inspector.store.export`.
+
+The window creates one instance and puts its actions in the File menu. Each action asks for a
+path through ``ask_path`` (a file dialog by default; tests pass their own), snapshots what it
+exports (the rows retained at that moment) and runs as a :class:`TransferJob`: progress after
+400 ms, Cancel at any time, the window stays live. Exports write ``<file>.part`` and rename it
+when complete, so a cancelled or failed export never leaves a half file under the real name.
+Everything written is redacted (keys, tokens, JWT-shaped strings).
+
+Imported files open as read-only tabs (:mod:`.imported_panel`): one per channel for message
+lines, one for frame lines. They close like any tab and never touch the connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+
+from inspector.store import MessageRecord, PayloadFormat
+from inspector.store.export import Importer, csv_lines, frame_line, message_line
+from inspector.store.frames import FrameRow
+
+from . import icons
+from .channel_panel import ChannelPanel
+from .imported_panel import ImportedChannelPanel, ImportedFramesPanel, imported_key
+from .message_table_model import COL_PAYLOAD
+from .transfer_job import Steps, TransferJob
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+#: Records written between two progress reports.
+CHUNK: Final = 500
+NDJSON_FILTER: Final = "NDJSON (*.ndjson *.jsonl);;All files (*)"
+CSV_FILTER: Final = "CSV (*.csv);;All files (*)"
+
+#: ``ask_path(title, filter, save) -> path or None``.
+AskPath = Callable[[str, str, bool], Path | None]
+
+
+def dialog_ask_path(parent: QWidget) -> AskPath:
+    def ask(title: str, name_filter: str, save: bool) -> Path | None:
+        if save:
+            path, _ = QFileDialog.getSaveFileName(parent, title, "", name_filter)
+        else:
+            path, _ = QFileDialog.getOpenFileName(parent, title, "", name_filter)
+        return Path(path) if path else None
+
+    return ask
+
+
+def write_lines(path: Path, lines: Iterable[str], total: int, newline: str = "\n") -> Steps:
+    """Write ``lines`` to ``path`` through ``<path>.part``; yields progress, returns a summary."""
+    part = path.with_name(path.name + ".part")
+    written = 0
+    complete = False
+    try:
+        with part.open("w", encoding="utf-8", newline="") as fh:
+            for line in lines:
+                fh.write(line)
+                fh.write(newline)
+                written += 1
+                if written % CHUNK == 0:
+                    yield written / max(1, total)
+        os.replace(part, path)
+        complete = True
+    finally:
+        if not complete:
+            part.unlink(missing_ok=True)
+    return f"{written:,} lines written to {path.name}"
+
+
+def read_ndjson(path: Path, importer: Importer) -> Steps:
+    """Feed ``path`` line by line to ``importer``; yields the fraction of bytes read."""
+    size = max(1, path.stat().st_size)
+    done = 0
+    with path.open("rb") as fh:
+        for raw in fh:
+            done += len(raw)
+            importer.feed(raw.decode("utf-8", "replace"))
+            if importer.line_number % CHUNK == 0:
+                yield done / size
+    result = importer.result
+    return f"{len(result.records):,} rows and {len(result.frames):,} frames read from {path.name}"
+
+
+def csv_payload(record: MessageRecord) -> str:
+    """The Payload column of a CSV export: the whole payload, not the table's cut preview."""
+    if record.format is PayloadFormat.BINARY:
+        return "base64:" + base64.b64encode(record.payload).decode("ascii")
+    return record.payload.decode("utf-8", "replace")
+
+
+def csv_table(panel: ChannelPanel) -> tuple[list[str], Iterator[list[str]], int]:
+    """Header, rows and row count of the panel's table as shown: visible columns in their
+    on-screen order, the rows the filters let through."""
+    table, proxy = panel.table, panel.proxy
+    header = table.horizontalHeader()
+    columns = [
+        header.logicalIndex(visual)
+        for visual in range(header.count())
+        if not table.isColumnHidden(header.logicalIndex(visual))
+    ]
+    names = [
+        str(proxy.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole) or "")
+        for col in columns
+    ]
+    records = [r for r in (proxy.record_at(row) for row in range(proxy.rowCount())) if r]
+
+    def rows() -> Iterator[list[str]]:
+        model = panel.model
+        for record in records:
+            row = model.row_of(record)
+            cells = []
+            for col in columns:
+                if col == COL_PAYLOAD:
+                    cells.append(csv_payload(record))
+                elif row is None:
+                    cells.append("")
+                else:
+                    value = model.data(model.index(row, col))
+                    cells.append("" if value is None else str(value))
+            yield cells
+
+    return names, rows(), len(records)
+
+
+class TransferActions(QObject):
+    """The File menu's export and import actions, and the read-only tabs they open."""
+
+    #: ``(ok, message)`` after every export or import, for the status bar and tests.
+    done = Signal(bool, str)
+
+    def __init__(self, window: MainWindow, ask_path: AskPath | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.ask_path = ask_path or dialog_ask_path(window)
+        self.job: TransferJob | None = None
+        #: the read-only tabs opened by imports.
+        self.imported: list[QWidget] = []
+
+        def action(text: str, icon: str, shortcut: str | None, slot: Callable[[], None]) -> QAction:
+            act = QAction(icons.icon(icon), text, window)
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+            act.triggered.connect(slot)
+            window.addAction(act)
+            return act
+
+        self.export_tab_action = action(
+            "&Export tab as NDJSON…", "export", "Ctrl+Shift+E", self.ask_export_tab
+        )
+        self.export_all_action = action(
+            "Export &all tabs as NDJSON…", "export", None, self.ask_export_all
+        )
+        self.export_csv_action = action(
+            "Export table as &CSV…", "export", None, self.ask_export_csv
+        )
+        self.export_frames_action = action(
+            "Export &frames as NDJSON…", "export", None, self.ask_export_frames
+        )
+        self.import_action = action("&Import NDJSON…", "import", "Ctrl+O", self.ask_import)
+        self.actions = [
+            self.export_tab_action,
+            self.export_all_action,
+            self.export_csv_action,
+            self.export_frames_action,
+            self.import_action,
+        ]
+        window.tabs.tabCloseRequested.connect(self._tab_close_requested)
+        window.close_tab_action.triggered.connect(self._close_current_import)
+
+    def add_to_menu(self, menu: QMenu, before: QAction) -> None:
+        """Put the export and import actions in ``menu`` above ``before``, with a separator."""
+        menu.insertActions(before, self.actions)
+        menu.insertSeparator(before)
+
+    # ------------------------------------------------------------------------------ jobs
+
+    def _run(self, title: str, steps: Steps, then: Callable[[], str] | None = None) -> TransferJob:
+        if self.job is not None and self.job.running:
+            self.job.cancel()
+        job = TransferJob(title, steps, self.window)
+        self.job = job
+        for act in self.actions:
+            act.setEnabled(False)
+
+        def finished(ok: bool, message: str) -> None:
+            for act in self.actions:
+                act.setEnabled(True)
+            if ok and then is not None:
+                message = then()
+            self.window.statusBar().showMessage(message, 10_000)
+            self.done.emit(ok, message)
+
+        job.finished.connect(finished)
+        job.start()
+        return job
+
+    # ------------------------------------------------------------------------------ exports
+
+    def _panel(self) -> ChannelPanel | None:
+        widget = self.window.tabs.currentWidget()
+        return widget if isinstance(widget, ChannelPanel) else None
+
+    def _channel_of(self, panel: ChannelPanel) -> str:
+        return panel.channel if isinstance(panel, ImportedChannelPanel) else panel.name
+
+    def _all_panels(self) -> list[ChannelPanel]:
+        tabs = self.window.tabs
+        widgets = [tabs.widget(i) for i in range(tabs.count())]
+        return [w for w in widgets if isinstance(w, ChannelPanel)]
+
+    def export_tab(self, path: Path, panel: ChannelPanel | None = None) -> TransferJob | None:
+        """Export one tab's retained rows (all of them, whatever the filters show)."""
+        panel = panel or self._panel()
+        if panel is None:
+            self.window.statusBar().showMessage("No tab to export", 5000)
+            return None
+        return self.export_panels(path, [panel], f"Exporting {self._channel_of(panel)}")
+
+    def export_all(self, path: Path) -> TransferJob | None:
+        panels = self._all_panels()
+        if not panels:
+            self.window.statusBar().showMessage("No tabs to export", 5000)
+            return None
+        return self.export_panels(path, panels, "Exporting all tabs")
+
+    def export_panels(self, path: Path, panels: list[ChannelPanel], title: str) -> TransferJob:
+        # Snapshot now: rows keep arriving while the file is written.
+        snapshot = [(self._channel_of(p), list(p.session.log)) for p in panels]
+        total = sum(len(records) for _, records in snapshot)
+        lines = (message_line(r, channel) for channel, records in snapshot for r in records)
+        return self._run(title, write_lines(path, lines, total))
+
+    def export_frames(self, path: Path, frames: list[FrameRow] | None = None) -> TransferJob:
+        rows = list(self.window.controller.frames) if frames is None else frames
+        return self._run("Exporting frames", write_lines(path, map(frame_line, rows), len(rows)))
+
+    def export_csv(self, path: Path, panel: ChannelPanel | None = None) -> TransferJob | None:
+        """The table as shown: visible columns, filtered rows, full payloads (redacted)."""
+        panel = panel or self._panel()
+        if panel is None:
+            self.window.statusBar().showMessage("No tab to export", 5000)
+            return None
+        names, rows, total = csv_table(panel)
+        steps = write_lines(path, csv_lines(names, rows), total + 1, newline="")
+        return self._run(f"Exporting {self._channel_of(panel)} as CSV", steps)
+
+    def ask_export_tab(self) -> None:
+        panel = self._panel()
+        if panel is not None and (path := self.ask_path("Export tab", NDJSON_FILTER, True)):
+            self.export_tab(path, panel)
+
+    def ask_export_all(self) -> None:
+        if path := self.ask_path("Export all tabs", NDJSON_FILTER, True):
+            self.export_all(path)
+
+    def ask_export_csv(self) -> None:
+        panel = self._panel()
+        if panel is not None and (path := self.ask_path("Export table as CSV", CSV_FILTER, True)):
+            self.export_csv(path, panel)
+
+    def ask_export_frames(self) -> None:
+        if path := self.ask_path("Export frames", NDJSON_FILTER, True):
+            self.export_frames(path)
+
+    # ------------------------------------------------------------------------------ import
+
+    def ask_import(self) -> None:
+        if path := self.ask_path("Import NDJSON", NDJSON_FILTER, False):
+            self.import_file(path)
+
+    def import_file(self, path: Path) -> TransferJob:
+        """Read ``path`` and open its channels (and frames) as read-only tabs."""
+        importer = Importer()
+        return self._run(
+            f"Importing {path.name}",
+            read_ndjson(path, importer),
+            lambda: self._open(path, importer),
+        )
+
+    def _open(self, path: Path, importer: Importer) -> str:
+        result = importer.result
+        by_channel: dict[str, list[MessageRecord]] = {}
+        for channel, record in result.records:
+            by_channel.setdefault(channel, []).append(record)
+        tabs = self.window.tabs
+        taken = {w.name for w in self._all_panels()}
+        first: QWidget | None = None
+        for channel, records in by_channel.items():
+            key = imported_key(channel, taken)
+            taken.add(key)
+            panel = ImportedChannelPanel(key, channel, records, path)
+            panel.detail.setVisible(self.window.detail_action.isChecked())
+            self._add_tab(panel, panel.title(), f"{channel} from {path}")
+            first = first or panel
+        if result.frames:
+            frames = ImportedFramesPanel(result.frames, path)
+            self._add_tab(frames, frames.title(), f"frames from {path}")
+            first = first or frames
+        if first is not None:
+            tabs.setCurrentWidget(first)
+        self.window._update_empty_state()
+        parts = [f"Imported {len(result.records):,} rows into {len(by_channel)} tab(s)"]
+        if result.frames:
+            parts.append(f"{len(result.frames):,} frames")
+        if result.errors:
+            line, why = result.errors[0]
+            parts.append(f"{len(result.errors):,} lines skipped (line {line}: {why})")
+        return " · ".join(parts) + f" from {path.name}"
+
+    def _add_tab(self, widget: QWidget, title: str, tooltip: str) -> None:
+        tabs = self.window.tabs
+        index = tabs.addTab(widget, title)
+        tabs.setTabToolTip(index, tooltip)
+        self.imported.append(widget)
+
+    def close_import(self, widget: QWidget) -> bool:
+        if widget not in self.imported:
+            return False
+        self.imported.remove(widget)
+        tabs = self.window.tabs
+        index = tabs.indexOf(widget)
+        if index >= 0:
+            tabs.removeTab(index)
+        widget.deleteLater()
+        self.window._update_empty_state()
+        return True
+
+    def _tab_close_requested(self, index: int) -> None:
+        widget = self.window.tabs.widget(index)
+        if widget is not None:
+            self.close_import(widget)
+
+    def _close_current_import(self) -> None:
+        widget = self.window.tabs.currentWidget()
+        if widget is not None:
+            self.close_import(widget)
