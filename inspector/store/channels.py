@@ -27,10 +27,18 @@ class ChannelOptions:
     broadcast_self: bool = False
     ack: bool = False
     private: bool = False
-    #: presence key; empty means presence is off for this tab.
+    #: presence key; a key turns presence on for this tab (the server makes one up when empty).
     presence_key: str = ""
     #: lower-case event names or globs to show; empty means every event.
     events: tuple[str, ...] = ()
+    #: listen to presence without a key of our own (``config.presence.enabled``, §4.1, §8).
+    #: Listening never tracks: the inspector is only present when the user tracks.
+    presence: bool = False
+
+    @property
+    def presence_enabled(self) -> bool:
+        """Whether the join asks for presence (``presence_state`` and diffs, §4.5)."""
+        return self.presence or bool(self.presence_key)
 
     def validate(self) -> str | None:
         """Why these options cannot be joined, or None."""
@@ -48,6 +56,12 @@ class ChannelOptions:
     def with_broadcast(self, *, ack: bool, broadcast_self: bool) -> ChannelOptions:
         return replace(self, ack=ack, broadcast_self=broadcast_self)
 
+    def with_presence(self, enabled: bool) -> ChannelOptions:
+        """Presence on (listening) or off (which also drops the presence key)."""
+        if enabled:
+            return replace(self, presence=True)
+        return replace(self, presence=False, presence_key="")
+
     def chips(self) -> list[str]:
         """Short labels for the tab header: ``self``, ``ack``, ``private``, ``presence: k``."""
         out = []
@@ -58,6 +72,8 @@ class ChannelOptions:
         out.append("private" if self.private else "public")
         if self.presence_key:
             out.append(f"presence: {self.presence_key}")
+        elif self.presence:
+            out.append("presence")
         if self.events:
             out.append("events: " + ", ".join(self.events))
         return out
@@ -74,6 +90,8 @@ class ChannelOptions:
                 out.append(f"{label} {_onoff(mine)} (open tab: {_onoff(theirs)})")
         if self.presence_key != other.presence_key:
             out.append("presence key")
+        elif self.presence != other.presence:
+            out.append(f"presence {_onoff(self.presence)} (open tab: {_onoff(other.presence)})")
         if self.events != other.events:
             out.append("event filter")
         return out
@@ -86,6 +104,7 @@ class ChannelOptions:
             "private": self.private,
             "presence_key": self.presence_key,
             "events": list(self.events),
+            "presence": self.presence,
         }
 
     @classmethod
@@ -103,6 +122,7 @@ class ChannelOptions:
             private=data.get("private") is True,
             presence_key=data["presence_key"] if isinstance(data.get("presence_key"), str) else "",
             events=parse_event_list(",".join(events)),
+            presence=data.get("presence") is True,
         )
         return options if options.validate() is None else None
 
