@@ -1,5 +1,7 @@
 """ComposerPanel: event name, a JSON payload editor with live validation, ack/self, transport,
-a send history, and Send (Ctrl+Enter).
+a send history, and Send (Ctrl+Enter). The payload can also be raw bytes (hex, base64 or a
+file; :mod:`.binary_input`), with protocol 2.0.0 only: a 1.0.0 socket carries JSON text frames
+only (docs/realtime-protocol.md §2.4), so *Binary* is disabled there with the reason.
 
 Invalid JSON is shown where it is (line and column, underlined in the editor) and disables
 Send. ack and self are options of the channel's join: toggling them asks for a rejoin
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QStackedWidget,
     QTextEdit,
     QVBoxLayout,
     QWidget,
@@ -29,8 +32,15 @@ from PySide6.QtWidgets import (
 from inspector.store import SendHistory, SendTemplate, Transport
 
 from . import icons, theme
+from .binary_input import BinaryInputWidget
 from .send_history_model import SendHistoryModel, TemplateRole
 from .session import SendRequest
+
+#: Why *Binary* is disabled on a 1.0.0 profile.
+BINARY_NEEDS_V2 = (
+    "Binary payloads need protocol 2.0.0: this profile uses 1.0.0, whose frames are JSON text "
+    "only (§2.4). Choose 2.0.0 in Profiles to send bytes."
+)
 
 
 def check_json(text: str) -> tuple[str | None, int | None]:
@@ -101,6 +111,16 @@ class ComposerPanel(QWidget):
         )
         self.history_combo.setToolTip("Recall an earlier send (or press Up in an empty editor)")
         self.history_combo.setAccessibleName("Send history")
+        self.kind_combo = QComboBox()
+        self.kind_combo.addItem("JSON", False)
+        self.kind_combo.addItem("Binary", True)
+        self.kind_combo.setAccessibleName("Payload kind")
+        self.kind_combo.setToolTip("Send a JSON payload, or raw bytes (protocol 2.0.0)")
+        self.binary_input = BinaryInputWidget()
+        self.payload_stack = QStackedWidget()
+        self.payload_stack.addWidget(self.payload_edit)
+        self.payload_stack.addWidget(self.binary_input)
+        self._vsn = "2.0.0"
         self.send_button = QPushButton(icons.icon("send"), "Send")
         self.send_button.setToolTip("Send (Ctrl+Enter)")
         self.send_button.setDefault(False)
@@ -110,6 +130,7 @@ class ComposerPanel(QWidget):
         top.addWidget(self.event_edit, 1)
         top.addWidget(self.history_combo, 1)
         options = QHBoxLayout()
+        options.addWidget(self.kind_combo)
         options.addWidget(self.ack_check)
         options.addWidget(self.self_check)
         options.addWidget(QLabel("via"))
@@ -122,7 +143,7 @@ class ComposerPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
-        layout.addWidget(self.payload_edit, 1)
+        layout.addWidget(self.payload_stack, 1)
         layout.addLayout(grid)
         layout.addLayout(options)
 
@@ -136,12 +157,18 @@ class ComposerPanel(QWidget):
         self.ack_check.toggled.connect(self._options_toggled)
         self.self_check.toggled.connect(self._options_toggled)
         self.history_combo.activated.connect(self._history_chosen)
+        self.kind_combo.currentIndexChanged.connect(self._kind_changed)
+        self.binary_input.changed.connect(self.validate)
+        self.transport_combo.currentIndexChanged.connect(lambda _i: self.validate())
+        self.binary_input.installEventFilter(self)
+        self.binary_input.edit.installEventFilter(self)
         self.setTabOrder(self.event_edit, self.history_combo)
         self.setTabOrder(self.history_combo, self.payload_edit)
         self.setTabOrder(self.payload_edit, self.ack_check)
         self.setTabOrder(self.ack_check, self.self_check)
         self.setTabOrder(self.self_check, self.transport_combo)
         self.setTabOrder(self.transport_combo, self.send_button)
+        self.setTabOrder(self.send_button, self.kind_combo)
         self.validate()
 
     # ------------------------------------------------------------------------------ state
@@ -169,8 +196,47 @@ class ComposerPanel(QWidget):
     def set_transport(self, transport: Transport) -> None:
         self.transport_combo.setCurrentIndex(self.transport_combo.findData(transport))
 
+    # ------------------------------------------------------------------------------ binary
+
+    @property
+    def binary(self) -> bool:
+        """Whether the composer sends raw bytes (the *Binary* payload kind)."""
+        return self.kind_combo.currentData() is True
+
+    def set_binary(self, binary: bool) -> None:
+        self.kind_combo.setCurrentIndex(1 if binary else 0)
+
+    def set_protocol(self, vsn: str) -> None:
+        """The profile's protocol: *Binary* is only offered with 2.0.0 (§2.4)."""
+        self._vsn = vsn
+        allowed = not vsn.startswith("1")
+        model = self.kind_combo.model()
+        item = model.item(1) if hasattr(model, "item") else None
+        if item is not None:
+            item.setEnabled(allowed)
+            item.setToolTip("" if allowed else BINARY_NEEDS_V2)
+        self.kind_combo.setToolTip(
+            "Send a JSON payload, or raw bytes (protocol 2.0.0)" if allowed else BINARY_NEEDS_V2
+        )
+        if not allowed and self.binary:
+            self.set_binary(False)
+        self.validate()
+
+    @property
+    def binary_allowed(self) -> bool:
+        return not self._vsn.startswith("1")
+
+    def _kind_changed(self, _index: int) -> None:
+        if self.binary and not self.binary_allowed:
+            self.set_binary(False)
+            return
+        self.payload_stack.setCurrentIndex(1 if self.binary else 0)
+        self.validate()
+
     def validate(self) -> bool:
         """Check the editor, show the error inline and enable Send only when it can be sent."""
+        if self.binary:
+            return self._validate_binary()
         text = self.payload_edit.toPlainText()
         error, pos = check_json(text)
         c = theme.colors()
@@ -213,6 +279,29 @@ class ComposerPanel(QWidget):
         self.send_button.setEnabled(ok)
         return ok
 
+    def _validate_binary(self) -> bool:
+        self.payload_edit.setExtraSelections([])
+        self.error_label.setVisible(False)
+        data, error = self.binary_input.parse()
+        event = self.event_edit.text().strip()
+        hint = ""
+        if not self.binary_allowed:
+            hint = BINARY_NEEDS_V2
+        elif not event:
+            hint = "Enter an event name to send."
+        elif len(event.encode()) > 255:
+            hint = "Event names are at most 255 bytes in binary frames (§2.3)."
+        elif data is not None and self.transport is Transport.REST:
+            hint = "REST sends the bytes as application/octet-stream (§6.2)."
+        c = theme.colors()
+        self.hint_label.setText(
+            f"<span style='color:{c.muted.name()}'>{hint}</span>" if hint else ""
+        )
+        self.hint_label.setVisible(bool(hint))
+        ok = self.binary_allowed and error is None and bool(event) and len(event.encode()) <= 255
+        self.send_button.setEnabled(ok)
+        return ok
+
     def payload_bytes(self) -> bytes:
         text = self.payload_edit.toPlainText()
         if not text.strip():
@@ -225,6 +314,12 @@ class ComposerPanel(QWidget):
         if not self.validate():
             return
         event = self.event_edit.text().strip()
+        if self.binary:
+            data = self.binary_input.data()
+            if data is None:
+                return
+            self.send_requested.emit(SendRequest(event, data, self.transport, binary=True))
+            return
         request = SendRequest(event, self.payload_bytes(), self.transport)
         self.history_model.add(SendTemplate(event, self.payload_edit.toPlainText()))
         self.history_combo.setCurrentIndex(-1)

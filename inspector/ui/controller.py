@@ -215,7 +215,7 @@ class InspectorController(SessionController):
             broadcast_self=o.broadcast_self,
             broadcast_ack=o.ack,
             presence_key=o.presence_key,
-            presence_enabled=bool(o.presence_key),
+            presence_enabled=o.presence_enabled,
             private=o.private,
         )
 
@@ -283,7 +283,8 @@ class InspectorController(SessionController):
         info = record.send
         assert info is not None
         try:
-            coro = client.send(session.name, request.event, json.loads(request.payload))
+            payload = request.payload if request.binary else json.loads(request.payload)
+            coro = client.send(session.name, request.event, payload, binary=request.binary)
             future = asyncio.ensure_future(coro)
             await asyncio.sleep(0)  # the push is written in the client's pump right away
             if not future.done():
@@ -319,7 +320,8 @@ class InspectorController(SessionController):
             result = await client.rest_send(
                 session.name,
                 request.event,
-                json.loads(request.payload),
+                request.payload if request.binary else json.loads(request.payload),
+                binary=request.binary,
                 private=session.options.private,
             )
         except InspectorError as exc:
@@ -334,6 +336,41 @@ class InspectorController(SessionController):
             else:
                 info.state, info.error = SendState.ERROR, result.error
         self._send_updated(session, record)
+
+    # ------------------------------------------------------------------------------ presence
+
+    def _start_track(self, session: ChannelSession, payload: dict[str, object]) -> None:
+        self._presence_call(session, lambda c: c.track(session.name, payload))
+
+    def _start_untrack(self, session: ChannelSession) -> None:
+        self._presence_call(session, lambda c: c.untrack(session.name))
+
+    def _presence_call(
+        self,
+        session: ChannelSession,
+        call: Callable[[RealtimeClient], Coroutine[Any, Any, PushResult]],
+    ) -> None:
+        """Track/untrack (§8.1); the reply (§8.2) goes to the tab's presence roster."""
+        client = self.client
+        roster = session.presence
+        if client is None:
+            roster.own_result(False, self.wall_clock(), error="not connected")
+            return
+
+        async def run() -> None:
+            try:
+                result = await call(client)
+            except InspectorError as exc:
+                roster.own_result(False, self.wall_clock(), error=exc.message)
+                return
+            rtt = None if result.rtt is None else result.rtt * 1000
+            ok = result.status is PushStatus.OK
+            error = "" if ok else (result.error_text() or result.status.value)
+            if result.status is PushStatus.TIMED_OUT:
+                error = "timed out"
+            roster.own_result(ok, self.wall_clock(), rtt, error)
+
+        self._chain(session.name, run)
 
     # ------------------------------------------------------------------------------ events
 
@@ -470,6 +507,11 @@ class InspectorController(SessionController):
 
     def _presence(self, event: PresenceChanged) -> None:
         name = channel_name(event.topic)
+        session = self.channels.get(name)
+        if session is not None:
+            session.presence.apply(
+                event.kind, event.joins, event.leaves, event.state, self.wall_clock()
+            )
         details = {
             "joins": sorted(event.joins),
             "leaves": sorted(event.leaves),

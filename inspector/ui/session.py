@@ -27,6 +27,7 @@ from inspector.store import (
     Direction,
     MessageLog,
     MessageRecord,
+    PayloadFormat,
     Preferences,
     Profile,
     RateMeter,
@@ -38,6 +39,7 @@ from inspector.store import (
     validate_url,
 )
 from inspector.store.frames import FrameLog
+from inspector.store.presence_roster import OwnState, PresenceRoster
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +47,11 @@ class SendRequest:
     """One broadcast the user asked to send from a composer."""
 
     event: str
-    #: UTF-8 JSON text of the payload.
+    #: UTF-8 JSON text of the payload, or raw bytes when ``binary``.
     payload: bytes
     transport: Transport = Transport.WEBSOCKET
+    #: raw bytes (kind 3 encoding 0 over the websocket, octet-stream over REST; §2.3, §6.2).
+    binary: bool = False
 
 
 class ChannelSession:
@@ -60,6 +64,8 @@ class ChannelSession:
         self.rate = RateMeter()
         #: broadcasts not shown because the tab's event filter did not accept them.
         self.filtered_out = 0
+        #: who is present, the join/leave timeline and our own tracking (presence panel).
+        self.presence = PresenceRoster()
 
     @property
     def name(self) -> str:
@@ -167,6 +173,8 @@ class SessionController(QObject):
             self._start_leave(session)
         self._set_channel_status(name, ChannelStatus(ChannelState.LEFT))
         self._add_system(name, "left", {"channel": name})
+        session.presence.own.payload = None
+        session.presence.channel_left(self.wall_clock())
 
     def rejoin(self, name: str) -> None:
         session = self.channels.get(name)
@@ -220,11 +228,51 @@ class SessionController(QObject):
             direction=Direction.OUT,
             event=request.event,
             payload=request.payload,
+            format=PayloadFormat.BINARY if request.binary else PayloadFormat.JSON,
             send=info,
         )
         session.log.append(record)
         self._start_send(session, record, request)
         return record
+
+    def set_presence_listening(self, name: str, enabled: bool) -> None:
+        """Join with presence on (see who is here; never tracks) or off; rejoins (§4.1)."""
+        session = self.channels.get(name)
+        if session is None or session.options.presence_enabled == enabled:
+            return
+        session.options = session.options.with_presence(enabled)
+        self.channel_options_changed.emit(name, session.options)
+        what = "presence on" if enabled else "presence off"
+        if self.active and session.status.state is not ChannelState.LEFT:
+            self.notice.emit(name, f"Rejoining “{name}” with {what}: presence is a join option.")
+            self._start_leave(session)
+            self._set_channel_status(name, ChannelStatus(ChannelState.JOINING))
+            self._start_join(session)
+        else:
+            self.notice.emit(name, f"“{name}” will join with {what}.")
+
+    def track(self, name: str, payload: dict[str, object]) -> str | None:
+        """Make the inspector present on this channel with ``payload`` (§8.1); or why not."""
+        session = self.channels.get(name)
+        if session is None:
+            return "no such tab"
+        if session.status.state is not ChannelState.JOINED:
+            return "the channel is not joined"
+        session.presence.track_requested(dict(payload), self.wall_clock())
+        self._start_track(session, dict(payload))
+        return None
+
+    def untrack(self, name: str) -> str | None:
+        """Stop being present on this channel (§8.1); or why not."""
+        session = self.channels.get(name)
+        if session is None:
+            return "no such tab"
+        if session.status.state is not ChannelState.JOINED:
+            session.presence.own.payload = None
+            return "the channel is not joined"
+        session.presence.untrack_requested(self.wall_clock())
+        self._start_untrack(session)
+        return None
 
     def set_preferences(self, preferences: Preferences) -> None:
         self.preferences = preferences.clamped()
@@ -246,8 +294,30 @@ class SessionController(QObject):
         session = self.channels.get(name)
         if session is None:
             return
+        previous = session.status.state
         session.status = status
         self.channel_status_changed.emit(name, status)
+        self._presence_follow(session, previous, status.state)
+
+    def _presence_follow(
+        self, session: ChannelSession, previous: ChannelState, state: ChannelState
+    ) -> None:
+        """Keep the presence panel honest across joins: not live until the next state, and
+        our own presence tracked again after a rejoin when the user asked for it (§8.3)."""
+        roster = session.presence
+        if state is ChannelState.JOINED and previous is not ChannelState.JOINED:
+            own = roster.own
+            if own.payload is not None and own.state is not OwnState.PENDING:
+                roster.track_requested(own.payload, self.wall_clock(), again=True)
+                self._start_track(session, own.payload)
+        elif previous is ChannelState.JOINED and state not in (
+            ChannelState.JOINED,
+            ChannelState.LEFT,  # leave() says so itself
+        ):
+            if roster.own.state is not OwnState.OFF:
+                roster.own.state = OwnState.OFF
+                roster.own.since = None
+            roster.channel_joining(self.wall_clock(), f"not joined ({state.value})")
 
     def _add_incoming(self, name: str, record: MessageRecord) -> bool:
         """Append a received broadcast if the tab's event filter accepts it."""
@@ -284,4 +354,10 @@ class SessionController(QObject):
     def _start_send(
         self, session: ChannelSession, record: MessageRecord, request: SendRequest
     ) -> None:
+        raise NotImplementedError
+
+    def _start_track(self, session: ChannelSession, payload: dict[str, object]) -> None:
+        raise NotImplementedError
+
+    def _start_untrack(self, session: ChannelSession) -> None:
         raise NotImplementedError
