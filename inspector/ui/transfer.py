@@ -315,7 +315,8 @@ class TransferActions(QObject):
             parts.append(f"{len(result.frames):,} frames")
         if result.errors:
             line, why = result.errors[0]
-            parts.append(f"{len(result.errors):,} lines skipped (line {line}: {why})")
+            n = len(result.errors)
+            parts.append(f"{n:,} line{'' if n == 1 else 's'} skipped (line {line}: {why})")
         return " · ".join(parts) + f" from {path.name}"
 
     def _add_tab(self, widget: QWidget, title: str, tooltip: str) -> None:

@@ -1,0 +1,272 @@
+"""Export and import (issue #5 §4, §7): an exported tab re-imports to the same rows.
+
+The live test fills a tab from the real local server (an acked send from the composer, its
+``self`` echo, a JSON broadcast from realtime-js, a binary one, system rows), exports it, and
+imports the file into a read-only tab whose rows equal the originals field by field. Other
+tests: all tabs and the frames round trip, CSV of the visible columns and filtered rows, a long
+export cancelled (no file left), a bad file reported, and closing an imported tab leaves the
+live channel alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import until
+
+from inspector.server import RealtimeServer, ServerConfig
+from inspector.store import (
+    ChannelOptions,
+    ChannelState,
+    Direction,
+    MessageRecord,
+    PayloadFormat,
+    Profile,
+    SendState,
+)
+from inspector.ui.controller import InspectorController
+from inspector.ui.imported_panel import ImportedChannelPanel, ImportedFramesPanel
+from inspector.ui.main_window import MainWindow
+from inspector.ui.message_table_model import COL_SIZE, COL_STATUS
+from inspector.ui.transfer import TransferActions
+from inspector.ui.transfer_job import TransferJob
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
+from peers import PeerPool
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[RealtimeServer]:
+    srv = RealtimeServer(ServerConfig(port=0))
+    await srv.start()
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
+@pytest.fixture
+async def window(qtbot: Any) -> AsyncIterator[MainWindow]:
+    controller = InspectorController()
+    win = MainWindow(controller, restore_tabs=False)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        yield win
+    finally:
+        await controller.shutdown()
+
+
+def fields(record: MessageRecord) -> tuple[object, ...]:
+    return (
+        record.time,
+        record.direction,
+        record.event,
+        record.payload,
+        record.format,
+        record.meta,
+        record.status_text(),
+    )
+
+
+async def finish(job: TransferJob | None) -> TransferJob:
+    assert job is not None
+    await until(lambda: not job.running, timeout=30, what=f"{job.title} finished")
+    assert job.ok, job.message
+    return job
+
+
+def imported_panels(window: MainWindow) -> list[ImportedChannelPanel]:
+    return [w for w in window.transfer.imported if isinstance(w, ImportedChannelPanel)]
+
+
+@pytest.mark.interop
+async def test_exported_tab_reimports_to_the_same_rows(
+    window: MainWindow, server: RealtimeServer, tmp_path: Path
+) -> None:
+    controller = window.controller
+    window.add_session_profile(Profile("x", "Local", server.url), server.anon_key)
+    window.connect_current()
+    window.join(ChannelOptions("room-1", broadcast_self=True, ack=True))
+    await until(lambda: controller.channels["room-1"].status.state is ChannelState.JOINED)
+    panel = window.panels["room-1"]
+    log = controller.channels["room-1"].log
+
+    # An acked send from the composer and its self echo.
+    panel.composer.event_edit.setText("ping")
+    panel.composer.payload_edit.setPlainText('{"text": "héllo 🎉", "n": 1}')
+    panel.composer.send_button.click()
+    await until(
+        lambda: (
+            any(r.send is not None and r.send.state is SendState.OK for r in log)
+            and any(r.direction is Direction.IN and r.event == "ping" for r in log)
+        ),
+        what="ack ok and the self echo",
+    )
+    # JSON from realtime-js, and binary with metadata from the server (REST single / database).
+    pool = PeerPool()
+    try:
+        js = await pool.js()
+        await js.call("client", id="c", url=server.realtime_url, key=server.anon_key)
+        await js.call("channel", id="a", client="c", name="room-1")
+        await js.call("subscribe", channel="a")
+        await js.expect(ev="status", channel="a", status="SUBSCRIBED")
+        await js.call("send", channel="a", event="from-js", payload={"x": [1, 2, 3]})
+        server.publish_user("room-1", "bin", bytes(range(256)), metadata={"id": "m-1"})
+        await until(lambda: {"from-js", "bin"} <= {r.event for r in log}, what="js and binary rows")
+    finally:
+        await pool.close()
+    originals = list(log)
+    assert {r.direction for r in originals} == {Direction.IN, Direction.OUT, Direction.SYSTEM}
+    assert any(r.format is PayloadFormat.BINARY and r.meta for r in originals)
+
+    # File → Export tab (the path question answered by the test).
+    path = tmp_path / "room-1.ndjson"
+    window.transfer.ask_path = lambda _title, _filter, save: path if save else None
+    window.transfer.export_tab_action.trigger()
+    job = await finish(window.transfer.job)
+    assert "lines written" in job.message
+    assert not (tmp_path / "room-1.ndjson.part").exists()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(originals)
+    assert all(json.loads(line)["channel"] == "room-1" for line in lines)
+
+    # File → Import: a read-only tab with the same rows.
+    window.transfer.ask_path = lambda _title, _filter, save: None if save else path
+    window.transfer.import_action.trigger()
+    await finish(window.transfer.job)
+    (imported,) = imported_panels(window)
+    assert window.tabs.currentWidget() is imported
+    assert window.tabs.tabText(window.tabs.indexOf(imported)) == "room-1 (imported)"
+    back = list(imported.session.log)
+    assert [fields(r) for r in back] == [fields(r) for r in originals]
+    assert imported.model.rowCount() == len(originals)
+    assert not imported.composer.isVisibleTo(imported)
+    assert not imported.leave_button.isVisibleTo(imported)
+    assert "read-only" in imported.state_label.text()
+    # Table cells read the same as the live tab's.
+    live_status = [panel.model.index(i, COL_STATUS).data() for i in range(len(originals))]
+    copy_status = [imported.model.index(i, COL_STATUS).data() for i in range(len(originals))]
+    assert live_status == copy_status
+    assert any(s and s.startswith("ok ") for s in copy_status)
+
+    # The window's actions on the imported tab never reach the live channel.
+    window.rejoin_action.trigger()
+    window.leave_action.trigger()
+    assert controller.channels["room-1"].status.state is ChannelState.JOINED
+    window.close_tab_action.trigger()  # Ctrl+W on the imported tab
+    assert imported_panels(window) == []
+    assert "room-1" in controller.channels
+    assert window.tabs.indexOf(panel) >= 0
+
+
+async def test_all_tabs_frames_and_csv(window: MainWindow, tmp_path: Path) -> None:
+    """Without a network: two tabs filled directly, frames, the CSV of what the table shows."""
+    controller = window.controller
+    window.join(ChannelOptions("a"))
+    window.join(ChannelOptions("b"))
+    for name, n in (("a", 3), ("b", 2)):
+        log = controller.channels[name].log
+        for i in range(n):
+            log.append(
+                MessageRecord(
+                    time=1_700_000_000 + i,
+                    direction=Direction.IN,
+                    event=f"ev{i}",
+                    payload=json.dumps({"i": i, "formula": "=1+1"}).encode(),
+                )
+            )
+    transfer: TransferActions = window.transfer
+    everything = tmp_path / "all.ndjson"
+    await finish(transfer.export_all(everything))
+    await finish(transfer.import_file(everything))
+    by_channel = {p.channel: p for p in imported_panels(window)}
+    assert set(by_channel) == {"a", "b"}
+    assert len(by_channel["a"].session.log) == 3
+    assert len(by_channel["b"].session.log) == 2
+
+    # CSV: the visible columns in their order, the rows the filter lets through, full payloads.
+    panel = window.panels["a"]
+    panel.model.flush()
+    panel.table.setColumnHidden(COL_SIZE, True)
+    panel.filter_edit.setText("ev1")
+    panel._apply_filter()
+    table_csv = tmp_path / "a.csv"
+    await finish(transfer.export_csv(table_csv, panel))
+    with table_csv.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["Time", "Dir", "Event", "Payload", "Status"]
+    assert len(rows) == 2
+    assert rows[1][2] == "ev1"
+    assert json.loads(rows[1][3]) == {"i": 1, "formula": "=1+1"}
+
+    # Frames round trip into a read-only frames tab.
+    frames_path = tmp_path / "frames.ndjson"
+    from inspector.store.frames import FrameRow
+
+    frames = [
+        FrameRow(1.0, "out", "text", 30, '["1","1","realtime:a","phx_join",{}]', "2.0.0"),
+        FrameRow(
+            2.0, "in", "binary", 11, bytes.fromhex("040a010001") + b"realtime:a" + b"e", "2.0.0"
+        ),
+    ]
+    await finish(transfer.export_frames(frames_path, frames))
+    await finish(transfer.import_file(frames_path))
+    (frames_tab,) = [w for w in transfer.imported if isinstance(w, ImportedFramesPanel)]
+    back = list(frames_tab.frames.log)
+    assert [(f.direction, f.opcode, f.data) for f in back] == [
+        (f.direction, f.opcode, f.data) for f in frames
+    ]
+    window.tabs.tabCloseRequested.emit(window.tabs.indexOf(frames_tab))
+    assert frames_tab not in transfer.imported
+
+
+async def test_long_export_cancelled_leaves_no_file(window: MainWindow, tmp_path: Path) -> None:
+    window.join(ChannelOptions("big"))
+    log = window.controller.channels["big"].log
+    log.set_capacity(60_000)
+    log.extend(
+        MessageRecord(
+            time=float(i),
+            direction=Direction.IN,
+            event="tick",
+            payload=b'{"pad":"%s"}' % (b"x" * 150),
+        )
+        for i in range(60_000)
+    )
+    path = tmp_path / "big.ndjson"
+    job = window.transfer.export_tab(path, window.panels["big"])
+    assert job is not None
+    progress: list[float] = []
+    job.progressed.connect(progress.append)
+    await until(lambda: bool(progress), what="some progress")
+    assert job.running
+    assert not window.transfer.export_tab_action.isEnabled()  # one transfer at a time
+    job.cancel()
+    assert job.ok is False
+    assert "cancelled" in job.message
+    assert not path.exists()
+    assert not (tmp_path / "big.ndjson.part").exists()
+    assert window.transfer.export_tab_action.isEnabled()
+    assert 0 < progress[-1] < 1
+
+
+async def test_bad_lines_are_reported(window: MainWindow, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.ndjson"
+    good = {"channel": "c", "time": 1.0, "direction": "in", "event": "e", "payload": {"a": 1}}
+    path.write_text(json.dumps(good) + "\nnot json\n" + json.dumps(good) + "\n", encoding="utf-8")
+    messages: list[str] = []
+    window.transfer.done.connect(lambda _ok, text: messages.append(text))
+    await finish(window.transfer.import_file(path))
+    (panel,) = imported_panels(window)
+    assert len(panel.session.log) == 2
+    assert "1 line skipped (line 2:" in messages[-1]
+    assert "1 line skipped" in window.statusBar().currentMessage()
