@@ -89,8 +89,10 @@ async def _main(demo: bool) -> int:
 def run(*, demo: bool = False, self_test: bool = False) -> int:
     """Open the desktop window; returns the process exit code."""
     if self_test:
-        sys.stderr.write("realtime-inspector: --self-test is not built yet (issue #5)\n")
-        return 2
+        # Headless check of the real window against the embedded server (inspector/self_test.py).
+        from inspector.self_test import run_self_test
+
+        return run_self_test()
     os.environ.setdefault("QT_API", "pyside6")
     import qasync
     from PySide6.QtWidgets import QApplication
