@@ -9,6 +9,8 @@ rows are inserted and evicted around it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -28,6 +30,7 @@ from .message_detail_panel import MessageDetailPanel
 from .message_filter_proxy import MessageFilterProxyModel
 from .message_table_model import MessageTableModel, RecordRole
 from .message_table_view import MessageTableView
+from .presence_panel import PresencePanel
 from .session import ChannelSession, SendRequest
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -45,6 +48,9 @@ class ChannelPanel(QWidget):
     rejoin_requested = Signal(str)
     send_requested = Signal(str, object)  # name, SendRequest
     options_change_requested = Signal(str, bool, bool)  # name, ack, self
+    presence_listen_requested = Signal(str, bool)  # name, presence on
+    track_requested = Signal(str, object)  # name, payload dict
+    untrack_requested = Signal(str)
     #: the unread count or the title changed; the window updates the tab text.
     title_changed = Signal()
 
@@ -60,6 +66,7 @@ class ChannelPanel(QWidget):
         self.session = session
         self.unread = 0
         self._current = False
+        self._protocol_source: Callable[[], str] = lambda: "2.0.0"
         self._last_rate = 0.0
         self.model = MessageTableModel(session.log, coalesce_ms, self)
         self.proxy = MessageFilterProxyModel(self)
@@ -87,10 +94,17 @@ class ChannelPanel(QWidget):
         self.leave_button.setIcon(icons.icon("leave"))
         self.leave_button.setText("Leave")
         self.leave_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        # Presence panel (issue #5 §3): hidden until asked for; live tabs show the button.
+        self.presence_button = QToolButton()
+        self.presence_button.setText("Presence")
+        self.presence_button.setCheckable(True)
+        self.presence_button.setToolTip("Who is here, joins and leaves, and Track/Untrack")
+        self.presence_button.setVisible(False)
         header = QHBoxLayout()
         header.addWidget(self.state_label, 1)
         header.addLayout(self.chips)
         header.addWidget(self.rate_label)
+        header.addWidget(self.presence_button)
         header.addWidget(self.rejoin_button)
         header.addWidget(self.leave_button)
 
@@ -140,6 +154,9 @@ class ChannelPanel(QWidget):
         self.h_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.h_splitter.addWidget(self.table)
         self.h_splitter.addWidget(self.detail)
+        self.presence_panel = PresencePanel(session.presence, session.options)
+        self.presence_panel.setVisible(False)
+        self.h_splitter.addWidget(self.presence_panel)
         self.h_splitter.setStretchFactor(0, 3)
         self.h_splitter.setStretchFactor(1, 2)
         self.h_splitter.setChildrenCollapsible(False)
@@ -175,6 +192,17 @@ class ChannelPanel(QWidget):
         self.leave_button.clicked.connect(lambda: self.leave_requested.emit(self.name))
         self.rejoin_button.clicked.connect(lambda: self.rejoin_requested.emit(self.name))
         self.composer.send_requested.connect(self._send)
+        self.presence_button.toggled.connect(self.presence_panel.setVisible)
+        self.presence_panel.count_changed.connect(self._presence_count)
+        self.presence_panel.listen_requested.connect(
+            lambda on: self.presence_listen_requested.emit(self.name, on)
+        )
+        self.presence_panel.track_requested.connect(
+            lambda payload: self.track_requested.emit(self.name, payload)
+        )
+        self.presence_panel.untrack_requested.connect(
+            lambda: self.untrack_requested.emit(self.name)
+        )
         self.composer.options_change_requested.connect(
             lambda ack, slf: self.options_change_requested.emit(self.name, ack, slf)
         )
@@ -223,6 +251,7 @@ class ChannelPanel(QWidget):
             label.setStyleSheet(style)
             self.chips.addWidget(label)
         self.composer.set_options(ack=options.ack, broadcast_self=options.broadcast_self)
+        self.presence_panel.set_options(options)
         self.title_changed.emit()
 
     def set_status(self, status: ChannelStatus, now: float) -> None:
@@ -238,9 +267,21 @@ class ChannelPanel(QWidget):
         text = status.describe(now).replace("&", "&amp;").replace("<", "&lt;")
         self.state_label.setText(f"<b style='color:{colour.name()}'>●</b> {text}")
         self.state_label.setToolTip(status.reason or status.state.value)
+        self.presence_panel.set_status(status)
         left = status.state in (ChannelState.LEFT, ChannelState.CLOSED)
         self.leave_button.setEnabled(not left)
         self.rejoin_button.setEnabled(status.state is not ChannelState.JOINING)
+
+    def set_protocol_source(self, source: Callable[[], str]) -> None:
+        """Where the composer learns the profile's protocol (binary needs 2.0.0, §2.4)."""
+        self._protocol_source = source
+        self.refresh_protocol()
+
+    def refresh_protocol(self, *_args: object) -> None:
+        self.composer.set_protocol(self._protocol_source())
+
+    def _presence_count(self, keys: int) -> None:
+        self.presence_button.setText(f"Presence ({keys})" if keys else "Presence")
 
     def show_notice(self, text: str) -> None:
         self.notice_label.setText(text)

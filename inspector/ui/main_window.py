@@ -46,6 +46,7 @@ from .channel_tabs import ChannelTabsWidget
 from .connection_status import ConnectionStatusWidget
 from .frames_panel import FramesDock
 from .join_dialog import JoinChannelDialog
+from .panel_wiring import wire_live_panel
 from .preferences_dialog import PreferencesDialog
 from .profile_list_model import ProfileListModel
 from .profiles_dialog import ProfilesDialog
@@ -374,6 +375,7 @@ class MainWindow(QMainWindow):
         panel.detail.copied.connect(
             lambda what: self.statusBar().showMessage(f"Copied {what}", 2000)
         )
+        wire_live_panel(self, panel)  # issue #5: presence, binary protocol, copy-as targets
         self.tabs.add_panel(panel, select=not self._restoring)
         self._update_empty_state()
 

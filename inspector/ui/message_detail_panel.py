@@ -95,6 +95,7 @@ class MessageDetailPanel(QWidget):
         self._channel = channel
         self._record: MessageRecord | None = None
         self._target: Callable[[], CommandTarget | None] = lambda: None
+        self._has_target = False
         self.title = QLabel("No row selected")
         self.title.setWordWrap(True)
         self.subtitle = QLabel("")
@@ -157,18 +158,22 @@ class MessageDetailPanel(QWidget):
     def set_command_target(self, target: Callable[[], CommandTarget | None]) -> None:
         """Where *Copy as* commands send: called at copy time (the profile may change)."""
         self._target = target
+        self._has_target = True
+        self._set_enabled(self._record is not None)
 
     def _set_enabled(self, enabled: bool) -> None:
         self.copy_payload_button.setEnabled(enabled)
         self.copy_row_button.setEnabled(enabled)
         record = self._record
         broadcast = enabled and record is not None and record.direction is not Direction.SYSTEM
-        self.copy_as_button.setEnabled(broadcast)
-        self.copy_as_button.setToolTip(
-            f"A command that sends this payload again; the key is read from ${KEY_ENV}"
-            if broadcast
-            else "Only broadcasts can be sent again (this is a system row)"
-        )
+        self.copy_as_button.setEnabled(broadcast and self._has_target)
+        if not self._has_target:
+            tip = "Only tabs of a live connection profile can make send commands"
+        elif broadcast or record is None:
+            tip = f"A command that sends this payload again; the key is read from ${KEY_ENV}"
+        else:
+            tip = "Only broadcasts can be sent again (this is a system row)"
+        self.copy_as_button.setToolTip(tip)
 
     def show_record(self, record: MessageRecord | None) -> None:
         self._record = record
