@@ -38,23 +38,32 @@ class Piece:
     total: int
 
 
-def hexdump(data: bytes, start: int = 0, length: int = HEX_CHUNK) -> Piece:
-    """Offset, 16 bytes in two groups of 8, and an ASCII gutter, like ``hexdump -C``.
-
-    ``start`` is rounded down to a line boundary; at most ``length`` bytes are formatted.
+def hexdump(data: bytes, start: int = 0, length: int = HEX_CHUNK, width: int = HEX_WIDTH) -> Piece:
+    """Offset, ``width`` bytes (16 in two groups of 8, or 8) and an ASCII gutter, like
+    ``hexdump -C``. ``start`` is rounded down to a line; at most ``length`` bytes are formatted.
     """
-    start -= start % HEX_WIDTH
-    end = min(len(data), start + max(HEX_WIDTH, length))
+    width = 8 if width < 16 else 16
+    start -= start % width
+    end = min(len(data), start + max(width, length))
+    half = width // 2
+    cols = 3 * half - 1
     lines = []
-    for offset in range(start, end, HEX_WIDTH):
-        chunk = data[offset : offset + HEX_WIDTH]
-        left = chunk[:8].hex(" ")
-        right = chunk[8:].hex(" ")
+    for offset in range(start, end, width):
+        chunk = data[offset : offset + width]
         gutter = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-        lines.append(f"{offset:08x}  {left:<23}  {right:<23}  |{gutter}|")
+        if width == 16:
+            groups = f"{chunk[:half].hex(' '):<{cols}}  {chunk[half:].hex(' '):<{cols}}"
+        else:
+            groups = f"{chunk.hex(' '):<{cols}}"
+        lines.append(f"{offset:08x}  {groups}  |{gutter}|")
     if not data:
         return Piece("(no bytes)", None, 0)
     return Piece("\n".join(lines), end if end < len(data) else None, len(data))
+
+
+def hexdump_chars(width: int) -> int:
+    """Characters in one hexdump line of ``width`` bytes (to pick a width that fits)."""
+    return 10 + 3 * width - 1 + (1 if width == 16 else 0) + 2 + width + 2
 
 
 def base64_view(data: bytes, start: int = 0, length: int = TEXT_CHUNK) -> Piece:

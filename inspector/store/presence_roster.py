@@ -115,6 +115,9 @@ class OwnPresence:
     error: str = ""
     #: wall time the current tracking was confirmed.
     since: float | None = None
+    #: our presence key as seen in the roster (found by our payload when the server made the
+    #: key up), or None.
+    key: str | None = None
 
     @property
     def wanted(self) -> bool:
@@ -213,6 +216,7 @@ class PresenceRoster:
         source = "presence_state" if is_state else "presence_diff"
         added += self._explain(joins, leaves, state, before, source, time, first_state)
         self._rebuild(state, time, listed=first_state)
+        self._find_own_key(joins)
         for entry in added:
             self._add(entry)
         self._changed()
@@ -333,6 +337,19 @@ class PresenceRoster:
         extra = f" ({len(left)} connections)" if len(left) > 1 else ""
         return TimelineEntry(time, TimelineKind.LEAVE, key, f"{key} left{extra}", "", source)
 
+    def _find_own_key(self, joins: MetaMap) -> None:
+        """Spot our own presence among the joins by the payload we tracked (the server makes
+        the key up when the tab has none, §8.3)."""
+        own = self.own
+        if own.payload is None or own.state not in (OwnState.PENDING, OwnState.TRACKED):
+            return
+        if own.key is not None and own.key in self._entries:
+            return
+        for key, metas in joins.items():
+            if any(meta_payload(m) == own.payload for m in metas):
+                own.key = key
+                return
+
     def _rebuild(self, state: MetaMap, time: float, *, listed: bool) -> None:
         old = self._entries
         new: dict[str, RosterEntry] = {}
@@ -362,6 +379,7 @@ class PresenceRoster:
         if self.own.state is not OwnState.OFF:
             self.own.state = OwnState.OFF
             self.own.since = None
+        self.own.key = None
         self._add(TimelineEntry(time, TimelineKind.CHANNEL, "", reason))
         self._changed()
 
@@ -402,6 +420,8 @@ class PresenceRoster:
         if ok:
             own.state = OwnState.OFF if untrack else OwnState.TRACKED
             own.since = None if untrack else time
+            if untrack:
+                own.key = None
             own.error = ""
             summary = ("untrack" if untrack else "track") + " ok"
         else:

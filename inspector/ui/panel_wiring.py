@@ -23,8 +23,12 @@ if TYPE_CHECKING:
 
 
 def active_profile(window: MainWindow) -> Profile | None:
-    """The connected profile, else the one selected in the toolbar."""
-    return window.controller.profile or window.current_profile()
+    """The profile of the connection (while one is up or being made), else the one selected
+    in the toolbar (the next Connect uses it)."""
+    controller = window.controller
+    if controller.active and controller.profile is not None:
+        return controller.profile
+    return window.current_profile()
 
 
 def command_target(window: MainWindow, panel: ChannelPanel) -> CommandTarget | None:

@@ -14,10 +14,11 @@ screen, not a full ``json.dumps(indent=2)``; the tree builds nodes as they are e
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Final
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextCursor
+from PySide6.QtGui import QResizeEvent, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -38,6 +39,7 @@ from inspector.store.payload_views import (
     base64_view,
     check_utf8,
     hexdump,
+    hexdump_chars,
     parse_json,
     utf8_view,
 )
@@ -199,6 +201,8 @@ class PayloadViewsWidget(QTabWidget):
         self._record: MessageRecord | None = None
         self._rendered: set[int] = set()
         self._json: JsonCheck | None = None
+        #: bytes per hexdump line: 16, or 8 when 16 do not fit the pane.
+        self._hex_width = 16
         #: the tab the user chose last; shown again for the next record when it applies.
         self._wanted = PRIMARY
         self.currentChanged.connect(self._tab_changed)
@@ -215,9 +219,12 @@ class PayloadViewsWidget(QTabWidget):
         self._rendered = set()
         self._json = None
         binary = record is not None and record.format is PayloadFormat.BINARY
+        # Hiding the current tab moves the selection: not a choice of the user's.
+        self.blockSignals(True)
         self.setTabText(PRIMARY, "Hex" if binary else "JSON")
         self.setTabVisible(BASE64, binary)
         self.setTabVisible(UTF8, binary)
+        self.blockSignals(False)
         for page in (self.primary, self.base64_page, self.utf8_page):
             page.set_source(None)
             page.set_note("")
@@ -252,7 +259,9 @@ class PayloadViewsWidget(QTabWidget):
         if index == PRIMARY:
             if binary:
                 self.highlighter.setDocument(None)  # type: ignore[arg-type]
-                self.primary.set_source(piece_source(hexdump, data, HEX_CHUNK), wrap=False)
+                self._hex_width = self._fit_hex_width()
+                dump = partial(hexdump, width=self._hex_width)
+                self.primary.set_source(piece_source(dump, data, HEX_CHUNK), wrap=False)
                 return
             check = self.json_check()
             small = len(data) <= HIGHLIGHT_LIMIT // 2
@@ -274,6 +283,25 @@ class PayloadViewsWidget(QTabWidget):
             else:
                 self.tree_note.setVisible(True)
                 self.tree_note.setText(f"No tree: the payload is {check.error}.")
+
+    def _fit_hex_width(self) -> int:
+        """16 bytes a line when they fit the view, else 8 (no sideways scrolling)."""
+        view = self.primary.text
+        chars = view.viewport().width() // max(1, view.fontMetrics().horizontalAdvance("0"))
+        return 16 if chars >= hexdump_chars(16) else 8
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        record = self._record
+        if (
+            record is not None
+            and record.format is PayloadFormat.BINARY
+            and PRIMARY in self._rendered
+            and self._fit_hex_width() != self._hex_width
+        ):
+            self._rendered.discard(PRIMARY)
+            if self.currentIndex() == PRIMARY:
+                self._render(PRIMARY)
 
     def _render_utf8(self, data: bytes) -> None:
         page = self.utf8_page

@@ -79,7 +79,7 @@ class PresenceRosterModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
                 label = entry.key if i == 0 else f"  ↳ {entry.key}"
-                if self.own_key and entry.key == self.own_key:
+                if entry.key == (self.own_key or self._roster.own.key):
                     label += " (you)"
                 return label
             if col == 1:

@@ -101,15 +101,12 @@ class PresencePanel(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(False)
 
-        self.how_label = QLabel(HOW_TO_READ)
-        self.how_label.setWordWrap(True)
-        self.how_label.setStyleSheet(f"color: {theme.colors().muted.name()}")
         self.timeline_view = _table("Presence timeline")
         self.timeline_view.setModel(self.timeline_model)
         theader = self.timeline_view.horizontalHeader()
         theader.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         theader.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        self.why_label = QLabel("")
+        self.why_label = QLabel(HOW_TO_READ)
         self.why_label.setWordWrap(True)
         self.why_label.setTextFormat(Qt.TextFormat.PlainText)
         self.why_label.setAccessibleName("Why this timeline entry reads as it does")
@@ -124,14 +121,15 @@ class PresencePanel(QWidget):
         timeline_box = QWidget()
         tl = QVBoxLayout(timeline_box)
         tl.setContentsMargins(0, 0, 0, 0)
-        tl.addWidget(QLabel("<b>Timeline</b> (newest first)"))
-        tl.addWidget(self.how_label)
+        tl.addWidget(QLabel("<b>Timeline</b> (newest first; select an entry for why)"))
         tl.addWidget(self.timeline_view, 1)
         tl.addWidget(self.why_label)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(roster_box)
         self.splitter.addWidget(timeline_box)
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 2)
 
         self.payload_edit = QLineEdit('{"name": "inspector"}')
         self.payload_edit.setFont(theme.mono_font())
@@ -246,7 +244,7 @@ class PresencePanel(QWidget):
             self._joined and own.state in (OwnState.TRACKED, OwnState.PENDING, OwnState.ERROR)
         )
         rtt = f" ({own.round_trip_ms:.1f} ms)" if own.round_trip_ms is not None else ""
-        key = self._options.presence_key or "a key the server made up"
+        key = self._options.presence_key or own.key or "a key the server made up"
         if own.state is OwnState.OFF:
             text = "Not tracking: nobody sees this inspector in the channel's presence."
         elif own.state is OwnState.PENDING:
@@ -290,4 +288,7 @@ class PresencePanel(QWidget):
     def _timeline_selected(self, _s: QItemSelection, _d: QItemSelection) -> None:
         rows = self.timeline_view.selectionModel().selectedRows()
         entry = self.timeline_model.entry_at(rows[0].row()) if rows else None
-        self.why_label.setText(entry.explanation if entry is not None else "")
+        if entry is not None and entry.explanation:
+            self.why_label.setText(f"Why: {entry.explanation}")
+        else:
+            self.why_label.setText(HOW_TO_READ)

@@ -296,8 +296,8 @@ class SessionController(QObject):
             return
         previous = session.status.state
         session.status = status
-        self.channel_status_changed.emit(name, status)
         self._presence_follow(session, previous, status.state)
+        self.channel_status_changed.emit(name, status)
 
     def _presence_follow(
         self, session: ChannelSession, previous: ChannelState, state: ChannelState

@@ -1,0 +1,147 @@
+"""The presence panel with the real window, controller and local server, and two realtime-js
+peers (issue #5 §3, §7): both keys show, then one after a leave; an update reads as an update;
+the inspector is never present unless it tracks, and Track/Untrack reach the peers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import save_screenshot, until
+
+from inspector.server import RealtimeServer, ServerConfig
+from inspector.store import ChannelOptions, Profile
+from inspector.store.presence_roster import OwnState, TimelineKind
+from inspector.ui.controller import InspectorController
+from inspector.ui.main_window import MainWindow
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
+from peers import Peer, PeerPool
+
+pytestmark = [pytest.mark.gui, pytest.mark.interop]
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[RealtimeServer]:
+    srv = RealtimeServer(ServerConfig(port=0))
+    await srv.start()
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[PeerPool]:
+    pool = PeerPool()
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+async def window(qtbot: Any) -> AsyncIterator[MainWindow]:
+    controller = InspectorController()
+    win = MainWindow(controller, restore_tabs=False)
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    try:
+        yield win
+    finally:
+        await controller.shutdown()
+
+
+async def member(peers: PeerPool, server: RealtimeServer, key: str) -> Peer:
+    js = await peers.js()
+    await js.call("client", id="c", url=server.realtime_url, key=server.anon_key)
+    await js.call(
+        "channel",
+        id="a",
+        client="c",
+        name="lobby",
+        config={"presence": {"key": key}},
+        listen={"presence": True},
+    )
+    await js.call("subscribe", channel="a")
+    await js.expect(ev="status", channel="a", status="SUBSCRIBED")
+    return js
+
+
+async def test_roster_timeline_and_own_presence_with_two_realtime_js_peers(
+    window: MainWindow, server: RealtimeServer, peers: PeerPool
+) -> None:
+    window.add_session_profile(Profile("live", "Local", server.url), server.anon_key)
+    assert window.connect_current() is None
+    assert window.join(ChannelOptions("lobby")) is None
+    c = window.controller
+    await until(lambda: c.channels["lobby"].status.state.value == "joined", what="joined")
+    panel = window.panels["lobby"]
+    pp = panel.presence_panel
+    panel.presence_button.click()
+    assert pp.state_label.text().startswith("Presence is off")
+    pp.listen_button.click()  # rejoin with presence on; no key, no tracking
+    roster = c.channels["lobby"].presence
+    await until(lambda: roster.live, what="presence_state after the rejoin")
+    assert roster.keys() == []
+
+    ada = await member(peers, server, "ada")
+    bob = await member(peers, server, "bob")
+    assert await ada.call("track", channel="a", meta={"name": "Ada"}) == "ok"
+    assert await bob.call("track", channel="a", meta={"name": "Bob"}) == "ok"
+    await until(lambda: sorted(roster.keys()) == ["ada", "bob"], what="ada and bob present")
+    # realtime-js sees exactly the two of them: the inspector listens but is not present.
+    state = await ada.call("presenceState", channel="a")
+    assert sorted(state) == ["ada", "bob"]
+    await until(lambda: pp.roster_model.keys() == ["ada", "bob"], what="roster table")
+
+    # An update of Ada's payload is one presence changing (leave + join on the wire).
+    assert await ada.call("track", channel="a", meta={"name": "Ada", "away": True}) == "ok"
+    await until(
+        lambda: any(e.kind is TimelineKind.UPDATE and e.key == "ada" for e in roster.timeline),
+        what="ada's update",
+    )
+    ada_entry = roster.get("ada")
+    assert ada_entry is not None
+    assert [m.get("away") for m in ada_entry.metas] == [True]
+    assert not any(e.kind is TimelineKind.LEAVE and e.key == "ada" for e in roster.timeline)
+
+    # Bob leaves the channel: one key left.
+    assert await bob.call("unsubscribe", channel="a") == "ok"
+    await until(lambda: roster.keys() == ["ada"], what="bob gone")
+    assert any(e.summary == "bob left" for e in roster.timeline)
+
+    # Track the inspector on purpose: Ada sees it; Untrack: Ada sees it leave.
+    mark = ada.mark()
+    pp.payload_edit.setText('{"name": "inspector", "role": "qa"}')
+    pp.track_button.click()
+    joined = await ada.expect(ev="presence", channel="a", kind="join", after=mark)
+    assert [p.get("name") for p in joined["presences"]] == ["inspector"]
+    await until(lambda: roster.own.state is OwnState.TRACKED, what="track ok")
+    await until(lambda: len(roster.keys()) == 2, what="inspector in the roster")
+    await until(lambda: roster.own.key == joined["key"], what="own key spotted by payload")
+    await until(lambda: not pp._timer.isActive(), what="panel refreshed")
+    labels = [pp.roster_model.data(pp.roster_model.index(r, 0)) for r in range(2)]
+    assert labels == ["ada", f"{joined['key']} (you)"]
+    assert pp.own_label.text().startswith(f"Tracking as {joined['key']}")
+    update_row = next(
+        r
+        for r in range(pp.timeline_model.rowCount())
+        if pp.timeline_model.entry_at(r).kind is TimelineKind.UPDATE  # type: ignore[union-attr]
+    )
+    pp.timeline_view.selectRow(update_row)
+    assert pp.why_label.text().startswith("Why: An update travels as a leave")
+    panel.select_last()
+    panel.h_splitter.setSizes([400, 330, 550])
+    save_screenshot(window, "presence")
+    pp.untrack_button.click()
+    left = await ada.expect(
+        lambda e: e.get("key") == joined["key"], ev="presence", channel="a", kind="leave"
+    )
+    assert [p.get("name") for p in left["presences"]] == ["inspector"]
+    await until(lambda: roster.own.state is OwnState.OFF, what="untrack ok")
+    await until(lambda: roster.keys() == ["ada"], what="inspector gone")
