@@ -188,6 +188,85 @@ class PrettyJson:
         return self.done and not self._carry
 
 
+#: JSON tokens for :class:`ReindentJson`: a string (maybe cut off at the end), punctuation, or a
+#: run of anything else (numbers, literals, and whatever a broken payload holds).
+_JSON_TOKEN: Final = re.compile(r'"(?:[^"\\]|\\.)*(?:"|\\?$)|[{}\[\],:]|[^\s{}\[\],:"]+', re.S)
+_CLOSER: Final = {"{": "}", "[": "]"}
+
+
+class ReindentJson:
+    """JSON text re-indented as it came, token by token, without parsing it first.
+
+    For payloads too big to parse on every selection: the cost is that of what is shown, not
+    of the payload. Valid compact JSON comes out as ``json.dumps(indent=2)`` would print it,
+    except that strings and numbers keep their original spelling (``\\u00e9``, ``1.50``):
+    this is the text that went over the wire. Invalid JSON is shown as far as it goes.
+    Same interface as :class:`PrettyJson`.
+    """
+
+    def __init__(self, text: str, indent: int = 2) -> None:
+        self._tokens = _JSON_TOKEN.finditer(text)
+        self._indent = " " * indent
+        self._depth = 0
+        self._peeked: str | None = None
+        self._carry = ""
+        self._position = 0
+        self.done = False
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    @property
+    def exhausted(self) -> bool:
+        return self.done and not self._carry
+
+    def _next(self) -> str | None:
+        if self._peeked is not None:
+            token, self._peeked = self._peeked, None
+            return token
+        match = next(self._tokens, None)
+        return match.group() if match is not None else None
+
+    def _peek(self) -> str | None:
+        if self._peeked is None:
+            match = next(self._tokens, None)
+            self._peeked = match.group() if match is not None else None
+        return self._peeked
+
+    def take(self, length: int = TEXT_CHUNK) -> str:
+        parts = [self._carry]
+        size = len(self._carry)
+        indent = self._indent
+        while size < length:
+            token = self._next()
+            if token is None:
+                self.done = True
+                break
+            if token in _CLOSER:
+                if self._peek() == _CLOSER[token]:
+                    self._next()
+                    out = token + _CLOSER[token]
+                else:
+                    self._depth += 1
+                    out = token + "\n" + indent * self._depth
+            elif token in ("}", "]"):
+                self._depth = max(0, self._depth - 1)
+                out = "\n" + indent * self._depth + token
+            elif token == ",":
+                out = ",\n" + indent * self._depth
+            elif token == ":":
+                out = ": "
+            else:
+                out = token
+            parts.append(out)
+            size += len(out)
+        text = "".join(parts)
+        out_text, self._carry = text[:length], text[length:]
+        self._position += len(out_text)
+        return out_text
+
+
 # ------------------------------------------------------------------------------ binary input
 
 _HEX_NOISE: Final = re.compile(r"0x|[\s:,_-]", re.IGNORECASE)

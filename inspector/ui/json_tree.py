@@ -10,8 +10,10 @@ cut in the Value column; *Copy value* copies the whole value, *Copy path* a path
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+from collections.abc import Iterator
 from typing import Any, Final
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -33,6 +35,8 @@ _IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 class _Node:
     __slots__ = ("children", "items", "key", "parent", "row", "value")
 
+    items: Iterator[tuple[str, Any]] | None
+
     def __init__(self, parent: _Node | None, row: int, key: str | int | None, value: Any) -> None:
         self.parent = parent
         self.row = row
@@ -40,17 +44,22 @@ class _Node:
         self.key = key
         self.value = value
         self.children: list[_Node] = []
-        #: the container's entries, made on first fetch: (key, value) pairs.
-        self.items: list[tuple[str | int, Any]] | None = None
+        #: an object's (key, value) pairs, read a batch at a time (no list of all of them).
+        self.items = None
 
     def total(self) -> int:
         return len(self.value) if isinstance(self.value, dict | list) else 0
 
-    def entries(self) -> list[tuple[str | int, Any]]:
-        if self.items is None:
-            v = self.value
-            self.items = list(v.items()) if isinstance(v, dict) else list(enumerate(v))
-        return self.items
+    def entries(self, start: int, end: int) -> list[tuple[str | int, Any]]:
+        """Entries ``start..end`` (fetched in order: objects are read through an iterator)."""
+        v = self.value
+        if isinstance(v, list):
+            return [(i, v[i]) for i in range(start, min(end, len(v)))]
+        if isinstance(v, dict):
+            if self.items is None:
+                self.items = iter(v.items())
+            return list(itertools.islice(self.items, end - start))
+        return []
 
 
 def type_name(value: Any) -> str:
@@ -166,13 +175,13 @@ class JsonTreeModel(QAbstractItemModel):
 
     def fetchMore(self, parent: AnyIndex) -> None:
         node = self._node(parent)
-        entries = node.entries()
         start = len(node.children)
-        end = min(len(entries), start + BATCH)
+        end = min(node.total(), start + BATCH)
         if end <= start:
             return
-        self.beginInsertRows(parent, start, end - 1)
-        node.children.extend(_Node(node, i, *entries[i]) for i in range(start, end))
+        entries = node.entries(start, end)
+        self.beginInsertRows(parent, start, start + len(entries) - 1)
+        node.children.extend(_Node(node, start + i, k, v) for i, (k, v) in enumerate(entries))
         self.endInsertRows()
 
     def headerData(

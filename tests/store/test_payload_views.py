@@ -13,6 +13,7 @@ from inspector.store import Direction, MessageRecord, PayloadFormat
 from inspector.store.payload_views import (
     HEX_CHUNK,
     PrettyJson,
+    ReindentJson,
     base64_view,
     check_utf8,
     hexdump,
@@ -132,3 +133,30 @@ def test_binary_records_preview_as_a_placeholder_with_the_size() -> None:
     )
     assert len(big_json.preview()) == 160
     assert big_json.preview().endswith("…")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(json_values, st.integers(min_value=1, max_value=40))
+def test_reindent_matches_json_dumps_indent_for_compact_json(value: object, step: int) -> None:
+    compact = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    pretty = ReindentJson(compact)
+    out = []
+    while not pretty.exhausted:
+        out.append(pretty.take(step))
+    assert "".join(out) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_reindent_keeps_the_wire_spelling_and_survives_broken_text() -> None:
+    assert ReindentJson('{"a":"\\u00e9","n":1.50}').take() == '{\n  "a": "\\u00e9",\n  "n": 1.50\n}'
+    broken = ReindentJson('{"a": [1, 2}, "unterminated \\"')
+    text = broken.take()
+    assert broken.exhausted
+    assert text.endswith('"unterminated \\"')
