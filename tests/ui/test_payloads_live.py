@@ -302,3 +302,24 @@ async def test_copied_cli_and_curl_commands_send_for_real(
     code, out = await run_shell(cli, no_key)
     assert code == 2
     assert "no API key" in out
+
+
+async def test_meta_id_of_a_rest_batch_message_is_spelled_out(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    await connect_and_join(window, server, ChannelOptions("meta"))
+    message = {"topic": "meta", "event": "stored", "payload": {"n": 7}, "id": "3f2a-77"}
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{server.url}/realtime/v1/api/broadcast",
+            json={"messages": [message]},
+            headers={"apikey": server.anon_key},
+        )
+    assert response.status_code == 202
+    row = await row_count(window, "meta", "stored", 1)
+    assert row.meta_json() == {"id": "3f2a-77"}
+    select(window, "meta", row)
+    detail = window.panels["meta"].detail
+    assert detail.meta_label.isVisibleTo(detail)
+    assert detail.meta_label.text() == "meta · id 3f2a-77"
+    assert detail.text.toPlainText() == '{\n  "n": 7\n}'
