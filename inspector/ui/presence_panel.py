@@ -257,6 +257,11 @@ class PresencePanel(QWidget):
             text = f"Error: {own.error}{rtt}"
         if why and own.state is OwnState.OFF and self._joined:
             text += f" {why}"
+        if not self._options.presence_enabled and self._joined:
+            text += (
+                " Presence is off here: if you track, others see the inspector, but this tab "
+                "does not see them until it listens."
+            )
         if self._joined:
             text += " The server allows 5 track/untrack calls per 30 s; more closes the channel."
         self.own_label.setText(text)
