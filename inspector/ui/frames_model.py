@@ -3,7 +3,8 @@
 The model mirrors a :class:`~inspector.store.frames.FrameLog` the same way
 :class:`~inspector.ui.message_table_model.MessageTableModel` mirrors a message log: the log
 notifies synchronously, the model applies everything in one remove and one insert per
-``coalesce_ms``. Cells are computed from a row's cached summary, so only painted rows are ever
+``coalesce_ms``. While the Frames dock is closed the model is inactive and does no Qt work at
+all; opening it catches up with one reset. Cells are computed from a row's cached summary, so only painted rows are ever
 decoded. Data is shown redacted unless :meth:`FramesTableModel.set_reveal` was turned on.
 """
 
@@ -62,6 +63,7 @@ class FramesTableModel(QAbstractTableModel):
         self._first = log.first_seq
         self._count = len(log)
         self._dirty = False
+        self._active = True
         self._reveal = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -89,13 +91,32 @@ class FramesTableModel(QAbstractTableModel):
 
     # ------------------------------------------------------------------------------ log events
 
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    def set_active(self, active: bool) -> None:
+        """Follow the log (True) or ignore it until activated again (False, the dock is closed:
+        no Qt work per frame); activating catches up with one reset."""
+        if active == self._active:
+            return
+        self._active = active
+        if active:
+            self.log_reset()
+        else:
+            self._timer.stop()
+            self._dirty = False
+
     def log_changed(self, inserted: int, evicted: int) -> None:
+        # Once per frame: one attribute test while a flush is pending or the view is closed.
+        if self._dirty or not self._active:
+            return
         self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
+        self._timer.start()
 
     def log_reset(self) -> None:
         self._timer.stop()
+        self._dirty = False
         self.beginResetModel()
         self._first = self._log.first_seq
         self._count = len(self._log)

@@ -467,6 +467,7 @@ class FramesDock(QDockWidget):
         super().__init__("Frames", parent)
         self.setObjectName("frames_dock")
         self.panel = FramesPanel(log)
+        self.panel.model.set_active(False)  # hidden until shown: no Qt work per frame
         self.setWidget(self.panel)
         self.visibilityChanged.connect(self._visibility_changed)
         action = self.toggleViewAction()
@@ -486,5 +487,7 @@ class FramesDock(QDockWidget):
         return dock
 
     def _visibility_changed(self, visible: bool) -> None:
-        if not visible and not self.isVisible():
+        shown = visible or self.isVisible()
+        self.panel.model.set_active(shown)
+        if not shown:
             self.panel.set_reveal(False)
