@@ -178,7 +178,8 @@ class ChannelFilterCombo(QComboBox):
         super().__init__(parent)
         self._log = log
         self.setAccessibleName("Channel filter")
-        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(16)
         self.addItem(ALL_CHANNELS, "")
         self.refresh()
 
@@ -295,7 +296,7 @@ class FramesPanel(QWidget):
             (COL_DIRECTION, "↑ out  "),
             (COL_OPCODE, "binary  "),
             (COL_SIZE, "00.0 kB  "),
-            (COL_TOPIC, "realtime:channel-name "),
+            (COL_TOPIC, "realtime:room-123 "),
             (COL_EVENT, "phx_reply error "),
             (COL_REF, "0000 "),
             (COL_JOIN_REF, "join_ref "),
@@ -305,6 +306,7 @@ class FramesPanel(QWidget):
         self.detail = QPlainTextEdit()
         self.detail.setReadOnly(True)
         self.detail.setFont(theme.mono_font())
+        self.detail.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # hex columns stay aligned
         self.detail.setPlaceholderText("Select a frame to see it decoded")
         self.detail.setAccessibleName("Frame detail")
         self.copy_button = QPushButton(icons.icon("copy"), "Copy frame")

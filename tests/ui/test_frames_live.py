@@ -195,7 +195,12 @@ async def test_frames_dock_shows_join_and_reply_with_secrets_redacted(
         assert len(shown(panel)) == len(log)
         assert f"{len(log):,} shown" in panel.counts_label.text()
 
+        dock.setMinimumHeight(400)  # a taller dock for the picture
+        panel.splitter.setSizes([700, 560])
+        assert panel.select_frame(binary)
+        panel.detail.verticalScrollBar().setValue(panel.detail.verticalScrollBar().maximum())
         save_screenshot(window, "frames")
+        dock.setMinimumHeight(0)
 
         # Pause holds new frames with a count; Resume shows them.
         panel.pause_button.click()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import until
+from conftest import save_screenshot, until
 
 from inspector.server import RealtimeServer, ServerConfig
 from inspector.store import (
@@ -152,6 +152,8 @@ async def test_exported_tab_reimports_to_the_same_rows(
     assert not imported.composer.isVisibleTo(imported)
     assert not imported.leave_button.isVisibleTo(imported)
     assert "read-only" in imported.state_label.text()
+    imported.select_last()
+    save_screenshot(window, "imported")
     # Table cells read the same as the live tab's.
     live_status = [panel.model.index(i, COL_STATUS).data() for i in range(len(originals))]
     copy_status = [imported.model.index(i, COL_STATUS).data() for i in range(len(originals))]
