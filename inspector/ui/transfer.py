@@ -338,6 +338,9 @@ class TransferActions(QObject):
         return True
 
     def _tab_close_requested(self, index: int) -> None:
+        # ChannelTabsWidget connected its own handler first (in its constructor), so it has
+        # already read the widget at ``index`` (and asked to close a channel by the imported
+        # tab's name, which no live channel can have) before this removes the tab.
         widget = self.window.tabs.widget(index)
         if widget is not None:
             self.close_import(widget)

@@ -229,6 +229,12 @@ async def test_all_tabs_frames_and_csv(window: MainWindow, tmp_path: Path) -> No
     ]
     window.tabs.tabCloseRequested.emit(window.tabs.indexOf(frames_tab))
     assert frames_tab not in transfer.imported
+    assert window.tabs.indexOf(frames_tab) < 0
+    # The live tabs are untouched; closing an imported channel tab by its X as well.
+    window.tabs.tabCloseRequested.emit(window.tabs.indexOf(by_channel["a"]))
+    assert set(controller.channels) == {"a", "b"}
+    assert window.tabs.indexOf(window.panels["a"]) >= 0
+    assert window.tabs.indexOf(by_channel["a"]) < 0
 
 
 async def test_long_export_cancelled_leaves_no_file(window: MainWindow, tmp_path: Path) -> None:
