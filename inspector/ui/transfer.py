@@ -144,6 +144,8 @@ class TransferActions(QObject):
         self.window = window
         self.ask_path = ask_path or dialog_ask_path(window)
         self.job: TransferJob | None = None
+        #: a transfer still running after this long shows its progress dialog.
+        self.progress_after_ms = 400
         #: the read-only tabs opened by imports.
         self.imported: list[QWidget] = []
 
@@ -188,7 +190,7 @@ class TransferActions(QObject):
     def _run(self, title: str, steps: Steps, then: Callable[[], str] | None = None) -> TransferJob:
         if self.job is not None and self.job.running:
             self.job.cancel()
-        job = TransferJob(title, steps, self.window)
+        job = TransferJob(title, steps, self.window, show_after_ms=self.progress_after_ms)
         self.job = job
         for act in self.actions:
             act.setEnabled(False)

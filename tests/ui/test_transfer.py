@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import save_screenshot, until
+from PySide6.QtWidgets import QPushButton
 
 from inspector.server import RealtimeServer, ServerConfig
 from inspector.store import (
@@ -251,14 +252,20 @@ async def test_long_export_cancelled_leaves_no_file(window: MainWindow, tmp_path
         for i in range(60_000)
     )
     path = tmp_path / "big.ndjson"
+    window.transfer.progress_after_ms = 0  # the dialog at once (it waits 400 ms by default)
     job = window.transfer.export_tab(path, window.panels["big"])
     assert job is not None
     progress: list[float] = []
     job.progressed.connect(progress.append)
     await until(lambda: bool(progress), what="some progress")
     assert job.running
+    assert job.dialog.isVisible()
+    assert job.dialog.value() > 0
     assert not window.transfer.export_tab_action.isEnabled()  # one transfer at a time
-    job.cancel()
+    cancel_button = job.dialog.findChild(QPushButton)
+    assert cancel_button is not None
+    assert cancel_button.text() == "Cancel"
+    cancel_button.click()
     assert job.ok is False
     assert "cancelled" in job.message
     assert not path.exists()
@@ -278,3 +285,18 @@ async def test_bad_lines_are_reported(window: MainWindow, tmp_path: Path) -> Non
     assert len(panel.session.log) == 2
     assert "1 line skipped (line 2:" in messages[-1]
     assert "1 line skipped" in window.statusBar().currentMessage()
+
+
+async def test_long_import_cancelled_opens_nothing(window: MainWindow, tmp_path: Path) -> None:
+    path = tmp_path / "big.ndjson"
+    line = json.dumps({"channel": "c", "time": 1.0, "direction": "in", "event": "e", "payload": {}})
+    path.write_text((line + "\n") * 60_000, encoding="utf-8")
+    job = window.transfer.import_file(path)
+    progress: list[float] = []
+    job.progressed.connect(progress.append)
+    await until(lambda: bool(progress), what="some progress")
+    job.cancel()
+    assert job.ok is False
+    assert imported_panels(window) == []
+    assert window.tabs.count() == 0
+    assert window.transfer.import_action.isEnabled()
