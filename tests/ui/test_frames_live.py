@@ -214,11 +214,21 @@ async def test_frames_dock_shows_join_and_reply_with_secrets_redacted(
         panel.model.flush()
         assert any(f.summary().event == "while-paused" for f in shown(panel))
 
+        # The server closes the socket: a close row with its code and reason, then the
+        # reconnect's handshake rows.
+        await server.close_all(1001, "going away")
+        await until(lambda: any(f.opcode == CLOSE for f in log), what="the server's close row")
+        closing = next(f for f in log if f.opcode == CLOSE)
+        assert (closing.direction, closing.shown_text()) == (IN, "socket closed: 1001 (going away)")
+        await until(lambda: controller.connected, what="reconnected")
+        after = [f for f in log if f.seq > closing.seq]
+        assert [(f.direction, f.opcode) for f in after[:2]] == [(OUT, OPEN), (IN, OPEN)]
+
         # Disconnect: our close is a row too.
         window.toggle_connection()
-        await until(lambda: any(f.opcode == CLOSE for f in log), what="the close row")
-        closing = next(f for f in log if f.opcode == CLOSE)
-        assert (closing.direction, closing.shown_text()) == (OUT, "1000 (client closed)")
+        await until(lambda: log[len(log) - 1].opcode == CLOSE, what="our close row")
+        ours = log[len(log) - 1]
+        assert (ours.direction, ours.shown_text()) == (OUT, "1000 (client closed)")
 
         # Clear empties the view.
         panel.clear()
