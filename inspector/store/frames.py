@@ -10,15 +10,14 @@ or exported by default passes through :func:`redact_frame_text` / :func:`redact_
 (``apikey``, ``access_token`` values, ``Authorization`` headers, JWT-shaped strings, ``sb_``
 keys; docs/architecture.md "Settings and secrets").
 
-:class:`FrameLog` is a ring buffer like :class:`~inspector.store.log.MessageLog` (same listener
-protocol, seqs, pause buffer, counts), sized for frames rather than rows of a tab.
+:class:`FrameLog` is the ring buffer of :class:`~inspector.store.log.MessageLog`
+(:class:`~inspector.store.ring.RingLog`: same listener protocol, seqs, pause buffer, counts),
+sized for frames rather than rows of a tab.
 """
 
 from __future__ import annotations
 
 import re
-from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -37,6 +36,7 @@ from inspector.protocol.serializer import Role, decode
 
 from .log import LogListener
 from .redact import REDACTED, redact_text
+from .ring import RingLog
 
 #: Default number of frames kept (the Frames view is for recent traffic, not an archive).
 DEFAULT_FRAME_CAPACITY: Final = 10_000
@@ -244,7 +244,7 @@ class FrameFilter:
         return True
 
 
-class FrameLog:
+class FrameLog(RingLog[FrameRow, LogListener]):
     """A bounded list of :class:`FrameRow` with eviction of the oldest, pause and clear.
 
     Listeners are :class:`~inspector.store.log.LogListener` objects; ``log_updated`` is never
@@ -252,123 +252,7 @@ class FrameLog:
     """
 
     def __init__(self, capacity: int = DEFAULT_FRAME_CAPACITY) -> None:
-        if capacity < 1:
-            raise ValueError("capacity must be at least 1")
-        self._capacity = capacity
-        self._buf: list[FrameRow | None] = [None] * capacity
-        self._head = 0
-        self._len = 0
-        self._next_seq = 0
-        self._received = 0
-        self._evicted = 0
-        self._paused = False
-        self._pending: deque[FrameRow] = deque()
-        self._listeners: list[LogListener] = []
-
-    def add_listener(self, listener: LogListener) -> None:
-        self._listeners.append(listener)
-
-    def remove_listener(self, listener: LogListener) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
-    @property
-    def capacity(self) -> int:
-        return self._capacity
-
-    def __len__(self) -> int:
-        return self._len
-
-    def __getitem__(self, row: int) -> FrameRow:
-        if row < 0:
-            row += self._len
-        if not 0 <= row < self._len:
-            raise IndexError(row)
-        item = self._buf[(self._head + row) % self._capacity]
-        assert item is not None
-        return item
-
-    def __iter__(self) -> Iterator[FrameRow]:
-        for row in range(self._len):
-            yield self[row]
-
-    @property
-    def first_seq(self) -> int:
-        return self._next_seq - self._len
-
-    @property
-    def end_seq(self) -> int:
-        return self._next_seq
-
-    def by_seq(self, seq: int) -> FrameRow | None:
-        row = seq - self.first_seq
-        return self[row] if 0 <= row < self._len else None
-
-    @property
-    def received_count(self) -> int:
-        return self._received
-
-    @property
-    def evicted_count(self) -> int:
-        return self._evicted
-
-    @property
-    def pending_count(self) -> int:
-        return len(self._pending)
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    def append(self, row: FrameRow) -> None:
-        """Add one frame (to the pending buffer while paused)."""
-        self._received += 1
-        if self._paused:
-            if len(self._pending) >= self._capacity:
-                self._pending.popleft()
-                self._evicted += 1
-            self._pending.append(row)
-            for listener in self._listeners:
-                listener.log_changed(0, 0)
-            return
-        evicted = self._insert(row)
-        for listener in self._listeners:
-            listener.log_changed(1, evicted)
-
-    def _insert(self, row: FrameRow) -> int:
-        row.seq = self._next_seq
-        self._next_seq += 1
-        cap = self._capacity
-        if self._len < cap:
-            self._buf[(self._head + self._len) % cap] = row
-            self._len += 1
-            return 0
-        self._buf[self._head] = row
-        self._head = (self._head + 1) % cap
-        self._evicted += 1
-        return 1
-
-    def pause(self) -> None:
-        self._paused = True
-
-    def resume(self) -> None:
-        self._paused = False
-        pending, self._pending = self._pending, deque()
-        if not pending:
-            return
-        evicted = sum(self._insert(row) for row in pending)
-        for listener in self._listeners:
-            listener.log_changed(len(pending), evicted)
-
-    def clear(self) -> None:
-        self._buf = [None] * self._capacity
-        self._head = 0
-        self._len = 0
-        self._received = 0
-        self._evicted = 0
-        self._pending.clear()
-        for listener in self._listeners:
-            listener.log_reset()
+        super().__init__(capacity)
 
     def channels(self) -> list[str]:
         """The channels of the retained frames, sorted, :data:`CONNECTION` first when present.

@@ -1,32 +1,24 @@
 """FramesTableModel and FramesFilterProxyModel: the Frames view's thin Qt adapters.
 
 The model mirrors a :class:`~inspector.store.frames.FrameLog` the same way
-:class:`~inspector.ui.message_table_model.MessageTableModel` mirrors a message log: the log
-notifies synchronously, the model applies everything in one remove and one insert per
-``coalesce_ms``. While the Frames dock is closed the model is inactive and does no Qt work at
-all; opening it catches up with one reset. Cells are computed from a row's cached summary, so only painted rows are ever
-decoded. Data is shown redacted unless :meth:`FramesTableModel.set_reveal` was turned on.
+:class:`~inspector.ui.message_table_model.MessageTableModel` mirrors a message log (both are a
+:class:`~inspector.ui.ring_table_model.RingTableModel`): the log notifies synchronously, the
+model applies everything in one remove and one insert per ``coalesce_ms``. While the Frames
+dock is closed the model is inactive and does no Qt work at all; opening it catches up with one
+reset. Cells are computed from a row's cached summary, so only painted rows are ever decoded.
+Data is shown redacted unless :meth:`FramesTableModel.set_reveal` was turned on.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-    QTimer,
-    Signal,
-)
+from PySide6.QtCore import QObject, Qt
 
 from inspector.store.frames import BINARY, CLOSE, IN, FrameFilter, FrameLog, FrameRow
 
-from . import theme
 from .message_table_model import format_size, format_time
+from .ring_table_model import RingFilterProxyModel, RingTableModel
 
 COL_TIME: Final = 0
 COL_DIRECTION: Final = 1
@@ -45,37 +37,28 @@ FrameRole: Final = int(Qt.ItemDataRole.UserRole) + 2
 #: Characters of a frame shown in the table cell.
 PREVIEW_CHARS: Final = 200
 
-AnyIndex = QModelIndex | QPersistentModelIndex
-
 
 def direction_label(row: FrameRow) -> str:
     return "↓ in" if row.direction == IN else "↑ out"
 
 
-class FramesTableModel(QAbstractTableModel):
+class FramesTableModel(RingTableModel):
     """Rows of one :class:`FrameLog`, oldest first, with coalesced inserts and evictions."""
 
-    flushed = Signal(int, int)
+    headers = HEADERS
+    item_role = FrameRole
+    mono_columns = (COL_TIME, COL_SIZE, COL_DATA)
+    size_column = COL_SIZE
 
     def __init__(self, log: FrameLog, coalesce_ms: int = 60, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._log = log
-        self._first = log.first_seq
-        self._count = len(log)
-        self._dirty = False
+        super().__init__(log, coalesce_ms, parent)
         self._active = True
         self._reveal = False
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(coalesce_ms)
-        self._timer.timeout.connect(self.flush)
-        self._colors = theme.colors()
-        self._mono = theme.mono_font()
-        log.add_listener(self)
 
     @property
     def log(self) -> FrameLog:
-        return self._log
+        log: FrameLog = self._log
+        return log
 
     @property
     def reveal(self) -> bool:
@@ -114,63 +97,10 @@ class FramesTableModel(QAbstractTableModel):
         self._dirty = True
         self._timer.start()
 
-    def log_reset(self) -> None:
-        self._timer.stop()
-        self._dirty = False
-        self.beginResetModel()
-        self._first = self._log.first_seq
-        self._count = len(self._log)
-        self.endResetModel()
-        self.flushed.emit(0, 0)
-
-    def log_updated(self, record: object) -> None:
-        """Frames never change; part of the listener protocol."""
-
-    def has_pending(self) -> bool:
-        log = self._log
-        return log.first_seq != self._first or log.end_seq != self._first + self._count
-
-    def flush(self) -> None:
-        self._timer.stop()
-        log = self._log
-        new_first, new_end = log.first_seq, log.end_seq
-        removed = min(max(0, new_first - self._first), self._count)
-        if removed:
-            self.beginRemoveRows(QModelIndex(), 0, removed - 1)
-            self._first += removed
-            self._count -= removed
-            self.endRemoveRows()
-        if self._count == 0:
-            self._first = new_first
-        added = new_end - (self._first + self._count)
-        if added > 0:
-            self.beginInsertRows(QModelIndex(), self._count, self._count + added - 1)
-            self._count += added
-            self.endInsertRows()
-        if added > 0 or removed or self._dirty:
-            self._dirty = False
-            self.flushed.emit(max(0, added), removed)
-
-    # ------------------------------------------------------------------------------ lookups
-
-    def frame_at(self, row: int) -> FrameRow | None:
-        if not 0 <= row < self._count:
-            return None
-        return self._log.by_seq(self._first + row)
-
-    def row_of(self, frame: FrameRow) -> int | None:
-        row = frame.seq - self._first
-        if 0 <= row < self._count and self._log.by_seq(frame.seq) is frame:
-            return row
-        return None
+    #: ``frame_at(row)``: the frame shown at ``row``, or None.
+    frame_at = RingTableModel.item_at
 
     # ------------------------------------------------------------------------------ Qt model API
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self._count
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -178,32 +108,6 @@ class FramesTableModel(QAbstractTableModel):
         horizontal = orientation == Qt.Orientation.Horizontal
         if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
             return HEADERS[section]
-        return None
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.parent().isValid():
-            return None
-        frame = self.frame_at(index.row())
-        if frame is None:
-            return None
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(frame, col)
-        if role == FrameRole:
-            return frame
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return self._foreground(frame, col)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(frame, col)
-        if role == Qt.ItemDataRole.FontRole and col in (COL_TIME, COL_SIZE, COL_DATA):
-            return self._mono
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_SIZE:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def _display(self, frame: FrameRow, col: int) -> str | None:
@@ -253,39 +157,21 @@ class FramesTableModel(QAbstractTableModel):
         return None
 
 
-class FramesFilterProxyModel(QSortFilterProxyModel):
+class FramesFilterProxyModel(RingFilterProxyModel):
     """Shows the frames a :class:`FrameFilter` accepts, in arrival order."""
 
+    source_type = FramesTableModel
+
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._filter = FrameFilter()
-        self.setDynamicSortFilter(True)
+        super().__init__(FrameFilter(), parent)
 
     @property
     def frame_filter(self) -> FrameFilter:
-        return self._filter
+        frame_filter: FrameFilter = self._filter
+        return frame_filter
 
     def set_frame_filter(self, frame_filter: FrameFilter) -> None:
-        if frame_filter == self._filter:
-            return
-        self.beginFilterChange()
-        self._filter = frame_filter
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        self._set_filter(frame_filter)
 
-    def filterAcceptsRow(
-        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
-    ) -> bool:
-        if self._filter.is_empty:
-            return True
-        source = self.sourceModel()
-        if not isinstance(source, FramesTableModel):
-            return True
-        frame = source.frame_at(source_row)
-        return frame is None or self._filter.matches(frame)
-
-    def frame_at(self, row: int) -> FrameRow | None:
-        source = self.sourceModel()
-        if not isinstance(source, FramesTableModel):
-            return None
-        src = self.mapToSource(self.index(row, 0))
-        return source.frame_at(src.row()) if src.isValid() else None
+    #: ``frame_at(row)``: the frame shown at proxy ``row``, or None.
+    frame_at = RingFilterProxyModel.item_at

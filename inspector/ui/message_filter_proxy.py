@@ -2,56 +2,29 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel
+from PySide6.QtCore import QObject
 
-from inspector.store import MessageFilter, MessageRecord
+from inspector.store import MessageFilter
 
 from .message_table_model import MessageTableModel
+from .ring_table_model import RingFilterProxyModel
 
 
-class MessageFilterProxyModel(QSortFilterProxyModel):
+class MessageFilterProxyModel(RingFilterProxyModel):
     """Shows the rows a :class:`MessageFilter` accepts; no sorting (rows stay in arrival order)."""
 
+    source_type = MessageTableModel
+
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._filter = MessageFilter()
-        self.setDynamicSortFilter(True)
+        super().__init__(MessageFilter(), parent)
 
     @property
     def message_filter(self) -> MessageFilter:
-        return self._filter
+        message_filter: MessageFilter = self._filter
+        return message_filter
 
     def set_message_filter(self, message_filter: MessageFilter) -> None:
-        if message_filter == self._filter:
-            return
-        self.beginFilterChange()
-        self._filter = message_filter
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        self._set_filter(message_filter)
 
-    def filterAcceptsRow(
-        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
-    ) -> bool:
-        if self._filter.is_empty:
-            return True
-        source = self.sourceModel()
-        if not isinstance(source, MessageTableModel):
-            return True
-        record = source.record_at(source_row)
-        return record is None or self._filter.matches(record)
-
-    def record_at(self, row: int) -> MessageRecord | None:
-        source = self.sourceModel()
-        if not isinstance(source, MessageTableModel):
-            return None
-        src = self.mapToSource(self.index(row, 0))
-        return source.record_at(src.row()) if src.isValid() else None
-
-    def row_of(self, record: MessageRecord) -> int | None:
-        source = self.sourceModel()
-        if not isinstance(source, MessageTableModel):
-            return None
-        src_row = source.row_of(record)
-        if src_row is None:
-            return None
-        proxy = self.mapFromSource(source.index(src_row, 0))
-        return proxy.row() if proxy.isValid() else None
+    #: ``record_at(row)``: the record shown at proxy ``row``, or None.
+    record_at = RingFilterProxyModel.item_at
