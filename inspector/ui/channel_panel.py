@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -24,8 +23,9 @@ from PySide6.QtWidgets import (
 
 from inspector.store import ChannelOptions, ChannelState, ChannelStatus, MessageFilter, SendHistory
 
-from . import icons, theme
+from . import theme
 from .composer_panel import ComposerPanel
+from .log_controls import LogControls, debounce_timer, filter_field, select_last_row, tool_button
 from .message_detail_panel import MessageDetailPanel
 from .message_filter_proxy import MessageFilterProxyModel
 from .message_table_model import MessageTableModel, RecordRole
@@ -71,6 +71,13 @@ class ChannelPanel(QWidget):
         self.model = MessageTableModel(session.log, coalesce_ms, self)
         self.proxy = MessageFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
+        self.controls = LogControls(
+            session.log,
+            self.model,
+            self.proxy,
+            pause_tooltip="Hold new rows; the connection stays up",
+            counts_name="Row counts",
+        )
 
         # --- header: state, chips, rate, counts, actions
         self.state_label = QLabel()
@@ -80,20 +87,13 @@ class ChannelPanel(QWidget):
         self.chips = QHBoxLayout()
         self.chips.setSpacing(4)
         self.rate_label = QLabel("0 msg/s")
-        self.counts_label = QLabel()
-        self.counts_label.setAccessibleName("Row counts")
+        self.counts_label = self.controls.counts_label
         self.notice_label = QLabel()
         self.notice_label.setTextFormat(Qt.TextFormat.PlainText)
         self.notice_label.setWordWrap(True)
         self.notice_label.setVisible(False)
-        self.rejoin_button = QToolButton()
-        self.rejoin_button.setIcon(icons.icon("rejoin"))
-        self.rejoin_button.setText("Rejoin")
-        self.rejoin_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.leave_button = QToolButton()
-        self.leave_button.setIcon(icons.icon("leave"))
-        self.leave_button.setText("Leave")
-        self.leave_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.rejoin_button = tool_button("rejoin", "Rejoin")
+        self.leave_button = tool_button("leave", "Leave")
         # Presence panel (issue #5 §3): hidden until asked for; live tabs show the button.
         self.presence_button = QToolButton()
         self.presence_button.setText("Presence")
@@ -109,31 +109,14 @@ class ChannelPanel(QWidget):
         header.addWidget(self.leave_button)
 
         # --- filter bar
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter text in event and payload (Ctrl+F)")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setAccessibleName("Filter text")
-        self.event_filter_edit = QLineEdit()
-        self.event_filter_edit.setPlaceholderText("Events: chat, cursor*")
-        self.event_filter_edit.setClearButtonEnabled(True)
-        self.event_filter_edit.setAccessibleName("Event filter")
-        self.follow_button = QToolButton()
-        self.follow_button.setIcon(icons.icon("follow"))
-        self.follow_button.setText("Follow")
-        self.follow_button.setCheckable(True)
+        self.filter_edit = filter_field("Filter text in event and payload (Ctrl+F)", "Filter text")
+        self.event_filter_edit = filter_field("Events: chat, cursor*", "Event filter")
+        self.follow_button = tool_button(
+            "follow", "Follow", checkable=True, tooltip="Keep the newest row in view (End)"
+        )
         self.follow_button.setChecked(True)
-        self.follow_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.follow_button.setToolTip("Keep the newest row in view (End)")
-        self.pause_button = QToolButton()
-        self.pause_button.setIcon(icons.icon("pause"))
-        self.pause_button.setText("Pause")
-        self.pause_button.setCheckable(True)
-        self.pause_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.pause_button.setToolTip("Hold new rows; the connection stays up")
-        self.clear_button = QToolButton()
-        self.clear_button.setIcon(icons.icon("clear"))
-        self.clear_button.setText("Clear")
-        self.clear_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.pause_button = self.controls.pause_button
+        self.clear_button = self.controls.clear_button
         bar = QHBoxLayout()
         bar.addWidget(self.filter_edit, 2)
         bar.addWidget(self.event_filter_edit, 1)
@@ -177,10 +160,7 @@ class ChannelPanel(QWidget):
         layout.addWidget(self.v_splitter, 1)
 
         # --- wiring
-        self._filter_timer = QTimer(self)
-        self._filter_timer.setSingleShot(True)
-        self._filter_timer.setInterval(150)
-        self._filter_timer.timeout.connect(self._apply_filter)
+        self._filter_timer = debounce_timer(self, self._apply_filter)
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
         self.event_filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
         self.filter_edit.returnPressed.connect(self._apply_filter)
@@ -296,34 +276,17 @@ class ChannelPanel(QWidget):
             self.set_status(self.session.status, now)
 
     def _update_counts(self) -> None:
-        log = self.session.log
-        parts = [f"{self.proxy.rowCount():,} shown"]
-        if self.proxy.rowCount() != len(log):
-            parts.append(f"of {len(log):,}")
-        parts.append(f"{log.evicted_count:,} evicted")
-        if log.paused:
-            parts.append(f"{log.pending_count:,} new")
-        if self.session.filtered_out:
-            parts.append(f"{self.session.filtered_out:,} not matching the tab's events")
-        self.counts_label.setText(" · ".join(parts))
-        self.pause_button.setText(f"Resume ({log.pending_count:,} new)" if log.paused else "Pause")
+        filtered_out = self.session.filtered_out
+        if filtered_out:
+            self.controls.show_counts(f"{filtered_out:,} not matching the tab's events")
+        else:
+            self.controls.show_counts()
 
     # ------------------------------------------------------------------------------ actions
 
     def set_paused(self, paused: bool) -> None:
-        log = self.session.log
-        if paused == log.paused:
-            return
-        if paused:
-            log.pause()
-            self.pause_button.setIcon(icons.icon("resume"))
-        else:
-            log.resume()
-            self.model.flush()
-            self.pause_button.setIcon(icons.icon("pause"))
-        if self.pause_button.isChecked() != paused:
-            self.pause_button.setChecked(paused)
-        self._update_counts()
+        if self.controls.set_paused(paused):
+            self._update_counts()
 
     def clear(self) -> None:
         self.session.log.clear()
@@ -344,9 +307,7 @@ class ChannelPanel(QWidget):
         self.send_requested.emit(self.name, request)
 
     def select_last(self) -> None:
-        rows = self.proxy.rowCount()
-        if rows:
-            self.table.selectRow(rows - 1)
+        select_last_row(self.table)
 
     # ------------------------------------------------------------------------------ model events
 

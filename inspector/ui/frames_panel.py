@@ -14,7 +14,7 @@ import json
 from datetime import datetime
 from typing import Any, Final
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,15 +23,12 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
-    QLineEdit,
     QMainWindow,
     QMenu,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTableView,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -75,6 +72,7 @@ from .frames_model import (
     FramesTableModel,
     direction_label,
 )
+from .log_controls import LogControls, debounce_timer, filter_field, select_last_row, tool_button
 
 #: The decoded view stops at this many characters.
 MAX_DETAIL_CHARS: Final = 200_000
@@ -229,6 +227,13 @@ class FramesPanel(QWidget):
         self.model = FramesTableModel(log, coalesce_ms, self)
         self.proxy = FramesFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
+        self.controls = LogControls(
+            log,
+            self.model,
+            self.proxy,
+            pause_tooltip="Hold new frames; they are kept and shown on Resume",
+            counts_name="Frame counts",
+        )
         self._follow = True
         self._frame: FrameRow | None = None
 
@@ -237,31 +242,16 @@ class FramesPanel(QWidget):
         for label, value in (("In and out", ""), ("↓ In", IN), ("↑ Out", OUT)):
             self.direction_combo.addItem(label, value)
         self.channel_combo = ChannelFilterCombo(log)
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter frames by text")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setAccessibleName("Frame text filter")
-        self.pause_button = QToolButton()
-        self.pause_button.setIcon(icons.icon("pause"))
-        self.pause_button.setText("Pause")
-        self.pause_button.setCheckable(True)
-        self.pause_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.pause_button.setToolTip("Hold new frames; they are kept and shown on Resume")
-        self.clear_button = QToolButton()
-        self.clear_button.setIcon(icons.icon("clear"))
-        self.clear_button.setText("Clear")
-        self.clear_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.filter_edit = filter_field("Filter frames by text", "Frame text filter")
+        self.pause_button = self.controls.pause_button
+        self.clear_button = self.controls.clear_button
         self.reveal_check = QCheckBox("Reveal secrets")
         self.reveal_check.setToolTip(
             "Show API keys and tokens as they crossed the wire, in this view only, until "
             "unchecked or the dock is closed. Exports stay redacted."
         )
-        self.export_button = QToolButton()
-        self.export_button.setIcon(icons.icon("export"))
-        self.export_button.setText("Export…")
-        self.export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.counts_label = QLabel()
-        self.counts_label.setAccessibleName("Frame counts")
+        self.export_button = tool_button("export", "Export…")
+        self.counts_label = self.controls.counts_label
         bar = QHBoxLayout()
         bar.addWidget(self.direction_combo)
         bar.addWidget(self.channel_combo)
@@ -329,10 +319,7 @@ class FramesPanel(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.splitter, 1)
 
-        self._filter_timer = QTimer(self)
-        self._filter_timer.setSingleShot(True)
-        self._filter_timer.setInterval(150)
-        self._filter_timer.timeout.connect(self.apply_filter)
+        self._filter_timer = debounce_timer(self, self.apply_filter)
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
         self.filter_edit.returnPressed.connect(self.apply_filter)
         self.direction_combo.currentIndexChanged.connect(lambda _i: self.apply_filter())
@@ -365,18 +352,8 @@ class FramesPanel(QWidget):
         self._show_detail()
 
     def set_paused(self, paused: bool) -> None:
-        if paused == self.log.paused:
-            return
-        if paused:
-            self.log.pause()
-            self.pause_button.setIcon(icons.icon("resume"))
-        else:
-            self.log.resume()
-            self.model.flush()
-            self.pause_button.setIcon(icons.icon("pause"))
-        if self.pause_button.isChecked() != paused:
-            self.pause_button.setChecked(paused)
-        self._update_counts()
+        if self.controls.set_paused(paused):
+            self._update_counts()
 
     def clear(self) -> None:
         self.log.clear()
@@ -400,9 +377,7 @@ class FramesPanel(QWidget):
             self.table.scrollToBottom()
 
     def select_last(self) -> None:
-        rows = self.proxy.rowCount()
-        if rows:
-            self.table.selectRow(rows - 1)
+        select_last_row(self.table)
 
     def select_frame(self, frame: FrameRow) -> bool:
         """Select ``frame`` in the table; False when it is filtered out or evicted."""
@@ -427,16 +402,7 @@ class FramesPanel(QWidget):
     # ------------------------------------------------------------------------------ events
 
     def _update_counts(self) -> None:
-        log = self.log
-        parts = [f"{self.proxy.rowCount():,} shown"]
-        if self.proxy.rowCount() != len(log):
-            parts.append(f"of {len(log):,}")
-        if log.evicted_count:
-            parts.append(f"{log.evicted_count:,} evicted")
-        if log.paused:
-            parts.append(f"{log.pending_count:,} new")
-        self.counts_label.setText(" · ".join(parts))
-        self.pause_button.setText(f"Resume ({log.pending_count:,} new)" if log.paused else "Pause")
+        self.controls.show_counts(zero_evicted=False)
 
     def _flushed(self, inserted: int, _removed: int) -> None:
         self._update_counts()
