@@ -1,7 +1,55 @@
-"""Suite-wide settings: offscreen Qt, and no test ever touches the real user's settings or keychain."""
+"""Suite-wide settings and the fixtures several suites share.
+
+- Qt runs offscreen (set before any QApplication exists); tests/ui/conftest.py keeps every GUI
+  test away from the real user's settings and keychain.
+- ``server``: the local Realtime server on a free port, built from ``server_config`` (a plain
+  ``ServerConfig(port=0)`` here; a suite's conftest or a test module overrides
+  ``server_config`` to record frames, set rules or limits), stopped at teardown.
+- ``peers``: official-client peer processes (realtime-js, realtime-py; tests/interop/peers.py),
+  stopped at teardown. tests/interop is put on ``sys.path`` here so every suite can import
+  ``peers``.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+_INTEROP = str(Path(__file__).resolve().parent / "interop")
+if _INTEROP not in sys.path:
+    sys.path.insert(0, _INTEROP)
+
+from peers import PeerPool  # noqa: E402  (needs tests/interop on sys.path)
+
+from inspector.server import RealtimeServer, ServerConfig  # noqa: E402
+
+
+@pytest.fixture
+def server_config() -> ServerConfig:
+    return ServerConfig(port=0)
+
+
+@pytest.fixture
+async def server(server_config: ServerConfig) -> AsyncIterator[RealtimeServer]:
+    srv = RealtimeServer(server_config)
+    await srv.start()
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[PeerPool]:
+    """Official-client peer processes (realtime-js, realtime-py), stopped at teardown."""
+    pool = PeerPool()
+    try:
+        yield pool
+    finally:
+        await pool.close()

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,10 @@ TIMEOUT = 20.0
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[RealtimeServer]:
+def server_config() -> ServerConfig:
+    """For the suite-wide ``server`` fixture (tests/conftest.py): private ``ok-*`` for anon."""
     rules = Rules.from_data({"allow": [{"channels": ["ok-*"], "roles": ["anon"], "can": ["all"]}]})
-    srv = RealtimeServer(ServerConfig(port=0, rules=rules))
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
+    return ServerConfig(port=0, rules=rules)
 
 
 def cli_env(server: RealtimeServer | None = None, **extra: str) -> dict[str, str]:

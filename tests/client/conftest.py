@@ -1,10 +1,12 @@
-"""Fixtures for the client tests: the local server on a free port and clients that close."""
+"""Fixtures for the client tests: the local server on a free port and clients that close.
+
+The ``server`` and ``peers`` fixtures (the official-client peer harness of the interop tests,
+which the mixed-peer tests reuse) are the suite-wide ones of tests/conftest.py.
+"""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,25 +14,10 @@ import pytest
 from inspector.client import ClientSettings, RealtimeClient
 from inspector.server import RealtimeServer, ServerConfig
 
-# The official-client peer harness lives with the interop tests; the mixed-peer tests reuse it.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
-
-from peers import PeerPool
-
 
 @pytest.fixture
 def server_config() -> ServerConfig:
     return ServerConfig(port=0, frame_log_size=2000)
-
-
-@pytest.fixture
-async def server(server_config: ServerConfig) -> AsyncIterator[RealtimeServer]:
-    srv = RealtimeServer(server_config)
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
 
 
 @pytest.fixture
@@ -48,13 +35,3 @@ async def make_client(server: RealtimeServer) -> AsyncIterator[Callable[..., Rea
     yield build
     for client in made:
         await client.close()
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[PeerPool]:
-    """Official-client peer processes (realtime-js, realtime-py), stopped at teardown."""
-    pool = PeerPool()
-    try:
-        yield pool
-    finally:
-        await pool.close()

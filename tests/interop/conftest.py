@@ -1,13 +1,13 @@
-"""Fixtures for the interop tests: a local server and official-client peer processes."""
+"""Interop test settings: the ``interop`` marker, and a server that records more frames.
+
+The ``server`` and ``peers`` fixtures are the suite-wide ones of tests/conftest.py.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from peers import PeerPool
 
-from inspector.server import RealtimeServer, ServerConfig
+from inspector.server import ServerConfig
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -19,22 +19,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 def server_config() -> ServerConfig:
     return ServerConfig(port=0, frame_log_size=5000)
-
-
-@pytest.fixture
-async def server(server_config: ServerConfig) -> AsyncIterator[RealtimeServer]:
-    srv = RealtimeServer(server_config)
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[PeerPool]:
-    pool = PeerPool()
-    try:
-        yield pool
-    finally:
-        await pool.close()

@@ -1,4 +1,8 @@
-"""Fixtures for the server tests: a real server on a free port and raw-frame clients."""
+"""Fixtures for the server tests: a real server on a free port and raw-frame clients.
+
+The ``server`` fixture is the suite-wide one of tests/conftest.py, built from ``server_config``
+below.
+"""
 
 from __future__ import annotations
 
@@ -15,16 +19,6 @@ from inspector.server import RealtimeServer, ServerConfig
 @pytest.fixture
 def server_config() -> ServerConfig:
     return ServerConfig(port=0, frame_log_size=2000)
-
-
-@pytest.fixture
-async def server(server_config: ServerConfig) -> AsyncIterator[RealtimeServer]:
-    srv = RealtimeServer(server_config)
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
 
 
 @pytest.fixture

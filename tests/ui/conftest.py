@@ -5,13 +5,17 @@
   coroutine (it nests a Qt loop and stalls the asyncio tasks): await :func:`signal_future`.
 - Every test gets QSettings pointed at ``tmp_path`` (IniFormat, a test organization) and an
   in-memory keyring backend, so no test touches the real user's settings or keychain.
+- ``window``: the real main window over a real controller, shown, for the live tests (with the
+  suite-wide ``server`` and ``peers`` fixtures of tests/conftest.py); a module overrides
+  ``window_options`` to restore saved tabs or set the size.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,9 @@ import qasync
 from keyring.backend import KeyringBackend
 from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtWidgets import QApplication, QLayout
+
+from inspector.ui.controller import InspectorController
+from inspector.ui.main_window import MainWindow
 
 
 def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Callable[[], Any]]:
@@ -107,6 +114,41 @@ async def until(condition: Callable[[], bool], timeout: float = 10.0, what: str 
 def _app(qapp: QApplication) -> QApplication:
     """Every GUI test has the QApplication before it builds models or widgets."""
     return qapp
+
+
+# ------------------------------------------------------------------------------ live window
+
+
+@dataclass(frozen=True)
+class WindowOptions:
+    """How the ``window`` fixture builds the main window."""
+
+    #: reopen the profile's saved tabs on connect (what the app does outside the demo).
+    restore_tabs: bool = False
+    #: ``resize(width, height)`` before showing; None keeps the window's own size.
+    size: tuple[int, int] | None = None
+
+
+@pytest.fixture
+def window_options() -> WindowOptions:
+    """Override in a test module to build the ``window`` differently."""
+    return WindowOptions()
+
+
+@pytest.fixture
+async def window(qtbot: Any, window_options: WindowOptions) -> AsyncIterator[MainWindow]:
+    """The real main window over a real :class:`InspectorController`, shown. The controller
+    shuts down at teardown; qtbot closes the window."""
+    controller = InspectorController()
+    win = MainWindow(controller, restore_tabs=window_options.restore_tabs)
+    qtbot.addWidget(win)
+    if window_options.size is not None:
+        win.resize(*window_options.size)
+    win.show()
+    try:
+        yield win
+    finally:
+        await controller.shutdown()
 
 
 # ------------------------------------------------------------------------------ screenshots

@@ -9,13 +9,9 @@ private join shows the server's reason and the retry countdown.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
-
 import pytest
-from conftest import until
+from conftest import WindowOptions, until
+from peers import PeerPool
 
 from inspector.protocol import jwt
 from inspector.server import RealtimeServer, ServerConfig
@@ -23,41 +19,13 @@ from inspector.store import ChannelOptions, ChannelState, ConnectionState, Direc
 from inspector.ui.controller import InspectorController
 from inspector.ui.main_window import MainWindow
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
-from peers import PeerPool
-
 pytestmark = [pytest.mark.gui, pytest.mark.interop]
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[RealtimeServer]:
-    srv = RealtimeServer(ServerConfig(port=0))
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[PeerPool]:
-    pool = PeerPool()
-    try:
-        yield pool
-    finally:
-        await pool.close()
-
-
-@pytest.fixture
-async def window(qtbot: Any) -> AsyncIterator[MainWindow]:
-    controller = InspectorController()
-    win = MainWindow(controller)
-    qtbot.addWidget(win)
-    win.show()
-    try:
-        yield win
-    finally:
-        await controller.shutdown()  # qtbot closes the window
+def window_options() -> WindowOptions:
+    """Saved tabs are restored on connect, as in the app."""
+    return WindowOptions(restore_tabs=True)
 
 
 def ctl(window: MainWindow) -> InspectorController:

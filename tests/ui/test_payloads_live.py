@@ -16,26 +16,22 @@ import os
 import shlex
 import shutil
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from conftest import save_screenshot, until
+from conftest import WindowOptions, save_screenshot, until
+from peers import PeerPool
 
 from inspector.client import ChannelConfig, ClientSettings, RealtimeClient
-from inspector.server import RealtimeServer, ServerConfig
+from inspector.server import RealtimeServer
 from inspector.store import ChannelOptions, Direction, MessageRecord, PayloadFormat, Profile
 from inspector.store import Transport as Via
 from inspector.store.payload_views import HEX_CHUNK, TEXT_CHUNK, hexdump
-from inspector.ui.controller import InspectorController
 from inspector.ui.main_window import MainWindow
 from inspector.ui.message_table_model import COL_PAYLOAD
 from inspector.ui.payload_views import TREE
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
-from peers import PeerPool
 
 pytestmark = [pytest.mark.gui, pytest.mark.interop]
 
@@ -43,35 +39,8 @@ VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[RealtimeServer]:
-    srv = RealtimeServer(ServerConfig(port=0))
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[PeerPool]:
-    pool = PeerPool()
-    try:
-        yield pool
-    finally:
-        await pool.close()
-
-
-@pytest.fixture
-async def window(qtbot: Any) -> AsyncIterator[MainWindow]:
-    controller = InspectorController()
-    win = MainWindow(controller, restore_tabs=False)
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    try:
-        yield win
-    finally:
-        await controller.shutdown()
+def window_options() -> WindowOptions:
+    return WindowOptions(size=(1280, 800))
 
 
 async def connect_and_join(

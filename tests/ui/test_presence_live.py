@@ -4,56 +4,21 @@ the inspector is never present unless it tracks, and Track/Untrack reach the pee
 
 from __future__ import annotations
 
-import sys
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
-
 import pytest
-from conftest import save_screenshot, until
+from conftest import WindowOptions, save_screenshot, until
+from peers import Peer, PeerPool
 
-from inspector.server import RealtimeServer, ServerConfig
+from inspector.server import RealtimeServer
 from inspector.store import ChannelOptions, Profile
 from inspector.store.presence_roster import OwnState, TimelineKind
-from inspector.ui.controller import InspectorController
 from inspector.ui.main_window import MainWindow
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
-from peers import Peer, PeerPool
 
 pytestmark = [pytest.mark.gui, pytest.mark.interop]
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[RealtimeServer]:
-    srv = RealtimeServer(ServerConfig(port=0))
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[PeerPool]:
-    pool = PeerPool()
-    try:
-        yield pool
-    finally:
-        await pool.close()
-
-
-@pytest.fixture
-async def window(qtbot: Any) -> AsyncIterator[MainWindow]:
-    controller = InspectorController()
-    win = MainWindow(controller, restore_tabs=False)
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    try:
-        yield win
-    finally:
-        await controller.shutdown()
+def window_options() -> WindowOptions:
+    return WindowOptions(size=(1280, 800))
 
 
 async def member(peers: PeerPool, server: RealtimeServer, key: str) -> Peer:

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import save_screenshot, until
+from peers import PeerPool
 from PySide6.QtWidgets import QPushButton
 
-from inspector.server import RealtimeServer, ServerConfig
+from inspector.server import RealtimeServer
 from inspector.store import (
     ChannelOptions,
     ChannelState,
@@ -31,39 +29,13 @@ from inspector.store import (
     Profile,
     SendState,
 )
-from inspector.ui.controller import InspectorController
 from inspector.ui.imported_panel import ImportedChannelPanel, ImportedFramesPanel
 from inspector.ui.main_window import MainWindow
 from inspector.ui.message_table_model import COL_SIZE, COL_STATUS
 from inspector.ui.transfer import TransferActions
 from inspector.ui.transfer_job import TransferJob
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
-from peers import PeerPool
-
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[RealtimeServer]:
-    srv = RealtimeServer(ServerConfig(port=0))
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
-
-
-@pytest.fixture
-async def window(qtbot: Any) -> AsyncIterator[MainWindow]:
-    controller = InspectorController()
-    win = MainWindow(controller, restore_tabs=False)
-    qtbot.addWidget(win)
-    win.show()
-    try:
-        yield win
-    finally:
-        await controller.shutdown()
 
 
 def fields(record: MessageRecord) -> tuple[object, ...]:
