@@ -7,7 +7,8 @@
   in-memory keyring backend, so no test touches the real user's settings or keychain.
 - ``window``: the real main window over a real controller, shown, for the live tests (with the
   suite-wide ``server`` and ``peers`` fixtures of tests/conftest.py); a module overrides
-  ``window_options`` to restore saved tabs or set the size.
+  ``window_options`` to restore saved tabs or set the size. :func:`js_subscribed` is a
+  realtime-js peer subscribed to a channel of that server.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ import keyring
 import pytest
 import qasync
 from keyring.backend import KeyringBackend
+from peers import Peer, PeerPool
 from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtWidgets import QApplication, QLayout
 
+from inspector.server import RealtimeServer
 from inspector.ui.controller import InspectorController
 from inspector.ui.main_window import MainWindow
 
@@ -149,6 +152,19 @@ async def window(qtbot: Any, window_options: WindowOptions) -> AsyncIterator[Mai
         yield win
     finally:
         await controller.shutdown()
+
+
+async def js_subscribed(
+    peers: PeerPool, server: RealtimeServer, name: str, *, channel: str = "a", **options: Any
+) -> Peer:
+    """A realtime-js peer whose client ``c`` has subscribed its channel ``channel`` to ``name``
+    on ``server`` (``options``: the peer's ``config``/``listen`` of the channel)."""
+    js = await peers.js()
+    await js.call("client", id="c", url=server.realtime_url, key=server.anon_key)
+    await js.call("channel", id=channel, client="c", name=name, **options)
+    await js.call("subscribe", channel=channel)
+    await js.expect(ev="status", channel=channel, status="SUBSCRIBED")
+    return js
 
 
 # ------------------------------------------------------------------------------ screenshots

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import save_screenshot, until
+from conftest import js_subscribed, save_screenshot, until
 from peers import PeerPool
 from PySide6.QtCore import Qt
 
@@ -123,11 +123,7 @@ async def test_frames_dock_shows_join_and_reply_with_secrets_redacted(
     assert not leaked
 
     # realtime-js sends; the server fans out a binary kind-4 frame: decoded + annotated hex.
-    js_peer = await peers.js()
-    await js_peer.call("client", id="c", url=server.realtime_url, key=key)
-    await js_peer.call("channel", id="a", client="c", name="room-1")
-    await js_peer.call("subscribe", channel="a")
-    await js_peer.expect(ev="status", channel="a", status="SUBSCRIBED")
+    js_peer = await js_subscribed(peers, server, "room-1")
     await js_peer.call("send", channel="a", event="from-js", payload={"n": 1})
 
     def binary_seen() -> FrameRow | None:

@@ -10,7 +10,7 @@ private join shows the server's reason and the retry countdown.
 from __future__ import annotations
 
 import pytest
-from conftest import WindowOptions, until
+from conftest import WindowOptions, js_subscribed, until
 from peers import PeerPool
 
 from inspector.protocol import jwt
@@ -43,12 +43,20 @@ def create_profile(window: MainWindow, url: str, key: str) -> None:
     dialog.connect_button.click()
 
 
-async def test_window_against_server_and_realtime_js(
-    window: MainWindow, server: RealtimeServer, peers: PeerPool
-) -> None:
+async def connect_through_profiles(
+    window: MainWindow, server: RealtimeServer
+) -> InspectorController:
+    """A profile for ``server`` made in the Profiles dialog, connected; returns the controller."""
     c = ctl(window)
     create_profile(window, server.url, server.anon_key)
     await until(lambda: c.connected, what="connected")
+    return c
+
+
+async def test_window_against_server_and_realtime_js(
+    window: MainWindow, server: RealtimeServer, peers: PeerPool
+) -> None:
+    c = await connect_through_profiles(window, server)
     # Two tabs: one through the Join dialog, one directly.
     dialog = window.open_join_dialog()
     dialog.name_edit.setText("room-a")
@@ -162,9 +170,7 @@ async def test_wrong_key_shows_the_401_reason(window: MainWindow, server: Realti
 async def test_refused_private_join_shows_reason_and_retry(
     window: MainWindow, server: RealtimeServer
 ) -> None:
-    c = ctl(window)
-    create_profile(window, server.url, server.anon_key)
-    await until(lambda: c.connected, what="connected")
+    c = await connect_through_profiles(window, server)
     window.join(ChannelOptions("vault", private=True))
     await until(lambda: c.channels["vault"].status.state is ChannelState.ERRORED, what="join error")
     status = c.channels["vault"].status
@@ -179,24 +185,18 @@ async def test_refused_private_join_shows_reason_and_retry(
 async def test_presence_key_joins_with_presence_and_shows_its_rows(
     window: MainWindow, server: RealtimeServer, peers: PeerPool
 ) -> None:
-    c = ctl(window)
-    create_profile(window, server.url, server.anon_key)
-    await until(lambda: c.connected, what="connected")
+    c = await connect_through_profiles(window, server)
     window.join(ChannelOptions("lobby", presence_key="inspector"))
     log = c.channels["lobby"].log
     await until(lambda: any(r.event == "presence_state" for r in log), what="presence_state")
-    js = await peers.js()
-    await js.call("client", id="c", url=server.realtime_url, key=server.anon_key)
-    await js.call(
-        "channel",
-        id="l",
-        client="c",
-        name="lobby",
+    js = await js_subscribed(
+        peers,
+        server,
+        "lobby",
+        channel="l",
         config={"presence": {"key": "ada"}},
         listen={"presence": True},
     )
-    await js.call("subscribe", channel="l")
-    await js.expect(ev="status", channel="l", status="SUBSCRIBED")
     await js.call("track", channel="l", meta={"online": True})
     await until(
         lambda: any(
@@ -209,9 +209,7 @@ async def test_presence_key_joins_with_presence_and_shows_its_rows(
 async def test_disconnect_and_connect_again_rejoins_the_tabs(
     window: MainWindow, server: RealtimeServer
 ) -> None:
-    c = ctl(window)
-    create_profile(window, server.url, server.anon_key)
-    await until(lambda: c.connected, what="connected")
+    c = await connect_through_profiles(window, server)
     window.join(ChannelOptions("one"))
     window.join(ChannelOptions("two", ack=True))
 
@@ -233,9 +231,7 @@ async def test_server_closing_a_channel_shows_its_system_message(
     window: MainWindow, server: RealtimeServer
 ) -> None:
     """§4.6 "system error then close": the tab says closed, with the server's message."""
-    c = ctl(window)
-    create_profile(window, server.url, server.anon_key)
-    await until(lambda: c.connected, what="connected")
+    c = await connect_through_profiles(window, server)
     window.join(ChannelOptions("room"))
     await until(lambda: c.channels["room"].status.state is ChannelState.JOINED, what="joined")
     message = "Token has expired 3 seconds ago"

@@ -17,12 +17,11 @@ import shlex
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from conftest import WindowOptions, save_screenshot, until
-from peers import PeerPool
+from conftest import WindowOptions, js_subscribed, save_screenshot, until
+from peers import Peer, PeerPool
 
 from inspector.client import ChannelConfig, ClientSettings, RealtimeClient
 from inspector.server import RealtimeServer
@@ -57,13 +56,8 @@ async def connect_and_join(
     )
 
 
-async def js_on(peers: PeerPool, server: RealtimeServer, name: str) -> Any:
-    js = await peers.js()
-    await js.call("client", id="c", url=server.realtime_url, key=server.anon_key)
-    await js.call("channel", id="a", client="c", name=name, listen={"broadcast": ["*"]})
-    await js.call("subscribe", channel="a")
-    await js.expect(ev="status", channel="a", status="SUBSCRIBED")
-    return js
+async def js_on(peers: PeerPool, server: RealtimeServer, name: str) -> Peer:
+    return await js_subscribed(peers, server, name, listen={"broadcast": ["*"]})
 
 
 def incoming(window: MainWindow, name: str, event: str) -> list[MessageRecord]:

@@ -5,7 +5,7 @@ the inspector is never present unless it tracks, and Track/Untrack reach the pee
 from __future__ import annotations
 
 import pytest
-from conftest import WindowOptions, save_screenshot, until
+from conftest import WindowOptions, js_subscribed, save_screenshot, until
 from peers import Peer, PeerPool
 
 from inspector.server import RealtimeServer
@@ -22,19 +22,9 @@ def window_options() -> WindowOptions:
 
 
 async def member(peers: PeerPool, server: RealtimeServer, key: str) -> Peer:
-    js = await peers.js()
-    await js.call("client", id="c", url=server.realtime_url, key=server.anon_key)
-    await js.call(
-        "channel",
-        id="a",
-        client="c",
-        name="lobby",
-        config={"presence": {"key": key}},
-        listen={"presence": True},
+    return await js_subscribed(
+        peers, server, "lobby", config={"presence": {"key": key}}, listen={"presence": True}
     )
-    await js.call("subscribe", channel="a")
-    await js.expect(ev="status", channel="a", status="SUBSCRIBED")
-    return js
 
 
 async def test_roster_timeline_and_own_presence_with_two_realtime_js_peers(

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import save_screenshot, until
+from conftest import js_subscribed, save_screenshot, until
 from peers import PeerPool
 from PySide6.QtWidgets import QPushButton
 
@@ -87,11 +87,7 @@ async def test_exported_tab_reimports_to_the_same_rows(
     # JSON from realtime-js, and binary with metadata from the server (REST single / database).
     pool = PeerPool()
     try:
-        js = await pool.js()
-        await js.call("client", id="c", url=server.realtime_url, key=server.anon_key)
-        await js.call("channel", id="a", client="c", name="room-1")
-        await js.call("subscribe", channel="a")
-        await js.expect(ev="status", channel="a", status="SUBSCRIBED")
+        js = await js_subscribed(pool, server, "room-1")
         await js.call("send", channel="a", event="from-js", payload={"x": [1, 2, 3]})
         server.publish_user("room-1", "bin", bytes(range(256)), metadata={"id": "m-1"})
         await until(lambda: {"from-js", "bin"} <= {r.event for r in log}, what="js and binary rows")
