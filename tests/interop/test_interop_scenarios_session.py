@@ -28,6 +28,15 @@ def _joins(server: RealtimeServer, topic: str, after: int) -> list[int | None]:
     ]
 
 
+async def _second_join(server: RealtimeServer, topic: str, after: int) -> None:
+    """Wait (10 s at most) until ``topic`` was joined twice after the events cursor."""
+    await server.events.wait_for(
+        lambda r: len(_joins(server, topic, after)) >= 2 and isinstance(r.event, JoinRequested),
+        after=after,
+        timeout=10,
+    )
+
+
 async def test_09_rest_fallback_and_http_send(server: RealtimeServer, peers: PeerPool) -> None:
     js = await js_client(peers, server, "sub")
     await subscribe(js, server, "s", "room-1", client="sub", listen={"broadcast": ["*"]})
@@ -133,14 +142,7 @@ async def test_11_join_error_and_rejoin(server: RealtimeServer, peers: PeerPool)
     await subscribe(js, server, "a", "room-1", config={"private": True}, status="CHANNEL_ERROR")
     first = await js.expect(ev="status", channel="a", status="CHANNEL_ERROR")
     assert first["error"] == UNAUTHORIZED
-    await server.events.wait_for(
-        lambda r: (
-            len(_joins(server, "realtime:room-1", emark)) >= 2
-            and isinstance(r.event, JoinRequested)
-        ),
-        after=emark,
-        timeout=10,
-    )
+    await _second_join(server, "realtime:room-1", emark)
     joins = _joins(server, "realtime:room-1", emark)
     assert joins[0] == joins[1]  # the same socket rejoined
     await js.call("unsubscribe", channel="a")
@@ -150,14 +152,7 @@ async def test_11_join_error_and_rejoin(server: RealtimeServer, peers: PeerPool)
     await subscribe(py, server, "p", "room-1", config={"private": True}, status="CHANNEL_ERROR")
     status = py.seen(ev="status", channel="p", status="CHANNEL_ERROR")[0]
     assert status["error"] == '{"reason": "' + UNAUTHORIZED + '"}'
-    await server.events.wait_for(
-        lambda r: (
-            len(_joins(server, "realtime:room-1", emark)) >= 2
-            and isinstance(r.event, JoinRequested)
-        ),
-        after=emark,
-        timeout=10,
-    )
+    await _second_join(server, "realtime:room-1", emark)
 
 
 async def test_12_token_expiry(server: RealtimeServer, peers: PeerPool) -> None:
