@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from conftest import until
+from gui_helpers import until
 
 from inspector.server import RealtimeServer, ServerConfig
 from inspector.store import ChannelOptions, Preferences, Profile

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import js_subscribed, save_screenshot, until
+from gui_helpers import js_subscribed, save_screenshot, until
 from peers import PeerPool
 from PySide6.QtCore import Qt
 

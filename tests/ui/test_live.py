@@ -10,7 +10,7 @@ private join shows the server's reason and the retry countdown.
 from __future__ import annotations
 
 import pytest
-from conftest import WindowOptions, js_subscribed, until
+from gui_helpers import WindowOptions, js_subscribed, until
 from peers import PeerPool
 
 from inspector.protocol import jwt

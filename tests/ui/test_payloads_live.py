@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import WindowOptions, js_subscribed, save_screenshot, until
+from gui_helpers import WindowOptions, js_subscribed, save_screenshot, until
 from peers import Peer, PeerPool
 
 from inspector.client import ChannelConfig, ClientSettings, RealtimeClient

@@ -5,7 +5,7 @@ the inspector is never present unless it tracks, and Track/Untrack reach the pee
 from __future__ import annotations
 
 import pytest
-from conftest import WindowOptions, js_subscribed, save_screenshot, until
+from gui_helpers import WindowOptions, js_subscribed, save_screenshot, until
 from peers import Peer, PeerPool
 
 from inspector.server import RealtimeServer

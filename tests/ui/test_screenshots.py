@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import save_screenshot, until
 from gui_fakes import FakeSession
+from gui_helpers import save_screenshot, until
 from PySide6.QtWidgets import QApplication
 
 from inspector.app import start_demo

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import js_subscribed, save_screenshot, until
+from gui_helpers import js_subscribed, save_screenshot, until
 from peers import PeerPool
 from PySide6.QtWidgets import QPushButton
 
