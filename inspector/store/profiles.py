@@ -72,14 +72,24 @@ class Profile:
         )
 
 
+def _split(text: str) -> urllib.parse.SplitResult | None:
+    """``urlsplit`` that answers None where it would raise (``http://[::1``: an unclosed IPv6
+    bracket raises ``ValueError``; a profile may hold anything a person typed)."""
+    try:
+        return urllib.parse.urlsplit(text)
+    except ValueError:
+        return None
+
+
 def normalize_url(url: str) -> str:
     """Trim, expand a bare 20-character project ref to its hosted URL, drop a trailing slash
-    and any path (a pasted dashboard URL keeps only its origin)."""
+    and any path (a pasted dashboard URL keeps only its origin). Text that is not a URL comes
+    back trimmed, never raises: :func:`validate_url` says what is wrong with it."""
     text = url.strip()
     if _REF.match(text):
         return f"https://{text}.supabase.co"
-    parts = urllib.parse.urlsplit(text)
-    if parts.scheme and parts.netloc:
+    parts = _split(text)
+    if parts is not None and parts.scheme and parts.netloc:
         path = parts.path.rstrip("/")
         if path.endswith("/realtime/v1"):
             path = path[: -len("/realtime/v1")]
@@ -90,11 +100,13 @@ def normalize_url(url: str) -> str:
 
 
 def validate_url(url: str) -> str | None:
-    """Why ``url`` is not a usable project URL, or None."""
+    """Why ``url`` is not a usable project URL, or None. Never raises."""
     text = normalize_url(url)
     if not text:
         return "Project URL is required"
-    parts = urllib.parse.urlsplit(text)
+    parts = _split(text)
+    if parts is None:
+        return "Project URL is not a valid URL (check the brackets of an IPv6 address)"
     if parts.scheme not in ("http", "https", "ws", "wss"):
         return (
             "Project URL must start with https:// or http:// (for example https://abc.supabase.co)"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from inspector.store import Profile
 from inspector.store.copy_commands import CommandTarget
+from inspector.store.profiles import normalize_url
 
 from .channel_panel import ChannelPanel
 from .secrets import ACCESS_TOKEN
@@ -38,7 +39,7 @@ def command_target(window: MainWindow, panel: ChannelPanel) -> CommandTarget | N
         return None
     options = panel.session.options
     return CommandTarget(
-        url=profile.url,
+        url=normalize_url(profile.url),
         channel=options.name,
         vsn=profile.vsn,
         private=options.private,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, Signal
 
@@ -40,6 +40,7 @@ from inspector.store import (
 )
 from inspector.store.frames import FrameLog
 from inspector.store.presence_roster import OwnState, PresenceRoster
+from inspector.store.profiles import normalize_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +132,17 @@ class SessionController(QObject):
     def connect_to(
         self, profile: Profile, api_key: str, access_token: str | None = None
     ) -> str | None:
-        """Connect with this profile; returns why it cannot (bad URL, empty key) or None."""
+        """Connect with this profile; returns why it cannot (bad URL, empty key) or None.
+
+        The URL is connected to as :func:`validate_url` judged it, normalized (a bare project
+        ref becomes ``https://<ref>.supabase.co``, a pasted dashboard URL its origin), whether
+        or not the Profiles dialog got to rewrite its field."""
         error = validate_url(profile.url) or validate_key(api_key)
         if error is not None:
             return error
         if self.active:
             self.close_connection()
+        profile = replace(profile, url=normalize_url(profile.url))
         self.profile = profile
         self._set_connection(ConnectionStatus(ConnectionState.CONNECTING))
         self._start_connect(profile, api_key.strip(), (access_token or "").strip() or None)

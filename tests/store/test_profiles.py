@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inspector.protocol import jwt
+from inspector.protocol.client_url import endpoints
 from inspector.store import Profile, ProfileBook, describe_token, validate_key, validate_url
 from inspector.store.profiles import format_duration, normalize_url
 
@@ -23,6 +26,10 @@ from inspector.store.profiles import format_duration, normalize_url
         ("http://", "no host name"),
         ("http://host:99999", "invalid port"),
         ("https://a b.co", "spaces"),
+        # urlsplit raises ValueError for these: a saved profile holding one must not crash.
+        ("http://[::1", "not a valid URL"),
+        ("http://[zz]:80", "not a valid URL"),
+        ("http://[::1]:port", "invalid port"),
     ],
 )
 def test_validate_url(url: str, error: str | None) -> None:
@@ -40,6 +47,17 @@ def test_normalize_url() -> None:
     assert normalize_url("https://x.supabase.co/realtime/v1") == "https://x.supabase.co"
     assert normalize_url("https://supabase.com/dashboard/project/abc") == "https://supabase.com"
     assert normalize_url("http://h:4000/base/") == "http://h:4000/base"
+    assert normalize_url(" http://[::1 ") == "http://[::1"  # not a URL: trimmed, no exception
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text() | st.from_regex(r"\A(https?|wss?)://[\[\]:0-9a-z./\-]{0,24}\Z"))
+def test_url_checks_never_raise_and_what_passes_can_connect(text: str) -> None:
+    """Whatever a person types: no exception, and a URL that passes gives endpoints."""
+    normalized = normalize_url(text)
+    error = validate_url(text)
+    if error is None:
+        endpoints(normalized, "key")  # raises ValueError if validation let a bad URL through
 
 
 def test_validate_key() -> None:

@@ -53,6 +53,19 @@ async def connect_through_profiles(
     return c
 
 
+async def test_a_pasted_dashboard_url_connects_without_editing_finished(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    """QA 15: the URL field set without its editing-finished signal (so the dialog never
+    rewrote it) still connects to the normalized URL, not ``…/project/x/realtime/v1``."""
+    c = ctl(window)
+    create_profile(window, f"{server.url}/project/abcdefghijklmnopqrst/", server.anon_key)
+    await until(lambda: c.connected or bool(c.connection.reason), what="connected or refused")
+    assert c.connected, c.connection.reason
+    assert c.profile is not None
+    assert c.profile.url == server.url
+
+
 async def test_window_against_server_and_realtime_js(
     window: MainWindow, server: RealtimeServer, peers: PeerPool
 ) -> None:

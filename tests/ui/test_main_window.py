@@ -38,9 +38,9 @@ def make_window(qtbot: Any, session: FakeSession | None = None) -> tuple[FakeSes
     return session, window
 
 
-def saved_profile(key: str = KEY) -> str:
+def saved_profile(key: str = KEY, url: str = "http://127.0.0.1:54321") -> str:
     settings = AppSettings()
-    settings.save_profiles(ProfileBook([Profile("p1", "Local", "http://127.0.0.1:54321")]))
+    settings.save_profiles(ProfileBook([Profile("p1", "Local", url)]))
     settings.set_last_profile_id("p1")
     from inspector.ui.secrets import SecretStore
 
@@ -152,6 +152,44 @@ def test_invalid_profile_blocks_connect_inline(qtbot: Any) -> None:
     assert "API key is required" in window.profile_problem.text()
     assert window.connect_current() == "API key is required"
     assert session.calls == []
+
+
+def test_a_saved_profile_with_a_broken_url_still_starts_the_window(qtbot: Any) -> None:
+    """QA 1: ``http://[::1`` (urlsplit raises ValueError) in a saved profile crashed
+    MainWindow.__init__ on every start; now the window starts and says what is wrong."""
+    saved_profile(url="http://[::1")
+    session, window = make_window(qtbot)
+    assert not window.connect_action.isEnabled()
+    assert "not a valid URL" in window.profile_problem.text()
+    assert window.connect_current() is not None
+    assert session.calls == []
+    dialog = window.open_profiles()
+    assert "not a valid URL" in dialog.url_error.text()
+    assert not dialog.connect_button.isEnabled()
+    dialog.url_edit.clear()
+    qtbot.keyClicks(dialog.url_edit, "http://[::1]:4000")  # every keystroke validates
+    dialog.url_edit.editingFinished.emit()
+    assert dialog.url_error.isHidden()
+    dialog.close()
+
+
+def test_connect_uses_the_normalized_url(qtbot: Any) -> None:
+    """QA 15: a bare project ref saved without the dialog's editing-finished rewrite is
+    connected to as https://<ref>.supabase.co, not handed raw to the client."""
+    ref = "abcdefghijklmnopqrst"
+    saved_profile(url=ref)
+    seen: list[Profile] = []
+
+    class Recording(FakeSession):
+        def _start_connect(self, profile: Profile, api_key: str, token: str | None) -> None:
+            seen.append(profile)
+            super()._start_connect(profile, api_key, token)
+
+    session, window = make_window(qtbot, Recording())
+    assert window.connect_current() is None
+    assert [p.url for p in seen] == [f"https://{ref}.supabase.co"]
+    assert session.profile is not None
+    assert session.profile.url == f"https://{ref}.supabase.co"
 
 
 def test_tabs_geometry_and_splitters_restore_on_restart(
