@@ -36,7 +36,6 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from inspector.protocol.frames import PHOENIX_TOPIC, channel_name
@@ -52,6 +51,7 @@ from .records import (
     json_bytes,
 )
 from .redact import redact_json, redact_text
+from .timefmt import checked_epoch, finite_number, utc_iso
 
 MESSAGE: Final = "message"
 FRAME: Final = "frame"
@@ -60,9 +60,8 @@ _OPCODES: Final = (TEXT, BINARY, OPEN, CLOSE)
 
 
 def iso_time(epoch: float) -> str:
-    """``2026-01-01T00:00:00.125Z`` (UTC, milliseconds)."""
-    stamp = datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
-    return stamp.replace("+00:00", "Z")
+    """``2026-01-01T00:00:00.125Z`` (UTC, milliseconds); ``—`` for a time that is none."""
+    return utc_iso(epoch)
 
 
 def _dumps(data: dict[str, Any]) -> str:
@@ -129,16 +128,10 @@ def _send_from(raw: Any) -> SendInfo | None:
         transport=Transport(raw.get("transport", "websocket")),
         ack=raw.get("ack") is True,
         state=SendState(raw.get("state", "sent")),
-        round_trip_ms=float(rtt) if isinstance(rtt, int | float) else None,
+        round_trip_ms=finite_number(rtt),
         http_status=status if isinstance(status, int) and not isinstance(status, bool) else None,
         error=error if isinstance(error, str) else None,
     )
-
-
-def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{what} must be a number")
-    return float(value)
 
 
 def record_from(data: dict[str, Any]) -> MessageRecord:
@@ -149,7 +142,7 @@ def record_from(data: dict[str, Any]) -> MessageRecord:
     event = data.get("event")
     if not isinstance(event, str):
         raise ValueError("event must be a string")
-    when = _number(data.get("time"), "time")
+    when = checked_epoch(data.get("time"))  # 1e308, NaN: skipped here, not raised on paint
     if "payload_base64" in data:
         try:
             payload = base64.b64decode(str(data["payload_base64"]), validate=True)
@@ -217,7 +210,7 @@ def frame_from(data: dict[str, Any]) -> FrameRow:
     opcode = data.get("opcode")
     if opcode not in _OPCODES:
         raise ValueError(f"unknown opcode {opcode!r}")
-    when = _number(data.get("time"), "time")
+    when = checked_epoch(data.get("time"))
     vsn = data.get("vsn")
     if not isinstance(vsn, str):
         raise ValueError("vsn must be a string")

@@ -17,16 +17,19 @@ import urllib.parse
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, Final
 
 from inspector.protocol import jwt
+
+from .timefmt import NO_TIME, finite_number, to_datetime
 
 VSN_2: Final = "2.0.0"
 VSN_1: Final = "1.0.0"
 PROTOCOL_VERSIONS: Final = (VSN_2, VSN_1)
 
 _REF = re.compile(r"^[a-z0-9]{20}$")
+_CENTURY: Final = 100 * 365 * 86400
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +183,8 @@ class TokenInfo:
         if self.issuer:
             parts.append(f"iss {self.issuer}")
         if self.exp is not None:
-            when = datetime.fromtimestamp(self.exp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+            dt = to_datetime(self.exp, UTC)  # exp 1e20 is a number, not a date
+            when = NO_TIME if dt is None else dt.strftime("%Y-%m-%d %H:%M UTC")
             if self.expired(now):
                 parts.append(f"expired {format_duration(now - self.exp)} ago ({when})")
             else:
@@ -216,13 +220,15 @@ def describe_token(token: str) -> TokenInfo:
         ref=_claim_str(claims, "ref"),
         issuer=_claim_str(claims, "iss"),
         subject=_claim_str(claims, "sub"),
-        exp=float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None,
+        exp=finite_number(exp),  # json reads NaN and Infinity too
         alg=alg if isinstance(alg, str) else None,
     )
 
 
 def format_duration(seconds: float) -> str:
     """``42 s``, ``3 min 5 s``, ``2 h 10 min``, ``12 d 3 h``."""
+    if not seconds < _CENTURY:  # a huge exp (1e300), or NaN
+        return "over 100 years" if seconds == seconds else "an unknown time"
     s = int(max(0, seconds))
     if s < 60:
         return f"{s} s"

@@ -11,7 +11,6 @@ lasts until it is unchecked or the dock is closed.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any, Final
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
@@ -55,6 +54,7 @@ from inspector.store.frames import (
 )
 from inspector.store.hex_annotate import annotated_hex
 from inspector.store.redact import redact_json
+from inspector.store.timefmt import local_stamp
 
 from . import icons, theme
 from .frames_model import (
@@ -146,8 +146,7 @@ def decoded_fields(frame: FrameRow, reveal: bool) -> dict[str, Any] | None:
 def frame_detail(frame: FrameRow, reveal: bool) -> str:
     """The text of the detail pane: header, decoded fields, then the raw frame or its hex."""
     summary = frame.summary()
-    when = datetime.fromtimestamp(frame.time).astimezone()
-    stamp = when.strftime("%Y-%m-%d %H:%M:%S.") + f"{when.microsecond // 1000:03d}"
+    stamp = local_stamp(frame.time)
     lines = [
         f"{direction_label(frame)} · {frame.opcode} · {frame.size:,} bytes · {stamp}"
         f" · {summary.kind} · vsn {frame.vsn}"

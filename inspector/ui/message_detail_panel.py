@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, Final
 
 from PySide6.QtCore import Qt, Signal
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from inspector.store import Direction, MessageRecord, PayloadFormat, Transport
 from inspector.store.copy_commands import KEY_ENV, CommandTarget, cli_command, curl_command
+from inspector.store.timefmt import local_iso, local_stamp
 
 from . import icons, theme
 from .payload_views import PayloadViewsWidget
@@ -61,9 +61,7 @@ def pretty_payload(record: MessageRecord) -> str:
 def row_json(record: MessageRecord, channel: str) -> str:
     """The whole row as pretty JSON (Copy row as JSON)."""
     data: dict[str, Any] = {"channel": channel, **record.to_dict()}
-    data["time_iso"] = (
-        datetime.fromtimestamp(record.time).astimezone().isoformat(timespec="milliseconds")
-    )
+    data["time_iso"] = local_iso(record.time)
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
@@ -203,8 +201,7 @@ class MessageDetailPanel(QWidget):
             f"<b style='color:{colour}'>{record.direction.label}</b> &nbsp;"
             f"<b>{_escape(record.event)}</b>"
         )
-        when = datetime.fromtimestamp(record.time).astimezone()
-        parts = [when.strftime("%Y-%m-%d %H:%M:%S.") + f"{when.microsecond // 1000:03d}"]
+        parts = [local_stamp(record.time)]
         parts.append(
             f"{record.size:,} bytes" + (" binary" if record.format is PayloadFormat.BINARY else "")
         )

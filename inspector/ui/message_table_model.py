@@ -8,7 +8,6 @@ says what each cell shows.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Final
 
 from PySide6.QtCore import QObject, Qt
@@ -16,6 +15,7 @@ from PySide6.QtGui import QFont
 
 from inspector.store import Direction, MessageLog, MessageRecord, SendState
 from inspector.store.preferences import DEFAULT_COALESCE_MS
+from inspector.store.timefmt import clock_ms, local_iso
 
 from .ring_table_model import RingTableModel
 
@@ -32,9 +32,9 @@ RecordRole: Final = int(Qt.ItemDataRole.UserRole) + 1
 
 
 def format_time(epoch: float) -> str:
-    """``14:03:07.125``: local wall-clock time with milliseconds."""
-    dt = datetime.fromtimestamp(epoch)
-    return f"{dt:%H:%M:%S}.{dt.microsecond // 1000:03d}"
+    """``14:03:07.125``: local wall-clock time with milliseconds (``—`` when an imported row's
+    time is not one; never raises, it runs on every paint)."""
+    return clock_ms(epoch)
 
 
 def format_size(size: int) -> str:
@@ -125,9 +125,7 @@ class MessageTableModel(RingTableModel):
 
     def _tooltip(self, record: MessageRecord, col: int) -> str | None:
         if col == COL_TIME:
-            return (
-                datetime.fromtimestamp(record.time).astimezone().isoformat(timespec="milliseconds")
-            )
+            return local_iso(record.time)
         if col == COL_PAYLOAD:
             return record.preview(limit=600)
         if col == COL_SIZE:

@@ -9,7 +9,6 @@ short timer: presence changes in bursts, and rosters are small next to message l
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Final
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -22,6 +21,7 @@ from inspector.store.presence_roster import (
     TimelineKind,
     meta_text,
 )
+from inspector.store.timefmt import clock_s
 
 from . import theme
 
@@ -33,8 +33,7 @@ EntryRole: Final = int(Qt.ItemDataRole.UserRole) + 1
 
 
 def clock_text(epoch: float) -> str:
-    dt = datetime.fromtimestamp(epoch)
-    return f"{dt:%H:%M:%S}"
+    return clock_s(epoch)
 
 
 class PresenceRosterModel(QAbstractTableModel):

@@ -159,6 +159,27 @@ def test_bad_lines_are_reported_not_raised() -> None:
     assert "base64" in reasons[9]
 
 
+def test_times_that_are_not_times_are_skipped_at_import() -> None:
+    """QA 5: 1e308, -1e20, NaN (Python's json reads it), Infinity and 10**400 as ``time`` were
+    imported and then raised on every paint of the Time column; now they are bad lines."""
+    good = '{"channel":"c","direction":"in","event":"e","payload":{},"time":1767225600.5}'
+    times = ["1e308", "-1e20", "NaN", "Infinity", "-Infinity", "1" + "0" * 400, "-1"]
+    lines = [good]
+    lines += [good.replace("1767225600.5", t) for t in times]
+    frame = '{"type":"frame","direction":"in","opcode":"text","vsn":"2.0.0","data":"x","time":T}'
+    lines += [frame.replace("T", "1767225600.5"), frame.replace("T", "1e308")]
+    # A round trip that is not finite is dropped, not shown as "ok inf ms".
+    lines.append(good[:-1] + ',"send":{"state":"ok","ack":true,"round_trip_ms":1e999}}')
+    result = import_lines(lines)
+    assert [n for n, _ in result.errors] == [2, 3, 4, 5, 6, 7, 8, 10]
+    assert all("time" in reason for _, reason in result.errors)
+    assert "between 1970 and 3000" in dict(result.errors)[2]
+    assert len(result.records) == 2
+    assert len(result.frames) == 1
+    assert result.records[1][1].send is not None
+    assert result.records[1][1].send.round_trip_ms is None
+
+
 def test_incremental_importer_counts_lines() -> None:
     importer = Importer()
     for line in (message_line(r, "c") for r in records()):

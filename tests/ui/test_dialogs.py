@@ -88,6 +88,16 @@ def test_new_profile_validates_inline_and_stores_key_in_keychain(
     assert connects == [profile.id]
 
 
+def test_a_token_whose_exp_is_no_date_is_described(qtbot: Any) -> None:
+    """A JWT with ``exp`` 1e20 or 1e300 (a number, not a date) raised in the dialog's
+    once-a-second refresh; it reads as a duration with no date."""
+    dialog = make_dialog(qtbot, SecretStore(None))
+    for exp, words in ((1e20, "expires in over 100 years (—)"), (-1e300, "expired over 100")):
+        dialog.key_field.setText(jwt.sign({"role": "anon", "exp": exp}, "s" * 32))
+        assert words in dialog.key_info.text()
+    dialog._refresh_info()
+
+
 def test_sb_keys_are_accepted_and_opaque_keys_warn(qtbot: Any) -> None:
     dialog = make_dialog(qtbot, SecretStore(None))
     dialog.url_edit.setText("https://abcdefghijklmnopqrst.supabase.co")

@@ -161,6 +161,29 @@ def test_eviction_removes_rows_at_top_and_keeps_identity() -> None:
     assert model.row_of(fifth) is None
 
 
+def test_times_that_are_not_times_paint_as_a_dash(qtbot: Any) -> None:
+    """QA 5: a row whose time cannot be a date (an imported 1e308, NaN) raised in
+    ``format_time`` on every paint; now the Time cell, its tooltip and the detail read ``—``."""
+    from inspector.ui.message_detail_panel import row_json
+    from inspector.ui.message_table_view import MessageTableView
+
+    log = MessageLog(capacity=10)
+    model = MessageTableModel(log, coalesce_ms=10)
+    for when in (1e308, -1e20, float("nan"), 1_700_000_000.0):
+        log.append(MessageRecord(time=when, direction=Direction.IN, event="e", payload=b"{}"))
+    model.flush()
+    view = MessageTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.show()
+    view.grab()  # paints every cell
+    times = [model.index(r, COL_TIME).data() for r in range(4)]
+    assert times[:3] == ["—"] * 3
+    assert times[3] != "—"
+    assert model.index(0, COL_TIME).data(Qt.ItemDataRole.ToolTipRole) == "—"
+    assert '"time_iso": "—"' in row_json(log[0], "c")
+
+
 def test_display_roles_and_status_updates(qtbot: Any) -> None:
     log = MessageLog()
     model = MessageTableModel(log)
