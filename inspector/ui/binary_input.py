@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 from inspector.store.payload_views import parse_base64, parse_hex
 
 from . import theme
+from .payload_edit import PayloadEdit
 
 #: Files up to this size are shown in the field; larger ones are sent without being shown.
 SHOW_LIMIT: Final = 64 * 1024
@@ -57,7 +57,7 @@ class BinaryInputWidget(QWidget):
         self.format_combo.addItem("base64", BASE64)
         self.format_combo.setAccessibleName("Binary format")
         self.format_combo.setToolTip("How the bytes are written in the field")
-        self.edit = QPlainTextEdit()
+        self.edit = PayloadEdit()  # a pasted megabyte of base64 is one line
         self.edit.setFont(theme.mono_font())
         self.edit.setPlaceholderText("de ad be ef   (hex)  or  3q2+7w==   (base64)")
         self.edit.setAccessibleName("Binary payload")

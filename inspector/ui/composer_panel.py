@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QStackedWidget,
     QTextEdit,
@@ -30,9 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.store import SendHistory, SendTemplate, Transport
+from inspector.store.history import ENTRY_LIMIT
 
 from . import icons, theme
 from .binary_input import BinaryInputWidget
+from .payload_edit import PayloadEdit
 from .send_history_model import SendHistoryModel, TemplateRole
 from .session import SendRequest
 
@@ -74,7 +75,7 @@ class ComposerPanel(QWidget):
         self.event_edit = QLineEdit()
         self.event_edit.setPlaceholderText("event name")
         self.event_edit.setAccessibleName("Event name")
-        self.payload_edit = QPlainTextEdit()
+        self.payload_edit = PayloadEdit()
         self.payload_edit.setFont(theme.mono_font())
         self.payload_edit.setPlaceholderText('{"message": "hello"}   (empty sends {})')
         self.payload_edit.setAccessibleName("Payload JSON")
@@ -321,10 +322,17 @@ class ComposerPanel(QWidget):
             self.send_requested.emit(SendRequest(event, data, self.transport, binary=True))
             return
         request = SendRequest(event, self.payload_bytes(), self.transport)
-        self.history_model.add(SendTemplate(event, self.payload_edit.toPlainText()))
+        kept = self.history_model.add(SendTemplate(event, self.payload_edit.toPlainText()))
         self.history_combo.setCurrentIndex(-1)
         self._recall_index = -1
         self.send_requested.emit(request)
+        if not kept:
+            c = theme.colors()
+            self.hint_label.setText(
+                f"<span style='color:{c.muted.name()}'>Sent; not kept in the history "
+                f"(sends over {ENTRY_LIMIT // 1024} KiB are not remembered).</span>"
+            )
+            self.hint_label.setVisible(True)
 
     def recall(self, index: int) -> bool:
         """Fill the editor from history entry ``index`` (0 = newest)."""
@@ -332,7 +340,7 @@ class ComposerPanel(QWidget):
         if item is None:
             return False
         self.event_edit.setText(item.event)
-        self.payload_edit.setPlainText(item.payload)
+        self.payload_edit.set_text(item.payload)
         self._recall_index = index
         return True
 

@@ -23,7 +23,6 @@ from PySide6.QtGui import QResizeEvent, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QTabWidget,
     QVBoxLayout,
@@ -49,6 +48,7 @@ from inspector.store.payload_views import (
 from . import theme
 from .json_highlighter import JsonHighlighter
 from .json_tree import JsonTreeView
+from .payload_edit import PayloadEdit
 
 #: Highlight JSON only up to this many characters on screen (a regex per line costs time).
 HIGHLIGHT_LIMIT: Final = 150_000
@@ -131,7 +131,7 @@ class TextPage(QWidget):
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setWordWrap(True)
         self.note.setVisible(False)
-        self.text = QPlainTextEdit()
+        self.text = PayloadEdit()  # a long line is not wrapped: it would freeze the window
         self.text.setReadOnly(True)
         self.text.setFont(theme.mono_font())
         self.text.setAccessibleName(name)
@@ -158,9 +158,9 @@ class TextPage(QWidget):
 
     def set_source(self, source: _Source | None, wrap: bool = True) -> None:
         self._source = source
-        mode = QPlainTextEdit.LineWrapMode
-        self.text.setLineWrapMode(mode.WidgetWidth if wrap else mode.NoWrap)
-        self.text.setPlainText(source.take() if source is not None else "")
+        self.text.setPlainText("")
+        self.text.set_wrap_allowed(wrap)
+        self.text.set_text(source.take() if source is not None else "")
         self._update_bar()
 
     def show_more(self) -> None:

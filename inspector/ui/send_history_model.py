@@ -23,10 +23,14 @@ class SendHistoryModel(QAbstractListModel):
     def history(self) -> SendHistory:
         return self._history
 
-    def add(self, item: SendTemplate) -> None:
+    def add(self, item: SendTemplate) -> bool:
+        """Remember ``item``; False when it is too big to keep (store/history.py caps)."""
+        if not self._history.fits(item):
+            return False
         self.beginResetModel()
         self._history.add(item)
         self.endResetModel()
+        return True
 
     def template_at(self, row: int) -> SendTemplate | None:
         return self._history[row] if 0 <= row < len(self._history) else None

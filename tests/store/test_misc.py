@@ -21,6 +21,7 @@ from inspector.store import (
     redact_json,
     redact_text,
 )
+from inspector.store.history import ENTRY_LIMIT, TOTAL_LIMIT
 from inspector.store.ndjson import export_lines, import_lines
 from inspector.store.redact import contains_secret
 
@@ -43,6 +44,26 @@ def test_send_history_dedupes_limits_and_roundtrips() -> None:
     label = SendTemplate("chat", '{\n  "text": "' + "x" * 100 + '"\n}').label(30)
     assert len(label) == 30
     assert "\n" not in label
+
+
+def test_send_history_caps_entry_and_total_size() -> None:
+    """QA 2: whole megabyte payloads were kept and saved; now an entry over 64 KiB is not
+    remembered and a tab keeps at most 256 KiB, dropping the oldest."""
+    h = SendHistory()
+    big = SendTemplate("e", "x" * ENTRY_LIMIT)  # event + payload: one over the limit
+    assert not h.fits(big)
+    assert h.add(big) is False
+    assert len(h) == 0
+    almost = [SendTemplate("e", f"{n:06d}" + "y" * (ENTRY_LIMIT - 7)) for n in range(6)]
+    for item in almost:
+        assert item.size == ENTRY_LIMIT
+        assert h.add(item) is True
+    assert h.total_size <= TOTAL_LIMIT
+    assert len(h) == TOTAL_LIMIT // ENTRY_LIMIT
+    assert h.items == almost[::-1][: len(h)]  # the newest kept, the oldest dropped
+    # What an older version saved (a 3 MB payload among small ones) loads without it.
+    saved = [{"event": "a", "payload": "{}"}, {"event": "b", "payload": "z" * 3_000_000}]
+    assert SendHistory.from_data(saved).items == [SendTemplate("a", "{}")]
 
 
 def test_rate_meter() -> None:

@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtGui import QTextCursor
 
 from inspector.store import SendHistory, SendTemplate, Transport
 from inspector.ui.composer_panel import ComposerPanel, check_json
+from inspector.ui.payload_edit import LONG_LINE
 from inspector.ui.session import SendRequest
 
 pytestmark = pytest.mark.gui
@@ -93,6 +95,72 @@ def test_up_in_empty_editor_recalls_history(qtbot: Any) -> None:
     # The dropdown recalls too.
     panel.history_combo.activated.emit(1)
     assert json.loads(panel.payload_edit.toPlainText()) == {"n": 1}
+
+
+def paste(edit: Any, text: str) -> None:
+    mime = QMimeData()
+    mime.setText(text)
+    edit.insertFromMimeData(mime)
+
+
+def test_a_long_line_turns_wrapping_off_before_it_is_laid_out(qtbot: Any) -> None:
+    """QA 2: wrapping a pasted one-line JSON froze the window (1 MB: 15 s, 3 MB: over a
+    minute). A line over LONG_LINE characters now turns wrapping off first, whichever way it
+    comes in (paste, history recall, undo, typing), and short text wraps again."""
+    panel = make(qtbot)
+    edit = panel.payload_edit
+    wrap, no_wrap = edit.LineWrapMode.WidgetWidth, edit.LineWrapMode.NoWrap
+    long_json = json.dumps({"s": "x" * (LONG_LINE + 10)})
+    assert edit.lineWrapMode() == wrap
+    layouts: list[Any] = []
+    edit.document().contentsChange.connect(lambda *_: layouts.append(edit.lineWrapMode()))
+    paste(edit, long_json)
+    assert layouts[-1] == no_wrap  # off before Qt laid the change out
+    assert edit.lineWrapMode() == no_wrap
+    assert "not wrapped" in edit.toolTip()
+    assert panel.error_label.isHidden()  # the JSON is still checked
+    edit.selectAll()
+    edit.textCursor().removeSelectedText()
+    assert edit.lineWrapMode() == wrap
+    edit.undo()  # the long line comes back through the undo stack
+    assert edit.toPlainText() == long_json
+    assert edit.lineWrapMode() == no_wrap
+    edit.clear()
+    assert edit.lineWrapMode() == wrap
+    # A long multi-line paste of short lines keeps wrapping.
+    paste(edit, json.dumps({f"k{i}": "v" * 50 for i in range(500)}, indent=2))
+    assert edit.lineWrapMode() == wrap
+    edit.clear()
+    # Recall from history.
+    panel.history_model.add(SendTemplate("e", long_json))
+    assert panel.recall(0)
+    assert edit.lineWrapMode() == no_wrap
+    edit.clear()
+    # Typing a line past the limit.
+    edit.setPlainText("x" * LONG_LINE)
+    assert edit.lineWrapMode() == wrap
+    edit.moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.keyClicks(edit, "yz")
+    assert edit.lineWrapMode() == no_wrap
+
+
+def test_large_sends_are_not_kept_in_history(qtbot: Any) -> None:
+    """QA 2: the history stored whole payloads in the settings file; over 64 KiB is not kept."""
+    panel = make(qtbot)
+    sent: list[SendRequest] = []
+    panel.send_requested.connect(sent.append)
+    panel.event_edit.setText("big")
+    paste(panel.payload_edit, json.dumps({"s": "x" * 100_000}))
+    panel.submit()
+    assert len(sent) == 1
+    assert len(sent[0].payload) > 100_000
+    assert panel.history_model.rowCount() == 0
+    assert "not kept in the history" in panel.hint_label.text()
+    assert panel.hint_label.isVisibleTo(panel)
+    panel.payload_edit.setPlainText('{"small": 1}')
+    panel.submit()
+    assert panel.history_model.rowCount() == 1
+    assert "not kept" not in panel.hint_label.text()
 
 
 def test_ack_and_self_toggles_are_intents_not_local_state(qtbot: Any) -> None:

@@ -150,6 +150,25 @@ def test_large_payloads_format_a_piece_at_a_time(qtbot: Any) -> None:
     assert page.more_label.text().endswith("of 2.0 MiB.")
 
 
+def test_views_with_a_long_line_do_not_wrap_it(qtbot: Any) -> None:
+    """QA 2, in the detail pane: a JSON string value of 300,000 characters is one long line
+    in the pretty view (as is base64); wrapping it would freeze the window like the composer
+    did. Short payloads still wrap; the hexdump never does."""
+    panel = detail(qtbot)
+    page = panel.views.primary
+    no_wrap = page.text.LineWrapMode.NoWrap
+    panel.show_record(rec(json.dumps({"s": "x" * 300_000}).encode()))
+    assert page.text.lineWrapMode() == no_wrap
+    panel.show_record(rec(b'{"n":1}'))
+    assert page.text.lineWrapMode() == page.text.LineWrapMode.WidgetWidth
+    panel.show_record(rec(b"\x00\x01", binary=True))
+    assert page.text.toPlainText().startswith("00000000  00 01")
+    assert page.text.lineWrapMode() == no_wrap
+    panel.views.setCurrentIndex(UTF8)
+    panel.show_record(rec(b"y" * 300_000, binary=True))  # valid UTF-8, one line
+    assert panel.views.utf8_page.text.lineWrapMode() == no_wrap
+
+
 def test_meta_is_spelled_out(qtbot: Any) -> None:
     panel = detail(qtbot)
     meta = b'{"replayed":true,"id":"1a2b"}'
