@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.store import ChannelOptions, ChannelState, ChannelStatus, MessageFilter, SendHistory
+from inspector.store.invisible import reveal
 
 from . import theme
 from .composer_panel import ComposerPanel
@@ -205,7 +206,8 @@ class ChannelPanel(QWidget):
 
     def title(self) -> str:
         """Tab text: the channel name and unread count."""
-        text = self.name.replace("&", "&&")  # a tab text's & is a mnemonic
+        # A tab text's & is a mnemonic; hidden characters show as \uXXXX (QA 7).
+        text = reveal(self.name, multiline=False).replace("&", "&&")
         if self.unread:
             text += f" ({self.unread:,})" if self.unread < 100_000 else " (99,999+)"
         return text

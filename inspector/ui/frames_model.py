@@ -16,6 +16,7 @@ from typing import Any, Final
 from PySide6.QtCore import QObject, Qt
 
 from inspector.store.frames import BINARY, CLOSE, IN, FrameFilter, FrameLog, FrameRow
+from inspector.store.invisible import reveal as show_hidden
 
 from .message_table_model import format_size, format_time
 from .ring_table_model import RingFilterProxyModel, RingTableModel
@@ -119,14 +120,17 @@ class FramesTableModel(RingTableModel):
             return frame.opcode
         if col == COL_SIZE:
             return format_size(frame.size)
+        # Peer text: invisible and direction-changing characters as \uXXXX (QA 7).
         if col == COL_DATA:
-            return frame.shown_text(self._reveal, PREVIEW_CHARS).replace("\n", " ")
+            text = frame.shown_text(self._reveal, PREVIEW_CHARS).replace("\n", " ")
+            return show_hidden(text, multiline=False)
         summary = frame.summary()
         if col == COL_TOPIC:
-            return summary.topic or ""
+            return show_hidden(summary.topic or "", multiline=False)
         if col == COL_EVENT:
             event = summary.event or ("" if summary.problem is None else "rejected")
-            return f"{event} {summary.status}" if summary.status else event
+            text = f"{event} {summary.status}" if summary.status else event
+            return show_hidden(text, multiline=False)
         if col == COL_REF:
             return summary.ref or ""
         if col == COL_JOIN_REF:
@@ -153,7 +157,7 @@ class FramesTableModel(RingTableModel):
         if col == COL_EVENT:
             return frame.summary().problem
         if col == COL_DATA and frame.opcode != BINARY:
-            return frame.shown_text(self._reveal, 1000)
+            return show_hidden(frame.shown_text(self._reveal, 1000))
         return None
 
 

@@ -53,6 +53,7 @@ from inspector.store.frames import (
     redact_frame_bytes,
 )
 from inspector.store.hex_annotate import annotated_hex
+from inspector.store.invisible import reveal_count
 from inspector.store.redact import redact_json
 from inspector.store.timefmt import local_stamp
 
@@ -165,6 +166,11 @@ def frame_detail(frame: FrameRow, reveal: bool) -> str:
     text = "\n".join(lines)
     if len(text) > MAX_DETAIL_CHARS:
         text = text[:MAX_DETAIL_CHARS] + f"\n… cut at {MAX_DETAIL_CHARS:,} characters"
+    text, hidden = reveal_count(text)  # peer text: hidden characters as \uXXXX (QA 7)
+    if hidden:
+        first, _, rest = text.partition("\n")
+        note = f"⚠ {hidden:,} invisible or direction-changing characters are shown as \\uXXXX"
+        text = f"{first}\n{note}\n{rest}"
     return text
 
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from inspector.store import ChannelOptions, ChannelState, ChannelStatus, MessageRecord
 from inspector.store.frames import FrameLog, FrameRow
+from inspector.store.invisible import reveal
 from inspector.store.log import MAX_CAPACITY, MIN_CAPACITY
 
 from .channel_panel import ChannelPanel
@@ -62,7 +63,7 @@ class ImportedChannelPanel(ChannelPanel):
         self._describe()
 
     def title(self) -> str:
-        return f"{self.channel} (imported)".replace("&", "&&")
+        return f"{reveal(self.channel, multiline=False)} (imported)".replace("&", "&&")
 
     def set_options(self, options: ChannelOptions) -> None:
         """No chips: an export does not say which options the channel was joined with."""

@@ -5,7 +5,8 @@ children :data:`BATCH` at a time through ``canFetchMore``/``fetchMore`` (the pat
 ``itemviews/fetchmore`` example), so a multi-megabyte payload opens at once and costs memory
 only for what is looked at (issue #5 §2, "the detail view formats lazily"). Long strings are
 cut in the Value column; *Copy value* copies the whole value, *Copy path* a path such as
-``items[3].name``.
+``items[3].name``. Keys and values show invisible and direction-changing characters as
+``\\uXXXX`` in the warning colour (QA finding 7); the copies keep them as they came.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any, Final
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QTreeView, QWidget
+
+from inspector.store.invisible import NOTE, has_hidden, reveal
 
 from . import theme
 
@@ -138,6 +141,14 @@ class JsonTreeModel(QAbstractItemModel):
     def node_value(self, index: AnyIndex) -> Any:
         return self._node(index).value
 
+    def _raw_text(self, node: _Node, col: int) -> str:
+        """The Key or Value cell before hidden characters are revealed."""
+        if col == 1:
+            return value_text(node.value)
+        if self._scalar:
+            return "(value)"
+        return f"[{node.key}]" if isinstance(node.key, int) else str(node.key)
+
     # ------------------------------------------------------------------------------ Qt API
 
     def index(self, row: int, column: int, parent: AnyIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
@@ -202,17 +213,19 @@ class JsonTreeModel(QAbstractItemModel):
         node = self._node(index)
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                if self._scalar:
-                    return "(value)"
-                return f"[{node.key}]" if isinstance(node.key, int) else str(node.key)
-            if col == 1:
-                return value_text(node.value)
-            return type_name(node.value)
-        if role == Qt.ItemDataRole.ToolTipRole and col == 1:
-            return self.node_path(index)
-        if role == Qt.ItemDataRole.ForegroundRole and col == 2:
-            return theme.colors().muted
+            if col == 2:
+                return type_name(node.value)
+            return reveal(self._raw_text(node, col), multiline=False)
+        if role == Qt.ItemDataRole.ToolTipRole and col in (0, 1):
+            path = reveal(self.node_path(index), multiline=False)
+            if has_hidden(self._raw_text(node, col), multiline=False):
+                return f"{path}\n⚠ {NOTE[0].upper()}{NOTE[1:]}."
+            return path if col == 1 else None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == 2:
+                return theme.colors().muted
+            if has_hidden(self._raw_text(node, col), multiline=False):
+                return theme.colors().warning
         if role == Qt.ItemDataRole.FontRole and col == 1:
             return theme.mono_font()
         return None

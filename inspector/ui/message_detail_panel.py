@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from inspector.store import Direction, MessageRecord, PayloadFormat, Transport
 from inspector.store.copy_commands import KEY_ENV, CommandTarget, cli_command, curl_command
+from inspector.store.invisible import reveal
 from inspector.store.timefmt import local_iso, local_stamp
 
 from . import icons, theme
@@ -199,7 +200,7 @@ class MessageDetailPanel(QWidget):
         colour = (c.incoming, c.outgoing, c.system)[int(record.direction)].name()
         self.title.setText(
             f"<b style='color:{colour}'>{record.direction.label}</b> &nbsp;"
-            f"<b>{_escape(record.event)}</b>"
+            f"<b>{_escape(reveal(record.event, multiline=False))}</b>"
         )
         parts = [local_stamp(record.time)]
         parts.append(

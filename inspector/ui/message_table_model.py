@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont
 
 from inspector.store import Direction, MessageLog, MessageRecord, SendState
+from inspector.store.invisible import NOTE, has_hidden, reveal
 from inspector.store.preferences import DEFAULT_COALESCE_MS
 from inspector.store.timefmt import clock_ms, local_iso
 
@@ -94,18 +95,27 @@ class MessageTableModel(RingTableModel):
             return format_time(record.time)
         if col == COL_DIRECTION:
             return record.direction.label
+        # Peer text: invisible and direction-changing characters as \uXXXX (QA 7).
         if col == COL_EVENT:
-            return record.event
+            return reveal(record.event, multiline=False)
         if col == COL_PAYLOAD:
-            return record.preview()
+            return reveal(record.preview(), multiline=False)
         if col == COL_SIZE:
             return format_size(record.size)
         if col == COL_STATUS:
             return record.status_text()
         return None
 
+    def _hidden(self, record: MessageRecord, col: int) -> bool:
+        """Whether the cell revealed hidden characters (it is then drawn as a warning)."""
+        if col == COL_EVENT:
+            return has_hidden(record.event, multiline=False)
+        return col == COL_PAYLOAD and has_hidden(record.preview(), multiline=False)
+
     def _foreground(self, record: MessageRecord, col: int) -> Any:
         c = self._colors
+        if col in (COL_EVENT, COL_PAYLOAD) and self._hidden(record, col):
+            return c.warning
         if col == COL_DIRECTION:
             return (c.incoming, c.outgoing, c.system)[int(record.direction)]
         if col == COL_STATUS and record.send is not None:
@@ -126,6 +136,9 @@ class MessageTableModel(RingTableModel):
     def _tooltip(self, record: MessageRecord, col: int) -> str | None:
         if col == COL_TIME:
             return local_iso(record.time)
+        if col in (COL_EVENT, COL_PAYLOAD) and self._hidden(record, col):
+            shown = record.event if col == COL_EVENT else record.preview(limit=600)
+            return f"⚠ {NOTE[0].upper()}{NOTE[1:]}.\n{reveal(shown, multiline=False)}"
         if col == COL_PAYLOAD:
             return record.preview(limit=600)
         if col == COL_SIZE:

@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.store import MessageRecord, PayloadFormat
+from inspector.store.invisible import NOTE as HIDDEN_NOTE
+from inspector.store.invisible import reveal_count
 from inspector.store.payload_views import (
     HEX_CHUNK,
     TEXT_CHUNK,
@@ -123,7 +125,10 @@ def text_source(text: str) -> _Source:
 
 
 class TextPage(QWidget):
-    """A read-only text view with a *Show more* bar for the pieces not shown yet."""
+    """A read-only text view with a *Show more* bar for the pieces not shown yet.
+
+    Every piece passes through :func:`~inspector.store.invisible.reveal`: invisible and
+    direction-changing characters read as ``\\uXXXX``, and a warning line counts them."""
 
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -131,6 +136,12 @@ class TextPage(QWidget):
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setWordWrap(True)
         self.note.setVisible(False)
+        self.hidden_label = QLabel()
+        self.hidden_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.hidden_label.setWordWrap(True)
+        self.hidden_label.setAccessibleName("Hidden characters")
+        self.hidden_label.setVisible(False)
+        self.hidden_count = 0
         self.text = PayloadEdit()  # a long line is not wrapped: it would freeze the window
         self.text.setReadOnly(True)
         self.text.setFont(theme.mono_font())
@@ -148,6 +159,7 @@ class TextPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.note)
+        layout.addWidget(self.hidden_label)
         layout.addWidget(self.text, 1)
         layout.addWidget(self.more_bar)
         self._source: _Source | None = None
@@ -160,7 +172,8 @@ class TextPage(QWidget):
         self._source = source
         self.text.setPlainText("")
         self.text.set_wrap_allowed(wrap)
-        self.text.set_text(source.take() if source is not None else "")
+        self.hidden_count = 0
+        self.text.set_text(self._take())
         self._update_bar()
 
     def show_more(self) -> None:
@@ -168,8 +181,17 @@ class TextPage(QWidget):
             return
         cursor = QTextCursor(self.text.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(self._source.take())
+        cursor.insertText(self._take())
         self._update_bar()
+
+    def _take(self) -> str:
+        """The next piece, hidden characters revealed and counted (QA 7)."""
+        text, hidden = reveal_count(self._source.take() if self._source is not None else "")
+        self.hidden_count += hidden
+        self.hidden_label.setText(f"⚠ {self.hidden_count:,} hidden: {HIDDEN_NOTE}.")
+        self.hidden_label.setStyleSheet(f"color: {theme.colors().warning.name()}")
+        self.hidden_label.setVisible(self.hidden_count > 0)
+        return text
 
     @property
     def complete(self) -> bool:

@@ -14,6 +14,7 @@ from typing import Any, Final
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
+from inspector.store.invisible import reveal
 from inspector.store.presence_roster import (
     PresenceRoster,
     RosterEntry,
@@ -80,9 +81,9 @@ class PresenceRosterModel(QAbstractTableModel):
                 label = entry.key if i == 0 else f"  ↳ {entry.key}"
                 if entry.key == (self.own_key or self._roster.own.key):
                     label += " (you)"
-                return label
+                return reveal(label, multiline=False)  # peer text (QA 7)
             if col == 1:
-                return meta_text(meta)
+                return reveal(meta_text(meta), multiline=False)
             return ("before " if entry.listed_at_join else "") + clock_text(entry.since)
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == 2:
@@ -91,7 +92,7 @@ class PresenceRosterModel(QAbstractTableModel):
                     if entry.listed_at_join
                     else "When we saw this key arrive"
                 )
-            parts = [f"{entry.key}: connection {i + 1} of {len(entry.metas)}"]
+            parts = [f"{reveal(entry.key)}: connection {i + 1} of {len(entry.metas)}"]
             ref = meta.get("phx_ref")
             if ref is not None:
                 parts.append(f"phx_ref {ref}")
@@ -147,9 +148,9 @@ class PresenceTimelineModel(QAbstractTableModel):
                 return clock_text(entry.time)
             if col == 1:
                 return entry.kind.value
-            return entry.summary
+            return reveal(entry.summary, multiline=False)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return entry.explanation or None
+            return reveal(entry.explanation) if entry.explanation else None
         if role == Qt.ItemDataRole.ForegroundRole and col == 1:
             c = theme.colors()
             return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -280,6 +281,83 @@ def test_hostile_names_and_payloads_render_as_text(qtbot: Any) -> None:
     assert panel.detail.subtitle.textFormat() == Qt.TextFormat.PlainText
     assert "&lt;h1&gt;E" in panel.detail.title.text()
     assert "<b>bold</b>" in panel.detail.text.toPlainText()
+
+
+def test_hidden_characters_are_escaped_and_marked(qtbot: Any) -> None:
+    """QA 7: a right-to-left override made ``evil\u202egnp.exe`` read as ``evilexe.png`` in the
+    table and the detail pane, and a zero-width space was invisible. Every view now shows them
+    as \\uXXXX in the warning colour with a note; Copy payload keeps the bytes that came."""
+    from PySide6.QtGui import QGuiApplication
+
+    from inspector.store import Direction, MessageRecord
+    from inspector.ui.message_table_model import COL_EVENT, COL_PAYLOAD
+    from inspector.ui.payload_views import TREE
+    from inspector.ui.theme import colors
+
+    saved_profile()
+    session, window = make_window(qtbot)
+    window.connect_current()
+    window.join(ChannelOptions("c"))
+    raw = {"name": "evil\u202egnp.exe", "zw": "a\u200bb", "k\u2067": 1}
+    payload = json.dumps(raw, ensure_ascii=False).encode()
+    record = MessageRecord(
+        time=session.wall_clock(), direction=Direction.IN, event="ev\u202et", payload=payload
+    )
+    session._add_incoming("c", record)
+    panel = window.panels["c"]
+    panel.model.flush()
+    model = panel.model
+    cells = [str(model.index(0, col).data()) for col in (COL_EVENT, COL_PAYLOAD)]
+    assert cells[0] == "ev\\u202et"
+    assert "evil\\u202egnp.exe" in cells[1]
+    assert "a\\u200bb" in cells[1]
+    assert not any(c in "".join(cells) for c in "\u202e\u200b\u2067")
+    warning = colors().warning
+    assert model.index(0, COL_PAYLOAD).data(Qt.ItemDataRole.ForegroundRole) == warning
+    assert "\\uXXXX" in model.index(0, COL_PAYLOAD).data(Qt.ItemDataRole.ToolTipRole)
+    panel.select_last()
+    detail = panel.detail
+    shown = detail.text.toPlainText()
+    assert "evil\\u202egnp.exe" in shown
+    assert not any(c in shown for c in "\u202e\u200b\u2067")
+    assert json.loads(shown) == raw  # the view is still the same JSON
+    page = detail.views.primary
+    assert page.hidden_label.isVisibleTo(window)
+    assert page.hidden_label.text().startswith("⚠ 3 hidden")
+    assert "\\u202e" in detail.title.text()
+    detail.views.setCurrentIndex(TREE)
+    tree = detail.views.tree.tree_model
+    texts = {str(tree.index(r, col).data()) for r in range(3) for col in (0, 1)}
+    assert '"evil\\u202egnp.exe"' in texts
+    assert "k\\u2067" in texts
+    assert tree.index(0, 1).data(Qt.ItemDataRole.ForegroundRole) == warning
+    window.copy_payload_action.trigger()
+    assert "evil\u202egnp.exe" in QGuiApplication.clipboard().text()  # copied as it came
+    # An ordinary row is not marked.
+    session.push("c", "plain", {"text": "héllo"})
+    panel.model.flush()
+    assert model.index(1, COL_PAYLOAD).data(Qt.ItemDataRole.ForegroundRole) is None
+    panel.select_last()
+    assert page.hidden_label.isHidden()
+
+
+def test_frames_show_hidden_characters_escaped() -> None:
+    """QA 7 in the Frames view: the raw frame text a peer sent, escaped too."""
+    from inspector.store.frames import FrameLog, FrameRow
+    from inspector.ui.frames_model import COL_DATA, FramesTableModel
+    from inspector.ui.frames_panel import frame_detail
+
+    data = '[null,null,"realtime:c","broadcast",{"event":"e","payload":{"n":"evil\u202egnp"}}]'
+    row = FrameRow(1_700_000_000.0, "in", "text", len(data), data, "2.0.0")
+    log = FrameLog(10)
+    model = FramesTableModel(log)
+    log.append(row)
+    model.flush()
+    assert "evil\\u202egnp" in str(model.index(0, COL_DATA).data())
+    text = frame_detail(row, reveal=False)
+    assert "\u202e" not in text
+    assert "evil\\u202egnp" in text
+    assert "⚠ 2 invisible or direction-changing" in text  # decoded and raw
 
 
 def test_preferences_change_the_ring_bound_and_are_saved(qtbot: Any) -> None:

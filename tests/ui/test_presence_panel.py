@@ -79,6 +79,24 @@ def test_models_pass_qtmodeltester(qtmodeltester: Any) -> None:
     qtmodeltester.check(PresenceTimelineModel(session.presence), force_py=True)
 
 
+def test_presence_keys_and_payloads_show_hidden_characters() -> None:
+    """QA 7: a peer's presence key or tracked payload with a bidi override or zero-width
+    space is shown escaped in the roster and the timeline."""
+    session = ChannelSession(ChannelOptions("x", presence=True), 100)
+    p = Presence()
+    state = {"ad\u202enim": {"metas": [{"phx_ref": "1", "name": "a\u200bb"}]}}
+    for change in p.apply_state(state, "1"):
+        session.presence.apply("state", change.joins, change.leaves, p.snapshot(), 1.0)
+    roster = PresenceRosterModel(session.presence)
+    cells = [str(roster.data(roster.index(0, col))) for col in (0, 1)]
+    assert cells[0] == "ad\\u202enim"
+    assert "a\\u200bb" in cells[1]
+    timeline = PresenceTimelineModel(session.presence)
+    summary = str(timeline.data(timeline.index(0, 2)))
+    assert "\u202e" not in summary
+    assert "\\u202e" in summary
+
+
 def test_listen_rejoins_with_presence_and_never_tracks(qtbot: Any) -> None:
     session, window = window_with_tab(qtbot, ChannelOptions("room"))
     panel = window.panels["room"]
