@@ -19,6 +19,7 @@ from enum import Enum
 from typing import Any, TypeAlias
 
 from .frames import FrameRejected
+from .serializer import escape_surrogates
 
 JSON: TypeAlias = Any
 
@@ -195,23 +196,30 @@ class BroadcastReceived:
         return json.loads(self.raw)
 
     def payload_bytes(self) -> bytes:
-        """The payload as bytes: raw for kind 4, compact JSON text for text frames."""
+        """The payload as bytes: raw for kind 4, compact UTF-8 JSON text for text frames.
+
+        Never raises for what a peer sent: a lone surrogate (``"\\ud800"``) stays an escape,
+        NaN and infinities are written as Python does (``NaN``, ``Infinity``).
+        """
         if self.raw is not None:
             return self.raw
-        return json.dumps(self.value, ensure_ascii=False, separators=(",", ":")).encode()
+        text = json.dumps(self.value, ensure_ascii=False, separators=(",", ":"))
+        return escape_surrogates(text).encode()
 
     def display_payload(self) -> JSON:
         """JSON for printing: the parsed payload, or ``{"$binary": base64}`` for raw bytes.
 
-        JSON that does not parse shows as ``{"$invalid_json": text}``.
+        Kind-4 JSON text that is not strict JSON (does not parse, or has ``NaN``, ``Infinity``
+        or a number beyond the double range) shows as ``{"$invalid_json": text}``, the text as
+        received. Values parsed from text frames are returned as they are.
         """
         if self.raw is None:
             return self.value
         if self.binary:
             return {"$binary": base64.b64encode(self.raw).decode("ascii")}
         try:
-            return json.loads(self.raw)
-        except ValueError:
+            return json.loads(self.raw, parse_constant=_no_constant, parse_float=_finite_float)
+        except (ValueError, RecursionError):
             return {"$invalid_json": self.raw.decode("utf-8", "replace")}
 
     def meta(self) -> JSON | None:
@@ -225,6 +233,17 @@ class BroadcastReceived:
             except ValueError:
                 return None
         return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is beyond the double range")
+    return value
 
 
 _new = object.__new__

@@ -14,6 +14,7 @@ data and a one-line reason. ``role`` says who is decoding: a client decodes what
 from __future__ import annotations
 
 import json
+import re
 from enum import Enum
 from typing import Final
 
@@ -57,12 +58,33 @@ class EncodeError(ValueError):
     """A frame the local caller built cannot be put on the wire in this vsn."""
 
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _loads = json.loads
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(text: str) -> str:
+    """JSON ``text`` with every UTF-16 surrogate code point written as a ``\\udXXX`` escape.
+
+    A JSON string may carry a lone surrogate as an escape (``"\\ud800"`` is legal in RFC 8259's
+    grammar, and the real server passes kind-3 payloads on unchecked, §2.3). Python parses it into a code point that UTF-8
+    cannot encode, so ``json.dumps(..., ensure_ascii=False).encode()`` would raise. In JSON text
+    such code points only occur inside strings, where the escape is valid JSON that parses back
+    to the same value.
+    """
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _dumps(value: object) -> str:
+    return escape_surrogates(_encode(value))
 
 
 def dumps(value: object) -> str:
-    """Compact JSON as the SDKs write it (no spaces, UTF-8 kept as is)."""
+    """Compact JSON as the SDKs write it (no spaces, UTF-8 kept as is); always UTF-8 encodable
+    (lone surrogates stay escapes, see :func:`escape_surrogates`); ``ValueError`` for NaN and
+    infinities, which JSON cannot carry."""
     return _dumps(value)
 
 

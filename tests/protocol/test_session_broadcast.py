@@ -52,6 +52,29 @@ def test_kind4_with_invalid_json_shows_the_text() -> None:
     assert ev.display_payload() == {"$invalid_json": "{nope"}
 
 
+def test_peer_payloads_json_cannot_print_never_raise() -> None:
+    """NaN, 1e999 and a lone surrogate escape are what peers can send (QA finding 4): the
+    bytes for the GUI row are always UTF-8 and parse back to the same value; kind-4 text that
+    strict JSON cannot carry displays as the text received."""
+    d = Driver()
+    d.open()
+    d.join()
+    body = {"type": "broadcast", "event": "t", "payload": {"s": "a\ud800b", "n": 1}}
+    d.s.receive(json.dumps([None, None, TOPIC, "broadcast", body]), 1.0)
+    d.s.receive(f'[null,null,"{TOPIC}","broadcast",{{"event":"t","payload":{{"n":NaN}}}}]', 1.0)
+    d.s.receive(kind4("k", b'{"n":NaN}'), 1.0)
+    d.s.receive(kind4("k", b'{"n":-1e999}'), 1.0)
+    d.s.receive(kind4("k", b'{"n":1.5e300}'), 1.0)
+    sur, nan, k4_nan, k4_inf, k4_big = of(d.events(), BroadcastReceived)
+    data = sur.payload_bytes()
+    assert data == b'{"s":"a\\ud800b","n":1}'
+    assert json.loads(data.decode("utf-8")) == {"s": "a\ud800b", "n": 1}
+    assert nan.payload_bytes() == b'{"n":NaN}'
+    assert k4_nan.display_payload() == {"$invalid_json": '{"n":NaN}'}
+    assert k4_inf.display_payload() == {"$invalid_json": '{"n":-1e999}'}
+    assert k4_big.display_payload() == {"n": 1.5e300}
+
+
 def test_event_filter_is_case_insensitive_for_both_frame_kinds() -> None:
     d = Driver()
     d.open()
@@ -172,6 +195,17 @@ def test_v1_broadcast_is_a_json_object_and_binary_is_refused() -> None:
         d.s.push_broadcast(TOPIC, "b", b"\x00", d.now, binary=True)
     with pytest.raises(ValueError):
         d.s.push_broadcast(TOPIC, "b", {"bad": float("nan")}, d.now)
+
+
+def test_lone_surrogates_are_sent_as_json_escapes_in_both_versions() -> None:
+    for vsn in (VSN1, VSN2):
+        d = Driver(vsn=vsn)
+        d.open()
+        d.join()
+        d.s.push_broadcast(TOPIC, "e", {"s": "\ud800"}, 1.0)
+        data = d.s.data_to_send()[-1]
+        raw = data if isinstance(data, bytes) else data.encode("utf-8")  # encodes: no surrogate
+        assert b'{"s":"\\ud800"}' in raw
 
 
 def test_long_event_names_are_refused_in_binary_frames() -> None:
