@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from cli_helpers import TIMEOUT, cli_env, joined, read_until, run, start
 
 from inspector.protocol.jwt import CLI_DEMO_EXP, sign
 from inspector.server import RealtimeServer, Rules, ServerConfig
-
-TIMEOUT = 20.0
 
 
 @pytest.fixture
@@ -25,52 +22,6 @@ def server_config() -> ServerConfig:
     """For the suite-wide ``server`` fixture (tests/conftest.py): private ``ok-*`` for anon."""
     rules = Rules.from_data({"allow": [{"channels": ["ok-*"], "roles": ["anon"], "can": ["all"]}]})
     return ServerConfig(port=0, rules=rules)
-
-
-def cli_env(server: RealtimeServer | None = None, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPABASE_")}
-    if server is not None:
-        env["SUPABASE_URL"] = server.url
-        env["SUPABASE_ANON_KEY"] = server.anon_key
-    env.update(extra)
-    return env
-
-
-async def start(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "inspector",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-
-
-async def run(*args: str, env: dict[str, str]) -> tuple[int, list[dict[str, Any]], str]:
-    proc = await start(*args, env=env)
-    out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
-    lines = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
-    assert proc.returncode is not None
-    return proc.returncode, lines, err.decode()
-
-
-async def read_until(proc: asyncio.subprocess.Process, pred: Any) -> list[dict[str, Any]]:
-    """Lines of a running process up to and including the first that matches ``pred``."""
-    assert proc.stdout is not None
-    seen: list[dict[str, Any]] = []
-    while True:
-        raw = await asyncio.wait_for(proc.stdout.readline(), TIMEOUT)
-        assert raw, f"the process ended before the expected line; saw {seen}"
-        line = json.loads(raw)
-        seen.append(line)
-        if pred(line):
-            return seen
-
-
-def joined(line: dict[str, Any]) -> bool:
-    return line["kind"] == "join" and line["event"] == "joined"
 
 
 def test_headless_subcommands_never_import_qt() -> None:

@@ -113,7 +113,7 @@ from .events import (
     PushStatus,
     SystemMessage,
 )
-from .redact import redact_bytes, redact_text
+from .redact import may_hold_secret, redact_bytes, redact_text, redact_value
 from .rest import RestMessage, RestResult
 from .settings import CLIENT_VERSION, ClientSettings
 from .tap import FrameRecord
@@ -162,7 +162,9 @@ __all__ = [
     "SystemMessage",
     "TlsError",
     "endpoints",
+    "may_hold_secret",
     "redact_bytes",
     "redact_text",
     "redact_url",
+    "redact_value",
 ]

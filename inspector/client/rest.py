@@ -61,6 +61,13 @@ class RestResult:
         return self.status is not None and 200 <= self.status < 300
 
 
+def _segment(name: str) -> str:
+    """One URL path segment; ``.`` and ``..`` escaped too, which URL libraries would resolve."""
+    if name in (".", ".."):
+        return name.replace(".", "%2E")
+    return urllib.parse.quote(name, safe="")
+
+
 class RestClient:
     """Posts broadcasts to ``<rest_base>/broadcast…`` with the key and token headers (§6.1)."""
 
@@ -114,7 +121,15 @@ class RestClient:
         binary: bool = False,
         private: bool = False,
     ) -> RestResult:
-        """``POST /api/broadcast/<topic>/events/<event>``: JSON or octet-stream body (§6.2)."""
+        """``POST /api/broadcast/<topic>/events/<event>``: JSON or octet-stream body (§6.2).
+
+        Both names go into the path, so an empty one is refused here (:class:`InvalidPayload`):
+        the request would miss the route and its 404 would read like a missing endpoint.
+        """
+        if not topic:
+            raise InvalidPayload("a channel needs a name")
+        if not event:
+            raise InvalidPayload("a broadcast needs an event name")
         if binary:
             if not isinstance(payload, bytes | bytearray | memoryview):
                 raise InvalidPayload("a binary payload must be bytes")
@@ -124,8 +139,7 @@ class RestClient:
                 body, ctype = dumps(payload).encode(), "application/json"
             except (TypeError, ValueError) as exc:
                 raise InvalidPayload(f"the payload is not JSON: {exc}") from exc
-        quote = urllib.parse.quote
-        url = f"{self.rest_base}/broadcast/{quote(topic, safe='')}/events/{quote(event, safe='')}"
+        url = f"{self.rest_base}/broadcast/{_segment(topic)}/events/{_segment(event)}"
         if private:
             url += "?private=true"
         return await self._post("single", url, body, self._headers(ctype))

@@ -2,8 +2,10 @@
 
 ``--url`` and ``--key`` fall back to ``SUPABASE_URL`` and ``SUPABASE_ANON_KEY`` /
 ``SUPABASE_KEY``; ``--key`` and ``--token`` also accept ``@file``. Exit codes are the same for
-both commands: 0 success, 1 connection, auth, join or send failure, 2 invalid arguments,
-settings or payload, 3 ``--count`` not reached before ``--timeout``.
+both commands: 0 success, 1 connection, auth, join or send failure (also: every channel closed
+by the server, stdout closed before every send was made), 2 invalid arguments, settings or
+payload, 3 ``--count`` not reached before ``--timeout``, 128 + the signal (130 Ctrl+C, 143
+SIGTERM) when a signal cut the work short. Every line on stdout is strict JSON.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import signal
 import sys
@@ -19,17 +22,28 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from inspector.client import ClientSettings, InvalidSettings, redact_text
+from inspector.client import (
+    ClientSettings,
+    InvalidSettings,
+    may_hold_secret,
+    redact_text,
+    redact_value,
+)
+from inspector.protocol.serializer import escape_surrogates
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_TIMEOUT = 3
+#: Ctrl+C (SIGINT); a SIGTERM gives 143 (128 + the signal number).
+EXIT_INTERRUPTED = 130
 
 EXIT_CODES_HELP = (
-    "exit codes: 0 success; 1 connection, auth, join or send failure; 2 invalid arguments, "
-    "settings or payload; 3 --count not reached before --timeout. --url and --key default to "
-    "$SUPABASE_URL and $SUPABASE_ANON_KEY (or $SUPABASE_KEY); --key and --token accept @file."
+    "exit codes: 0 success; 1 connection, auth, join or send failure (also every channel closed "
+    "by the server, or stdout closed before every send was made); 2 invalid arguments, settings "
+    "or payload; 3 --count not reached before --timeout; 130 (Ctrl+C) or 143 (SIGTERM) when a "
+    "signal cut the work short. --url and --key default to $SUPABASE_URL and $SUPABASE_ANON_KEY "
+    "(or $SUPABASE_KEY); --key and --token accept @file."
 )
 
 
@@ -56,6 +70,7 @@ def add_connection_options(p: argparse.ArgumentParser) -> None:
         "--channel",
         action="append",
         required=True,
+        type=name_arg("a channel name"),
         metavar="NAME",
         help="channel name without 'realtime:' (repeatable for listen)",
     )
@@ -98,41 +113,149 @@ def settings_from(args: argparse.Namespace, **extra: Any) -> ClientSettings:
         raise UsageError(exc.message) from exc
 
 
+def _strict(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=str)
+
+
+def _printable(value: Any) -> Any:
+    """``value`` if strict JSON can carry it, else a marker saying why it cannot."""
+    try:
+        _strict(value)
+        return value
+    except (ValueError, RecursionError):  # NaN or an infinity somewhere, or too deep
+        pass
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    except (ValueError, RecursionError):
+        text = "(nested too deeply to print)"
+    return {"$invalid_json": text}
+
+
 def dump(obj: Any) -> str:
-    """One compact JSON line; never raises (unknown values become strings)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+    """One compact line of strict JSON (RFC 8259) that encodes to UTF-8; never raises.
+
+    Unknown values become strings; lone surrogates stay ``\\udXXX`` escapes; a top-level
+    value with NaN or an infinity (which JSON cannot carry) becomes ``{"$invalid_json": text}``.
+    """
+    try:
+        text = _strict(obj)
+    except (ValueError, RecursionError):
+        if isinstance(obj, dict):
+            text = _strict({k: _printable(v) for k, v in obj.items()})
+        else:
+            text = _strict(_printable(obj))
+    return escape_surrogates(text)
 
 
 class Output:
-    """Line-oriented stdout, flushed in batches; error lines to stderr with the command name."""
+    """Line-oriented stdout, flushed in batches; error lines to stderr with the command name.
+
+    Secrets are redacted in every line without touching its JSON structure: the session's own
+    key and token (:meth:`hide`) always, and with ``redact`` (the default) whatever
+    :func:`inspector.client.redact_value` recognises. When the reader of stdout goes away
+    (``listen | head -1``), ``closed`` turns true, ``on_closed`` is called once, and every
+    later line is dropped quietly.
+    """
 
     def __init__(self, command: str) -> None:
         self.command = command
         self._lines: list[str] = []
+        self._secrets: tuple[str, ...] = ()
+        #: Redact secret-shaped values in lines (``--show-secrets`` turns it off).
+        self.redact = True
+        #: True once stdout is a closed pipe.
+        self.closed = False
+        #: Called once when stdout turns out to be a closed pipe.
+        self.on_closed: Callable[[], None] | None = None
+
+    def hide(self, *secrets: str | None) -> None:
+        """Never print these exact strings (the session's key and token)."""
+        self._secrets = tuple(s for s in secrets if s)
 
     def line(self, obj: Any) -> None:
-        self._lines.append(redact_text(dump(obj)))
+        if self.closed:
+            return
+        text = dump(obj)
+        if may_hold_secret(text, self._secrets, patterns=self.redact):
+            try:
+                text = dump(redact_value(obj, self._secrets, patterns=self.redact))
+            except RecursionError:
+                text = dump({"$redacted": "nested too deeply to check for secrets"})
+        self._lines.append(text)
 
     def flush(self) -> None:
-        if self._lines:
-            sys.stdout.write("\n".join(self._lines) + "\n")
-            self._lines.clear()
-        sys.stdout.flush()
+        if self.closed:
+            return
+        try:
+            if self._lines:
+                sys.stdout.write("\n".join(self._lines) + "\n")
+                self._lines.clear()
+            sys.stdout.flush()
+        except BrokenPipeError:
+            self._stdout_closed()
+
+    def _stdout_closed(self) -> None:
+        self.closed = True
+        self._lines.clear()
+        _to_devnull(sys.stdout)
+        if self.on_closed is not None:
+            self.on_closed()
 
     def error(self, text: str) -> None:
         self.flush()
-        sys.stderr.write(f"realtime-inspector {self.command}: {redact_text(text)}\n")
-        sys.stderr.flush()
+        try:
+            sys.stderr.write(f"realtime-inspector {self.command}: {redact_text(text)}\n")
+            sys.stderr.flush()
+        except BrokenPipeError:
+            _to_devnull(sys.stderr)
+
+
+def _to_devnull(stream: Any) -> None:
+    """Point a stream whose pipe closed at /dev/null, so that what is still buffered (and
+    Python's own flush at exit) goes nowhere instead of raising BrokenPipeError again."""
+    try:
+        fd = stream.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):
+        return
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+class Stop:
+    """Why a command should stop early: Ctrl+C / SIGTERM (``signal``) or a closed stdout."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        #: The signal number that asked to stop, or None.
+        self.signal: int | None = None
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+    async def wait(self) -> None:
+        await self.event.wait()
+
+    def set(self, signum: int | None = None) -> None:
+        if signum is not None and self.signal is None:
+            self.signal = signum
+        self.event.set()
+
+    def exit_code(self) -> int:
+        """128 + the signal number, the shell's convention (130 for Ctrl+C, 143 for SIGTERM)."""
+        return 128 + (self.signal or signal.SIGINT)
 
 
 @contextlib.contextmanager
-def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
-    """Set ``stop`` on Ctrl+C / SIGTERM while inside (where the loop supports it)."""
+def stop_on_signals(stop: Stop) -> Iterator[None]:
+    """Stop on Ctrl+C / SIGTERM while inside (where the loop supports it)."""
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, stop.set, int(sig))
             installed.append(sig)
         except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
             pass
@@ -146,7 +269,7 @@ def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
 def run_main(
     command: str, main: Callable[[argparse.Namespace, Output], Any], args: argparse.Namespace
 ) -> int:
-    """Run an async command body; usage errors exit 2, Ctrl+C before the loop exits 0."""
+    """Run an async command body; usage errors exit 2, Ctrl+C before the loop exits 130."""
     out = Output(command)
     try:
         return int(asyncio.run(main(args, out)))
@@ -155,4 +278,50 @@ def run_main(
         return EXIT_USAGE
     except KeyboardInterrupt:
         out.flush()
-        return EXIT_OK
+        return EXIT_INTERRUPTED
+
+
+# ------------------------------------------------------------------ argument types (exit 2)
+
+
+def count_arg(text: str) -> int:
+    """``--count``: a whole number, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def seconds_arg(text: str) -> float:
+    """``--timeout``: a finite number of seconds above 0."""
+    return _positive(text, "seconds")
+
+
+def rate_arg(text: str) -> float:
+    """``--rate``: a finite number of sends per second above 0."""
+    return _positive(text, "sends per second")
+
+
+def _positive(text: str, unit: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of {unit}, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of {unit} above 0, got {text!r}")
+    return value
+
+
+def name_arg(what: str) -> Callable[[str], str]:
+    """A non-empty name (``--channel``, ``send --event``)."""
+
+    def check(text: str) -> str:
+        if not text:
+            raise argparse.ArgumentTypeError(f"{what} cannot be empty")
+        return text
+
+    check.__name__ = what  # argparse names the type in some messages
+    return check

@@ -3,8 +3,11 @@
 Each line has ``time`` (UTC, ms), ``channel``, ``event``, ``payload``, ``meta`` and ``kind``:
 ``broadcast``, ``presence``, ``system`` (server system messages, connection changes, other
 channel events), ``join`` (channel state changes) or ``error``. Binary payloads print as
-``{"$binary": "<base64>"}`` with ``"binary": true``. Runs until Ctrl+C, or until ``--count``
-broadcasts arrived or ``--timeout`` seconds passed.
+``{"$binary": "<base64>"}`` with ``"binary": true``. Runs until Ctrl+C, until ``--count``
+broadcasts arrived or ``--timeout`` seconds passed (connecting and joining included), until the
+server closed every channel (exit 1), or until the reader of stdout went away (exit 0).
+Payloads are redacted as values, never as text, so every line stays JSON (``--show-secrets``
+prints them as received; the session's own key and token are hidden either way).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from inspector.client import (
     BroadcastReceived,
+    ChannelCause,
     ChannelConfig,
     ChannelMessage,
     ChannelStateChanged,
@@ -37,8 +41,11 @@ from .client_args import (
     EXIT_OK,
     EXIT_TIMEOUT,
     Output,
+    Stop,
     add_connection_options,
+    count_arg,
     run_main,
+    seconds_arg,
     settings_from,
     stop_on_signals,
 )
@@ -62,8 +69,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="K",
         help="enable presence with this key (prints presence state and diffs)",
     )
-    p.add_argument("--count", type=int, metavar="N", help="stop after N broadcasts")
-    p.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--count", type=count_arg, metavar="N", help="stop after N broadcasts (N >= 1)")
+    p.add_argument(
+        "--timeout",
+        type=seconds_arg,
+        metavar="S",
+        help="stop after S seconds, connecting and joining included",
+    )
+    p.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="print payloads exactly as received instead of redacting secret-looking values "
+        "(the session's own key and token stay hidden)",
+    )
     p.set_defaults(run=run)
     return p
 
@@ -75,11 +93,22 @@ def run(args: argparse.Namespace) -> int:
 class _Printer:
     """Turns client events into output lines and counts broadcasts."""
 
-    def __init__(self, out: Output, count: int | None, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        out: Output,
+        count: int | None,
+        loop: asyncio.AbstractEventLoop,
+        topics: set[str],
+    ) -> None:
         self.out = out
         self.count = count
         self.broadcasts = 0
         self.done = asyncio.Event()
+        #: Set once the server closed every channel (phx_close, §4.6: no rejoin follows).
+        self.all_closed = asyncio.Event()
+        #: The last "<topic> was closed by the server: <reason>".
+        self.closed_reason = ""
+        self._open_topics = set(topics)
         self._loop = loop
         self._flush_scheduled = False
         # Event times are loop times; convert to wall clock once.
@@ -140,6 +169,11 @@ class _Printer:
         elif isinstance(e, ChannelMessage):
             self._line(e.at, "system", e.topic, e.event, e.payload)
         elif isinstance(e, ChannelStateChanged):
+            if e.cause is ChannelCause.SERVER_CLOSE and e.topic in self._open_topics:
+                self._open_topics.discard(e.topic)
+                self.closed_reason = f"{e.topic} was closed by the server: {e.reason}"
+                if not self._open_topics:
+                    self.all_closed.set()
             payload = {
                 "state": e.state.value,
                 "cause": e.cause.value,
@@ -164,41 +198,89 @@ class _Printer:
 
 async def _listen(args: argparse.Namespace, out: Output) -> int:
     settings = settings_from(args)
+    out.hide(settings.api_key, settings.access_token)
+    out.redact = not args.show_secrets
     loop = asyncio.get_running_loop()
-    printer = _Printer(out, args.count, loop)
+    configs = [
+        ChannelConfig(
+            name,
+            broadcast_self=args.self_,
+            presence_key=args.presence_key or "",
+            presence_enabled=args.presence_key is not None,
+            private=args.private,
+            events=tuple(args.event or ("*",)),
+        )
+        for name in args.channel
+    ]
+    printer = _Printer(out, args.count, loop, {cfg.topic for cfg in configs})
     client = RealtimeClient(settings, on_event=printer)
-    stop = asyncio.Event()
+    stop = Stop()
+    out.on_closed = stop.set
     deadline = None if args.timeout is None else loop.time() + args.timeout
     try:
         with stop_on_signals(stop):
+            setup = loop.create_task(_connect_and_join(client, configs))
+            await _first(loop, deadline, setup, stop.wait())
+            if not setup.done():  # a signal, a closed stdout or the deadline came first
+                setup.cancel()
+                await asyncio.gather(setup, return_exceptions=True)
+                if stop.is_set():
+                    return _stopped(args, out, stop, printer)
+                out.error(f"not connected and joined within --timeout {args.timeout:g} s")
+                return EXIT_FAILURE
             try:
-                await client.connect()
-                for name in args.channel:
-                    cfg = ChannelConfig(
-                        name,
-                        broadcast_self=args.self_,
-                        presence_key=args.presence_key or "",
-                        presence_enabled=args.presence_key is not None,
-                        private=args.private,
-                        events=tuple(args.event or ("*",)),
-                    )
-                    await client.join(cfg)
+                setup.result()
             except InspectorError as exc:
-                await client.close()
                 out.error(exc.message)
                 return EXIT_FAILURE
-            waits = [loop.create_task(stop.wait()), loop.create_task(printer.done.wait())]
-            timeout = None if deadline is None else max(0.0, deadline - loop.time())
-            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            for task in waits:
-                task.cancel()
+            await _first(
+                loop, deadline, stop.wait(), printer.done.wait(), printer.all_closed.wait()
+            )
     finally:
         await client.close()
         out.flush()
-    if args.count is not None and printer.broadcasts < args.count and not stop.is_set():
+    if stop.is_set():
+        return _stopped(args, out, stop, printer)
+    if printer.all_closed.is_set() and not printer.done.is_set():
+        out.error(printer.closed_reason)
+        return EXIT_FAILURE
+    if args.count is not None and printer.broadcasts < args.count:
         out.error(
             f"timed out after {args.timeout:g} s with {printer.broadcasts} of "
             f"{args.count} broadcasts"
         )
         return EXIT_TIMEOUT
+    return EXIT_OK
+
+
+async def _connect_and_join(client: RealtimeClient, configs: list[ChannelConfig]) -> None:
+    await client.connect()
+    for cfg in configs:
+        await client.join(cfg)
+
+
+async def _first(loop: asyncio.AbstractEventLoop, deadline: float | None, *waits: Any) -> bool:
+    """Wait until the first of ``waits`` (tasks or coroutines) finishes: True, or False when
+    ``deadline`` passed first. Coroutines are wrapped in tasks and cancelled afterwards; tasks
+    passed in are left to the caller."""
+    made = [loop.create_task(w) for w in waits if not isinstance(w, asyncio.Task)]
+    tasks = [w for w in waits if isinstance(w, asyncio.Task)] + made
+    timeout = None if deadline is None else max(0.0, deadline - loop.time())
+    done, _ = await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    for task in made:
+        task.cancel()
+    return bool(done)
+
+
+def _stopped(args: argparse.Namespace, out: Output, stop: Stop, printer: _Printer) -> int:
+    """Exit code after Ctrl+C, SIGTERM or a closed stdout.
+
+    A signal is listen's normal end (0) unless ``--count`` was still short (130 / 143); a reader
+    that went away (``| head -1``) has what it wanted (0).
+    """
+    if out.closed or stop.signal is None:
+        return EXIT_OK
+    if args.count is not None and printer.broadcasts < args.count:
+        out.error(f"interrupted with {printer.broadcasts} of {args.count} broadcasts")
+        return stop.exit_code()
     return EXIT_OK

@@ -31,9 +31,14 @@ from .client_args import (
     EXIT_OK,
     EXIT_USAGE,
     Output,
+    Stop,
     UsageError,
     add_connection_options,
+    count_arg,
+    name_arg,
+    rate_arg,
     run_main,
+    seconds_arg,
     settings_from,
     stop_on_signals,
 )
@@ -46,18 +51,26 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "send", help=HELP, description=HELP + ".", epilog=EXIT_CODES_HELP
     )
     add_connection_options(p)
-    p.add_argument("--event", required=True, metavar="E", help="the broadcast event name")
+    p.add_argument(
+        "--event",
+        required=True,
+        type=name_arg("an event name"),
+        metavar="E",
+        help="the broadcast event name",
+    )
     body = p.add_mutually_exclusive_group(required=True)
     body.add_argument("--payload", metavar="JSON", help="JSON payload, or @file with JSON")
     body.add_argument("--binary", metavar="@FILE", help="raw bytes from a file (vsn 2 or REST)")
     p.add_argument("--ack", action="store_true", help="ask the server to acknowledge each push")
     p.add_argument("--rest", action="store_true", help="send over REST instead of the websocket")
     p.add_argument("--batch", action="store_true", help="with --rest: use the batch endpoint")
-    p.add_argument("--count", type=int, default=1, metavar="N", help="send N times (default 1)")
-    p.add_argument("--rate", type=float, metavar="R", help="at most R sends per second")
+    p.add_argument(
+        "--count", type=count_arg, default=1, metavar="N", help="send N times (default 1)"
+    )
+    p.add_argument("--rate", type=rate_arg, metavar="R", help="at most R sends per second")
     p.add_argument(
         "--timeout",
-        type=float,
+        type=seconds_arg,
         default=10.0,
         metavar="S",
         help="seconds to wait for each ack or REST answer (default 10)",
@@ -184,7 +197,7 @@ class _Tally:
         }
 
 
-async def _paced(count: int, rate: float | None, stop: asyncio.Event) -> Any:
+async def _paced(count: int, rate: float | None, stop: Stop) -> Any:
     """Yield 1..count, at most ``rate`` per second (pacing, not waiting for events)."""
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -200,22 +213,20 @@ async def _paced(count: int, rate: float | None, stop: asyncio.Event) -> Any:
 
 
 async def _send(args: argparse.Namespace, out: Output) -> int:
-    if args.count < 1:
-        raise UsageError("--count must be at least 1")
-    if args.rate is not None and args.rate <= 0:
-        raise UsageError("--rate must be positive")
     if args.batch and not args.rest:
         raise UsageError("--batch needs --rest")
     if len(args.channel) != 1:
         raise UsageError("send takes exactly one --channel")
     payload, binary = _read_payload(args)
     settings = settings_from(args, push_timeout=args.timeout, rest_timeout=args.timeout)
+    out.hide(settings.api_key, settings.access_token)
     if binary and settings.vsn != "2.0.0" and not args.rest:
         raise UsageError("binary payloads need --vsn 2 over the websocket (or --rest)")
     name = args.channel[0]
     tally = _Tally(out, name, args.event)
     client = RealtimeClient(settings)
-    stop = asyncio.Event()
+    stop = Stop()
+    out.on_closed = stop.set
     try:
         with stop_on_signals(stop):
             if args.rest:
@@ -263,6 +274,13 @@ async def _send(args: argparse.Namespace, out: Output) -> int:
         await client.close()
     out.line(tally.summary())
     out.flush()
+    sent = tally.counts["sent"]
+    if stop.signal is not None and sent < args.count:
+        out.error(f"interrupted after {sent} of {args.count} sends")
+        return stop.exit_code()
+    if out.closed and sent < args.count:
+        out.error(f"stdout was closed; stopped after {sent} of {args.count} sends")
+        return EXIT_FAILURE
     if tally.failed:
         out.error(f"{tally.failed} of {tally.counts['sent']} sends failed")
         return EXIT_FAILURE

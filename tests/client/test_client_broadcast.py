@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 
 import pytest
@@ -177,3 +178,42 @@ async def test_rest_errors_surface_the_servers_message(
     assert down.status is None
     assert down.error is not None
     assert "refused" in down.error or "cannot reach" in down.error
+
+
+async def test_rest_single_names_are_path_segments_and_never_empty(
+    make_client: Callable[..., RealtimeClient],
+) -> None:
+    """Dot segments reach their channel (URL libraries would resolve them away); an empty name
+    is refused before sending, not reported as a missing endpoint (QA finding 6)."""
+    log = EventLog()
+    client = make_client(on_event=log)
+    await client.connect()
+    for name in ("..", "."):
+        await client.join(name)
+        mark = log.mark()
+        result = await client.rest_send(name, "ev/..", {"x": name})
+        assert (result.status, result.error) == (202, None)
+        got = await log.wait_for(BroadcastReceived, after=mark)
+        assert (got.topic, got.event, got.json_payload()) == (
+            f"realtime:{name}",
+            "ev/..",
+            {"x": name},
+        )
+    with pytest.raises(InvalidPayload, match="a channel needs a name"):
+        await client.rest_send("", "e", {})
+    with pytest.raises(InvalidPayload, match="needs an event name"):
+        await client.rest_send("room-1", "", {})
+
+
+async def test_lone_surrogates_travel_as_escapes(
+    make_client: Callable[..., RealtimeClient],
+) -> None:
+    """A payload parsed from ``"\\ud800"`` (legal JSON) can be sent on as kind 3, whose bytes
+    the server passes unchecked (§2.3), and the one received gives the GUI its row bytes (QA
+    finding 4). (The local server drops such text frames, as Jason would; see docs/server.md.)"""
+    sender, _, _, rlog = await pair(make_client)
+    payload = {"s": "x\ud800y", "k\udfff": 1}
+    assert (await sender.send("room-1", "sur", payload)).status is PushStatus.SENT
+    got = await rlog.wait_for(BroadcastReceived)
+    assert got.json_payload() == payload
+    assert json.loads(got.payload_bytes().decode("utf-8")) == payload
