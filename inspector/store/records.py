@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from enum import Enum, IntEnum
 from typing import Any, Final
 
+from inspector.protocol.serializer import escape_surrogates
+
 #: Longest one-line payload preview the table shows.
 PREVIEW_CHARS: Final = 160
 
@@ -224,8 +226,10 @@ class MessageRecord:
 
 
 def json_bytes(value: Any) -> bytes:
-    """Compact UTF-8 JSON, the way the SDKs write it (§2.2)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    """Compact UTF-8 JSON, the way the SDKs write it (§2.2); a lone surrogate from a peer stays
+    a ``\\udXXX`` escape, so this never raises for what was received (QA finding 4)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return escape_surrogates(text).encode()
 
 
 def system_record(time: float, event: str, details: dict[str, Any]) -> MessageRecord:
