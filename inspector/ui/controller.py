@@ -101,6 +101,8 @@ class InspectorController(SessionController):
         self._generation = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._chains: dict[str, asyncio.Task[Any]] = {}
+        #: per tab, the chain step that (re)joins it; sends wait for it (QA 9).
+        self._join_steps: dict[str, asyncio.Task[Any]] = {}
         self._rtt_ms: float | None = None
         self._hb_sent_at: float | None = None
         self._last_error = ""
@@ -221,7 +223,12 @@ class InspectorController(SessionController):
 
     def _join_now(self, client: RealtimeClient, session: ChannelSession) -> None:
         config = self._config(session)
-        self._chain(session.name, lambda: self._join(client, config))
+        name = session.name
+        self._chain(name, lambda: self._join(client, config))
+        step = self._join_steps[name] = self._chains[name]
+        step.add_done_callback(
+            lambda t: self._join_steps.pop(name) if self._join_steps.get(name) is t else None
+        )
 
     async def _join(self, client: RealtimeClient, config: ChannelConfig) -> None:
         if client is not self.client:
@@ -270,22 +277,52 @@ class InspectorController(SessionController):
             return
         if request.transport is Transport.REST:
             self._spawn(self._rest_send(client, session, record, request), "rest send")
+            return
+        step = self._join_steps.get(session.name)
+        if step is not None and not step.done():
+            # The tab is leaving to rejoin (ack, self or presence changed, or Rejoin): a push
+            # now would meet a leaving channel and be refused. Wait until the new phx_join is
+            # out; the client then holds the push until the join is answered (§7.2), as
+            # realtime-js does with pushes on a channel that is not joined yet (QA 9).
+            self._spawn(self._ws_send_after(step, client, session, record, request), "send")
         else:
-            self._spawn(self._ws_send(client, session, record, request), "send")
+            # Pushed now, so that it goes out before anything started after it (a leave).
+            push = self._ws_push(client, session, request)
+            self._spawn(self._ws_result(push, session, record), "send")
 
-    async def _ws_send(
+    async def _ws_send_after(
         self,
+        step: asyncio.Task[Any],
         client: RealtimeClient,
         session: ChannelSession,
         record: MessageRecord,
         request: SendRequest,
     ) -> None:
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.shield(step)
+        if client is not self.client:
+            info = record.send
+            assert info is not None
+            info.state, info.error = SendState.ERROR, "disconnected before it was sent"
+            self._send_updated(session, record)
+            return
+        await self._ws_result(self._ws_push(client, session, request), session, record)
+
+    @staticmethod
+    def _ws_push(
+        client: RealtimeClient, session: ChannelSession, request: SendRequest
+    ) -> asyncio.Future[PushResult]:
+        """Start the push as a task of its own (scheduled now, in click order)."""
+        payload = request.payload if request.binary else json.loads(request.payload)
+        coro = client.send(session.name, request.event, payload, binary=request.binary)
+        return asyncio.ensure_future(coro)
+
+    async def _ws_result(
+        self, future: asyncio.Future[PushResult], session: ChannelSession, record: MessageRecord
+    ) -> None:
         info = record.send
         assert info is not None
         try:
-            payload = request.payload if request.binary else json.loads(request.payload)
-            coro = client.send(session.name, request.event, payload, binary=request.binary)
-            future = asyncio.ensure_future(coro)
             await asyncio.sleep(0)  # the push is written in the client's pump right away
             if not future.done():
                 info.state = SendState.SENT

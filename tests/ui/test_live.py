@@ -9,6 +9,8 @@ private join shows the server's reason and the retry countdown.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from gui_helpers import WindowOptions, js_subscribed, until
 from peers import PeerPool
@@ -64,6 +66,40 @@ async def test_a_pasted_dashboard_url_connects_without_editing_finished(
     assert c.connected, c.connection.reason
     assert c.profile is not None
     assert c.profile.url == server.url
+
+
+async def test_sends_made_while_an_option_change_rejoins_reach_the_server(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    """QA 9: sends clicked right after ack/self changed met the leaving channel and became
+    "error: the channel is leaving". They now wait for the new join and go out in order:
+    every one is acked by the server and echoed back (self is on after the change)."""
+    c = await connect_through_profiles(window, server)
+    assert window.join(ChannelOptions("rapid", ack=True)) is None
+    await until(lambda: c.channels["rapid"].status.state is ChannelState.JOINED, what="joined")
+    composer = window.panels["rapid"].composer
+    composer.event_edit.setText("burst")
+    composer.payload_edit.setPlainText('{"before": true}')
+    composer.send_button.click()  # in flight (its ack not back yet) when the leave goes out
+    composer.self_check.click()  # ack on, self on: leave and join again
+    assert c.channels["rapid"].status.state is ChannelState.JOINING
+    for n in range(5):
+        composer.payload_edit.setPlainText(json.dumps({"n": n}))
+        composer.send_button.click()
+    log = c.channels["rapid"].log
+    sent = [r for r in log if r.send is not None]
+    assert len(sent) == 6
+    final = (SendState.OK, SendState.ERROR, SendState.TIMED_OUT)  # "sent" waits for its ack
+    await until(
+        lambda: all(r.send is not None and r.send.state in final for r in sent),
+        what="every send answered",
+    )
+    assert [r.status_text().split(" ")[0] for r in sent] == ["ok"] * 6, [
+        r.status_text() for r in sent
+    ]
+    await until(lambda: sum(r.direction is Direction.IN for r in log) == 5, what="five self echoes")
+    echoes = [r.payload_json() for r in log if r.direction is Direction.IN]
+    assert echoes == [{"n": n} for n in range(5)]  # in the order they were sent
 
 
 async def test_window_against_server_and_realtime_js(
