@@ -53,34 +53,63 @@ def test_bad_flags_exit_2_with_the_reason(
     assert message in err
 
 
-@pytest.fixture
-async def silent_port() -> AsyncIterator[int]:
+class SilentServer:
     """A TCP port that accepts connections and never answers the websocket handshake."""
-    held: list[asyncio.StreamWriter] = []
 
-    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        held.append(writer)
+    def __init__(self) -> None:
+        self.port = 0
+        #: Set when a connection came in (the command is connecting, its signal handlers are on).
+        self.accepted = asyncio.Event()
+        self.held: list[asyncio.StreamWriter] = []
 
-    srv = await asyncio.start_server(hold, "127.0.0.1", 0)
+    async def hold(self, _reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.held.append(writer)
+        self.accepted.set()
+
+    def env(self) -> dict[str, str]:
+        return cli_env(SUPABASE_URL=f"http://127.0.0.1:{self.port}", SUPABASE_KEY="k" * 20)
+
+
+@pytest.fixture
+async def silent() -> AsyncIterator[SilentServer]:
+    s = SilentServer()
+    srv = await asyncio.start_server(s.hold, "127.0.0.1", 0)
+    s.port = srv.sockets[0].getsockname()[1]
     try:
-        yield srv.sockets[0].getsockname()[1]
+        yield s
     finally:
-        for writer in held:
+        for writer in s.held:
             writer.close()
         srv.close()
         await srv.wait_closed()
 
 
-async def test_listen_timeout_bounds_the_connect(silent_port: int) -> None:
+async def test_listen_timeout_bounds_the_connect(silent: SilentServer) -> None:
     """Against a server that never answers the handshake, --timeout 1 ends listen after 1 s
     (the websocket's own 10 s open timeout used to win), exit 1."""
-    env = cli_env(SUPABASE_URL=f"http://127.0.0.1:{silent_port}", SUPABASE_KEY="k" * 20)
-    proc = await start(*LISTEN, "--timeout", "1", env=env)
+    proc = await start(*LISTEN, "--timeout", "1", env=silent.env())
     _, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
     assert proc.returncode == 1
     assert err.decode() == (
         "realtime-inspector listen: not connected and joined within --timeout 1 s\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (LISTEN, 0, ""),
+        (SEND, 130, "realtime-inspector send: interrupted after 0 of 1 sends\n"),
+    ],
+)
+async def test_ctrl_c_ends_a_connect_that_hangs(
+    silent: SilentServer, argv: tuple[str, ...], code: int, message: str
+) -> None:
+    proc = await start(*argv, env=silent.env())
+    await asyncio.wait_for(silent.accepted.wait(), TIMEOUT)
+    proc.send_signal(signal.SIGINT)
+    _, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    assert (proc.returncode, err.decode()) == (code, message)
 
 
 async def test_listen_exits_1_when_the_server_closes_its_only_channel(

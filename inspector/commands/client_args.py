@@ -18,7 +18,7 @@ import math
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -246,6 +246,26 @@ class Stop:
     def exit_code(self) -> int:
         """128 + the signal number, the shell's convention (130 for Ctrl+C, 143 for SIGTERM)."""
         return 128 + (self.signal or signal.SIGINT)
+
+
+async def unless_stopped(work: Coroutine[Any, Any, None], stop: Stop) -> bool:
+    """Run ``work``; True when it finished, False when ``stop`` came first (it is cancelled).
+
+    Exceptions of ``work`` propagate. Lets Ctrl+C end a connect that hangs (a server that
+    accepts TCP and never answers the handshake).
+    """
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((task, stopper), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return False
+    task.result()
+    return True
 
 
 @contextlib.contextmanager

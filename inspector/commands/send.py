@@ -41,6 +41,7 @@ from .client_args import (
     seconds_arg,
     settings_from,
     stop_on_signals,
+    unless_stopped,
 )
 
 HELP = "broadcast to a channel over the websocket or REST and print the results"
@@ -243,15 +244,13 @@ async def _send(args: argparse.Namespace, out: Output) -> int:
                     out.flush()
             else:
                 try:
-                    await client.connect()
-                    await client.join(
-                        ChannelConfig(
-                            name,
-                            broadcast_self=args.self_,
-                            broadcast_ack=args.ack,
-                            private=args.private,
-                        )
+                    config = ChannelConfig(
+                        name,
+                        broadcast_self=args.self_,
+                        broadcast_ack=args.ack,
+                        private=args.private,
                     )
+                    await unless_stopped(_connect_and_join(client, config), stop)
                 except InspectorError as exc:
                     out.error(exc.message)
                     return EXIT_FAILURE
@@ -285,6 +284,11 @@ async def _send(args: argparse.Namespace, out: Output) -> int:
         out.error(f"{tally.failed} of {tally.counts['sent']} sends failed")
         return EXIT_FAILURE
     return EXIT_OK
+
+
+async def _connect_and_join(client: RealtimeClient, config: ChannelConfig) -> None:
+    await client.connect()
+    await client.join(config)
 
 
 def _record(tally: _Tally, i: int, task: asyncio.Task[PushResult]) -> None:
