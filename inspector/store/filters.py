@@ -1,21 +1,46 @@
 """Table filters: free text over event and payload, and an event-name filter (pure).
 
-Both are case-insensitive. The event filter takes a comma-separated list of names; ``*`` and
-``?`` work as in shell globs, so ``cursor*`` matches ``cursor-move``.
+Both are case-insensitive. The event filter takes a comma-separated list of names; ``*`` (any
+run of characters) and ``?`` (one character) are wildcards, so ``cursor*`` matches
+``cursor-move``. Every other character stands for itself, ``[`` included (``tock[1]`` is the
+event ``tock[1]``, ``*[*`` any event with a ``[``), and a backslash makes the next character
+literal: ``a\\*`` is the event ``a*``, ``a\\,b`` keeps its comma.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .records import Direction, MessageRecord
+
+_SPLIT = re.compile(r"(?<!\\),")  # a comma not escaped with a backslash
 
 
 def parse_event_list(text: str) -> tuple[str, ...]:
     """``"a, B ,,c"`` -> ``("a", "b", "c")``; an empty text or ``*`` alone means all events."""
-    names = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
+    names = tuple(dict.fromkeys(p.strip().lower() for p in _SPLIT.split(text) if p.strip()))
     return () if names in ((), ("*",)) else names
+
+
+@lru_cache(maxsize=256)
+def _pattern(pattern: str) -> re.Pattern[str] | None:
+    """The regular expression of a pattern with wildcards or escapes; None for a plain name."""
+    if not any(c in pattern for c in "*?\\"):
+        return None
+    out: list[str] = []
+    chars = iter(pattern)
+    for c in chars:
+        if c == "\\":
+            out.append(re.escape(next(chars, "\\")))
+        elif c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        else:
+            out.append(re.escape(c))
+    return re.compile("".join(out), re.S)
 
 
 def event_matches(event: str, patterns: tuple[str, ...]) -> bool:
@@ -26,9 +51,8 @@ def event_matches(event: str, patterns: tuple[str, ...]) -> bool:
     for pattern in patterns:
         if pattern == lowered or pattern == "*":
             return True
-        if ("*" in pattern or "?" in pattern or "[" in pattern) and fnmatch.fnmatchcase(
-            lowered, pattern
-        ):
+        regex = _pattern(pattern)
+        if regex is not None and regex.fullmatch(lowered):
             return True
     return False
 

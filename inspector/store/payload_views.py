@@ -117,6 +117,11 @@ def utf8_view(data: bytes, start: int = 0, length: int = TEXT_CHUNK) -> Piece:
     return Piece(text, end if end < len(data) else None, len(data))
 
 
+#: Why a payload could not be parsed although it may be valid JSON (Python's JSON parser stops
+#: at its recursion limit, about 1,000 levels; Elixir's has no such limit).
+TOO_DEEP: Final = "more than about 1,000 levels; the JSON itself may be valid"
+
+
 @dataclass(frozen=True, slots=True)
 class JsonCheck:
     """The payload parsed as JSON, or why it is not JSON."""
@@ -136,7 +141,10 @@ def parse_json(data: bytes) -> JsonCheck:
         return JsonCheck(True, json.loads(data), "")
     except json.JSONDecodeError as exc:
         return JsonCheck(False, None, f"not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}")
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        # Valid JSON can nest deeper than Python's parser goes: say that, not "not JSON".
+        return JsonCheck(False, None, f"nested too deeply to parse here ({TOO_DEEP})")
+    except ValueError as exc:
         return JsonCheck(False, None, f"not JSON: {exc.__class__.__name__}")
 
 

@@ -354,6 +354,8 @@ class PresenceRoster:
         old = self._entries
         new: dict[str, RosterEntry] = {}
         for key, metas in state.items():
+            if not metas:  # a malformed diff can leave a key with no connection: nobody
+                continue
             entry = old.get(key)
             if entry is None:
                 entry = RosterEntry(key, tuple(metas), time, listed)

@@ -10,6 +10,7 @@ Send. ack and self are options of the channel's join: toggling them asks for a r
 
 from __future__ import annotations
 
+import html
 import json
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -44,6 +45,14 @@ BINARY_NEEDS_V2 = (
 )
 
 
+#: Why Send is off for JSON nested deeper than Python's parser goes (QA 13): it is not
+#: "invalid JSON", the inspector just cannot parse and re-encode it.
+TOO_DEEP_TO_SEND = (
+    "Nested more than about 1,000 levels deep: too deep for the inspector to check and send "
+    "(the JSON itself may be valid)."
+)
+
+
 def check_json(text: str) -> tuple[str | None, int | None]:
     """``(error message, character offset)`` for invalid JSON, ``(None, None)`` when valid.
 
@@ -56,7 +65,7 @@ def check_json(text: str) -> tuple[str | None, int | None]:
     except json.JSONDecodeError as exc:
         return f"Line {exc.lineno}, column {exc.colno}: {exc.msg}", exc.pos
     except RecursionError:
-        return "Nested too deeply", None
+        return TOO_DEEP_TO_SEND, None
     return None, None
 
 
@@ -244,8 +253,9 @@ class ComposerPanel(QWidget):
         selections: list[QTextEdit.ExtraSelection] = []
         hint = ""
         if error is not None:
+            prefix = "" if error is TOO_DEEP_TO_SEND else "Invalid JSON: "
             self.error_label.setText(
-                f"<span style='color:{c.error.name()}'>Invalid JSON: {error}</span>"
+                f"<span style='color:{c.error.name()}'>{prefix}{html.escape(error, quote=False)}</span>"
             )
             if pos is not None:
                 sel = QTextEdit.ExtraSelection()

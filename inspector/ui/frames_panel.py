@@ -74,6 +74,7 @@ from .frames_model import (
     direction_label,
 )
 from .log_controls import LogControls, debounce_timer, filter_field, select_last_row, tool_button
+from .message_table_model import SIZE_SAMPLE
 
 #: The decoded view stops at this many characters.
 MAX_DETAIL_CHARS: Final = 200_000
@@ -290,7 +291,7 @@ class FramesPanel(QWidget):
             (COL_TIME, "00:00:00.000 "),
             (COL_DIRECTION, "↑ out  "),
             (COL_OPCODE, "binary  "),
-            (COL_SIZE, "00.0 kB  "),
+            (COL_SIZE, SIZE_SAMPLE + "  "),
             (COL_TOPIC, "realtime:room-123 "),
             (COL_EVENT, "phx_reply error "),
             (COL_REF, "0000 "),

@@ -38,12 +38,20 @@ def format_time(epoch: float) -> str:
     return clock_ms(epoch)
 
 
+#: The widest text :func:`format_size` returns (the Size columns are this wide).
+SIZE_SAMPLE: Final = "000.0 kB"
+
+
 def format_size(size: int) -> str:
-    if size < 10_000:
+    """``999 B``, ``3.1 kB``, ``999.9 kB``, ``3.1 MB``: never wider than :data:`SIZE_SAMPLE`
+    (``3133.0 kB`` was cut off in its column, QA 13); the tooltip has the exact count."""
+    if size < 1000:
         return f"{size} B"
-    if size < 10_000_000:
+    if size < 999_950:
         return f"{size / 1000:.1f} kB"
-    return f"{size / 1_000_000:.1f} MB"
+    if size < 999_950_000:
+        return f"{size / 1_000_000:.1f} MB"
+    return f"{size / 1_000_000_000:.1f} GB"
 
 
 class MessageTableModel(RingTableModel):

@@ -21,6 +21,7 @@ from .message_table_model import (
     COL_SIZE,
     COL_STATUS,
     COL_TIME,
+    SIZE_SAMPLE,
 )
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -80,7 +81,7 @@ class MessageTableView(QTableView):
             COL_TIME: mono_metrics.horizontalAdvance("00:00:00.000") + 16,
             COL_DIRECTION: metrics.horizontalAdvance("system") + 16,
             COL_EVENT: metrics.horizontalAdvance("x" * 18) + 16,
-            COL_SIZE: mono_metrics.horizontalAdvance("00.0 kB") + 16,
+            COL_SIZE: mono_metrics.horizontalAdvance(SIZE_SAMPLE) + 16,
             COL_STATUS: metrics.horizontalAdvance("x" * 16) + 16,
         }
         for col, width in widths.items():

@@ -53,6 +53,25 @@ def test_event_filter_globs_and_directions() -> None:
     assert not outs.matches(rec("e", b"{}", Direction.IN))
 
 
+def test_event_filter_brackets_are_literal_and_backslash_escapes() -> None:
+    """QA 13: ``[`` started a glob character class, so no pattern could name ``tock[1]``
+    with a wildcard and ``tock\\[1\\]`` matched nothing; only ``*`` and ``?`` are wildcards."""
+    events = ["tock[1]", "tock1", "a*", "a,b", "[", "cursor-move"]
+
+    def shown(typed: str) -> list[str]:
+        f = MessageFilter.from_inputs(events=typed)
+        return [e for e in events if f.matches(rec(e, b"{}"))]
+
+    assert shown("tock[1]") == ["tock[1]"]
+    assert shown(r"tock\[1\]") == ["tock[1]"]
+    assert shown("tock[1]*") == ["tock[1]"]  # not the class [1]: tock1 is not shown
+    assert shown("*[*") == ["tock[1]", "["]
+    assert shown("[") == ["["]
+    assert shown(r"a\*") == ["a*"]
+    assert shown(r"a\,b") == ["a,b"]
+    assert shown("c?rsor-*, a*") == ["a*", "a,b", "cursor-move"]
+
+
 def test_channel_options_validate_chips_roundtrip() -> None:
     assert ChannelOptions("").validate() == "Channel name is required"
     assert ChannelOptions(" room").validate() is not None

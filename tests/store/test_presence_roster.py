@@ -165,6 +165,19 @@ def test_timeline_is_bounded_and_counts_what_it_dropped() -> None:
     assert roster.timeline_dropped == 2
 
 
+def test_a_malformed_diff_lists_nobody() -> None:
+    """QA 13: a presence_state that is not a map, then a diff whose metas are not objects
+    (``{"a": {"metas": [1, 2]}}``), left key "a" with no connection, and a tab without
+    presence showed "Presence (1)". A key with no connection is nobody."""
+    d = Driver()
+    d.presence.apply_state("x", "1")  # malformed: an empty state, synced
+    d.diff({"a": {"metas": [1, 2]}}, {})
+    assert d.roster.keys() == []
+    assert d.roster.counts() == (0, 0)
+    d.diff({"b": {"metas": [meta("b1")]}}, {})
+    assert d.roster.counts() == (1, 1)
+
+
 def test_meta_text_hides_server_keys_and_cuts() -> None:
     m = meta("r1", prev="r0", text="x" * 500)
     assert "phx_ref" not in meta_text(m)

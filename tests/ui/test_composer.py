@@ -163,6 +163,19 @@ def test_large_sends_are_not_kept_in_history(qtbot: Any) -> None:
     assert "not kept" not in panel.hint_label.text()
 
 
+def test_deep_valid_json_is_not_called_invalid(qtbot: Any) -> None:
+    """QA 13: 5,000 nested objects are valid JSON, but Python's parser stops at about 1,000
+    levels. The composer said "Invalid JSON: Nested too deeply"; it now says what it is."""
+    panel = make(qtbot)
+    panel.event_edit.setText("deep")
+    panel.payload_edit.setPlainText('{"a":' * 5000 + "1" + "}" * 5000)
+    text = panel.error_label.text()
+    assert "Invalid JSON" not in text
+    assert "too deep for the inspector to check and send" in text
+    assert "may be valid" in text
+    assert not panel.send_button.isEnabled()
+
+
 def test_ack_and_self_toggles_are_intents_not_local_state(qtbot: Any) -> None:
     panel = make(qtbot)
     asked: list[tuple[bool, bool]] = []

@@ -169,6 +169,16 @@ def test_views_with_a_long_line_do_not_wrap_it(qtbot: Any) -> None:
     assert panel.views.utf8_page.text.lineWrapMode() == no_wrap
 
 
+def test_deeply_nested_payload_is_not_called_not_json(qtbot: Any) -> None:
+    """QA 13 in the detail pane: too deep to parse is said as such, not "not JSON"."""
+    panel = detail(qtbot)
+    panel.show_record(rec(b'{"a":' * 5000 + b"1" + b"}" * 5000))
+    note = panel.views.primary.note.text()
+    assert "nested too deeply to parse here" in note
+    assert "not JSON" not in note
+    assert panel.text.toPlainText().startswith('{"a":{"a":')
+
+
 def test_meta_is_spelled_out(qtbot: Any) -> None:
     panel = detail(qtbot)
     meta = b'{"replayed":true,"id":"1a2b"}'

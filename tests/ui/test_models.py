@@ -184,6 +184,31 @@ def test_times_that_are_not_times_paint_as_a_dash(qtbot: Any) -> None:
     assert '"time_iso": "—"' in row_json(log[0], "c")
 
 
+def test_every_size_fits_its_column(qtbot: Any) -> None:
+    """QA 13: "3133.0 kB" was cut off ("3133.0 …") in the Size column; sizes now have at most
+    four digits and the column is as wide as the widest of them."""
+    from PySide6.QtGui import QFontMetrics
+
+    from inspector.ui import theme
+    from inspector.ui.message_table_view import MessageTableView
+
+    assert [format_size(n) for n in (999, 1000, 3_133_000, 999_949, 999_950, 5_000_000)] == [
+        "999 B",
+        "1.0 kB",
+        "3.1 MB",
+        "999.9 kB",
+        "1.0 MB",
+        "5.0 MB",
+    ]
+    view = MessageTableView()
+    qtbot.addWidget(view)
+    view.setModel(MessageTableModel(MessageLog(capacity=10)))
+    metrics = QFontMetrics(theme.mono_font())
+    for size in (9_999, 99_999, 999_949, 3_133_000, 999_949_999, 12_345_678_901):
+        text = format_size(size)
+        assert metrics.horizontalAdvance(text) + 12 <= view.columnWidth(COL_SIZE), text
+
+
 def test_display_roles_and_status_updates(qtbot: Any) -> None:
     log = MessageLog()
     model = MessageTableModel(log)
