@@ -72,8 +72,13 @@ def escape_surrogates(text: str) -> str:
     such code points only occur inside strings, where the escape is valid JSON that parses back
     to the same value.
     """
-    if _SURROGATE.search(text) is None:
+    if text.isascii():  # the common case, and the fastest test
         return text
+    try:
+        text.encode()  # faster than a regex search, and only surrogates make it fail
+        return text
+    except UnicodeEncodeError:
+        pass
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
