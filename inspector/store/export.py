@@ -25,6 +25,10 @@ Redaction (docs/architecture.md): keys named like secrets (``apikey``, ``access_
 and a payload that carried a token comes back with ``[redacted]`` where the token was.
 
 Import never raises on a bad line: it is reported with its number and reason and skipped.
+An import has limits (QA finding 14): lines over :data:`MAX_LINE_BYTES` are skipped without
+being read into memory (the reader's job, ``ui/transfer.py``), only the first
+:data:`MAX_IMPORT_CHANNELS` channels are kept (one tab each), and reading stops keeping rows
+after :data:`MAX_IMPORT_ROWS`. Everything left out is counted for the summary.
 """
 
 from __future__ import annotations
@@ -52,6 +56,16 @@ from .records import (
 )
 from .redact import redact_json, redact_text
 from .timefmt import checked_epoch, finite_number, utc_iso
+
+#: The longest line an import reads, in bytes: a 3000 KB payload (the server's limit, §10)
+#: as JSON or base64, or a 5 MB frame (§1.5) as base64, fits.
+MAX_LINE_BYTES: Final = 8 * 1024 * 1024
+#: Channels one import keeps (a read-only tab each); the rows of later channels are counted.
+MAX_IMPORT_CHANNELS: Final = 20
+#: Rows (messages and frames) one import keeps; later lines are counted, not read.
+MAX_IMPORT_ROWS: Final = 1_000_000
+#: Bad lines whose number and reason are kept (all of them are counted).
+MAX_ERRORS_KEPT: Final = 1000
 
 MESSAGE: Final = "message"
 FRAME: Final = "frame"
@@ -241,25 +255,57 @@ class ImportResult:
     #: ``(channel, record)`` in file order.
     records: list[tuple[str, MessageRecord]] = field(default_factory=list)
     frames: list[FrameRow] = field(default_factory=list)
-    #: ``(line number, reason)`` of every skipped line.
+    #: ``(line number, reason)`` of the skipped lines (the first :data:`MAX_ERRORS_KEPT`).
     errors: list[tuple[int, str]] = field(default_factory=list)
+    #: how many lines were skipped in all.
+    error_count: int = 0
+    #: channel -> rows not kept: the import already had its :data:`MAX_IMPORT_CHANNELS`.
+    dropped_channels: dict[str, int] = field(default_factory=dict)
+    #: lines not read: the import already had its :data:`MAX_IMPORT_ROWS` rows.
+    unread: int = 0
 
     def channels(self) -> list[str]:
         """Channel names in order of first appearance."""
         return list(dict.fromkeys(channel for channel, _ in self.records))
 
+    def limits_text(self) -> str:
+        """What the limits left out, in words ("" when nothing)."""
+        parts = []
+        if self.dropped_channels:
+            n, rows = len(self.dropped_channels), sum(self.dropped_channels.values())
+            parts.append(
+                f"{n:,} more channel{'' if n == 1 else 's'} ({rows:,} rows) not opened: "
+                f"one import opens at most {MAX_IMPORT_CHANNELS} tabs"
+            )
+        if self.unread:
+            parts.append(
+                f"{self.unread:,} line{'' if self.unread == 1 else 's'} after the first "
+                f"{MAX_IMPORT_ROWS:,} rows not read"
+            )
+        return " · ".join(parts)
+
 
 class Importer:
-    """Parses NDJSON lines incrementally (so a long import can show progress and stop)."""
+    """Parses NDJSON lines incrementally (so a long import can show progress and stop), within
+    the limits in the module docstring."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, max_channels: int = MAX_IMPORT_CHANNELS, max_rows: int = MAX_IMPORT_ROWS
+    ) -> None:
         self.result = ImportResult()
         self.line_number = 0
+        self._max_channels = max_channels
+        self._max_rows = max_rows
+        self._channels: set[str] = set()
 
     def feed(self, line: str) -> None:
         """Parse one line (blank lines are skipped; bad ones recorded in ``result.errors``)."""
         self.line_number += 1
+        result = self.result
         if not line.strip():
+            return
+        if len(result.records) + len(result.frames) >= self._max_rows:
+            result.unread += 1
             return
         try:
             data = json.loads(line)
@@ -267,15 +313,32 @@ class Importer:
                 raise ValueError("not a JSON object")
             kind = data.get("type", MESSAGE)
             if kind == FRAME:
-                self.result.frames.append(frame_from(data))
+                result.frames.append(frame_from(data))
             elif kind == MESSAGE:
-                channel = data.get("channel")
+                raw = data.get("channel")
+                channel = raw if isinstance(raw, str) else ""
                 record = record_from(data)
-                self.result.records.append((channel if isinstance(channel, str) else "", record))
+                if channel not in self._channels:
+                    if len(self._channels) >= self._max_channels:
+                        dropped = result.dropped_channels
+                        dropped[channel] = dropped.get(channel, 0) + 1
+                        return
+                    self._channels.add(channel)
+                result.records.append((channel, record))
             else:
                 raise ValueError(f"unknown line type {kind!r}")
         except (ValueError, TypeError, RecursionError) as exc:
-            self.result.errors.append((self.line_number, str(exc) or type(exc).__name__))
+            self._error(str(exc) or type(exc).__name__)
+
+    def skip(self, reason: str) -> None:
+        """Count one line that was not read (the reader found it too long)."""
+        self.line_number += 1
+        self._error(reason)
+
+    def _error(self, reason: str) -> None:
+        self.result.error_count += 1
+        if len(self.result.errors) < MAX_ERRORS_KEPT:
+            self.result.errors.append((self.line_number, reason))
 
 
 def import_lines(lines: Iterable[str]) -> ImportResult:

@@ -10,6 +10,7 @@ rows are inserted and evicted around it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
 from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
@@ -40,6 +41,24 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 def _chip_style() -> str:
     c = theme.colors()
     return f"QLabel {{ border: 1px solid {c.muted.name()}; border-radius: 8px; padding: 0px 6px; }}"
+
+
+#: Characters of a channel name in its tab's text (the whole name is in the tab's tooltip).
+TAB_TEXT_CHARS: Final = 48
+
+
+def short_name(name: str, limit: int = TAB_TEXT_CHARS) -> str:
+    """A channel name for a label: hidden characters shown (QA 7), cut at ``limit``
+    characters (an imported 10,000-character name made a tab bar that took 200 MB to draw,
+    QA 14)."""
+    text = reveal(name, multiline=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def tab_text(name: str) -> str:
+    """A tab's text for a channel name: :func:`short_name` with ``&`` doubled (a tab text's
+    ``&`` is a mnemonic)."""
+    return short_name(name).replace("&", "&&")
 
 
 class ChannelPanel(QWidget):
@@ -207,7 +226,7 @@ class ChannelPanel(QWidget):
     def title(self) -> str:
         """Tab text: the channel name and unread count."""
         # A tab text's & is a mnemonic; hidden characters show as \uXXXX (QA 7).
-        text = reveal(self.name, multiline=False).replace("&", "&&")
+        text = tab_text(self.name)
         if self.unread:
             text += f" ({self.unread:,})" if self.unread < 100_000 else " (99,999+)"
         return text

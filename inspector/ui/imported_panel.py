@@ -18,10 +18,9 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from inspector.store import ChannelOptions, ChannelState, ChannelStatus, MessageRecord
 from inspector.store.frames import FrameLog, FrameRow
-from inspector.store.invisible import reveal
 from inspector.store.log import MAX_CAPACITY, MIN_CAPACITY
 
-from .channel_panel import ChannelPanel
+from .channel_panel import ChannelPanel, short_name, tab_text
 from .frames_panel import FramesPanel
 from .session import ChannelSession
 
@@ -63,7 +62,7 @@ class ImportedChannelPanel(ChannelPanel):
         self._describe()
 
     def title(self) -> str:
-        return f"{reveal(self.channel, multiline=False)} (imported)".replace("&", "&&")
+        return f"{tab_text(self.channel)} (imported)"
 
     def set_options(self, options: ChannelOptions) -> None:
         """No chips: an export does not say which options the channel was joined with."""
@@ -78,8 +77,9 @@ class ImportedChannelPanel(ChannelPanel):
 
     def _describe(self) -> None:
         log = self.session.log
+        name = _escape(short_name(self.channel, 200))
         self.state_label.setText(
-            f"<b>Imported</b> · read-only · {len(log):,} rows of “{_escape(self.channel)}” "
+            f"<b>Imported</b> · read-only · {len(log):,} rows of “{name}” "
             f"from {_escape(self.source.name)}"
         )
         self.state_label.setToolTip(str(self.source))

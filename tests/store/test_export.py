@@ -12,6 +12,7 @@ from inspector.protocol.jwt import demo_key
 from inspector.protocol.serializer import encode
 from inspector.store import Direction, MessageRecord, PayloadFormat, SendInfo, SendState, Transport
 from inspector.store.export import (
+    MAX_ERRORS_KEPT,
     Importer,
     csv_lines,
     frame_line,
@@ -178,6 +179,32 @@ def test_times_that_are_not_times_are_skipped_at_import() -> None:
     assert len(result.frames) == 1
     assert result.records[1][1].send is not None
     assert result.records[1][1].send.round_trip_ms is None
+
+
+def test_import_limits_channels_rows_and_kept_errors() -> None:
+    """QA 14: one import opened a tab per channel (300 took 6.4 s); now the first channels are
+    kept, the rest counted; rows past the cap are not read; bad lines are all counted."""
+    line = '{"channel":"C","direction":"in","event":"e","payload":{},"time":1}'
+    importer = Importer(max_channels=3, max_rows=8)
+    for n in range(5):
+        importer.feed(line.replace("C", f"ch{n}"))
+    importer.feed(line.replace("C", "ch0"))  # a kept channel keeps taking rows
+    importer.skip("longer than 8 MiB: not read")
+    result = importer.result
+    assert result.channels() == ["ch0", "ch1", "ch2"]
+    assert len(result.records) == 4
+    assert result.dropped_channels == {"ch3": 1, "ch4": 1}
+    assert result.errors == [(7, "longer than 8 MiB: not read")]
+    for _ in range(6):
+        importer.feed(line.replace("C", "ch1"))
+    assert len(result.records) == 8
+    assert result.unread == 2
+    text = result.limits_text()
+    assert "2 more channels (2 rows) not opened: one import opens at most" in text
+    assert "2 lines after the first" in text
+    flood = import_lines(["garbage"] * (MAX_ERRORS_KEPT + 50))
+    assert flood.error_count == MAX_ERRORS_KEPT + 50
+    assert len(flood.errors) == MAX_ERRORS_KEPT
 
 
 def test_incremental_importer_counts_lines() -> None:

@@ -29,6 +29,7 @@ from inspector.store import (
     Profile,
     SendState,
 )
+from inspector.store.export import MAX_IMPORT_CHANNELS, MAX_LINE_BYTES
 from inspector.ui.imported_panel import ImportedChannelPanel, ImportedFramesPanel
 from inspector.ui.main_window import MainWindow
 from inspector.ui.message_table_model import COL_SIZE, COL_STATUS
@@ -253,6 +254,43 @@ async def test_bad_lines_are_reported(window: MainWindow, tmp_path: Path) -> Non
     assert len(panel.session.log) == 2
     assert "1 line skipped (line 2:" in messages[-1]
     assert "1 line skipped" in window.statusBar().currentMessage()
+
+
+async def test_import_limits_tabs_long_lines_and_special_files(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    """QA 14: 300 channels opened 300 tabs (6.4 s) and a 30 MB line took 1.2 GB. One import
+    now opens at most MAX_IMPORT_CHANNELS tabs and says how many more there were; a line
+    over MAX_LINE_BYTES is skipped without being read whole; a name 10,000 characters long
+    is cut in its tab; /dev/zero (not a regular file, it never ends) is refused."""
+    path = tmp_path / "many.ndjson"
+    row = {"time": 1.0, "direction": "in", "event": "e", "payload": {}}
+    lines = [json.dumps({**row, "channel": f"ch-{n:03d}"}) for n in range(MAX_IMPORT_CHANNELS + 5)]
+    lines.append('{"channel":"x","payload":"' + "y" * (MAX_LINE_BYTES + 10) + '"}')
+    lines.append(json.dumps({**row, "channel": "ch-000", "event": "after the long line"}))
+    lines.append(json.dumps({**row, "channel": "n" * 10_000}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    messages: list[str] = []
+    window.transfer.done.connect(lambda _ok, text: messages.append(text))
+    await finish(window.transfer.import_file(path))
+    panels = imported_panels(window)
+    assert len(panels) == MAX_IMPORT_CHANNELS
+    assert [r.event for r in panels[0].session.log] == ["e", "after the long line"]
+    assert (
+        f"6 more channels (6 rows) not opened: one import opens at most {MAX_IMPORT_CHANNELS}"
+        in (messages[-1])
+    )
+    assert f"1 line skipped (line {len(lines) - 2}: longer than 8 MiB: not read)" in messages[-1]
+    for panel in panels:
+        assert len(panel.title()) <= 60
+    long_name = ImportedChannelPanel("k ", "n" * 10_000, [], path)
+    long_name.deleteLater()
+    assert long_name.title() == "n" * 47 + "… (imported)"
+    job = window.transfer.import_file(Path("/dev/zero"))
+    await until(lambda: not job.running, what="refused")
+    assert job.ok is False
+    assert "not a regular file" in job.message
+    assert len(imported_panels(window)) == MAX_IMPORT_CHANNELS
 
 
 async def test_long_import_cancelled_opens_nothing(window: MainWindow, tmp_path: Path) -> None:
