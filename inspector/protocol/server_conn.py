@@ -90,6 +90,7 @@ from .server_events import (
     parse_join_payload,
 )
 from .server_fanout import Fanout
+from .server_json import JsonRejected, loads, rejection
 
 __all__ = [
     "CLOSED_BY_SERVER",
@@ -145,8 +146,19 @@ class ServerConnection:
         self._idle_reported = False
         frame = decode(data, self.vsn, Role.SERVER, binary=binary)
         if isinstance(frame, Message):
+            # Python parsed it; Jason might not have (NaN, 1e999, lone surrogates): then the
+            # real server drops the frame as malformed, with no reply (§2.2, server_json).
+            fields = [frame.join_ref, frame.ref, frame.topic, frame.event, frame.payload]
+            why = rejection(data, fields)
+            if why is not None:
+                return [FrameRejected(data, f"text frame is not JSON the server accepts: {why}")]
             return self._on_message(frame, now)
         if isinstance(frame, UserBroadcastPush):
+            if frame.metadata:  # the server decodes kind-3 metadata with Jason.decode! (§2.3)
+                try:
+                    loads(frame.metadata)
+                except JsonRejected as exc:
+                    return [FrameRejected(data, f"kind 3 metadata is not JSON: {exc}")]
             return self._on_kind3(frame)
         if isinstance(frame, BinaryPush):
             channel = self._route(frame.topic, frame.event, frame.ref, frame.join_ref)

@@ -10,8 +10,13 @@ The matrix of §2.5:
 - JSON origin (a client's text ``broadcast`` push, REST batch, ``presence_diff``, ...):
   v2 gets ``[null,null,topic,event,payload]``; v1 gets ``{"topic","event","payload","ref":null}``.
 - user broadcast origin (kind 3 pushes, REST single, database messages): v2 gets binary kind 4
-  with the same encoding; v1 gets the JSON converted to ``{"event","payload","type"}`` (plus
-  ``meta`` when there is metadata) and **nothing** for raw binary payloads.
+  with the same encoding, the payload bytes as they came (the real server does not look at
+  them, §2.3); v1 gets the JSON converted to ``{"event","payload","type"}`` (plus ``meta`` when
+  there is metadata) with the payload text spliced in verbatim, as the real server's
+  ``Jason.Fragment`` does, but only when that text is JSON Jason accepts
+  (``supabase/realtime:lib/realtime_web/socket/user_broadcast.ex`` ``convert_to_json_broadcast``;
+  :mod:`inspector.protocol.server_json`); otherwise, and for raw binary payloads, v1 gets
+  **nothing**.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from typing import Any, Generic, TypeVar
 
 from .frames import BROADCAST, ENCODING_JSON, JSON, UserBroadcast
 from .serializer import VSN1, EncodeError, dumps, encode_binary
+from .server_json import JsonRejected
+from .server_json import loads as strict_loads
 
 T = TypeVar("T")
 
@@ -39,6 +46,7 @@ class Fanout(Generic[T]):
         "_cache",
         "_data",
         "_encoding",
+        "_json_text",
         "_metadata",
         "_payload",
         "_user",
@@ -69,6 +77,7 @@ class Fanout(Generic[T]):
         self._metadata = metadata
         self._wrap: Callable[[str | bytes], Any] = wrap or _identity
         self._cache: dict[tuple[str, str], Any] = {}
+        self._json_text: object = _MISSING
 
     @classmethod
     def text(
@@ -105,18 +114,49 @@ class Fanout(Generic[T]):
         """The payload a JSON receiver sees; raises ``ValueError`` for raw binary or bad JSON."""
         if not self._user:
             return self._payload
-        if self._encoding != ENCODING_JSON:
-            raise ValueError("raw binary payload has no JSON form")
-        out: dict[str, Any] = {"event": self.user_event}
-        if self._metadata:
-            out["meta"] = json.loads(self._metadata)
-        out["payload"] = json.loads(self._data)
-        out["type"] = BROADCAST
-        return out
+        text = self._user_json_text()
+        if text is None:
+            raise ValueError("the payload has no JSON form a JSON receiver could get")
+        return json.loads(text)
+
+    def _user_json_text(self) -> str | None:
+        """A user broadcast's JSON form as text, its payload verbatim; None when it has none.
+
+        The payload must be JSON the real server accepts (``convert_to_json_broadcast``
+        decodes it first); checked once per message.
+        """
+        cached = self._json_text
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
+        text: str | None = None
+        if self._encoding == ENCODING_JSON:
+            try:
+                strict_loads(self._data)
+            except JsonRejected:
+                pass
+            else:
+                meta = ""
+                if self._metadata:
+                    meta = ',"meta":' + dumps(json.loads(self._metadata))
+                text = (
+                    '{"event":'
+                    + dumps(self.user_event)
+                    + meta
+                    + ',"payload":'
+                    + self._data.decode()
+                    + ',"type":"broadcast"}'
+                )
+        self._json_text = text
+        return text
 
     def encoded(self, vsn: str, topic: str) -> str | bytes | None:
         """The unwrapped, uncached data for one receiver, or None when it gets nothing."""
-        if self._user and vsn != VSN1:
+        if not self._user:
+            if vsn == VSN1:
+                obj = {"topic": topic, "event": self.event, "payload": self._payload, "ref": None}
+                return dumps(obj)
+            return dumps([None, None, topic, self.event, self._payload])
+        if vsn != VSN1:
             try:
                 return encode_binary(
                     UserBroadcast(
@@ -125,13 +165,13 @@ class Fanout(Generic[T]):
                 )
             except EncodeError:
                 pass  # a topic or event over 255 bytes: fall back to text below
-        try:
-            payload = self.json_payload()
-        except ValueError:
+        text = self._user_json_text()
+        if text is None:
             return None
         if vsn == VSN1:
-            return dumps({"topic": topic, "event": self.event, "payload": payload, "ref": None})
-        return dumps([None, None, topic, self.event, payload])
+            head = '{"topic":' + dumps(topic) + ',"event":' + dumps(self.event) + ',"payload":'
+            return head + text + ',"ref":null}'
+        return "[null,null," + dumps(topic) + "," + dumps(self.event) + "," + text + "]"
 
     def for_receiver(self, vsn: str, topic: str) -> T | None:
         """The (wrapped) data for a receiver with this vsn that joined ``topic``, cached."""

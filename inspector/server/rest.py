@@ -18,6 +18,7 @@ from inspector.protocol.frames import BROADCAST, ENCODING_BINARY, ENCODING_JSON
 from inspector.protocol.jwt import JwtError
 from inspector.protocol.serializer import dumps
 from inspector.protocol.server_fanout import Fanout
+from inspector.protocol.server_json import TOO_DEEP, JsonRejected, loads
 
 from .auth import bearer_token
 from .notes import RestBroadcast
@@ -81,6 +82,15 @@ class RestApi:
         )
         self.server.note(note, None)
 
+    def _malformed(self, request: web.Request, exc: JsonRejected) -> web.Response:
+        """400 for a body Plug's JSON parser (Jason) refuses: bad grammar, NaN, 1e999, lone
+        surrogates, not UTF-8 (§6.2, server_json); deeper than this server's nesting limit too."""
+        log.info("REST %s: body refused: %s", request.path, exc)
+        self._record(request, 400, 0, 0)
+        if str(exc) == TOO_DEEP:
+            return self._response(400, {"message": f"JSON body {TOO_DEEP}"})
+        return self._response(400, {"message": "Malformed JSON body"})
+
     def _publish(self, private: bool, name: str, fanout: Fanout[Any]) -> int:
         delivered = self.server.hub.publish((private, name), fanout)
         rate = self.server.logic.rate
@@ -123,10 +133,9 @@ class RestApi:
             self._record(request, refused.status, 0, 0)
             return refused
         try:
-            body = json.loads(await request.read() or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            self._record(request, 400, 0, 0)
-            return self._response(400, {"message": "Malformed JSON body"})
+            body = loads(await request.read() or b"{}")
+        except JsonRejected as exc:
+            return self._malformed(request, exc)
         messages = body.get("messages") if isinstance(body, dict) else None
         if not isinstance(messages, list) or not messages:
             self._record(request, 422, 0, 0)
@@ -183,10 +192,9 @@ class RestApi:
             data, encoding = body, ENCODING_BINARY
         else:
             try:
-                value = json.loads(body)
-            except (ValueError, UnicodeDecodeError):
-                self._record(request, 400, 0, 0)
-                return self._response(400, {"message": "Malformed JSON body"})
+                value = loads(body)
+            except JsonRejected as exc:
+                return self._malformed(request, exc)
             if not isinstance(value, dict):  # Plug wraps non-objects (§6.2)
                 value = {"_json": value}
             data, encoding = dumps(value).encode(), ENCODING_JSON

@@ -1,0 +1,144 @@
+"""server_json: the server refuses exactly the JSON the real server's decoder (Jason) refuses.
+
+The property test compares the fast path (substring scans, a regular expression, a second parse
+only when needed) with the slow oracle of strict_json.py, written independently.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strict_json import oracle
+
+from inspector.protocol.server_json import (
+    LONE_SURROGATE,
+    MAX_DEPTH,
+    NOT_A_NUMBER,
+    OUT_OF_RANGE,
+    TOO_DEEP,
+    JsonRejected,
+    loads,
+)
+
+HOSTILE = [
+    "NaN",
+    "-NaN",
+    "Infinity",
+    "-Infinity",
+    "1e999",
+    "-1e999",
+    "1E+400",
+    "1.5e308",
+    "1e308",
+    "1e-999",
+    "1" + "0" * 310 + ".0",
+    "1" + "0" * 310,
+    '"\\ud800"',
+    '"\\udc00"',
+    '"\\uDBFF"',
+    '"a\\ud800b"',
+    '"\\ud800\\ud800"',
+    '"\\udc00\\ud800"',
+    '"\\ud83d\\ude00"',
+    '"\\uD83D\\uDE00"',
+    '"\\u00e9"',
+    '"\\\\ud800"',
+    '"NaN"',
+    '"Infinity e999"',
+    '"\ud800"',
+    '"é🎉"',
+    "0",
+    "-0",
+    "1.5",
+    "null",
+    "true",
+]
+
+leaf = (
+    st.sampled_from(HOSTILE)
+    | st.integers().map(str)
+    | st.floats(allow_nan=True, allow_infinity=True).map(json.dumps)
+    | st.text(max_size=6).map(json.dumps)
+    | st.text(st.characters(codec=None, categories=["Cs"]), max_size=2).map(
+        lambda s: json.dumps(s, ensure_ascii=False)
+    )
+)
+
+
+def _obj(pairs: list[tuple[str, str]]) -> str:
+    return "{" + ",".join(f"{k}:{v}" for k, v in pairs) + "}"
+
+
+key = st.sampled_from(['"a"', '"\\ud800"', '"\\ud83d\\ude00"', '"\ud800"', '"k"'])
+json_text = st.recursive(
+    leaf,
+    lambda kids: (
+        st.lists(kids, max_size=4).map(lambda xs: "[" + ",".join(xs) + "]")
+        | st.lists(st.tuples(key, kids), max_size=3).map(_obj)
+    ),
+    max_leaves=10,
+)
+
+
+def _check(raw: str | bytes) -> None:
+    try:
+        loads(raw)
+        accepted = True
+    except JsonRejected:
+        accepted = False
+    assert accepted == oracle(raw), raw
+
+
+@settings(max_examples=600)
+@given(json_text)
+def test_fast_path_agrees_with_the_oracle(text: str) -> None:
+    _check(text)
+    _check(text.encode("utf-8", "surrogatepass"))
+
+
+@settings(max_examples=60)
+@given(st.integers(MAX_DEPTH - 3, MAX_DEPTH + 3), leaf, st.booleans())
+def test_depth_limit_agrees_with_the_oracle(depth: int, inner: str, objects: bool) -> None:
+    opening, closing = ('{"a":', "}") if objects else ("[", "]")
+    _check(opening * depth + inner + closing * depth)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ('{"n":NaN}', NOT_A_NUMBER),
+        ('{"n":-Infinity}', OUT_OF_RANGE),
+        ('{"n":1e999}', OUT_OF_RANGE),
+        (b'{"n":-1e999}', OUT_OF_RANGE),
+        ('{"s":"\\ud800"}', LONE_SURROGATE),
+        (b'{"s":"\xed\xa0\x80"}', LONE_SURROGATE),
+        ('{"\\udc00":1}', LONE_SURROGATE),
+        ("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), TOO_DEEP),
+        ("[" * 5000 + "]" * 5000, TOO_DEEP),
+    ],
+)
+def test_reasons(raw: str | bytes, reason: str) -> None:
+    with pytest.raises(JsonRejected) as info:
+        loads(raw)
+    assert str(info.value) == reason
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"\xef\xbb\xbf{}", '{"a":1}'.encode("utf-16"), b'{"a":"\xff"}', "{", '{"a":1} x', "01"],
+)
+def test_not_utf8_or_not_json(raw: str | bytes) -> None:
+    with pytest.raises(JsonRejected):
+        loads(raw)
+
+
+def test_accepted_values_come_back_parsed() -> None:
+    assert loads(b'{"e":"\\ud83d\\ude00","n":1e308,"u":1e-999}') == {
+        "e": "😀",
+        "n": 1e308,
+        "u": 0.0,
+    }
+    assert loads("[" * MAX_DEPTH + "]" * MAX_DEPTH) is not None
