@@ -26,6 +26,7 @@ from inspector.protocol.server_events import (
 )
 
 from .auth import Identity
+from .crashes import join_config_error, join_payload_error, presence_event_crashes
 from .hub import Sub
 from .limits import (
     PAYLOAD_SIZE_EXCEEDED,
@@ -35,7 +36,7 @@ from .limits import (
     CallWindow,
     EventRate,
 )
-from .notes import BroadcastDropped, ChannelJoined, JoinRefused
+from .notes import BroadcastDropped, ChannelCrashed, ChannelJoined, JoinRefused
 from .recorder import EventRecord
 from .rules import ALL, Permissions
 from .wsframe import ws_frame
@@ -50,6 +51,10 @@ TOPIC_NAME_REQUIRED = "TopicNameRequired: You must provide a topic name"
 TOO_MANY_CHANNELS = "ChannelRateLimitReached: Too many channels"
 REPLAY_PUBLIC = "UnableToReplayMessages: Replay is not allowed for public channels"
 REPLAY_INVALID = "UnableToReplayMessages: Replay params are not valid"
+#: Why a JSON broadcast whose payload is not an object crashes the sender's channel: the v2
+#: serializer's ``fastlane!`` raises for it (supabase/realtime:lib/realtime_web/socket/
+#: v2_serializer.ex), inside the sender's dispatch (message_dispatcher.ex), §2.5.
+NON_OBJECT_BROADCAST = "expected broadcasted payload to be a map"
 
 
 def unauthorized(name: str) -> str:
@@ -115,6 +120,9 @@ class ChannelLogic:
                 return reason, None
         if ev.name == "":
             return TOPIC_NAME_REQUIRED, None
+        crash = join_payload_error(ev.payload)  # raised before any check (crashes.py)
+        if crash is not None:
+            return crash, None
         if len(s.conn.channels) >= self.config.max_channels_per_socket:
             return TOO_MANY_CHANNELS, None
         config = ev.config
@@ -134,6 +142,9 @@ class ChannelLogic:
                 return REPLAY_PUBLIC, None
             if not _replay_valid(config.replay):
                 return REPLAY_INVALID, None
+        crash = join_config_error(ev.payload)  # raised after the checks (crashes.py)
+        if crash is not None:
+            return crash, None
         return None, (identity, perms)
 
     def on_join(self, s: SocketSession, ev: JoinRequested, now: float) -> None:
@@ -193,6 +204,15 @@ class ChannelLogic:
                 self.server.events.append(EventRecord(s.id, closed))
         s.flush()
 
+    def crash_channel(self, s: SocketSession, topic: str, why: str) -> None:
+        """The channel process of the real server raised: ``phx_error``, the channel is gone
+        (its presence leaves), the client rejoins (§4.6)."""
+        log.info("socket %d: channel %s crashed, as the real server's would: %s", s.id, topic, why)
+        if s.conn.error_channel(topic) is not None:
+            s.drop_sub(topic)
+            self.server.note(ChannelCrashed(s.id, topic, why), s.id)
+        s.flush()
+
     def _rate_limited(self, sub: Sub, now: float) -> bool:
         """Count one inbound event; when over the limit close the channels involved (§10)."""
         rate = self.rate
@@ -221,7 +241,15 @@ class ChannelLogic:
                 s.conn.reply(ev.topic, ev.join_ref, ev.ref, "error", PAYLOAD_SIZE_EXCEEDED)
             return
         if not self.faults.drop_broadcasts:
-            delivered = self.hub.publish(sub.key, ev.fanout(ws_frame), sender=sub)
+            if ev.binary or isinstance(ev.payload, dict):
+                delivered = self.hub.publish(sub.key, ev.fanout(ws_frame), sender=sub)
+            else:  # v1 receivers get it; the first v2 one crashes the sender's channel
+                delivered, crashed = self.hub.publish_non_object(
+                    sub.key, ev.fanout(ws_frame), sender=sub
+                )
+                if crashed:
+                    self.crash_channel(s, ev.topic, NON_OBJECT_BROADCAST)
+                    return
             if self.rate is not None:
                 self.rate.add(delivered, now)
         if sub.ack and not self.faults.mute_acks:  # only with ack:true (§5.2)
@@ -232,6 +260,9 @@ class ChannelLogic:
     def on_presence(self, s: SocketSession, ev: PresencePushed, now: float) -> None:
         sub = s.subs.get(ev.topic)
         if sub is None:
+            return
+        if presence_event_crashes(ev.payload):  # String.downcase/2 raises (crashes.py)
+            self.crash_channel(s, ev.topic, "presence event is not a string")
             return
         if not sub.presence_calls.allow(now):  # 5 calls per 30 s (§8.5)
             self.close_with_error(s, ev.topic, PRESENCE_RATE_LIMIT)
@@ -269,6 +300,8 @@ class ChannelLogic:
         sub = s.subs.get(ev.topic)
         token = ev.token
         if sub is None or token is None:
+            return
+        if not isinstance(token, str):  # no access_token clause matches: ignored (§7.4)
             return
         if isinstance(token, str) and (token == sub.identity.token or token.startswith("sb_")):
             return

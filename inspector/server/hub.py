@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from inspector.protocol.frames import PRESENCE_DIFF
+from inspector.protocol.serializer import VSN1
 from inspector.protocol.server_fanout import Fanout
 
 from .presence import PresenceTopic
@@ -124,6 +125,30 @@ class Hub:
             sub.session.write(frame)
             n += 1
         return n
+
+    def publish_non_object(
+        self, key: ChannelKey, fanout: Fanout[Any], sender: Sub
+    ) -> tuple[int, bool]:
+        """A JSON broadcast whose payload is not an object, as the real server dispatches it.
+
+        The v1 serializer writes any payload; the v2 one raises for a non-map payload, in the
+        sender's process, at the first v2 receiver (``supabase/realtime:lib/realtime_web/
+        socket/v2_serializer.ex`` ``fastlane!``). So receivers get it in order until the first
+        v2 one, and then it stops: returns (deliveries, whether it stopped there).
+        """
+        n = 0
+        for sub in list(self._subs.get(key, ())):
+            if sub is sender and not sub.self_broadcast:
+                continue
+            if not sub.perms.read:
+                continue
+            if sub.vsn != VSN1:
+                return n, True
+            frame = fanout.for_receiver(sub.vsn, sub.topic)
+            if frame is not None:
+                sub.session.write(frame)
+                n += 1
+        return n, False
 
     # ------------------------------------------------------------------------------ presence
 

@@ -81,6 +81,16 @@ class BroadcastDropped:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelCrashed:
+    """Peer input made a channel end as the real server's channel process would crash on it:
+    ``phx_error`` was sent and the channel is gone (inspector.server.crashes)."""
+
+    socket_id: int
+    topic: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class RestBroadcast:
     """A REST broadcast request and its answer (§6)."""
 

@@ -95,6 +95,7 @@ class Peer:
         self._consumed: set[int] = set()
         self._changed = asyncio.Event()
         self._stderr: list[str] = []
+        self._stderr_changed = asyncio.Event()
         self._tags = itertools.count(1)
         #: False for plain programs run with :meth:`PeerPool.script`.
         self.speaks_commands = True
@@ -165,9 +166,25 @@ class Peer:
                 break
             self._stderr.append(redact(line.decode(errors="replace").rstrip("\n")))
             del self._stderr[:-200]
+            self._stderr_changed.set()
 
     def stderr_tail(self, lines: int = 20) -> str:
         return "\n".join(self._stderr[-lines:])
+
+    async def expect_stderr(self, text: str, *, timeout: float = DEFAULT_TIMEOUT) -> str:
+        """The first stderr line (of the last 200) containing ``text``, waiting for it."""
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    for line in self._stderr:
+                        if text in line:
+                            return line
+                    self._stderr_changed.clear()
+                    await self._stderr_changed.wait()
+        except TimeoutError:
+            raise PeerError(
+                self._explain(f"no stderr line with {text!r} within {timeout} s")
+            ) from None
 
     # ------------------------------------------------------------------------------ waiting
 

@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 from typing import Any
 
 from realtime import AsyncRealtimeClient
+
+# realtime-py reports what it drops (e.g. "Unrecognized message format") through logging;
+# send warnings and errors to stderr, where the tests can wait for them.
+logging.basicConfig(
+    level=logging.WARNING, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s"
+)
 
 clients: dict[str, AsyncRealtimeClient] = {}
 channels: dict[str, Any] = {}
