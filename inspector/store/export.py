@@ -38,11 +38,13 @@ import binascii
 import csv
 import io
 import json
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from inspector.protocol.frames import PHOENIX_TOPIC, channel_name
+from inspector.protocol.serializer import escape_surrogates
 
 from .frames import BINARY, CLOSE, IN, OPEN, OUT, TEXT, FrameRow, redact_frame_bytes
 from .records import (
@@ -79,7 +81,25 @@ def iso_time(epoch: float) -> str:
 
 
 def _dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # Lone surrogates (legal JSON escapes a peer may send) stay escapes, so every line can be
+    # written as UTF-8; NaN/Infinity never get here (see _strict_loads).
+    return escape_surrogates(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def _strict_loads(data: bytes) -> Any:
+    """json.loads without NaN, Infinity or overflowing numbers, which no JSON reader accepts."""
+    return json.loads(data, parse_constant=_no_constant, parse_float=_finite)
 
 
 # ---------------------------------------------------------------------------------- messages
@@ -100,7 +120,7 @@ def message_data(record: MessageRecord, channel: str) -> dict[str, Any]:
         out["payload_base64"] = base64.b64encode(record.payload).decode("ascii")
     else:
         try:
-            out["payload"] = json.loads(record.payload)
+            out["payload"] = _strict_loads(record.payload)
         except (ValueError, RecursionError):
             out["payload_text"] = record.payload.decode("utf-8", "replace")
     meta = record.meta_json()

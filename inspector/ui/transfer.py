@@ -71,7 +71,9 @@ def write_lines(path: Path, lines: Iterable[str], total: int, newline: str = "\n
     written = 0
     complete = False
     try:
-        with part.open("w", encoding="utf-8", newline="") as fh:
+        # backslashreplace: a lone surrogate a peer sent (a legal JSON escape) is written as that
+        # escape instead of failing the whole export; the store's lines already escape them.
+        with part.open("w", encoding="utf-8", errors="backslashreplace", newline="") as fh:
             for line in lines:
                 fh.write(line)
                 fh.write(newline)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -266,3 +267,26 @@ def test_round_trip_property(payload: object, raw: bytes, event: str, when: floa
     if "[redacted]" not in message_line(msg, "c"):
         assert a.payload_json() == payload
         assert a.event == event
+
+
+def test_peer_values_no_json_writer_accepts_still_export_as_valid_utf8_json() -> None:
+    # A lone surrogate is a legal JSON escape a peer may send; NaN and 1e999 are not JSON but
+    # Python's parser accepts them. Every exported line must be strict JSON that encodes as
+    # UTF-8, and the payload must come back as the same bytes or text.
+    payloads = [b'{"s":"\\ud800"}', b'{"n":NaN}', b'{"n":1e999}', b'{"n":-Infinity}']
+    for raw in payloads:
+        record = MessageRecord(time=5.0, direction=Direction.IN, event="odd", payload=raw)
+        line = message_line(record, "room")
+        line.encode("utf-8")  # raises on an unescaped surrogate
+        data = json.loads(
+            line, parse_constant=lambda name: pytest.fail(f"{name} in the exported line")
+        )
+        assert data["event"] == "odd"
+        back = import_lines([line]).records
+        assert len(back) == 1
+        channel, restored = back[0]
+        assert channel == "room"
+        if raw == b'{"s":"\\ud800"}':
+            assert json.loads(restored.payload) == {"s": "\ud800"}
+        else:
+            assert restored.payload == raw
