@@ -143,13 +143,17 @@ def _non_finite(raw: str | bytes) -> str | None:
     if isinstance(raw, str):
         suspect = "NaN" in raw or "Infinity" in raw
         if not suspect:
-            digits = raw.translate(_ZEROS_S)
-            suspect = _LONG_S in digits or any(e in digits for e in _EXPONENTS_S)
+            digits = raw.translate(_ZEROS_S)  # every overflow needs "000" after this
+            suspect = "000" in digits and (
+                _LONG_S in digits or any(e in digits for e in _EXPONENTS_S)
+            )
     else:
         suspect = b"NaN" in raw or b"Infinity" in raw
         if not suspect:
             digits_b = raw.translate(_ZEROS_B)
-            suspect = _LONG_B in digits_b or any(e in digits_b for e in _EXPONENTS_B)
+            suspect = b"000" in digits_b and (
+                _LONG_B in digits_b or any(e in digits_b for e in _EXPONENTS_B)
+            )
     if not suspect:
         return None
     try:  # parse again with hooks: they see every value, even one a duplicate key replaces
