@@ -30,11 +30,14 @@ APPLICATION = "realtime-inspector"
 async def start_demo(window: MainWindow) -> RealtimeServer:
     """Start the demo server, add the "Local demo" profile, connect and join two channels."""
     from inspector.server import RealtimeServer, ServerConfig
-    from inspector.server.demo import CHAT, CURSORS
+    from inspector.server.demo import CHAT, CURSORS, DemoTraffic
     from inspector.store import ChannelOptions, Profile
 
-    server = RealtimeServer(ServerConfig(port=0, demo_traffic=True))
+    server = RealtimeServer(ServerConfig(port=0))
     await server.start()
+    demo = DemoTraffic(server)
+    demo.start()
+    server.on_stop(demo.stop)  # stopping the server stops the traffic first
     # A local server answers in well under a millisecond: heartbeat often so the round trip
     # shows within seconds (the saved preference is left alone).
     window.controller.preferences = replace(window.controller.preferences, heartbeat_s=5.0)

@@ -1,6 +1,10 @@
 """One accepted websocket: pumps the pure ServerConnection, writes frames, runs one timer.
 
-Everything a session writes goes straight to the transport, synchronously and in order: the
+A :class:`ClientSocket` knows nothing of the server that accepted it: it reports protocol events
+and its end to a :class:`SocketOwner` (declared here), records through the :class:`Journal` it
+is handed, and reads only the heartbeat switch of the faults.
+
+Everything a socket writes goes straight to the transport, synchronously and in order: the
 connection's queued replies first, then any fan-out frame (``write`` flushes the queue before
 writing). A socket that cannot keep up (more than ``max_write_buffer_bytes`` unsent) is dropped
 instead of stalling the others. No task is created per socket besides aiohttp's handler task;
@@ -14,20 +18,19 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import WSMsgType, web
 
 from inspector.protocol.server_conn import ServerConnection
 
 from .notes import HandlerError, SocketClosed
-from .recorder import EventRecord, FrameRecord
 from .wsframe import ws_frame
 
 if TYPE_CHECKING:
     from .auth import Identity
-    from .hub import Sub
-    from .realtime_server import RealtimeServer
+    from .faults import Faults
+    from .recorder import Journal
 
 log = logging.getLogger("inspector.server")
 _ids = itertools.count(1)
@@ -41,32 +44,49 @@ def unframe(frame: bytes) -> str | bytes:
     return payload.decode() if frame[0] & 0x0F == 1 else payload
 
 
-class SocketSession:
+class SocketOwner(Protocol):
+    """What a :class:`ClientSocket` reports to (the server's composition provides it)."""
+
+    def handle(self, sock: ClientSocket, event: object, now: float) -> None:
+        """Decide what to do with one protocol event of ``sock`` (may raise: a bug)."""
+
+    def closed(self, sock: ClientSocket) -> None:
+        """``sock`` ended: forget its channels and the socket."""
+
+    def track_task(self, task: asyncio.Task[Any]) -> None:
+        """Keep a task the socket started until it is done (cancelled when the server stops)."""
+
+
+class ClientSocket:
     """The server side of one websocket."""
 
     def __init__(
         self,
-        server: RealtimeServer,
         ws: web.WebSocketResponse,
         transport: asyncio.Transport,
         vsn: str,
         identity: Identity,
+        *,
+        owner: SocketOwner,
+        journal: Journal,
+        faults: Faults,
+        idle_timeout: float | None,
+        max_write_buffer: int,
     ) -> None:
         self.id = next(_ids)
-        self.server = server
         self.ws = ws
         self.vsn = vsn
         #: the identity of the socket's token (§1.2); joins may bring their own (§4.3).
         self.identity = identity
-        config = server.config
-        self.conn = ServerConnection(vsn, now=time.time(), idle_timeout=config.idle_timeout_s)
-        #: joined channels by wire topic.
-        self.subs: dict[str, Sub] = {}
+        self.conn = ServerConnection(vsn, now=time.time(), idle_timeout=idle_timeout)
         self.close_code: int | None = None
         #: the reason of the client's close frame, when the client closed.
         self.close_reason = ""
+        self._owner = owner
+        self._journal = journal
+        self._faults = faults
         self._transport = transport
-        self._limit = config.max_write_buffer_bytes
+        self._limit = max_write_buffer
         self._closing = False
         self._loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = None
@@ -75,7 +95,7 @@ class SocketSession:
         self._close_task: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
-        return f"SocketSession(id={self.id}, vsn={self.vsn}, channels={list(self.subs)})"
+        return f"ClientSocket(id={self.id}, vsn={self.vsn}, channels={list(self.conn.channels)})"
 
     @property
     def closing(self) -> bool:
@@ -108,26 +128,26 @@ class SocketSession:
 
     def on_data(self, data: str | bytes, binary: bool) -> None:
         """Handle one websocket message."""
-        server = self.server
         now = time.time()
-        if server.frames.active:
+        journal = self._journal
+        if journal.frames.active:
             shown = (
                 data.decode(errors="replace") if not binary and isinstance(data, bytes) else data
             )
-            server.frames.append(FrameRecord(self.id, "in", self.vsn, shown))
-        self.conn.reply_to_heartbeats = not server.faults.mute_heartbeat_replies
+            journal.frame(self.id, "in", self.vsn, shown)
+        self.conn.reply_to_heartbeats = not self._faults.mute_heartbeat_replies
         for event in self.conn.receive(data, now, binary=binary):
             self._handle(event, now)
         self.flush()
         self._arm()
 
     def _handle(self, event: object, now: float) -> None:
-        """Let the server decide; a bug there is logged and recorded, never fatal to the socket."""
+        """Let the owner decide; a bug there is logged and recorded, never fatal to the socket."""
         try:
-            self.server.logic.handle(self, event, now)
+            self._owner.handle(self, event, now)
         except Exception as exc:
             log.exception("socket %d: error handling %s", self.id, type(event).__name__)
-            self.server.note(HandlerError(self.id, type(event).__name__, repr(exc)), self.id)
+            self._journal.note(self.id, HandlerError(self.id, type(event).__name__, repr(exc)))
 
     # ------------------------------------------------------------------------------ writing
 
@@ -154,11 +174,9 @@ class SocketSession:
         if transport.is_closing():
             return
         transport.write(frame)
-        frames = self.server.frames
-        if frames.active:
-            frames.append(
-                FrameRecord(self.id, "out", self.vsn, unframe(frame) if data is None else data)
-            )
+        journal = self._journal
+        if journal.frames.active:
+            journal.frame(self.id, "out", self.vsn, unframe(frame) if data is None else data)
         if transport.get_write_buffer_size() > self._limit:
             log.warning(
                 "socket %d: slow consumer, more than %d bytes unsent; dropping it",
@@ -225,14 +243,7 @@ class SocketSession:
         """Start :meth:`close` from synchronous code (one task, kept until done)."""
         if self._close_task is None and not self._closing:
             self._close_task = self._loop.create_task(self.close(code, reason))
-            self.server.track_task(self._close_task)
-
-    def drop_sub(self, topic: str) -> Sub | None:
-        """Forget a channel of this socket (its presence leaves, §8.3)."""
-        sub = self.subs.pop(topic, None)
-        if sub is not None:
-            self.server.hub.remove(sub)
-        return sub
+            self._owner.track_task(self._close_task)
 
     def _teardown(self) -> None:
         self._closing = True
@@ -242,12 +253,8 @@ class SocketSession:
         for handle in self._later:
             handle.cancel()
         self._later.clear()
-        for topic in list(self.subs):
-            self.drop_sub(topic)
+        self._owner.closed(self)  # its channels go first (presence leaves, §8.3)
         self.conn.channels.clear()
         self.close_code = self.ws.close_code
-        self.server.forget(self)
         log.info("socket %d closed (code %s)", self.id, self.close_code)
-        self.server.events.append(
-            EventRecord(self.id, SocketClosed(self.id, self.close_code, self.close_reason))
-        )
+        self._journal.note(self.id, SocketClosed(self.id, self.close_code, self.close_reason))
