@@ -43,8 +43,8 @@ from inspector.store import (
     PayloadFormat,
 )
 from inspector.ui.channel_panel import ChannelPanel
+from inspector.ui.open_channel import OpenChannel
 from inspector.ui.payload_views import BASE64, PRIMARY, TREE, UTF8
-from inspector.ui.session import ChannelSession
 
 ROWS = 20
 
@@ -66,7 +66,7 @@ def run_once(app: QApplication, size_mb: float, binary: bool) -> dict[str, float
     size = int(size_mb * 1_000_000)
     data = os.urandom(size) if binary else json_payload(size)
     fmt = PayloadFormat.BINARY if binary else PayloadFormat.JSON
-    session = ChannelSession(ChannelOptions("bench"), 1000)
+    session = OpenChannel(ChannelOptions("bench"), 1000)
     panel = ChannelPanel(session, coalesce_ms=1000)
     panel.resize(1280, 800)
     panel.show()

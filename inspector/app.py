@@ -47,10 +47,7 @@ async def start_demo(window: MainWindow) -> RealtimeServer:
         CURSORS: ("cursor", '{"user": "me", "x": 0.5, "y": 0.5, "color": "#8250df"}'),
     }
     for name, (event, payload) in examples.items():
-        panel = window.panels[name]
-        if not panel.composer.event_edit.text():
-            panel.composer.event_edit.setText(event)
-            panel.composer.payload_edit.setPlainText(payload)
+        window.prefill_composer(name, event, payload)
     window.tabs.setCurrentIndex(0)
     window.statusBar().showMessage(
         f"Demo: local server on {server.url}; type in the composer and press Ctrl+Enter", 15000

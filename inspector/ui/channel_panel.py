@@ -1,9 +1,9 @@
 """ChannelPanel: one tab. Join state and options, filters, Pause/Follow/Clear, the live table,
 the detail pane and the composer.
 
-The panel takes a :class:`~inspector.ui.session.ChannelSession` (options, log, status) and
+The panel takes a :class:`~inspector.ui.open_channel.OpenChannel` (options, log, status) and
 emits intents (leave, rejoin, send, change ack/self); the main window wires those to the
-session controller. It keeps the selected row's record, so the detail pane stays put while
+controller. It keeps the selected row's record, so the detail pane stays put while
 rows are inserted and evicted around it.
 """
 
@@ -32,8 +32,8 @@ from .message_detail_panel import MessageDetailPanel
 from .message_filter_proxy import MessageFilterProxyModel
 from .message_table_model import MessageTableModel, RecordRole
 from .message_table_view import MessageTableView
+from .open_channel import OpenChannel, SendRequest
 from .presence_panel import PresencePanel
-from .session import ChannelSession, SendRequest
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -76,23 +76,23 @@ class ChannelPanel(QWidget):
 
     def __init__(
         self,
-        session: ChannelSession,
+        channel: OpenChannel,
         *,
         history: SendHistory | None = None,
         coalesce_ms: int = 40,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.session = session
+        self.channel = channel
         self.unread = 0
         self._current = False
         self._protocol_source: Callable[[], str] = lambda: "2.0.0"
         self._last_rate = 0.0
-        self.model = MessageTableModel(session.log, coalesce_ms, self)
+        self.model = MessageTableModel(channel.log, coalesce_ms, self)
         self.proxy = MessageFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.controls = LogControls(
-            session.log,
+            channel.log,
             self.model,
             self.proxy,
             pause_tooltip="Hold new rows; the connection stays up",
@@ -148,16 +148,16 @@ class ChannelPanel(QWidget):
         # --- table, detail, composer
         self.table = MessageTableView()
         self.table.setModel(self.proxy)
-        self.table.setAccessibleName(f"Messages of {session.name}")
-        self.detail = MessageDetailPanel(session.name)
+        self.table.setAccessibleName(f"Messages of {channel.name}")
+        self.detail = MessageDetailPanel(channel.name)
         self.composer = ComposerPanel(history)
         self.composer.set_options(
-            ack=session.options.ack, broadcast_self=session.options.broadcast_self
+            ack=channel.options.ack, broadcast_self=channel.options.broadcast_self
         )
         self.h_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.h_splitter.addWidget(self.table)
         self.h_splitter.addWidget(self.detail)
-        self.presence_panel = PresencePanel(session.presence, session.options)
+        self.presence_panel = PresencePanel(channel.presence, channel.options)
         self.presence_panel.setVisible(False)
         self.h_splitter.addWidget(self.presence_panel)
         self.h_splitter.setStretchFactor(0, 3)
@@ -213,15 +213,15 @@ class ChannelPanel(QWidget):
         self.setTabOrder(self.filter_edit, self.event_filter_edit)
         self.setTabOrder(self.event_filter_edit, self.table)
         self.setTabOrder(self.table, self.composer.event_edit)
-        self.set_options(session.options)
-        self.set_status(session.status, 0.0)
+        self.set_options(channel.options)
+        self.set_status(channel.status, 0.0)
         self._update_counts()
 
     # ------------------------------------------------------------------------------ properties
 
     @property
     def name(self) -> str:
-        return self.session.name
+        return self.channel.name
 
     def title(self) -> str:
         """Tab text: the channel name and unread count."""
@@ -290,14 +290,14 @@ class ChannelPanel(QWidget):
 
     def tick(self, now: float) -> None:
         """Once a second: message rate and countdowns."""
-        rate = self.session.rate.rate(now)
+        rate = self.channel.rate.rate(now)
         self._last_rate = rate
         self.rate_label.setText(f"{rate:,.0f} msg/s" if rate >= 10 else f"{rate:.1f} msg/s")
-        if self.session.status.retry_at is not None:
-            self.set_status(self.session.status, now)
+        if self.channel.status.retry_at is not None:
+            self.set_status(self.channel.status, now)
 
     def _update_counts(self) -> None:
-        filtered_out = self.session.filtered_out
+        filtered_out = self.channel.filtered_out
         if filtered_out:
             self.controls.show_counts(f"{filtered_out:,} not matching the tab's events")
         else:
@@ -310,8 +310,8 @@ class ChannelPanel(QWidget):
             self._update_counts()
 
     def clear(self) -> None:
-        self.session.log.clear()
-        self.session.filtered_out = 0
+        self.channel.log.clear()
+        self.channel.filtered_out = 0
         self.detail.show_record(None)
         self._update_counts()
 
@@ -339,7 +339,7 @@ class ChannelPanel(QWidget):
         self._update_counts()
         record = self.detail.record
         if record is not None:
-            self.detail.set_evicted(not self.session.log.contains(record))
+            self.detail.set_evicted(not self.channel.log.contains(record))
 
     def _model_reset(self) -> None:
         self.unread = 0

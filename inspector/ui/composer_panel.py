@@ -34,9 +34,9 @@ from inspector.store.history import ENTRY_LIMIT
 
 from . import icons, theme
 from .binary_input import BinaryInputWidget
+from .open_channel import SendRequest
 from .payload_edit import PayloadEdit
 from .send_history_model import SendHistoryModel, TemplateRole
-from .session import SendRequest
 
 #: Why *Binary* is disabled on a 1.0.0 profile.
 BINARY_NEEDS_V2 = (
@@ -343,6 +343,14 @@ class ComposerPanel(QWidget):
                 f"(sends over {ENTRY_LIMIT // 1024} KiB are not remembered).</span>"
             )
             self.hint_label.setVisible(True)
+
+    def prefill(self, event: str, payload: str) -> bool:
+        """Fill an empty composer with an example (the demo); False when it has an event."""
+        if self.event_edit.text():
+            return False
+        self.event_edit.setText(event)
+        self.payload_edit.setPlainText(payload)
+        return True
 
     def recall(self, index: int) -> bool:
         """Fill the editor from history entry ``index`` (0 = newest)."""

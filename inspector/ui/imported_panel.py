@@ -4,10 +4,10 @@
 that nothing writes to: the table, filters, Pause/Clear and the detail pane work as in a live
 tab; the composer, Leave and Rejoin are hidden and the header says where the rows came from.
 
-Its ``name`` ends with a space. :meth:`ChannelOptions.validate` refuses such names for channels,
-so no live tab can ever have it: the window's per-tab actions (leave, rejoin, close channel),
-which go to the session controller by name, can never reach a live channel from an imported
-tab. The tab text is the channel name with an "imported" mark.
+The tab widget records these tabs as imported (:class:`~inspector.ui.channel_tabs.TabKind`), so
+the window's per-tab actions that go to the controller by name (leave, rejoin, close channel)
+never reach a live channel of the same name. The tab text is the channel name with an
+"imported" mark.
 """
 
 from __future__ import annotations
@@ -22,18 +22,7 @@ from inspector.store.log import MAX_CAPACITY, MIN_CAPACITY
 
 from .channel_panel import ChannelPanel, short_name, tab_text
 from .frames_panel import FramesPanel
-from .session import ChannelSession
-
-
-def imported_key(channel: str, taken: set[str]) -> str:
-    """A tab key for an imported channel that no live tab and no other import can have."""
-    base = f"{channel or '(no channel)'} · imported"
-    key = base + " "
-    n = 2
-    while key in taken:
-        key = f"{base} {n} "
-        n += 1
-    return key
+from .open_channel import OpenChannel
 
 
 class ImportedChannelPanel(ChannelPanel):
@@ -41,18 +30,16 @@ class ImportedChannelPanel(ChannelPanel):
 
     def __init__(
         self,
-        key: str,
         channel: str,
         records: list[MessageRecord],
         source: Path,
         parent: QWidget | None = None,
     ) -> None:
         capacity = min(MAX_CAPACITY, max(MIN_CAPACITY, len(records)))
-        session = ChannelSession(ChannelOptions(key), capacity)
-        session.log.extend(records)
-        session.status = ChannelStatus(ChannelState.LEFT)
-        super().__init__(session, parent=parent)
-        self.channel = channel
+        state = OpenChannel(ChannelOptions(channel), capacity)
+        state.log.extend(records)
+        state.status = ChannelStatus(ChannelState.LEFT)
+        super().__init__(state, parent=parent)
         self.source = source
         self.composer.setVisible(False)
         self.leave_button.setVisible(False)
@@ -62,7 +49,7 @@ class ImportedChannelPanel(ChannelPanel):
         self._describe()
 
     def title(self) -> str:
-        return f"{tab_text(self.channel)} (imported)"
+        return f"{tab_text(self.name)} (imported)"
 
     def set_options(self, options: ChannelOptions) -> None:
         """No chips: an export does not say which options the channel was joined with."""
@@ -76,8 +63,8 @@ class ImportedChannelPanel(ChannelPanel):
         """Nothing moves in an imported tab."""
 
     def _describe(self) -> None:
-        log = self.session.log
-        name = _escape(short_name(self.channel, 200))
+        log = self.channel.log
+        name = _escape(short_name(self.name, 200))
         self.state_label.setText(
             f"<b>Imported</b> · read-only · {len(log):,} rows of “{name}” "
             f"from {_escape(self.source.name)}"

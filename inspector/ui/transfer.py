@@ -1,15 +1,17 @@
 """TransferActions: export a tab, all tabs or the frames to NDJSON, the table to CSV, and import
 NDJSON into read-only tabs (issue #5 §4). The file format is :mod:`inspector.store.export`.
 
-The window creates one instance and puts its actions in the File menu. Each action asks for a
+The window creates one instance over its tabs and the frame log, puts its actions in the File
+menu and shows what they report (signals) in its status bar. Each action asks for a
 path through ``ask_path`` (a file dialog by default; tests pass their own), snapshots what it
 exports (the rows retained at that moment) and runs as a :class:`TransferJob`: progress after
 400 ms, Cancel at any time, the window stays live. Exports write ``<file>.part`` and rename it
 when complete, so a cancelled or failed export never leaves a half file under the real name.
 Everything written is redacted (keys, tokens, JWT-shaped strings).
 
-Imported files open as read-only tabs (:mod:`.imported_panel`): one per channel for message
-lines, one for frame lines. They close like any tab and never touch the connection.
+Imported files open as read-only tabs (:mod:`.imported_panel`) in the tab widget, recorded there
+as imported: one per channel for message lines, one for frame lines. They close like any tab and
+never touch the connection.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import base64
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -32,16 +34,14 @@ from inspector.store.export import (
     frame_line,
     message_line,
 )
-from inspector.store.frames import FrameRow
+from inspector.store.frames import FrameLog, FrameRow
 
 from . import icons
 from .channel_panel import ChannelPanel, short_name
-from .imported_panel import ImportedChannelPanel, ImportedFramesPanel, imported_key
+from .channel_tabs import ChannelTabsWidget
+from .imported_panel import ImportedChannelPanel, ImportedFramesPanel
 from .message_table_model import COL_PAYLOAD
 from .transfer_job import Steps, TransferJob
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
 
 #: Records written (or lines read) between two progress reports.
 CHUNK: Final = 500
@@ -159,27 +159,43 @@ def csv_table(panel: ChannelPanel) -> tuple[list[str], Iterator[list[str]], int]
 
 
 class TransferActions(QObject):
-    """The File menu's export and import actions, and the read-only tabs they open."""
+    """The File menu's export and import actions.
+
+    They read the tabs (``tabs``) and the connection's frames (``frames``), show their progress
+    over ``parent`` (whose shortcuts they join) and ask for paths through ``ask_path``. They
+    talk back through signals: ``message`` for the status bar, ``done`` after each transfer,
+    ``imported_panel`` for each read-only channel tab before it is added.
+    """
 
     #: ``(ok, message)`` after every export or import, for the status bar and tests.
     done = Signal(bool, str)
+    #: ``(text, timeout_ms)``: a line for the status bar.
+    message = Signal(str, int)
+    #: an imported channel tab (an ImportedChannelPanel), before it is added to the tabs.
+    imported_panel = Signal(object)
 
-    def __init__(self, window: MainWindow, ask_path: AskPath | None = None) -> None:
-        super().__init__(window)
-        self.window = window
-        self.ask_path = ask_path or dialog_ask_path(window)
+    def __init__(
+        self,
+        tabs: ChannelTabsWidget,
+        frames: FrameLog,
+        parent: QWidget,
+        ask_path: AskPath | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.tabs = tabs
+        self.frames = frames
+        self.parent_widget = parent
+        self.ask_path = ask_path or dialog_ask_path(parent)
         self.job: TransferJob | None = None
         #: a transfer still running after this long shows its progress dialog.
         self.progress_after_ms = 400
-        #: the read-only tabs opened by imports.
-        self.imported: list[QWidget] = []
 
         def action(text: str, icon: str, shortcut: str | None, slot: Callable[[], None]) -> QAction:
-            act = QAction(icons.icon(icon), text, window)
+            act = QAction(icons.icon(icon), text, parent)
             if shortcut:
                 act.setShortcut(QKeySequence(shortcut))
             act.triggered.connect(slot)
-            window.addAction(act)
+            parent.addAction(act)
             return act
 
         self.export_tab_action = action(
@@ -202,8 +218,6 @@ class TransferActions(QObject):
             self.export_frames_action,
             self.import_action,
         ]
-        window.tabs.tabCloseRequested.connect(self._tab_close_requested)
-        window.close_tab_action.triggered.connect(self._close_current_import)
 
     def add_to_menu(self, menu: QMenu, before: QAction) -> None:
         """Put the export and import actions in ``menu`` above ``before``, with a separator."""
@@ -215,7 +229,7 @@ class TransferActions(QObject):
     def _run(self, title: str, steps: Steps, then: Callable[[], str] | None = None) -> TransferJob:
         if self.job is not None and self.job.running:
             self.job.cancel()
-        job = TransferJob(title, steps, self.window, show_after_ms=self.progress_after_ms)
+        job = TransferJob(title, steps, self.parent_widget, show_after_ms=self.progress_after_ms)
         self.job = job
         for act in self.actions:
             act.setEnabled(False)
@@ -225,7 +239,7 @@ class TransferActions(QObject):
                 act.setEnabled(True)
             if ok and then is not None:
                 message = then()
-            self.window.statusBar().showMessage(message, 10_000)
+            self.message.emit(message, 10_000)
             self.done.emit(ok, message)
 
         job.finished.connect(finished)
@@ -234,56 +248,44 @@ class TransferActions(QObject):
 
     # ------------------------------------------------------------------------------ exports
 
-    def _panel(self) -> ChannelPanel | None:
-        widget = self.window.tabs.currentWidget()
-        return widget if isinstance(widget, ChannelPanel) else None
-
-    def _channel_of(self, panel: ChannelPanel) -> str:
-        return panel.channel if isinstance(panel, ImportedChannelPanel) else panel.name
-
-    def _all_panels(self) -> list[ChannelPanel]:
-        tabs = self.window.tabs
-        widgets = [tabs.widget(i) for i in range(tabs.count())]
-        return [w for w in widgets if isinstance(w, ChannelPanel)]
-
     def export_tab(self, path: Path, panel: ChannelPanel | None = None) -> TransferJob | None:
         """Export one tab's retained rows (all of them, whatever the filters show)."""
-        panel = panel or self._panel()
+        panel = panel or self.tabs.current_panel()
         if panel is None:
-            self.window.statusBar().showMessage("No tab to export", 5000)
+            self.message.emit("No tab to export", 5000)
             return None
-        return self.export_panels(path, [panel], f"Exporting {self._channel_of(panel)}")
+        return self.export_panels(path, [panel], f"Exporting {panel.name}")
 
     def export_all(self, path: Path) -> TransferJob | None:
-        panels = self._all_panels()
+        panels = self.tabs.message_panels()
         if not panels:
-            self.window.statusBar().showMessage("No tabs to export", 5000)
+            self.message.emit("No tabs to export", 5000)
             return None
         return self.export_panels(path, panels, "Exporting all tabs")
 
     def export_panels(self, path: Path, panels: list[ChannelPanel], title: str) -> TransferJob:
         # Snapshot now: rows keep arriving while the file is written.
-        snapshot = [(self._channel_of(p), list(p.session.log)) for p in panels]
+        snapshot = [(p.name, list(p.channel.log)) for p in panels]
         total = sum(len(records) for _, records in snapshot)
         lines = (message_line(r, channel) for channel, records in snapshot for r in records)
         return self._run(title, write_lines(path, lines, total))
 
     def export_frames(self, path: Path, frames: list[FrameRow] | None = None) -> TransferJob:
-        rows = list(self.window.controller.frames) if frames is None else frames
+        rows = list(self.frames) if frames is None else frames
         return self._run("Exporting frames", write_lines(path, map(frame_line, rows), len(rows)))
 
     def export_csv(self, path: Path, panel: ChannelPanel | None = None) -> TransferJob | None:
         """The table as shown: visible columns, filtered rows, full payloads (redacted)."""
-        panel = panel or self._panel()
+        panel = panel or self.tabs.current_panel()
         if panel is None:
-            self.window.statusBar().showMessage("No tab to export", 5000)
+            self.message.emit("No tab to export", 5000)
             return None
         names, rows, total = csv_table(panel)
         steps = write_lines(path, csv_lines(names, rows), total + 1, newline="")
-        return self._run(f"Exporting {self._channel_of(panel)} as CSV", steps)
+        return self._run(f"Exporting {panel.name} as CSV", steps)
 
     def ask_export_tab(self) -> None:
-        panel = self._panel()
+        panel = self.tabs.current_panel()
         if panel is not None and (path := self.ask_path("Export tab", NDJSON_FILTER, True)):
             self.export_tab(path, panel)
 
@@ -292,7 +294,7 @@ class TransferActions(QObject):
             self.export_all(path)
 
     def ask_export_csv(self) -> None:
-        panel = self._panel()
+        panel = self.tabs.current_panel()
         if panel is not None and (path := self.ask_path("Export table as CSV", CSV_FILTER, True)):
             self.export_csv(path, panel)
 
@@ -320,23 +322,19 @@ class TransferActions(QObject):
         by_channel: dict[str, list[MessageRecord]] = {}
         for channel, record in result.records:
             by_channel.setdefault(channel, []).append(record)
-        tabs = self.window.tabs
-        taken = {w.name for w in self._all_panels()}
+        tabs = self.tabs
         first: QWidget | None = None
         for channel, records in by_channel.items():
-            key = imported_key(channel, taken)
-            taken.add(key)
-            panel = ImportedChannelPanel(key, channel, records, path)
-            panel.detail.setVisible(self.window.detail_action.isChecked())
-            self._add_tab(panel, panel.title(), f"{short_name(channel, 200)} from {path}")
+            panel = ImportedChannelPanel(channel, records, path)
+            self.imported_panel.emit(panel)
+            tabs.add_imported(panel, panel.title(), f"{short_name(channel, 200)} from {path}")
             first = first or panel
         if result.frames:
             frames = ImportedFramesPanel(result.frames, path)
-            self._add_tab(frames, frames.title(), f"frames from {path}")
+            tabs.add_imported(frames, frames.title(), f"frames from {path}")
             first = first or frames
         if first is not None:
             tabs.setCurrentWidget(first)
-        self.window._update_empty_state()
         parts = [f"Imported {len(result.records):,} rows into {len(by_channel)} tab(s)"]
         if result.frames:
             parts.append(f"{len(result.frames):,} frames")
@@ -347,34 +345,3 @@ class TransferActions(QObject):
         if limits := result.limits_text():
             parts.append(limits)
         return " · ".join(parts) + f" from {path.name}"
-
-    def _add_tab(self, widget: QWidget, title: str, tooltip: str) -> None:
-        tabs = self.window.tabs
-        index = tabs.addTab(widget, title)
-        tabs.setTabToolTip(index, tooltip)
-        self.imported.append(widget)
-
-    def close_import(self, widget: QWidget) -> bool:
-        if widget not in self.imported:
-            return False
-        self.imported.remove(widget)
-        tabs = self.window.tabs
-        index = tabs.indexOf(widget)
-        if index >= 0:
-            tabs.removeTab(index)
-        widget.deleteLater()
-        self.window._update_empty_state()
-        return True
-
-    def _tab_close_requested(self, index: int) -> None:
-        # ChannelTabsWidget connected its own handler first (in its constructor), so it has
-        # already read the widget at ``index`` (and asked to close a channel by the imported
-        # tab's name, which no live channel can have) before this removes the tab.
-        widget = self.window.tabs.widget(index)
-        if widget is not None:
-            self.close_import(widget)
-
-    def _close_current_import(self) -> None:
-        widget = self.window.tabs.currentWidget()
-        if widget is not None:
-            self.close_import(widget)

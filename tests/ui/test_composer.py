@@ -11,8 +11,8 @@ from PySide6.QtGui import QTextCursor
 
 from inspector.store import SendHistory, SendTemplate, Transport
 from inspector.ui.composer_panel import ComposerPanel, check_json
+from inspector.ui.open_channel import SendRequest
 from inspector.ui.payload_edit import LONG_LINE
-from inspector.ui.session import SendRequest
 
 pytestmark = pytest.mark.gui
 

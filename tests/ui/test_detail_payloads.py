@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_fakes import FakeSession
+from gui_fakes import FakeController
 from PySide6.QtCore import QModelIndex
 from PySide6.QtGui import QGuiApplication
 
@@ -267,7 +267,7 @@ def test_window_wires_protocol_and_copy_target(qtbot: Any) -> None:
     settings.set_last_profile_id("p1")
     SecretStore(settings.directory()).set("p1", API_KEY, KEY)
     SecretStore(settings.directory()).set("p2", API_KEY, KEY)
-    session = FakeSession()
+    session = FakeController()
     window = MainWindow(session)
     qtbot.addWidget(window)
     window.show()

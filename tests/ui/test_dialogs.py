@@ -9,7 +9,7 @@ from typing import Any
 
 import keyring
 import pytest
-from gui_fakes import FakeSession
+from gui_fakes import FakeController
 from keyring.backends import fail
 
 from inspector.protocol import jwt
@@ -167,7 +167,7 @@ def test_keychain_errors_fall_back_to_memory(memory_keyring: Any) -> None:
 
 
 def test_join_dialog_validates_and_refuses_conflicts(qtbot: Any) -> None:
-    session = FakeSession()
+    session = FakeController()
     session.join(ChannelOptions("room-1", ack=True))
     dialog = JoinChannelDialog(lambda o: join_conflict(o, session.open_options()))
     qtbot.addWidget(dialog)

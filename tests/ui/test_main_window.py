@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_fakes import FakeSession
+from gui_fakes import FakeController
 from PySide6.QtCore import Qt
 
 from inspector.protocol import jwt
@@ -31,8 +31,10 @@ pytestmark = pytest.mark.gui
 KEY = jwt.demo_key("anon")
 
 
-def make_window(qtbot: Any, session: FakeSession | None = None) -> tuple[FakeSession, MainWindow]:
-    session = session or FakeSession()
+def make_window(
+    qtbot: Any, session: FakeController | None = None
+) -> tuple[FakeController, MainWindow]:
+    session = session or FakeController()
     window = MainWindow(session)
     qtbot.addWidget(window)
     window.show()
@@ -181,7 +183,7 @@ def test_connect_uses_the_normalized_url(qtbot: Any) -> None:
     saved_profile(url=ref)
     seen: list[Profile] = []
 
-    class Recording(FakeSession):
+    class Recording(FakeController):
         def _start_connect(self, profile: Profile, api_key: str, token: str | None) -> None:
             seen.append(profile)
             super()._start_connect(profile, api_key, token)
@@ -206,7 +208,7 @@ def test_tabs_geometry_and_splitters_restore_on_restart(
     window.close()
     ini = Path(AppSettings().qs.fileName()).read_text()
     assert KEY not in ini
-    session2, window2 = make_window(qtbot, FakeSession())
+    session2, window2 = make_window(qtbot, FakeController())
     assert list(window2.panels) == ["one", "two"]
     assert session2.channels["one"].options == ChannelOptions("one", ack=True, events=("chat",))
     assert "waiting for connection" in window2.panels["one"].state_label.text()

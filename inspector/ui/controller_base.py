@@ -1,5 +1,6 @@
-"""SessionController: what the window talks to. Owns the open channels and turns events into
-store records; subclasses do the network work.
+"""ControllerBase: what the window talks to. Owns the open channels (one
+:class:`~inspector.ui.open_channel.OpenChannel` per tab) and the connection status; subclasses
+do the network work.
 
 Widgets never see the network client: they call the intent methods here (connect, join, send,
 ...) and listen to the Qt signals. :class:`~inspector.ui.controller.InspectorController` is the
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
 
@@ -25,59 +26,28 @@ from inspector.store import (
     ConnectionState,
     ConnectionStatus,
     Direction,
-    MessageLog,
     MessageRecord,
     PayloadFormat,
     Preferences,
     Profile,
-    RateMeter,
     SendInfo,
-    Transport,
     join_conflict,
     system_record,
     validate_key,
     validate_url,
 )
 from inspector.store.frames import FrameLog
-from inspector.store.presence_roster import OwnState, PresenceRoster
+from inspector.store.presence_roster import OwnState
 from inspector.store.profiles import normalize_url
 
-
-@dataclass(frozen=True, slots=True)
-class SendRequest:
-    """One broadcast the user asked to send from a composer."""
-
-    event: str
-    #: UTF-8 JSON text of the payload, or raw bytes when ``binary``.
-    payload: bytes
-    transport: Transport = Transport.WEBSOCKET
-    #: raw bytes (kind 3 encoding 0 over the websocket, octet-stream over REST; §2.3, §6.2).
-    binary: bool = False
-
-
-class ChannelSession:
-    """One open tab: its options, its bounded log, its join status and its message rate."""
-
-    def __init__(self, options: ChannelOptions, capacity: int) -> None:
-        self.options = options
-        self.log = MessageLog(capacity)
-        self.status = ChannelStatus(ChannelState.WAITING)
-        self.rate = RateMeter()
-        #: broadcasts not shown because the tab's event filter did not accept them.
-        self.filtered_out = 0
-        #: who is present, the join/leave timeline and our own tracking (presence panel).
-        self.presence = PresenceRoster()
-
-    @property
-    def name(self) -> str:
-        return self.options.name
+from .open_channel import OpenChannel, SendRequest
 
 
 def _onoff(value: bool) -> str:
     return "on" if value else "off"
 
 
-class SessionController(QObject):
+class ControllerBase(QObject):
     """The connection, the open channels, and the intents the window can ask for."""
 
     #: the connection changed: ``(ConnectionStatus)``.
@@ -106,13 +76,13 @@ class SessionController(QObject):
         self.clock = clock
         self.connection = ConnectionStatus()
         self.profile: Profile | None = None
-        self.channels: dict[str, ChannelSession] = {}
+        self.channels: dict[str, OpenChannel] = {}
         #: every websocket frame of the connection, in and out, for the Frames view (bounded).
         self.frames = FrameLog()
 
     # ------------------------------------------------------------------------------ reading
 
-    def channel(self, name: str) -> ChannelSession | None:
+    def channel(self, name: str) -> OpenChannel | None:
         return self.channels.get(name)
 
     def open_options(self) -> list[ChannelOptions]:
@@ -154,81 +124,81 @@ class SessionController(QObject):
             return
         self._start_disconnect()
         self._set_connection(ConnectionStatus(ConnectionState.DISCONNECTED))
-        for session in self.channels.values():
-            if session.status.state is not ChannelState.LEFT:
-                self._set_channel_status(session.name, ChannelStatus(ChannelState.WAITING))
+        for channel in self.channels.values():
+            if channel.status.state is not ChannelState.LEFT:
+                self._set_channel_status(channel.name, ChannelStatus(ChannelState.WAITING))
 
     def join(self, options: ChannelOptions) -> str | None:
         """Open a tab for ``options``; returns why it cannot be opened, or None."""
         error = options.validate() or join_conflict(options, self.open_options())
         if error is not None:
             return error
-        session = ChannelSession(options, self.preferences.ring_capacity)
-        self.channels[options.name] = session
+        channel = OpenChannel(options, self.preferences.ring_capacity)
+        self.channels[options.name] = channel
         self.channel_opened.emit(options.name)
         if self.active:
             self._set_channel_status(options.name, ChannelStatus(ChannelState.JOINING))
-            self._start_join(session)
+            self._start_join(channel)
         return None
 
     def leave(self, name: str) -> None:
-        session = self.channels.get(name)
-        if session is None or session.status.state is ChannelState.LEFT:
+        channel = self.channels.get(name)
+        if channel is None or channel.status.state is ChannelState.LEFT:
             return
         if self.active:
-            self._start_leave(session)
+            self._start_leave(channel)
         self._set_channel_status(name, ChannelStatus(ChannelState.LEFT))
         self._add_system(name, "left", {"channel": name})
-        session.presence.own.payload = None
-        session.presence.channel_left(self.wall_clock())
+        channel.presence.own.payload = None
+        channel.presence.channel_left(self.wall_clock())
 
     def rejoin(self, name: str) -> None:
-        session = self.channels.get(name)
-        if session is None:
+        channel = self.channels.get(name)
+        if channel is None:
             return
         if not self.active:
             self._set_channel_status(name, ChannelStatus(ChannelState.WAITING))
             return
         self._set_channel_status(name, ChannelStatus(ChannelState.JOINING))
-        self._start_join(session)
+        self._start_join(channel)
 
     def close_channel(self, name: str) -> None:
         """Leave the channel and forget its tab."""
-        session = self.channels.get(name)
-        if session is None:
+        channel = self.channels.get(name)
+        if channel is None:
             return
-        if self.active and session.status.state is not ChannelState.LEFT:
-            self._start_leave(session)
+        if self.active and channel.status.state is not ChannelState.LEFT:
+            self._start_leave(channel)
         del self.channels[name]
         self.channel_closed.emit(name)
 
     def change_broadcast_options(self, name: str, *, ack: bool, broadcast_self: bool) -> None:
         """ack and self are join options (§4.1, §5.2): changing them rejoins the channel."""
-        session = self.channels.get(name)
-        if session is None:
+        channel = self.channels.get(name)
+        if channel is None:
             return
-        old = session.options
+        old = channel.options
         if (old.ack, old.broadcast_self) == (ack, broadcast_self):
             return
-        session.options = old.with_broadcast(ack=ack, broadcast_self=broadcast_self)
-        self.channel_options_changed.emit(name, session.options)
+        channel.options = old.with_broadcast(ack=ack, broadcast_self=broadcast_self)
+        self.channel_options_changed.emit(name, channel.options)
         text = f"ack {_onoff(ack)}, self {_onoff(broadcast_self)}"
-        if self.active and session.status.state is not ChannelState.LEFT:
+        if self.active and channel.status.state is not ChannelState.LEFT:
             self.notice.emit(
                 name, f"Rejoining “{name}” with {text}: ack and self are options of the join."
             )
-            self._start_leave(session)
+            self._start_leave(channel)
             self._set_channel_status(name, ChannelStatus(ChannelState.JOINING))
-            self._start_join(session)
+            self._start_join(channel)
         else:
             self.notice.emit(name, f"“{name}” will join with {text}.")
 
     def send(self, name: str, request: SendRequest) -> MessageRecord | None:
         """Add an outgoing row and start the send; its status updates in place."""
-        session = self.channels.get(name)
-        if session is None:
+        channel = self.channels.get(name)
+        if channel is None:
             return None
-        info = SendInfo(request.transport, ack=session.options.ack)
+        info = SendInfo(request.transport, ack=channel.options.ack)
         record = MessageRecord(
             time=self.wall_clock(),
             direction=Direction.OUT,
@@ -237,53 +207,53 @@ class SessionController(QObject):
             format=PayloadFormat.BINARY if request.binary else PayloadFormat.JSON,
             send=info,
         )
-        session.log.append(record)
-        self._start_send(session, record, request)
+        channel.log.append(record)
+        self._start_send(channel, record, request)
         return record
 
     def set_presence_listening(self, name: str, enabled: bool) -> None:
         """Join with presence on (see who is here; never tracks) or off; rejoins (§4.1)."""
-        session = self.channels.get(name)
-        if session is None or session.options.presence_enabled == enabled:
+        channel = self.channels.get(name)
+        if channel is None or channel.options.presence_enabled == enabled:
             return
-        session.options = session.options.with_presence(enabled)
-        self.channel_options_changed.emit(name, session.options)
+        channel.options = channel.options.with_presence(enabled)
+        self.channel_options_changed.emit(name, channel.options)
         what = "presence on" if enabled else "presence off"
-        if self.active and session.status.state is not ChannelState.LEFT:
+        if self.active and channel.status.state is not ChannelState.LEFT:
             self.notice.emit(name, f"Rejoining “{name}” with {what}: presence is a join option.")
-            self._start_leave(session)
+            self._start_leave(channel)
             self._set_channel_status(name, ChannelStatus(ChannelState.JOINING))
-            self._start_join(session)
+            self._start_join(channel)
         else:
             self.notice.emit(name, f"“{name}” will join with {what}.")
 
     def track(self, name: str, payload: dict[str, object]) -> str | None:
         """Make the inspector present on this channel with ``payload`` (§8.1); or why not."""
-        session = self.channels.get(name)
-        if session is None:
+        channel = self.channels.get(name)
+        if channel is None:
             return "no such tab"
-        if session.status.state is not ChannelState.JOINED:
+        if channel.status.state is not ChannelState.JOINED:
             return "the channel is not joined"
-        session.presence.track_requested(dict(payload), self.wall_clock())
-        self._start_track(session, dict(payload))
+        channel.presence.track_requested(dict(payload), self.wall_clock())
+        self._start_track(channel, dict(payload))
         return None
 
     def untrack(self, name: str) -> str | None:
         """Stop being present on this channel (§8.1); or why not."""
-        session = self.channels.get(name)
-        if session is None:
+        channel = self.channels.get(name)
+        if channel is None:
             return "no such tab"
-        if session.status.state is not ChannelState.JOINED:
-            session.presence.own.payload = None
+        if channel.status.state is not ChannelState.JOINED:
+            channel.presence.own.payload = None
             return "the channel is not joined"
-        session.presence.untrack_requested(self.wall_clock())
-        self._start_untrack(session)
+        channel.presence.untrack_requested(self.wall_clock())
+        self._start_untrack(channel)
         return None
 
     def set_preferences(self, preferences: Preferences) -> None:
         self.preferences = preferences.clamped()
-        for session in self.channels.values():
-            session.log.set_capacity(self.preferences.ring_capacity)
+        for channel in self.channels.values():
+            channel.log.set_capacity(self.preferences.ring_capacity)
 
     async def shutdown(self) -> None:
         """Close the connection for good (app exit)."""
@@ -297,25 +267,25 @@ class SessionController(QObject):
         self.connection_changed.emit(status)
 
     def _set_channel_status(self, name: str, status: ChannelStatus) -> None:
-        session = self.channels.get(name)
-        if session is None:
+        channel = self.channels.get(name)
+        if channel is None:
             return
-        previous = session.status.state
-        session.status = status
-        self._presence_follow(session, previous, status.state)
+        previous = channel.status.state
+        channel.status = status
+        self._presence_follow(channel, previous, status.state)
         self.channel_status_changed.emit(name, status)
 
     def _presence_follow(
-        self, session: ChannelSession, previous: ChannelState, state: ChannelState
+        self, channel: OpenChannel, previous: ChannelState, state: ChannelState
     ) -> None:
         """Keep the presence panel honest across joins: not live until the next state, and
         our own presence tracked again after a rejoin when the user asked for it (§8.3)."""
-        roster = session.presence
+        roster = channel.presence
         if state is ChannelState.JOINED and previous is not ChannelState.JOINED:
             own = roster.own
             if own.payload is not None and own.state is not OwnState.PENDING:
                 roster.track_requested(own.payload, self.wall_clock(), again=True)
-                self._start_track(session, own.payload)
+                self._start_track(channel, own.payload)
         elif previous is ChannelState.JOINED and state not in (
             ChannelState.JOINED,
             ChannelState.LEFT,  # leave() says so itself
@@ -327,23 +297,23 @@ class SessionController(QObject):
 
     def _add_incoming(self, name: str, record: MessageRecord) -> bool:
         """Append a received broadcast if the tab's event filter accepts it."""
-        session = self.channels.get(name)
-        if session is None:
+        channel = self.channels.get(name)
+        if channel is None:
             return False
-        if not session.options.accepts_event(record.event):
-            session.filtered_out += 1
+        if not channel.options.accepts_event(record.event):
+            channel.filtered_out += 1
             return False
-        session.rate.add(self.clock())
-        session.log.append(record)
+        channel.rate.add(self.clock())
+        channel.log.append(record)
         return True
 
     def _add_system(self, name: str, event: str, details: dict[str, object]) -> None:
-        session = self.channels.get(name)
-        if session is not None:
-            session.log.append(system_record(self.wall_clock(), event, details))
+        channel = self.channels.get(name)
+        if channel is not None:
+            channel.log.append(system_record(self.wall_clock(), event, details))
 
-    def _send_updated(self, session: ChannelSession, record: MessageRecord) -> None:
-        session.log.notify_updated(record)
+    def _send_updated(self, channel: OpenChannel, record: MessageRecord) -> None:
+        channel.log.notify_updated(record)
 
     def _start_connect(self, profile: Profile, api_key: str, access_token: str | None) -> None:
         raise NotImplementedError
@@ -351,19 +321,19 @@ class SessionController(QObject):
     def _start_disconnect(self) -> None:
         raise NotImplementedError
 
-    def _start_join(self, session: ChannelSession) -> None:
+    def _start_join(self, channel: OpenChannel) -> None:
         raise NotImplementedError
 
-    def _start_leave(self, session: ChannelSession) -> None:
+    def _start_leave(self, channel: OpenChannel) -> None:
         raise NotImplementedError
 
     def _start_send(
-        self, session: ChannelSession, record: MessageRecord, request: SendRequest
+        self, channel: OpenChannel, record: MessageRecord, request: SendRequest
     ) -> None:
         raise NotImplementedError
 
-    def _start_track(self, session: ChannelSession, payload: dict[str, object]) -> None:
+    def _start_track(self, channel: OpenChannel, payload: dict[str, object]) -> None:
         raise NotImplementedError
 
-    def _start_untrack(self, session: ChannelSession) -> None:
+    def _start_untrack(self, channel: OpenChannel) -> None:
         raise NotImplementedError
