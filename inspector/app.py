@@ -69,7 +69,12 @@ async def _main(demo: bool) -> int:
     server = await start_demo(window) if demo else None
     loop = asyncio.get_running_loop()
     closed = loop.create_future()
-    app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
+
+    def window_closed() -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    app.lastWindowClosed.connect(window_closed)
     for signum in (signal.SIGINT, signal.SIGTERM):
         # Ctrl+C or a service manager: close the window (which saves its state) and exit 0.
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -112,6 +117,7 @@ def run(*, demo: bool = False, self_test: bool = False) -> int:
     handler.install(loop)
     try:
         with loop:
-            return loop.run_until_complete(_main(demo))
+            code: int = loop.run_until_complete(_main(demo))
+            return code
     finally:
         handler.uninstall()

@@ -214,7 +214,8 @@ def _run(folder: Path, timeout: float) -> tuple[int, str]:
     import keyring
     from keyring.backends import null
 
-    keyring.set_keyring(null.Keyring())  # never the OS keychain (it may be locked)
+    # Never the OS keychain (it may be locked). keyring's backends are not annotated.
+    keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
 
     import qasync
     from PySide6.QtCore import QCoreApplication, QSettings, QtMsgType, qInstallMessageHandler

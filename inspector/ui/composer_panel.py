@@ -268,8 +268,8 @@ class ComposerPanel(QWidget):
                 fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
                 fmt.setUnderlineColor(c.error)
                 fmt.setBackground(QColor(c.error.red(), c.error.green(), c.error.blue(), 60))
-                sel.format = fmt  # type: ignore[attr-defined]
-                sel.cursor = cursor  # type: ignore[attr-defined]
+                sel.format = fmt
+                sel.cursor = cursor
                 selections.append(sel)
         else:
             self.error_label.setText("")

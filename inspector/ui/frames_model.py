@@ -53,13 +53,13 @@ class FramesTableModel(RingTableModel):
 
     def __init__(self, log: FrameLog, coalesce_ms: int = 60, parent: QObject | None = None) -> None:
         super().__init__(log, coalesce_ms, parent)
+        self._frames = log
         self._active = True
         self._reveal = False
 
     @property
     def log(self) -> FrameLog:
-        log: FrameLog = self._log
-        return log
+        return self._frames
 
     @property
     def reveal(self) -> bool:

@@ -157,6 +157,7 @@ class JsonTreeModel(QAbstractItemModel):
             return QModelIndex()
         return self.createIndex(row, column, node.children[row])
 
+    # QAbstractItemModel.parent(index) overloads QObject.parent(); the stubs cannot say so.
     def parent(self, index: AnyIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
         if not index.isValid():
             return QModelIndex()

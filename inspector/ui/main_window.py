@@ -292,13 +292,17 @@ class MainWindow(QMainWindow):
         dialog.profiles_changed.connect(self.save_profiles)
         dialog.profiles_changed.connect(self._update_connect_action)
         dialog.connect_requested.connect(self._connect_profile_id)
-        dialog.finished.connect(lambda _r: (self.save_profiles(), self._update_connect_action()))
+        dialog.finished.connect(self._profiles_dialog_finished)
         dialog.open()
         self.profiles_dialog = dialog
         return dialog
 
     def _active_profile_changed(self, *_args: object) -> None:
         self.active_profile.changed.emit()
+
+    def _profiles_dialog_finished(self, _result: int) -> None:
+        self.save_profiles()
+        self._update_connect_action()
 
     def _connect_profile_id(self, profile_id: str) -> None:
         self.select_profile(profile_id)

@@ -69,13 +69,13 @@ class MessageTableModel(RingTableModel):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(log, coalesce_ms, parent)
+        self._messages = log
         self._bold = QFont()
         self._bold.setBold(True)
 
     @property
     def log(self) -> MessageLog:
-        log: MessageLog = self._log
-        return log
+        return self._messages
 
     #: ``record_at(row)``: the record shown at ``row``, or None (out of range, or evicted
     #: since the last flush).

@@ -299,13 +299,13 @@ class PayloadViewsWidget(QTabWidget):
         data = record.payload
         if index == PRIMARY:
             if binary:
-                self.highlighter.setDocument(None)  # type: ignore[arg-type]
+                self.highlighter.setDocument(None)
                 self._hex_width = self._fit_hex_width()
                 dump = partial(hexdump, width=self._hex_width)
                 self.primary.set_source(piece_source(dump, data, HEX_CHUNK), wrap=False)
                 return
             small = len(data) <= HIGHLIGHT_LIMIT // 2
-            self.highlighter.setDocument(self.primary.text.document() if small else None)  # type: ignore[arg-type]
+            self.highlighter.setDocument(self.primary.text.document() if small else None)
             if len(data) > PARSE_LIMIT:
                 self.primary.set_note(
                     f"{_size(len(data))}: shown re-indented as it came, without parsing it "
@@ -356,7 +356,7 @@ class PayloadViewsWidget(QTabWidget):
         utf8 = check_utf8(data)
         small = len(data) <= HIGHLIGHT_LIMIT // 2
         if not utf8.valid:
-            self.utf8_highlighter.setDocument(None)  # type: ignore[arg-type]
+            self.utf8_highlighter.setDocument(None)
             page.set_note(
                 f"Not text: {utf8.describe().removeprefix('not UTF-8: ')} is not valid UTF-8. "
                 "Shown with invalid bytes replaced by �."
@@ -365,11 +365,11 @@ class PayloadViewsWidget(QTabWidget):
             return
         check = self.json_check()
         if check.ok:
-            self.utf8_highlighter.setDocument(page.text.document() if small else None)  # type: ignore[arg-type]
+            self.utf8_highlighter.setDocument(page.text.document() if small else None)
             page.set_note("Valid UTF-8 and valid JSON (see also Tree):")
             page.set_source(pretty_source(check.value))
         else:
-            self.utf8_highlighter.setDocument(None)  # type: ignore[arg-type]
+            self.utf8_highlighter.setDocument(None)
             page.set_note(f"Valid UTF-8 text, but {check.error}.")
             page.set_source(piece_source(utf8_view, data, TEXT_CHUNK))
 

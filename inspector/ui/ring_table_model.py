@@ -158,7 +158,7 @@ class RingTableModel(QAbstractTableModel):
         return self._log.by_seq(self._first + row)
 
     def row_of(self, item: Any) -> int | None:
-        row = item.seq - self._first
+        row: int = item.seq - self._first
         if 0 <= row < self._count and self._log.by_seq(item.seq) is item:
             return row
         return None
