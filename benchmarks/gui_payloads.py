@@ -42,9 +42,9 @@ from inspector.store import (
     MessageRecord,
     PayloadFormat,
 )
-from inspector.ui.channel_panel import ChannelPanel
+from inspector.ui.channels.channel_panel import ChannelPanel
+from inspector.ui.messages.payload_views import BASE64, PRIMARY, TREE, UTF8
 from inspector.ui.open_channel import OpenChannel
-from inspector.ui.payload_views import BASE64, PRIMARY, TREE, UTF8
 
 ROWS = 20
 

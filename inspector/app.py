@@ -99,8 +99,8 @@ def run(*, demo: bool = False, self_test: bool = False) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    from inspector.ui.common.icons import app_icon
     from inspector.ui.error_handler import ErrorHandler, configure_logging
-    from inspector.ui.icons import app_icon
 
     configure_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])

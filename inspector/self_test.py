@@ -88,7 +88,7 @@ async def _scenario(window: MainWindow, steps: _Steps) -> str:
     from inspector.server import RealtimeServer, ServerConfig
     from inspector.store import ChannelOptions, ChannelState, Direction, Profile, SendState
     from inspector.store import ConnectionState as LinkState
-    from inspector.ui.message_table_model import COL_STATUS
+    from inspector.ui.messages.message_table_model import COL_STATUS
 
     controller = window.controller
     steps.current = "start the local server"
@@ -224,7 +224,7 @@ def _run(folder: Path, timeout: float) -> tuple[int, str]:
     from inspector.ui.controller import InspectorController
     from inspector.ui.error_handler import ErrorHandler
     from inspector.ui.main_window import MainWindow
-    from inspector.ui.secrets import SecretStore
+    from inspector.ui.profiles.secrets import SecretStore
     from inspector.ui.settings import AppSettings
 
     def qt_messages(kind: QtMsgType, _context: object, message: str) -> None:

@@ -51,7 +51,7 @@ from inspector.store import ConnectionState as LinkState
 
 from .controller_base import ControllerBase
 from .event_translation import EventTranslator, error_text
-from .frame_capture import FrameCapture
+from .frames.frame_capture import FrameCapture
 from .open_channel import OpenChannel, SendRequest
 
 log = logging.getLogger(__name__)

@@ -1,14 +1,15 @@
 """MainWindow: toolbar (profile, Connect, status, Join), channel tabs, menus, restore on restart.
 
 The window composes panels and dialogs and wires them to a
-:class:`~inspector.ui.controller_base.ControllerBase`; it holds no protocol logic and never touches
-the network client. Its helpers get what they need, never the window: the tab widget
-(:mod:`.channel_tabs`, live and imported tabs), :func:`~inspector.ui.live_tab.wire_live_tab`
-(one live tab's wiring, with the window's :class:`~inspector.ui.live_tab.ActiveProfile`),
-:class:`~inspector.ui.transfer.TransferActions` (export/import) and
+:class:`~inspector.ui.controller_base.ControllerBase`; it holds no protocol logic and never
+touches the network client. Its helpers get what they need, never the window: the tab widget
+(:mod:`.channels.channel_tabs`, live and imported tabs),
+:func:`~inspector.ui.channels.live_tab.wire_live_tab` (one live tab's wiring, with the window's
+:class:`~inspector.ui.channels.live_tab.ActiveProfile`),
+:class:`~inspector.ui.transfer.transfer.TransferActions` (export/import) and
 :class:`~inspector.ui.window_persistence.WindowPersistence` (geometry, splitters, open tabs, send
 histories). Settings go through :class:`~inspector.ui.settings.AppSettings` (profiles without
-secrets); secrets through the :class:`~inspector.ui.secrets.SecretStore`.
+secrets); secrets through the :class:`~inspector.ui.profiles.secrets.SecretStore`.
 """
 
 from __future__ import annotations
@@ -44,21 +45,21 @@ from inspector.store import (
     validate_url,
 )
 
-from . import icons, theme
-from .channel_panel import ChannelPanel
-from .channel_tabs import ChannelTabsWidget
+from .channels.channel_panel import ChannelPanel
+from .channels.channel_tabs import ChannelTabsWidget
+from .channels.join_dialog import JoinChannelDialog
+from .channels.live_tab import ActiveProfile, wire_live_tab
+from .common import icons, theme
 from .connection_status import ConnectionStatusWidget
 from .controller_base import ControllerBase
-from .frames_panel import FramesDock
-from .join_dialog import JoinChannelDialog
-from .live_tab import ActiveProfile, wire_live_tab
+from .frames.frames_panel import FramesDock
 from .open_channel import SendRequest
 from .preferences_dialog import PreferencesDialog
-from .profile_list_model import ProfileListModel
-from .profiles_dialog import ProfilesDialog
-from .secrets import ACCESS_TOKEN, API_KEY, SecretStore
+from .profiles.profile_list_model import ProfileListModel
+from .profiles.profiles_dialog import ProfilesDialog
+from .profiles.secrets import ACCESS_TOKEN, API_KEY, SecretStore
 from .settings import AppSettings
-from .transfer import TransferActions
+from .transfer.transfer import TransferActions
 from .window_persistence import WindowPersistence
 
 

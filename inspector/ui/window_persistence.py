@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QMainWindow
 
 from inspector.store import SendHistory
 
-from .channel_panel import ChannelPanel
-from .channel_tabs import ChannelTabsWidget
+from .channels.channel_panel import ChannelPanel
+from .channels.channel_tabs import ChannelTabsWidget
 from .controller_base import ControllerBase
 from .settings import AppSettings
 

@@ -10,7 +10,7 @@ from gui_fakes import FakeController
 from PySide6.QtCore import Qt, QTimer
 
 from inspector.store import ChannelOptions, ChannelState, ChannelStatus, Preferences
-from inspector.ui.channel_panel import ChannelPanel
+from inspector.ui.channels.channel_panel import ChannelPanel
 
 pytestmark = pytest.mark.gui
 

@@ -13,13 +13,13 @@ from PySide6.QtWidgets import QWidget
 
 from inspector.store import ChannelOptions, Direction, MessageRecord, Profile
 from inspector.store.copy_commands import CommandTarget
-from inspector.ui.channel_panel import ChannelPanel
-from inspector.ui.channel_tabs import ChannelTabsWidget, TabKind
-from inspector.ui.imported_panel import ImportedChannelPanel
-from inspector.ui.live_tab import ActiveProfile, command_target
+from inspector.ui.channels.channel_panel import ChannelPanel
+from inspector.ui.channels.channel_tabs import ChannelTabsWidget, TabKind
+from inspector.ui.channels.imported_panel import ImportedChannelPanel
+from inspector.ui.channels.live_tab import ActiveProfile, command_target
 from inspector.ui.main_window import MainWindow
 from inspector.ui.open_channel import OpenChannel
-from inspector.ui.secrets import ACCESS_TOKEN
+from inspector.ui.profiles.secrets import ACCESS_TOKEN
 
 pytestmark = pytest.mark.gui
 

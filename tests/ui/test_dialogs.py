@@ -14,10 +14,10 @@ from keyring.backends import fail
 
 from inspector.protocol import jwt
 from inspector.store import ChannelOptions, Profile, ProfileBook, join_conflict
-from inspector.ui.join_dialog import JoinChannelDialog
-from inspector.ui.profile_list_model import ProfileListModel
-from inspector.ui.profiles_dialog import ProfilesDialog
-from inspector.ui.secrets import ACCESS_TOKEN, API_KEY, SERVICE, SecretStore
+from inspector.ui.channels.join_dialog import JoinChannelDialog
+from inspector.ui.profiles.profile_list_model import ProfileListModel
+from inspector.ui.profiles.profiles_dialog import ProfilesDialog
+from inspector.ui.profiles.secrets import ACCESS_TOKEN, API_KEY, SERVICE, SecretStore
 from inspector.ui.settings import AppSettings
 
 pytestmark = pytest.mark.gui

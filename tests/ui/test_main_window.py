@@ -22,8 +22,8 @@ from inspector.store import (
     SendState,
 )
 from inspector.ui.main_window import MainWindow
-from inspector.ui.message_table_model import COL_STATUS
-from inspector.ui.secrets import API_KEY
+from inspector.ui.messages.message_table_model import COL_STATUS
+from inspector.ui.profiles.secrets import API_KEY
 from inspector.ui.settings import AppSettings
 
 pytestmark = pytest.mark.gui
@@ -45,7 +45,7 @@ def saved_profile(key: str = KEY, url: str = "http://127.0.0.1:54321") -> str:
     settings = AppSettings()
     settings.save_profiles(ProfileBook([Profile("p1", "Local", url)]))
     settings.set_last_profile_id("p1")
-    from inspector.ui.secrets import SecretStore
+    from inspector.ui.profiles.secrets import SecretStore
 
     SecretStore(settings.directory()).set("p1", API_KEY, key)
     return "p1"
@@ -292,9 +292,9 @@ def test_hidden_characters_are_escaped_and_marked(qtbot: Any) -> None:
     from PySide6.QtGui import QGuiApplication
 
     from inspector.store import Direction, MessageRecord
-    from inspector.ui.message_table_model import COL_EVENT, COL_PAYLOAD
-    from inspector.ui.payload_views import TREE
-    from inspector.ui.theme import colors
+    from inspector.ui.common.theme import colors
+    from inspector.ui.messages.message_table_model import COL_EVENT, COL_PAYLOAD
+    from inspector.ui.messages.payload_views import TREE
 
     saved_profile()
     session, window = make_window(qtbot)
@@ -346,8 +346,8 @@ def test_hidden_characters_are_escaped_and_marked(qtbot: Any) -> None:
 def test_frames_show_hidden_characters_escaped() -> None:
     """QA 7 in the Frames view: the raw frame text a peer sent, escaped too."""
     from inspector.store.frames import FrameLog, FrameRow
-    from inspector.ui.frames_model import COL_DATA, FramesTableModel
-    from inspector.ui.frames_panel import frame_detail
+    from inspector.ui.frames.frames_model import COL_DATA, FramesTableModel
+    from inspector.ui.frames.frames_panel import frame_detail
 
     data = '[null,null,"realtime:c","broadcast",{"event":"e","payload":{"n":"evil\u202egnp"}}]'
     row = FrameRow(1_700_000_000.0, "in", "text", len(data), data, "2.0.0")

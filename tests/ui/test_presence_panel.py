@@ -14,7 +14,7 @@ from inspector.store import ChannelOptions, ChannelState, ChannelStatus
 from inspector.store.presence_roster import OwnState
 from inspector.ui.main_window import MainWindow
 from inspector.ui.open_channel import OpenChannel
-from inspector.ui.presence_model import PresenceRosterModel, PresenceTimelineModel
+from inspector.ui.presence.presence_model import PresenceRosterModel, PresenceTimelineModel
 
 pytestmark = pytest.mark.gui
 

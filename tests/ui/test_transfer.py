@@ -30,11 +30,11 @@ from inspector.store import (
     SendState,
 )
 from inspector.store.export import MAX_IMPORT_CHANNELS, MAX_LINE_BYTES
-from inspector.ui.imported_panel import ImportedChannelPanel, ImportedFramesPanel
+from inspector.ui.channels.imported_panel import ImportedChannelPanel, ImportedFramesPanel
 from inspector.ui.main_window import MainWindow
-from inspector.ui.message_table_model import COL_SIZE, COL_STATUS
-from inspector.ui.transfer import TransferActions
-from inspector.ui.transfer_job import TransferJob
+from inspector.ui.messages.message_table_model import COL_SIZE, COL_STATUS
+from inspector.ui.transfer.transfer import TransferActions
+from inspector.ui.transfer.transfer_job import TransferJob
 
 pytestmark = pytest.mark.gui
 

@@ -6,8 +6,8 @@ from PySide6.QtCore import QObject
 
 from inspector.store import MessageFilter
 
+from ..common.ring_table_model import RingFilterProxyModel
 from .message_table_model import MessageTableModel
-from .ring_table_model import RingFilterProxyModel
 
 
 class MessageFilterProxyModel(RingFilterProxyModel):

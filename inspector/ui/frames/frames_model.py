@@ -1,8 +1,8 @@
 """FramesTableModel and FramesFilterProxyModel: the Frames view's thin Qt adapters.
 
 The model mirrors a :class:`~inspector.store.frames.FrameLog` the same way
-:class:`~inspector.ui.message_table_model.MessageTableModel` mirrors a message log (both are a
-:class:`~inspector.ui.ring_table_model.RingTableModel`): the log notifies synchronously, the
+:class:`~inspector.ui.messages.message_table_model.MessageTableModel` mirrors a message log (both are a
+:class:`~inspector.ui.common.ring_table_model.RingTableModel`): the log notifies synchronously, the
 model applies everything in one remove and one insert per ``coalesce_ms``. While the Frames
 dock is closed the model is inactive and does no Qt work at all; opening it catches up with one
 reset. Cells are computed from a row's cached summary, so only painted rows are ever decoded.
@@ -18,8 +18,8 @@ from PySide6.QtCore import QObject, Qt
 from inspector.store.frames import BINARY, CLOSE, IN, FrameFilter, FrameLog, FrameRow
 from inspector.store.invisible import reveal as show_hidden
 
-from .message_table_model import format_size, format_time
-from .ring_table_model import RingFilterProxyModel, RingTableModel
+from ..common.ring_table_model import RingFilterProxyModel, RingTableModel
+from ..messages.message_table_model import format_size, format_time
 
 COL_TIME: Final = 0
 COL_DIRECTION: Final = 1

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 
 from inspector.store.payload_views import parse_base64, parse_hex
 
-from . import theme
-from .payload_edit import PayloadEdit
+from ..common import theme
+from ..common.payload_edit import PayloadEdit
 
 #: Files up to this size are shown in the field; larger ones are sent without being shown.
 SHOW_LIMIT: Final = 64 * 1024

@@ -20,8 +20,8 @@ from inspector.store import Profile
 from inspector.store.copy_commands import CommandTarget
 from inspector.store.profiles import normalize_url
 
+from ..controller_base import ControllerBase
 from .channel_panel import ChannelPanel
-from .controller_base import ControllerBase
 
 #: The protocol a tab assumes when there is no profile at all.
 DEFAULT_VSN = "2.0.0"

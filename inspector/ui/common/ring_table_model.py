@@ -11,8 +11,8 @@ thousands of items per second to a few dozen small model updates per second
 Between two flushes the log may already have evicted rows the view still shows; ``data()``
 returns nothing for them until the next flush removes them.
 
-Subclasses (:class:`~inspector.ui.message_table_model.MessageTableModel`,
-:class:`~inspector.ui.frames_model.FramesTableModel`) name the columns and say what each cell
+Subclasses (:class:`~inspector.ui.messages.message_table_model.MessageTableModel`,
+:class:`~inspector.ui.frames.frames_model.FramesTableModel`) name the columns and say what each cell
 shows (``_display``, ``_foreground``, ``_tooltip``, ``_font``).
 """
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QTreeView, QWidget
 
 from inspector.store.invisible import NOTE, has_hidden, reveal
 
-from . import theme
+from ..common import theme
 
 #: Children made per fetch.
 BATCH: Final = 500

@@ -25,15 +25,21 @@ from PySide6.QtWidgets import (
 from inspector.store import ChannelOptions, ChannelState, ChannelStatus, MessageFilter, SendHistory
 from inspector.store.invisible import reveal
 
-from . import theme
-from .composer_panel import ComposerPanel
-from .log_controls import LogControls, debounce_timer, filter_field, select_last_row, tool_button
-from .message_detail_panel import MessageDetailPanel
-from .message_filter_proxy import MessageFilterProxyModel
-from .message_table_model import MessageTableModel, RecordRole
-from .message_table_view import MessageTableView
-from .open_channel import OpenChannel, SendRequest
-from .presence_panel import PresencePanel
+from ..common import theme
+from ..common.log_controls import (
+    LogControls,
+    debounce_timer,
+    filter_field,
+    select_last_row,
+    tool_button,
+)
+from ..composer.composer_panel import ComposerPanel
+from ..messages.message_detail_panel import MessageDetailPanel
+from ..messages.message_filter_proxy import MessageFilterProxyModel
+from ..messages.message_table_model import MessageTableModel, RecordRole
+from ..messages.message_table_view import MessageTableView
+from ..open_channel import OpenChannel, SendRequest
+from ..presence.presence_panel import PresencePanel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 

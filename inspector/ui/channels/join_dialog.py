@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from inspector.store import ChannelOptions, parse_event_list
 
-from . import theme
+from ..common import theme
 
 
 class JoinChannelDialog(QDialog):

@@ -1,10 +1,10 @@
 """Read-only tabs for imported NDJSON files: a channel's rows, or the frames of a connection.
 
-:class:`ImportedChannelPanel` is a :class:`~inspector.ui.channel_panel.ChannelPanel` over a log
+:class:`ImportedChannelPanel` is a :class:`~inspector.ui.channels.channel_panel.ChannelPanel` over a log
 that nothing writes to: the table, filters, Pause/Clear and the detail pane work as in a live
 tab; the composer, Leave and Rejoin are hidden and the header says where the rows came from.
 
-The tab widget records these tabs as imported (:class:`~inspector.ui.channel_tabs.TabKind`), so
+The tab widget records these tabs as imported (:class:`~inspector.ui.channels.channel_tabs.TabKind`), so
 the window's per-tab actions that go to the controller by name (leave, rejoin, close channel)
 never reach a live channel of the same name. The tab text is the channel name with an
 "imported" mark.
@@ -20,9 +20,9 @@ from inspector.store import ChannelOptions, ChannelState, ChannelStatus, Message
 from inspector.store.frames import FrameLog, FrameRow
 from inspector.store.log import MAX_CAPACITY, MIN_CAPACITY
 
+from ..frames.frames_panel import FramesPanel
+from ..open_channel import OpenChannel
 from .channel_panel import ChannelPanel, short_name, tab_text
-from .frames_panel import FramesPanel
-from .open_channel import OpenChannel
 
 
 class ImportedChannelPanel(ChannelPanel):

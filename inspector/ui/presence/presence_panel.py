@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from inspector.store import ChannelOptions, ChannelState, ChannelStatus
 from inspector.store.presence_roster import OwnState, PresenceRoster
 
-from . import theme
+from ..common import theme
 from .presence_model import PresenceRosterModel, PresenceTimelineModel
 
 #: The short explanation above the timeline.

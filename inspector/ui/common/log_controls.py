@@ -1,7 +1,7 @@
 """LogControls: the Pause and Clear buttons and the counts label over one ring log.
 
-A channel tab (:class:`~inspector.ui.channel_panel.ChannelPanel`) and the Frames view
-(:class:`~inspector.ui.frames_panel.FramesPanel`) both show a
+A channel tab (:class:`~inspector.ui.channels.channel_panel.ChannelPanel`) and the Frames view
+(:class:`~inspector.ui.frames.frames_panel.FramesPanel`) both show a
 :class:`~inspector.store.ring.RingLog` through a table model and a filter proxy, with the same
 Pause/Resume behaviour and the same "N shown · of M · K evicted · P new" counts. The small
 widget factories both use (tool buttons, filter fields, the filter's debounce timer) live here

@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
 from inspector.store import SendHistory, SendTemplate, Transport
 from inspector.store.history import ENTRY_LIMIT
 
-from . import icons, theme
+from ..common import icons, theme
+from ..common.payload_edit import PayloadEdit
+from ..open_channel import SendRequest
 from .binary_input import BinaryInputWidget
-from .open_channel import SendRequest
-from .payload_edit import PayloadEdit
 from .send_history_model import SendHistoryModel, TemplateRole
 
 #: Why *Binary* is disabled on a 1.0.0 profile.

@@ -24,7 +24,7 @@ from inspector.store.presence_roster import (
 )
 from inspector.store.timefmt import clock_s
 
-from . import theme
+from ..common import theme
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 ROSTER_HEADERS: Final = ("Key", "Payload", "Here since")

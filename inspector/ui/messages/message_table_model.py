@@ -2,7 +2,7 @@
 
 The coalescing (one remove and one insert per ``coalesce_ms``, default 40 ms, plus
 ``dataChanged`` for outgoing rows whose status changed) is
-:class:`~inspector.ui.ring_table_model.RingTableModel`'s; this module names the columns and
+:class:`~inspector.ui.common.ring_table_model.RingTableModel`'s; this module names the columns and
 says what each cell shows.
 """
 
@@ -18,7 +18,7 @@ from inspector.store.invisible import NOTE, has_hidden, reveal
 from inspector.store.preferences import DEFAULT_COALESCE_MS
 from inspector.store.timefmt import clock_ms, local_iso
 
-from .ring_table_model import RingTableModel
+from ..common.ring_table_model import RingTableModel
 
 COL_TIME: Final = 0
 COL_DIRECTION: Final = 1

@@ -47,10 +47,10 @@ from inspector.store.payload_views import (
     utf8_view,
 )
 
-from . import theme
+from ..common import theme
+from ..common.payload_edit import PayloadEdit
 from .json_highlighter import JsonHighlighter
 from .json_tree import JsonTreeView
-from .payload_edit import PayloadEdit
 
 #: Highlight JSON only up to this many characters on screen (a regex per line costs time).
 HIGHLIGHT_LIMIT: Final = 150_000

@@ -57,7 +57,15 @@ from inspector.store.invisible import reveal_count
 from inspector.store.redact import redact_json
 from inspector.store.timefmt import local_stamp
 
-from . import icons, theme
+from ..common import icons, theme
+from ..common.log_controls import (
+    LogControls,
+    debounce_timer,
+    filter_field,
+    select_last_row,
+    tool_button,
+)
+from ..messages.message_table_model import SIZE_SAMPLE
 from .frames_model import (
     COL_DATA,
     COL_DIRECTION,
@@ -73,8 +81,6 @@ from .frames_model import (
     FramesTableModel,
     direction_label,
 )
-from .log_controls import LogControls, debounce_timer, filter_field, select_last_row, tool_button
-from .message_table_model import SIZE_SAMPLE
 
 #: The decoded view stops at this many characters.
 MAX_DETAIL_CHARS: Final = 200_000

@@ -5,7 +5,7 @@ version. The key and the token are shown decoded (role, ref, expiry with a live 
 a warning when expired or not a JWT; ``sb_…`` keys are accepted as they are. Invalid input is
 shown inline next to the field and disables Connect; nothing pops up.
 
-Secrets go to the :class:`~inspector.ui.secrets.SecretStore` (keychain, memory, or plaintext
+Secrets go to the :class:`~inspector.ui.profiles.secrets.SecretStore` (keychain, memory, or plaintext
 only after the labelled opt-in), never to the profile list.
 """
 
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from inspector.store import Profile, describe_token, validate_key, validate_url
 from inspector.store.profiles import PROTOCOL_VERSIONS, normalize_url
 
-from . import theme
+from ..common import theme
 from .profile_list_model import ProfileListModel
 from .secrets import ACCESS_TOKEN, API_KEY, SecretStore
 

@@ -9,7 +9,7 @@ exports (the rows retained at that moment) and runs as a :class:`TransferJob`: p
 when complete, so a cancelled or failed export never leaves a half file under the real name.
 Everything written is redacted (keys, tokens, JWT-shaped strings).
 
-Imported files open as read-only tabs (:mod:`.imported_panel`) in the tab widget, recorded there
+Imported files open as read-only tabs (:mod:`..channels.imported_panel`) in the tab widget, recorded there
 as imported: one per channel for message lines, one for frame lines. They close like any tab and
 never touch the connection.
 """
@@ -36,11 +36,11 @@ from inspector.store.export import (
 )
 from inspector.store.frames import FrameLog, FrameRow
 
-from . import icons
-from .channel_panel import ChannelPanel, short_name
-from .channel_tabs import ChannelTabsWidget
-from .imported_panel import ImportedChannelPanel, ImportedFramesPanel
-from .message_table_model import COL_PAYLOAD
+from ..channels.channel_panel import ChannelPanel, short_name
+from ..channels.channel_tabs import ChannelTabsWidget
+from ..channels.imported_panel import ImportedChannelPanel, ImportedFramesPanel
+from ..common import icons
+from ..messages.message_table_model import COL_PAYLOAD
 from .transfer_job import Steps, TransferJob
 
 #: Records written (or lines read) between two progress reports.

@@ -35,7 +35,7 @@ from inspector.store.copy_commands import KEY_ENV, CommandTarget, cli_command, c
 from inspector.store.invisible import reveal
 from inspector.store.timefmt import local_iso, local_stamp
 
-from . import icons, theme
+from ..common import icons, theme
 from .payload_views import PayloadViewsWidget
 
 #: Pretty-printing for *Copy payload* stops at this many characters; the rest is cut.
