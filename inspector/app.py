@@ -50,10 +50,7 @@ async def start_demo(window: MainWindow) -> RealtimeServer:
         CURSORS: ("cursor", '{"user": "me", "x": 0.5, "y": 0.5, "color": "#8250df"}'),
     }
     for name, (event, payload) in examples.items():
-        panel = window.panels[name]
-        if not panel.composer.event_edit.text():
-            panel.composer.event_edit.setText(event)
-            panel.composer.payload_edit.setPlainText(payload)
+        window.prefill_composer(name, event, payload)
     window.tabs.setCurrentIndex(0)
     window.statusBar().showMessage(
         f"Demo: local server on {server.url}; type in the composer and press Ctrl+Enter", 15000
@@ -75,7 +72,12 @@ async def _main(demo: bool) -> int:
     server = await start_demo(window) if demo else None
     loop = asyncio.get_running_loop()
     closed = loop.create_future()
-    app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
+
+    def window_closed() -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    app.lastWindowClosed.connect(window_closed)
     for signum in (signal.SIGINT, signal.SIGTERM):
         # Ctrl+C or a service manager: close the window (which saves its state) and exit 0.
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -100,8 +102,8 @@ def run(*, demo: bool = False, self_test: bool = False) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    from inspector.ui.common.icons import app_icon
     from inspector.ui.error_handler import ErrorHandler, configure_logging
-    from inspector.ui.icons import app_icon
 
     configure_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -118,6 +120,7 @@ def run(*, demo: bool = False, self_test: bool = False) -> int:
     handler.install(loop)
     try:
         with loop:
-            return loop.run_until_complete(_main(demo))
+            code: int = loop.run_until_complete(_main(demo))
+            return code
     finally:
         handler.uninstall()
