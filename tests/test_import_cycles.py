@@ -1,12 +1,17 @@
-"""No import cycle among the modules of ``inspector.ui`` (issue #9 §2), counting the imports
-made only under ``TYPE_CHECKING``: a helper that needs the window's type is a helper that holds
-the window. The graph is grimp's, the one import-linter checks the layers with."""
+"""No import circle inside ``inspector`` (issue #9): dependencies point one way, in every package.
+
+The graph is grimp's, the one import-linter checks the layers with. Imports made only under
+``TYPE_CHECKING`` count: a helper that needs the window's type to compile is a helper that holds the
+window, and a server piece that names the server's type points back up. A circle is a strongly
+connected group of two or more modules (or a module importing itself); the failure names them.
+"""
 
 from __future__ import annotations
 
-import grimp
+from pathlib import Path
 
-PACKAGE = "inspector.ui"
+import grimp
+import pytest
 
 
 def cycles_within(graph: grimp.ImportGraph, package: str) -> list[list[str]]:
@@ -58,10 +63,35 @@ def cycles_within(graph: grimp.ImportGraph, package: str) -> list[list[str]]:
     return sorted(found)
 
 
-def test_no_import_cycle_inside_inspector_ui() -> None:
+def test_no_import_circle_inside_inspector() -> None:
     graph = grimp.build_graph("inspector", exclude_type_checking_imports=False, cache_dir=None)
-    assert any(m.startswith(PACKAGE + ".") for m in graph.modules)
-    assert cycles_within(graph, PACKAGE) == []
+    assert any(m.startswith("inspector.server.") for m in graph.modules)
+    assert any(m.startswith("inspector.ui.") for m in graph.modules)
+    found = cycles_within(graph, "inspector")
+    if found:
+        pytest.fail("import circles (one per line):\n" + "\n".join(" <-> ".join(c) for c in found))
+
+
+def test_a_type_checking_import_closes_a_circle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """grimp, as built here, reads an import under ``if TYPE_CHECKING:`` as an import."""
+    package = tmp_path / "shape_probe"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from . import b\n")
+    (package / "b.py").write_text("from .c import f\n")
+    (package / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import g\n"
+    )
+    (package / "d.py").write_text("from . import a, c\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    graph = grimp.build_graph("shape_probe", exclude_type_checking_imports=False, cache_dir=None)
+    assert cycles_within(graph, "shape_probe") == [
+        ["shape_probe.a", "shape_probe.b", "shape_probe.c"]
+    ]
+    graph.remove_import(importer="shape_probe.c", imported="shape_probe.a")
+    assert cycles_within(graph, "shape_probe") == []
 
 
 def test_a_cycle_is_found() -> None:
