@@ -35,7 +35,7 @@ from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
-from inspector.ui.composer_panel import ComposerPanel
+from inspector.ui.composer.composer_panel import ComposerPanel
 
 APP = QApplication.instance() or QApplication([])
 

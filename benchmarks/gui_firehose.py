@@ -43,7 +43,7 @@ BATCH_SECONDS = 0.002
 def unsent(server: RealtimeServer) -> int:
     # The benchmark reads the transport's buffer directly (a private attribute, on purpose).
     return max(
-        (s._transport.get_write_buffer_size() for s in server.sessions),
+        (s._transport.get_write_buffer_size() for s in server.sockets),
         default=0,
     )
 

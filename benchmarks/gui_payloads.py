@@ -42,9 +42,9 @@ from inspector.store import (
     MessageRecord,
     PayloadFormat,
 )
-from inspector.ui.channel_panel import ChannelPanel
-from inspector.ui.payload_views import BASE64, PRIMARY, TREE, UTF8
-from inspector.ui.session import ChannelSession
+from inspector.ui.channels.channel_panel import ChannelPanel
+from inspector.ui.messages.payload_views import BASE64, PRIMARY, TREE, UTF8
+from inspector.ui.open_channel import OpenChannel
 
 ROWS = 20
 
@@ -66,7 +66,7 @@ def run_once(app: QApplication, size_mb: float, binary: bool) -> dict[str, float
     size = int(size_mb * 1_000_000)
     data = os.urandom(size) if binary else json_payload(size)
     fmt = PayloadFormat.BINARY if binary else PayloadFormat.JSON
-    session = ChannelSession(ChannelOptions("bench"), 1000)
+    session = OpenChannel(ChannelOptions("bench"), 1000)
     panel = ChannelPanel(session, coalesce_ms=1000)
     panel.resize(1280, 800)
     panel.show()

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import QApplication
 from inspector.store import ChannelOptions, ChannelState, Preferences, Profile
 from inspector.ui.controller import InspectorController
 from inspector.ui.main_window import MainWindow
-from inspector.ui.secrets import SecretStore
+from inspector.ui.profiles.secrets import SecretStore
 from inspector.ui.settings import AppSettings
 
 TICK_MS = 10

@@ -30,11 +30,14 @@ APPLICATION = "realtime-inspector"
 async def start_demo(window: MainWindow) -> RealtimeServer:
     """Start the demo server, add the "Local demo" profile, connect and join two channels."""
     from inspector.server import RealtimeServer, ServerConfig
-    from inspector.server.demo import CHAT, CURSORS
+    from inspector.server.demo import CHAT, CURSORS, DemoTraffic
     from inspector.store import ChannelOptions, Profile
 
-    server = RealtimeServer(ServerConfig(port=0, demo_traffic=True))
+    server = RealtimeServer(ServerConfig(port=0))
     await server.start()
+    demo = DemoTraffic(server)
+    demo.start()
+    server.on_stop(demo.stop)  # stopping the server stops the traffic first
     # A local server answers in well under a millisecond: heartbeat often so the round trip
     # shows within seconds (the saved preference is left alone).
     window.controller.preferences = replace(window.controller.preferences, heartbeat_s=5.0)
@@ -47,10 +50,7 @@ async def start_demo(window: MainWindow) -> RealtimeServer:
         CURSORS: ("cursor", '{"user": "me", "x": 0.5, "y": 0.5, "color": "#8250df"}'),
     }
     for name, (event, payload) in examples.items():
-        panel = window.panels[name]
-        if not panel.composer.event_edit.text():
-            panel.composer.event_edit.setText(event)
-            panel.composer.payload_edit.setPlainText(payload)
+        window.prefill_composer(name, event, payload)
     window.tabs.setCurrentIndex(0)
     window.statusBar().showMessage(
         f"Demo: local server on {server.url}; type in the composer and press Ctrl+Enter", 15000
@@ -72,7 +72,12 @@ async def _main(demo: bool) -> int:
     server = await start_demo(window) if demo else None
     loop = asyncio.get_running_loop()
     closed = loop.create_future()
-    app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
+
+    def window_closed() -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    app.lastWindowClosed.connect(window_closed)
     for signum in (signal.SIGINT, signal.SIGTERM):
         # Ctrl+C or a service manager: close the window (which saves its state) and exit 0.
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -97,8 +102,8 @@ def run(*, demo: bool = False, self_test: bool = False) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    from inspector.ui.common.icons import app_icon
     from inspector.ui.error_handler import ErrorHandler, configure_logging
-    from inspector.ui.icons import app_icon
 
     configure_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -115,6 +120,7 @@ def run(*, demo: bool = False, self_test: bool = False) -> int:
     handler.install(loop)
     try:
         with loop:
-            return loop.run_until_complete(_main(demo))
+            code: int = loop.run_until_complete(_main(demo))
+            return code
     finally:
         handler.uninstall()

@@ -88,7 +88,7 @@ async def _scenario(window: MainWindow, steps: _Steps) -> str:
     from inspector.server import RealtimeServer, ServerConfig
     from inspector.store import ChannelOptions, ChannelState, Direction, Profile, SendState
     from inspector.store import ConnectionState as LinkState
-    from inspector.ui.message_table_model import COL_STATUS
+    from inspector.ui.messages.message_table_model import COL_STATUS
 
     controller = window.controller
     steps.current = "start the local server"
@@ -214,7 +214,8 @@ def _run(folder: Path, timeout: float) -> tuple[int, str]:
     import keyring
     from keyring.backends import null
 
-    keyring.set_keyring(null.Keyring())  # never the OS keychain (it may be locked)
+    # Never the OS keychain (it may be locked). keyring's backends are not annotated.
+    keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
 
     import qasync
     from PySide6.QtCore import QCoreApplication, QSettings, QtMsgType, qInstallMessageHandler
@@ -223,7 +224,7 @@ def _run(folder: Path, timeout: float) -> tuple[int, str]:
     from inspector.ui.controller import InspectorController
     from inspector.ui.error_handler import ErrorHandler
     from inspector.ui.main_window import MainWindow
-    from inspector.ui.secrets import SecretStore
+    from inspector.ui.profiles.secrets import SecretStore
     from inspector.ui.settings import AppSettings
 
     def qt_messages(kind: QtMsgType, _context: object, message: str) -> None:

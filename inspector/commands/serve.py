@@ -14,6 +14,7 @@ from typing import Any
 
 from inspector.protocol.jwt import CLI_DEV_SECRET
 from inspector.server import DEFAULT_PORT, RealtimeServer, RulesError, ServerConfig
+from inspector.server.demo import DemoTraffic
 
 HELP = "run a local Supabase Realtime-compatible server (websocket + REST on one port)"
 
@@ -120,7 +121,6 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         port=args.port,
         jwt_secret=args.jwt_secret,
         rules=args.rules,
-        demo_traffic=args.demo_traffic,
         publishable_keys=tuple(args.publishable_key),
         secret_keys=tuple(args.secret_key),
         connect_error_delay_ms=args.connect_error_delay_ms,
@@ -148,13 +148,17 @@ def banner(server: RealtimeServer) -> str:
     )
 
 
-async def serve(config: ServerConfig) -> int:
+async def serve(config: ServerConfig, *, demo_traffic: bool = False) -> int:
     server = RealtimeServer(config)
     try:
         await server.start()
     except OSError as exc:
         _err(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}")
         return 1
+    if demo_traffic:  # started once the server listens, stopped before it stops
+        demo = DemoTraffic(server)
+        demo.start()
+        server.on_stop(demo.stop)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -183,6 +187,6 @@ def run(args: argparse.Namespace) -> int:
         _err(str(exc))
         return 2
     try:
-        return asyncio.run(serve(config))
+        return asyncio.run(serve(config, demo_traffic=args.demo_traffic))
     except KeyboardInterrupt:  # a second Ctrl+C during shutdown
         return 130

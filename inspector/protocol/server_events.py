@@ -169,8 +169,6 @@ class ChannelState:
     token_check_at: float | None = None
     #: most seconds between two watchdog checks (§7.4: 5 minutes).
     token_check_max: float = 300.0
-    #: free slot for the layer above (the asyncio server keeps its subscription here).
-    extra: Any = field(default=None, repr=False)
 
 
 # ------------------------------------------------------------------------------- events

@@ -4,6 +4,9 @@ The pure connection (inspector.protocol.server_conn) has already answered what P
 (heartbeats, unmatched topics, leaves, duplicate joins). This module is the Realtime channel's
 policy: the join checks of §4.3 with the texts of §4.4, broadcast rules of §5.2, presence of §8,
 token refresh and expiry of §7.4, limits of §10, and the private-channel rules (§9.3).
+
+It is built from its collaborators (config, hub, authenticator, rules, tenant limits, journal,
+faults) and sees a socket only as a :class:`Peer`, so it can be driven without one.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import fnmatch
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from inspector.protocol.frames import PRESENCE_STATE, FrameRejected
 from inspector.protocol.jwt import JwtError, join_reason, system_text
@@ -27,23 +31,26 @@ from inspector.protocol.server_events import (
 
 from .auth import Identity
 from .crashes import join_config_error, join_payload_error, presence_event_crashes
-from .hub import Sub
+from .hub import Hub, Sub
 from .limits import (
     PAYLOAD_SIZE_EXCEEDED,
     PRESENCE_RATE_LIMIT,
     TOO_MANY_MESSAGES,
     TRACK_TOO_BIG,
     CallWindow,
-    EventRate,
+    TenantLimits,
 )
 from .notes import BroadcastDropped, ChannelCrashed, ChannelJoined, JoinRefused
-from .recorder import EventRecord
-from .rules import ALL, Permissions
+from .rules import ALL, Permissions, Rules
 from .wsframe import ws_frame
 
 if TYPE_CHECKING:
-    from .realtime_server import RealtimeServer
-    from .ws_session import SocketSession
+    from inspector.protocol.server_conn import ServerConnection
+
+    from .auth import Authenticator
+    from .config import ServerConfig
+    from .faults import Faults
+    from .recorder import Journal
 
 log = logging.getLogger("inspector.server")
 
@@ -74,31 +81,67 @@ def _replay_valid(replay: dict[str, Any]) -> bool:
     return ok_since and ok_limit
 
 
+class Peer(Protocol):
+    """What the channel logic needs of one client socket (a FrameSink for the hub, too)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def vsn(self) -> str: ...
+
+    #: the identity of the socket's token (§1.2); joins may bring their own (§4.3).
+    @property
+    def identity(self) -> Identity: ...
+
+    #: the pure protocol state of the socket; replies are queued on it.
+    @property
+    def conn(self) -> ServerConnection: ...
+
+    def write(self, frame: bytes) -> None:
+        """Write a complete frame after whatever the connection has queued."""
+
+    def flush(self) -> None:
+        """Write what the connection has queued."""
+
+    def later(self, delay: float, action: Callable[[], None]) -> None:
+        """Run ``action`` after ``delay`` seconds unless the socket closes first."""
+
+    def close_soon(self, code: int = 1000, reason: str = "") -> None:
+        """Close the socket with ``code`` from synchronous code."""
+
+
 class ChannelLogic:
     """Handles the events of every socket of one server."""
 
-    def __init__(self, server: RealtimeServer) -> None:
-        self.server = server
-        self.config = server.config
-        self.hub = server.hub
-        self.auth = server.auth
-        self.rules = server.rules
-        self.faults = server.faults
-        self.max_payload = self.config.max_payload_kb * 1000 + 500
-        limit = self.config.max_events_per_second
-        self.rate = EventRate(limit, self.config.events_window_s) if limit else None
+    def __init__(
+        self,
+        config: ServerConfig,
+        *,
+        hub: Hub[Peer],
+        auth: Authenticator,
+        rules: Rules,
+        limits: TenantLimits,
+        journal: Journal,
+        faults: Faults,
+    ) -> None:
+        self.config = config
+        self.hub = hub
+        self.auth = auth
+        self.rules = rules
+        self.limits = limits
+        self.journal = journal
+        self.faults = faults
 
-    def handle(self, s: SocketSession, event: object, now: float) -> None:
+    def handle(self, s: Peer, event: object, now: float) -> None:
         """Dispatch one event of socket ``s``."""
-        events = self.server.events
-        if events.active:
-            events.append(EventRecord(s.id, event))
+        self.journal.note(s.id, event)
         if isinstance(event, BroadcastPushed):
             self.on_broadcast(s, event, now)
         elif isinstance(event, JoinRequested):
             self.on_join(s, event, now)
         elif isinstance(event, LeaveRequested | ChannelClosed):
-            s.drop_sub(event.topic)
+            self.hub.remove(s.id, event.topic)
         elif isinstance(event, PresencePushed):
             self.on_presence(s, event, now)
         elif isinstance(event, AccessTokenPushed):
@@ -112,7 +155,7 @@ class ChannelLogic:
     # ------------------------------------------------------------------------------ joins
 
     def _refusal(
-        self, s: SocketSession, ev: JoinRequested, now: float
+        self, s: Peer, ev: JoinRequested, now: float
     ) -> tuple[str, None] | tuple[None, tuple[Identity, Permissions]]:
         """The checks of §4.3 in order: the reason to refuse, or who joins with what rights."""
         for pattern, reason in self.faults.reject_joins.items():
@@ -147,14 +190,14 @@ class ChannelLogic:
             return crash, None
         return None, (identity, perms)
 
-    def on_join(self, s: SocketSession, ev: JoinRequested, now: float) -> None:
+    def on_join(self, s: Peer, ev: JoinRequested, now: float) -> None:
         if self.faults.mute_join_replies:
             return
         reason, granted = self._refusal(s, ev, now)
         if reason is not None or granted is None:
             refusal = reason or "Unknown Error on Channel"
             log.info("socket %d: join %s refused: %s", s.id, ev.topic, refusal)
-            self.server.note(JoinRefused(s.id, ev.topic, refusal), s.id)
+            self.journal.note(s.id, JoinRefused(s.id, ev.topic, refusal))
             delay = self.config.channel_error_delay_ms / 1000
             if delay > 0:  # the real server holds error replies back (§4.3)
                 s.later(delay, lambda: s.conn.reject_join(ev, refusal))
@@ -172,8 +215,6 @@ class ChannelLogic:
         key = config.presence_key or str(uuid.uuid1())  # generated when empty (§8.3)
         calls = CallWindow(self.config.presence_max_calls, self.config.presence_window_ms / 1000)
         sub = Sub(s, channel, identity, perms, key, calls)
-        channel.extra = sub
-        s.subs[ev.topic] = sub
         self.hub.add(sub)
         log.info(
             "socket %d joined %s (%s, role %s)",
@@ -182,8 +223,8 @@ class ChannelLogic:
             "private" if config.private else "public",
             identity.role,
         )
-        self.server.note(
-            ChannelJoined(s.id, ev.topic, channel.join_ref, identity.role, config.private), s.id
+        self.journal.note(
+            s.id, ChannelJoined(s.id, ev.topic, channel.join_ref, identity.role, config.private)
         )
         # After the join reply (§4.5).
         if config.presence_enabled and sub.perms.presence_read:
@@ -195,27 +236,39 @@ class ChannelLogic:
 
     # ------------------------------------------------------------------------------ broadcast
 
-    def close_with_error(self, s: SocketSession, topic: str, text: str) -> None:
+    def close_with_error(self, s: Peer, topic: str, text: str) -> None:
         """System error then ``phx_close`` (§4.6); the channel's subscription ends."""
         closed = s.conn.system_error_and_close(topic, text)
         if closed is not None:
-            s.drop_sub(topic)
-            if self.server.events.active:
-                self.server.events.append(EventRecord(s.id, closed))
+            self.hub.remove(s.id, topic)
+            self.journal.note(s.id, closed)
         s.flush()
 
-    def crash_channel(self, s: SocketSession, topic: str, why: str) -> None:
+    def crash_channel(self, s: Peer, topic: str, why: str) -> None:
         """The channel process of the real server raised: ``phx_error``, the channel is gone
         (its presence leaves), the client rejoins (§4.6)."""
         log.info("socket %d: channel %s crashed, as the real server's would: %s", s.id, topic, why)
-        if s.conn.error_channel(topic) is not None:
-            s.drop_sub(topic)
-            self.server.note(ChannelCrashed(s.id, topic, why), s.id)
+        if self.error_channel(s, topic):
+            self.journal.note(s.id, ChannelCrashed(s.id, topic, why))
         s.flush()
 
-    def _rate_limited(self, sub: Sub, now: float) -> bool:
+    def error_channel(self, s: Peer, topic: str) -> bool:
+        """``phx_error`` on ``topic`` (the channel is gone, the client rejoins, §4.6).
+
+        False when the socket has no such channel. The caller flushes.
+        """
+        if s.conn.error_channel(topic) is None:
+            return False
+        self.hub.remove(s.id, topic)
+        return True
+
+    def forget(self, s: Peer) -> None:
+        """A socket ended: its channels go (presence leaves, §8.3)."""
+        self.hub.remove_socket(s.id)
+
+    def _rate_limited(self, sub: Sub[Peer], now: float) -> bool:
         """Count one inbound event; when over the limit close the channels involved (§10)."""
-        rate = self.rate
+        rate = self.limits.rate
         if rate is None:
             return False
         rate.add(1, now)
@@ -223,20 +276,20 @@ class ChannelLogic:
             return False
         for other in self.hub.subscribers(sub.key):
             if other is sub or other.perms.read:
-                self.close_with_error(other.session, other.topic, TOO_MANY_MESSAGES)
+                self.close_with_error(other.sink, other.topic, TOO_MANY_MESSAGES)
         return True
 
-    def on_broadcast(self, s: SocketSession, ev: BroadcastPushed, now: float) -> None:
-        sub = s.subs.get(ev.topic)
+    def on_broadcast(self, s: Peer, ev: BroadcastPushed, now: float) -> None:
+        sub = self.hub.get(s.id, ev.topic)
         if sub is None:
             return
         if sub.private and not sub.perms.write:  # dropped silently, even with ack (§5.2)
-            self.server.note(BroadcastDropped(s.id, ev.topic, "no write permission"), s.id)
+            self.journal.note(s.id, BroadcastDropped(s.id, ev.topic, "no write permission"))
             return
         if self._rate_limited(sub, now):
             return
-        if ev.size > self.max_payload:  # §10: error ack, or silent drop without ack
-            self.server.note(BroadcastDropped(s.id, ev.topic, PAYLOAD_SIZE_EXCEEDED), s.id)
+        if ev.size > self.limits.max_payload:  # §10: error ack, or silent drop without ack
+            self.journal.note(s.id, BroadcastDropped(s.id, ev.topic, PAYLOAD_SIZE_EXCEEDED))
             if sub.ack and not self.faults.mute_acks:
                 s.conn.reply(ev.topic, ev.join_ref, ev.ref, "error", PAYLOAD_SIZE_EXCEEDED)
             return
@@ -250,15 +303,14 @@ class ChannelLogic:
                 if crashed:
                     self.crash_channel(s, ev.topic, NON_OBJECT_BROADCAST)
                     return
-            if self.rate is not None:
-                self.rate.add(delivered, now)
+            self.limits.count(delivered, now)
         if sub.ack and not self.faults.mute_acks:  # only with ack:true (§5.2)
             s.conn.reply(ev.topic, ev.join_ref, ev.ref, "ok", {})
 
     # ------------------------------------------------------------------------------ presence
 
-    def on_presence(self, s: SocketSession, ev: PresencePushed, now: float) -> None:
-        sub = s.subs.get(ev.topic)
+    def on_presence(self, s: Peer, ev: PresencePushed, now: float) -> None:
+        sub = self.hub.get(s.id, ev.topic)
         if sub is None:
             return
         if presence_event_crashes(ev.payload):  # String.downcase/2 raises (crashes.py)
@@ -280,7 +332,10 @@ class ChannelLogic:
                 reason = {"reason": "Presence track payload must be a map"}
                 conn.reply(ev.topic, ev.join_ref, ev.ref, "error", reason)
                 return
-            if BroadcastPushed(ev.topic, ev.name, None, None, None, meta).size > self.max_payload:
+            if (
+                BroadcastPushed(ev.topic, ev.name, None, None, None, meta).size
+                > self.limits.max_payload
+            ):
                 self.close_with_error(s, ev.topic, TRACK_TOO_BIG)
                 return
             conn.reply(ev.topic, ev.join_ref, ev.ref, "ok", {})
@@ -295,9 +350,9 @@ class ChannelLogic:
 
     # ------------------------------------------------------------------------------ tokens
 
-    def on_access_token(self, s: SocketSession, ev: AccessTokenPushed, now: float) -> None:
+    def on_access_token(self, s: Peer, ev: AccessTokenPushed, now: float) -> None:
         """§7.4: ignore same/null/``sb_`` tokens; otherwise verify and re-check, or close."""
-        sub = s.subs.get(ev.topic)
+        sub = self.hub.get(s.id, ev.topic)
         token = ev.token
         if sub is None or token is None:
             return

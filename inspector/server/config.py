@@ -25,8 +25,6 @@ class ServerConfig:
     jwt_secret: str = CLI_DEV_SECRET
     #: private-channel rules: a TOML/JSON file path, a :class:`Rules`, or None (no grants).
     rules: str | Path | Rules | None = None
-    #: publish synthetic traffic on the demo channels (inspector.server.demo).
-    demo_traffic: bool = False
     #: opaque ``sb_publishable_…`` strings accepted as the anon role (§9.2).
     publishable_keys: tuple[str, ...] = ()
     #: opaque ``sb_secret_…`` strings accepted as the service_role role (§9.2).

@@ -9,6 +9,14 @@ Public channels (the GUI's demo mode subscribes to :data:`DEMO_CHANNELS`):
 - ``demo-lobby``: a presence roster where people come and go every few seconds;
 - ``demo-sensors``: raw binary readings twice a second (kind 4, encoding 0; v1 clients get
   nothing, as on the real server, §2.5).
+
+Its callers start it once the server listens, and stop it before the server stops::
+
+    demo = DemoTraffic(server)
+    demo.start()
+    server.on_stop(demo.stop)
+
+It uses only the server's public publish API (:class:`Publisher`).
 """
 
 from __future__ import annotations
@@ -19,10 +27,7 @@ import random
 import struct
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .realtime_server import RealtimeServer
+from typing import Any, Protocol
 
 CHAT = "demo-chat"
 CURSORS = "demo-cursors"
@@ -58,10 +63,24 @@ class _Person:
         self.name = name
 
 
-class DemoTraffic:
-    """Publishes the demo channels from tasks on the server's loop."""
+class Publisher(Protocol):
+    """The public publish API of :class:`~inspector.server.RealtimeServer` the demo uses."""
 
-    def __init__(self, server: RealtimeServer, seed: int = 7) -> None:
+    def publish(self, name: str, event: str, payload: Any) -> int: ...
+
+    def publish_user(self, name: str, event: str, data: bytes | Any) -> int: ...
+
+    def track_presence(
+        self, name: str, owner: object, presence_key: str, meta: dict[str, Any]
+    ) -> bool: ...
+
+    def untrack_presence(self, name: str, owner: object) -> bool: ...
+
+
+class DemoTraffic:
+    """Publishes the demo channels from tasks on the running loop."""
+
+    def __init__(self, server: Publisher, seed: int = 7) -> None:
         self.server = server
         self.rng = random.Random(seed)
         self._tasks: list[asyncio.Task[None]] = []
@@ -78,7 +97,7 @@ class DemoTraffic:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         for person in self._present.values():
-            self.server.hub.untrack((False, LOBBY), person)
+            self.server.untrack_presence(LOBBY, person)
         self._present.clear()
 
     async def _chat(self) -> None:
@@ -114,18 +133,17 @@ class DemoTraffic:
             await asyncio.sleep(max(0.0, start + tick / CURSOR_HZ - time.monotonic()))
 
     async def _lobby(self) -> None:
-        hub = self.server.hub
-        key = (False, LOBBY)
+        server = self.server
         while True:
             absent = [p for p in _PEOPLE if p not in self._present]
             if absent and (len(self._present) < 3 or self.rng.random() < 0.5):
                 name = self.rng.choice(absent)
                 person = self._present[name] = _Person(name)
                 meta = {"user": name, "online_at": _now_iso(), "status": "online"}
-                hub.track(key, person, name, meta)
+                server.track_presence(LOBBY, person, name, meta)
             elif self._present:
                 name = self.rng.choice(sorted(self._present))
-                hub.untrack(key, self._present.pop(name))
+                server.untrack_presence(LOBBY, self._present.pop(name))
             await asyncio.sleep(self.rng.uniform(2.0, 5.0))
 
     async def _sensors(self) -> None:

@@ -3,11 +3,15 @@
 Channels live on internal keys ``(private, name)``, so a public and a private channel with the
 same name never see each other's messages (§3). A :class:`Sub` is one joined channel instance
 of one socket; each receives fan-out in its own format on the topic it joined.
+
+The hub is the one owner of subscriptions: it indexes them by channel key (for fan-out) and by
+socket and topic (for the socket's own pushes), and forgets them in both at once. It sees a
+socket only as a :class:`FrameSink`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from inspector.protocol.frames import PRESENCE_DIFF
 from inspector.protocol.serializer import VSN1
@@ -22,12 +26,27 @@ if TYPE_CHECKING:
 
     from .auth import Identity
     from .limits import CallWindow
-    from .ws_session import SocketSession
 
 ChannelKey = tuple[bool, str]
 
 
-class Sub:
+class FrameSink(Protocol):
+    """What the hub needs of a subscriber's socket."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def vsn(self) -> str: ...
+
+    def write(self, frame: bytes) -> None:
+        """Write a complete websocket frame (made by :func:`ws_frame`)."""
+
+
+S = TypeVar("S", bound=FrameSink)
+
+
+class Sub(Generic[S]):
     """One joined channel instance (the real server's channel process)."""
 
     __slots__ = (
@@ -43,14 +62,14 @@ class Sub:
         "presence_key",
         "private",
         "self_broadcast",
-        "session",
+        "sink",
         "topic",
         "vsn",
     )
 
     def __init__(
         self,
-        session: SocketSession,
+        sink: S,
         channel: ChannelState,
         identity: Identity,
         perms: Permissions,
@@ -58,12 +77,12 @@ class Sub:
         presence_calls: CallWindow,
     ) -> None:
         config = channel.config
-        self.session = session
+        self.sink = sink
         self.channel = channel
         self.topic = channel.topic
         self.name = channel.name
         self.join_ref = channel.join_ref
-        self.vsn = session.vsn
+        self.vsn = sink.vsn
         self.private = config.private
         self.key: ChannelKey = (config.private, channel.name)
         self.self_broadcast = config.self_broadcast
@@ -75,36 +94,60 @@ class Sub:
         self.presence_calls = presence_calls
 
     def __repr__(self) -> str:
-        return f"Sub(socket={self.session.id}, topic={self.topic!r}, private={self.private})"
+        return f"Sub(socket={self.sink.id}, topic={self.topic!r}, private={self.private})"
 
 
-class Hub:
-    """Subscriptions by channel key, presence by channel key, and fan-out."""
+class Hub(Generic[S]):
+    """Subscriptions by channel key and by socket, presence by channel key, and fan-out."""
 
     def __init__(self) -> None:
-        self._subs: dict[ChannelKey, dict[Sub, None]] = {}
+        self._subs: dict[ChannelKey, dict[Sub[S], None]] = {}
+        #: socket id -> wire topic -> subscription, in join order.
+        self._by_socket: dict[int, dict[str, Sub[S]]] = {}
         self._presence: dict[ChannelKey, PresenceTopic] = {}
 
-    def add(self, sub: Sub) -> None:
+    def add(self, sub: Sub[S]) -> None:
         self._subs.setdefault(sub.key, {})[sub] = None
+        self._by_socket.setdefault(sub.sink.id, {})[sub.topic] = sub
 
-    def remove(self, sub: Sub) -> None:
+    def get(self, socket_id: int, topic: str) -> Sub[S] | None:
+        """The subscription of socket ``socket_id`` on wire topic ``topic``."""
+        subs = self._by_socket.get(socket_id)
+        return subs.get(topic) if subs is not None else None
+
+    def topics(self, socket_id: int) -> list[str]:
+        """The wire topics a socket has joined, in join order."""
+        return list(self._by_socket.get(socket_id, ()))
+
+    def remove(self, socket_id: int, topic: str) -> Sub[S] | None:
         """Forget a subscription; its presence goes too (diff fanned out, §8.3)."""
+        by_topic = self._by_socket.get(socket_id)
+        sub = by_topic.pop(topic, None) if by_topic is not None else None
+        if sub is None:
+            return None
+        if not by_topic:
+            del self._by_socket[socket_id]
         subs = self._subs.get(sub.key)
         if subs is not None:
             subs.pop(sub, None)
             if not subs:
                 del self._subs[sub.key]
         self.untrack(sub.key, sub)
+        return sub
 
-    def subscribers(self, key: ChannelKey) -> list[Sub]:
+    def remove_socket(self, socket_id: int) -> None:
+        """Forget every subscription of a socket, in join order."""
+        for topic in self.topics(socket_id):
+            self.remove(socket_id, topic)
+
+    def subscribers(self, key: ChannelKey) -> list[Sub[S]]:
         return list(self._subs.get(key, ()))
 
     def channels(self) -> dict[ChannelKey, int]:
         """Subscriber count per channel key."""
         return {key: len(subs) for key, subs in self._subs.items()}
 
-    def publish(self, key: ChannelKey, fanout: Fanout[Any], sender: Sub | None = None) -> int:
+    def publish(self, key: ChannelKey, fanout: Fanout[Any], sender: Sub[S] | None = None) -> int:
         """Deliver a broadcast to every subscriber allowed to read it; the count delivered.
 
         ``self:false`` senders are skipped (§5.2); private subscribers without broadcast read
@@ -122,12 +165,12 @@ class Hub:
             frame = fanout.for_receiver(sub.vsn, sub.topic)
             if frame is None:  # raw binary to a v1 receiver (§2.5)
                 continue
-            sub.session.write(frame)
+            sub.sink.write(frame)
             n += 1
         return n
 
     def publish_non_object(
-        self, key: ChannelKey, fanout: Fanout[Any], sender: Sub
+        self, key: ChannelKey, fanout: Fanout[Any], sender: Sub[S]
     ) -> tuple[int, bool]:
         """A JSON broadcast whose payload is not an object, as the real server dispatches it.
 
@@ -146,7 +189,7 @@ class Hub:
                 return n, True
             frame = fanout.for_receiver(sub.vsn, sub.topic)
             if frame is not None:
-                sub.session.write(frame)
+                sub.sink.write(frame)
                 n += 1
         return n, False
 
@@ -193,6 +236,6 @@ class Hub:
                 continue
             frame = fanout.for_receiver(sub.vsn, sub.topic)
             if frame is not None:
-                sub.session.write(frame)
+                sub.sink.write(frame)
                 n += 1
         return n

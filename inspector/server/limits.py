@@ -1,4 +1,4 @@
-"""Rate limits of §10 that need counting: events per second, presence calls per channel."""
+"""Limits of §10: the tenant's event rate and payload limit, presence calls per channel."""
 
 from __future__ import annotations
 
@@ -48,6 +48,31 @@ class EventRate:
     def over(self, now: float) -> bool:
         """At or above the limit (the real server's test is ``>=``, §6.1)."""
         return self.rate(now) >= self.limit
+
+
+class TenantLimits:
+    """The limits of one tenant, shared by the websocket and REST paths (§6.1, §10).
+
+    ``max_payload`` is the broadcast payload limit in bytes; ``rate`` counts events across the
+    server (websocket pushes, fan-out deliveries, REST messages), or is None for no limit.
+    """
+
+    __slots__ = ("max_payload", "rate")
+
+    def __init__(
+        self, max_payload_kb: int, events_per_second: int | None = None, window_s: float = 1.0
+    ) -> None:
+        self.max_payload = max_payload_kb * 1000 + 500
+        self.rate = EventRate(events_per_second, window_s) if events_per_second else None
+
+    def count(self, events: int, now: float) -> None:
+        """Count events against the rate limit (nothing without one)."""
+        if self.rate is not None:
+            self.rate.add(events, now)
+
+    def over(self, now: float) -> bool:
+        """At or above the rate limit (never without one)."""
+        return self.rate is not None and self.rate.over(now)
 
 
 class CallWindow:

@@ -9,6 +9,10 @@ Usage::
 
 URL layout as Supabase (§1.1): ``/realtime/v1/websocket`` and ``/realtime/v1/api/broadcast…``,
 and the Realtime server's own ``/socket/websocket`` and ``/api/broadcast…``.
+
+This module is the composition: it builds the pieces from the config and wires the aiohttp
+routes. Dependencies point one way: the server -> client sockets, REST, channel logic -> hub,
+tenant limits, authenticator, rules, journal. No piece holds the server.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import asyncio
 import logging
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiohttp import web
@@ -28,14 +32,15 @@ from inspector.protocol.serializer import VSN1, EncodeError, dumps, encode, nego
 from inspector.protocol.server_fanout import Fanout
 
 from .auth import Authenticator
-from .channel_logic import ChannelLogic
+from .channel_logic import ChannelLogic, Peer
+from .client_socket import ClientSocket
 from .config import ServerConfig
 from .faults import Faults
 from .hub import Hub
+from .limits import TenantLimits
 from .notes import HandshakeRefused, SocketOpened, fingerprint
-from .recorder import EventRecord, FrameRecord, Recorder
+from .recorder import Journal
 from .rest import RestApi
-from .ws_session import SocketSession
 from .wsframe import ws_frame
 
 log = logging.getLogger("inspector.server")
@@ -47,6 +52,41 @@ _WS_PATHS = ("/realtime/v1/websocket", "/socket/websocket")
 _API_PREFIXES = ("/realtime/v1/api", "/api")
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, addr = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        # SO_REUSEADDR: a new server can bind the port of one just stopped.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+        sock.listen(512)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class _Sockets:
+    """The open client sockets and the tasks they started: every ClientSocket's owner."""
+
+    def __init__(self, logic: ChannelLogic) -> None:
+        self.by_id: dict[int, ClientSocket] = {}
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self._logic = logic
+        #: the channel logic decides (bound once: this is the path of every inbound event).
+        self.handle = logic.handle
+
+    def closed(self, sock: ClientSocket) -> None:
+        self._logic.forget(sock)
+        self.by_id.pop(sock.id, None)
+
+    def track_task(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+
 class RealtimeServer:
     """A Supabase Realtime Broadcast/Presence server for local use and tests."""
 
@@ -54,10 +94,12 @@ class RealtimeServer:
         self.config = config = config or ServerConfig()
         #: misbehaviour switches for tests (inspector.server.faults).
         self.faults = Faults()
+        #: the one recorder every piece writes to.
+        self.journal = Journal(config.event_log_size, config.frame_log_size)
         #: websocket messages in and out (kept only when ``frame_log_size`` > 0).
-        self.frames: Recorder[FrameRecord] = Recorder(config.frame_log_size)
+        self.frames = self.journal.frames
         #: protocol events and server notes.
-        self.events: Recorder[EventRecord] = Recorder(config.event_log_size)
+        self.events = self.journal.events
         self.auth = Authenticator(
             config.jwt_secret,
             publishable_keys=config.publishable_keys,
@@ -65,23 +107,40 @@ class RealtimeServer:
             claim_validators=config.claim_validators,
         )
         self.rules = config.load_rules()
-        self.hub = Hub()
-        self.logic = ChannelLogic(self)
-        self.rest = RestApi(self)
+        #: event rate and payload limit, shared by the websocket and REST paths (§10).
+        self.limits = TenantLimits(
+            config.max_payload_kb, config.max_events_per_second, config.events_window_s
+        )
+        self.hub: Hub[Peer] = Hub()
+        self.logic = ChannelLogic(
+            config,
+            hub=self.hub,
+            auth=self.auth,
+            rules=self.rules,
+            limits=self.limits,
+            journal=self.journal,
+            faults=self.faults,
+        )
+        self.rest = RestApi(
+            hub=self.hub,
+            auth=self.auth,
+            rules=self.rules,
+            limits=self.limits,
+            journal=self.journal,
+        )
         #: HS256 keys for the anon and service_role roles signed with the configured secret;
         #: with the default secret they are the Supabase CLI's demo keys (§9.2).
         self.anon_key = demo_key("anon", config.jwt_secret)
         self.service_role_key = demo_key("service_role", config.jwt_secret)
         self.port: int | None = None
-        self._sessions: dict[int, SocketSession] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._sockets = _Sockets(self.logic)
+        self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self._runner: web.AppRunner | None = None
         self._sock: socket.socket | None = None
-        self._demo: Any = None
         self._stopping = False
 
     def __repr__(self) -> str:
-        return f"RealtimeServer(url={self.url if self.port else None!r}, sockets={len(self._sessions)})"
+        return f"RealtimeServer(url={self.url if self.port else None!r}, sockets={len(self._sockets.by_id)})"
 
     # ------------------------------------------------------------------------------ lifecycle
 
@@ -98,28 +157,12 @@ class RealtimeServer:
             app.router.add_route("OPTIONS", single, rest.options)
         return app
 
-    def _bind(self) -> socket.socket:
-        host, port = self.config.host, self.config.port
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        family, kind, proto, _, addr = infos[0]
-        sock = socket.socket(family, kind, proto)
-        try:
-            # SO_REUSEADDR: a new server can bind the port of one just stopped.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(addr)
-            sock.listen(512)
-            sock.setblocking(False)
-        except OSError:
-            sock.close()
-            raise
-        return sock
-
     async def start(self) -> None:
         """Bind and serve. ``port=0`` picks a free port (read ``self.port``)."""
         if self._runner is not None:
             raise RuntimeError("server already started")
         self._stopping = False
-        sock = self._bind()
+        sock = _listen(self.config.host, self.config.port)
         runner = web.AppRunner(
             self._app(),
             access_log=None,  # access logs would print apikey query values
@@ -134,26 +177,26 @@ class RealtimeServer:
             raise
         self._runner, self._sock = runner, sock
         self.port = sock.getsockname()[1]
-        if self.config.demo_traffic:
-            from .demo import DemoTraffic
-
-            self._demo = DemoTraffic(self)
-            self._demo.start()
         log.info("Realtime server listening on %s", self.url)
 
+    def on_stop(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Await ``callback()`` first when the server stops, newest first (e.g. demo traffic)."""
+        self._on_stop.append(callback)
+
     async def stop(self) -> None:
-        """Close every socket (1001), stop demo traffic, cancel every task, release the port."""
+        """Await the ``on_stop`` callbacks, close every socket (1001), cancel every task,
+        release the port."""
         if self._runner is None:
             return
         self._stopping = True
-        if self._demo is not None:
-            await self._demo.stop()
-            self._demo = None
+        while self._on_stop:
+            await self._on_stop.pop()()
         await self.close_all(1001, "server shutting down")
-        for task in list(self._tasks):
+        tasks = self._sockets.tasks
+        for task in list(tasks):
             task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
         runner, self._runner = self._runner, None
         await runner.cleanup()
         if self._sock is not None:
@@ -205,7 +248,7 @@ class RealtimeServer:
         vsn_param = request.query.get("vsn")
         vsn = negotiate_vsn(vsn_param)
         if vsn is None:  # unsupported vsn: 403 with an empty body (§1.2)
-            self.note(HandshakeRefused(path, 403, ""), None)
+            self.journal.note(None, HandshakeRefused(path, 403, ""))
             return web.Response(status=403)
         token: str | None = request.headers.get("x-api-key")
         if token is None:
@@ -214,7 +257,7 @@ class RealtimeServer:
         if isinstance(identity, JwtError):
             text = handshake_text(identity)
             log.info("websocket refused on %s: 401 %s", path, text)
-            self.note(HandshakeRefused(path, 401, text), None)
+            self.journal.note(None, HandshakeRefused(path, 401, text))
             if self.config.connect_error_delay_ms > 0:  # held back like the real server (§1.4)
                 await asyncio.sleep(self.config.connect_error_delay_ms / 1000)
             return web.Response(
@@ -233,12 +276,24 @@ class RealtimeServer:
         transport = request.transport
         if transport is None:
             return ws
-        session = SocketSession(self, ws, transport, vsn, identity)
-        self._sessions[session.id] = session
-        log.info("socket %d opened on %s (vsn %s, role %s)", session.id, path, vsn, identity.role)
-        self.note(
+        config = self.config
+        sock = ClientSocket(
+            ws,
+            transport,
+            vsn,
+            identity,
+            owner=self._sockets,
+            journal=self.journal,
+            faults=self.faults,
+            idle_timeout=config.idle_timeout_s,
+            max_write_buffer=config.max_write_buffer_bytes,
+        )
+        self._sockets.by_id[sock.id] = sock
+        log.info("socket %d opened on %s (vsn %s, role %s)", sock.id, path, vsn, identity.role)
+        self.journal.note(
+            sock.id,
             SocketOpened(
-                session.id,
+                sock.id,
                 path,
                 vsn,
                 tuple(request.query.keys()),
@@ -247,36 +302,29 @@ class RealtimeServer:
                 "x-api-key" in request.headers,
                 identity.role,
             ),
-            session.id,
         )
-        await session.run()
+        await sock.run()
         return ws
 
-    # ------------------------------------------------------------------------------ internals
-
-    def note(self, note: object, socket_id: int | None) -> None:
-        if self.events.active:
-            self.events.append(EventRecord(socket_id, note))
-
-    def forget(self, session: SocketSession) -> None:
-        self._sessions.pop(session.id, None)
-
-    def track_task(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    # ------------------------------------------------------------------------------ sockets
 
     @property
-    def sessions(self) -> list[SocketSession]:
-        """The open sockets, oldest first."""
-        return list(self._sessions.values())
+    def sockets(self) -> list[ClientSocket]:
+        """The open client sockets, oldest first."""
+        return list(self._sockets.by_id.values())
 
-    def session(self, socket_id: int) -> SocketSession:
-        return self._sessions[socket_id]
+    def socket(self, socket_id: int) -> ClientSocket:
+        """The open client socket ``socket_id`` (KeyError when there is none)."""
+        return self._sockets.by_id[socket_id]
 
-    def _targets(self, socket_id: int | None) -> Iterable[SocketSession]:
+    def topics(self, socket_id: int) -> list[str]:
+        """The wire topics socket ``socket_id`` has joined, in join order."""
+        return self.hub.topics(socket_id)
+
+    def _targets(self, socket_id: int | None) -> Iterable[ClientSocket]:
         if socket_id is None:
-            return self.sessions
-        s = self._sessions.get(socket_id)
+            return self.sockets
+        s = self._sockets.by_id.get(socket_id)
         return [s] if s is not None else []
 
     # ------------------------------------------------------------------------------ publishing
@@ -316,6 +364,23 @@ class RealtimeServer:
         meta = dumps(metadata).encode() if metadata else b""
         fanout = Fanout.user_broadcast(event, raw, encoding, meta, wrap=ws_frame)
         return self.hub.publish((private, name), fanout)
+
+    def track_presence(
+        self,
+        name: str,
+        owner: object,
+        presence_key: str,
+        meta: dict[str, Any],
+        *,
+        private: bool = False,
+    ) -> bool:
+        """Track ``owner`` (any object that is not a socket) in the channel's presence, as a
+        client's ``track`` does; the diff goes to the subscribers (§8.3). False: no change."""
+        return self.hub.track((private, name), owner, presence_key, meta)
+
+    def untrack_presence(self, name: str, owner: object, *, private: bool = False) -> bool:
+        """Untrack an owner tracked with :meth:`track_presence`; False when it was not."""
+        return self.hub.untrack((private, name), owner)
 
     # ------------------------------------------------------------------------------ faults
 
@@ -364,8 +429,7 @@ class RealtimeServer:
         """
         count = 0
         for s in self._targets(socket_id):
-            if s.conn.error_channel(topic) is not None:
-                s.drop_sub(topic)
+            if self.logic.error_channel(s, topic):
                 s.flush()
                 count += 1
         return count
@@ -379,7 +443,7 @@ class RealtimeServer:
 
     async def close_all(self, code: int = 1000, reason: str = "") -> None:
         """Close every socket with ``code`` (§13 scenario 14) and wait for them to finish."""
-        sessions = self.sessions
-        if not sessions:
+        sockets = self.sockets
+        if not sockets:
             return
-        await asyncio.gather(*(s.close(code, reason) for s in sessions), return_exceptions=True)
+        await asyncio.gather(*(s.close(code, reason) for s in sockets), return_exceptions=True)

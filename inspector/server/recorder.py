@@ -1,8 +1,9 @@
 """Bounded logs of what the server saw and sent, with awaitable waits for tests and QA.
 
-``server.frames`` holds :class:`FrameRecord` (off unless ``frame_log_size`` > 0) and
-``server.events`` holds :class:`EventRecord` (protocol events, sockets opening and closing,
-REST broadcasts). Tests wait on them instead of sleeping::
+One :class:`Journal` per server is handed to every piece that records. Its ``frames`` (also
+``server.frames``) holds :class:`RecordedFrame` (off unless ``frame_log_size`` > 0) and its
+``events`` (also ``server.events``) holds :class:`EventRecord` (protocol events, sockets opening
+and closing, REST broadcasts, server notes). Tests wait on them instead of sleeping::
 
     mark = server.events.mark()
     ...
@@ -24,7 +25,7 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class FrameRecord:
+class RecordedFrame:
     """One websocket message as it crossed the wire."""
 
     socket_id: int
@@ -45,7 +46,7 @@ class FrameRecord:
 
     def __repr__(self) -> str:  # frames can hold tokens: never print their content
         kind = "binary" if self.binary else "text"
-        return f"FrameRecord(socket={self.socket_id}, {self.direction}, {kind}, {len(self.data)} bytes)"
+        return f"RecordedFrame(socket={self.socket_id}, {self.direction}, {kind}, {len(self.data)} bytes)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,3 +126,29 @@ class Recorder(Generic[T]):
         finally:
             if entry in self._waiters:
                 self._waiters.remove(entry)
+
+
+class Journal:
+    """Where the server's pieces record what happened: the one recorder they are handed."""
+
+    __slots__ = ("events", "frames")
+
+    def __init__(self, event_log_size: int, frame_log_size: int = 0) -> None:
+        #: protocol events and server notes.
+        self.events: Recorder[EventRecord] = Recorder(event_log_size)
+        #: websocket messages in and out (kept only when ``frame_log_size`` > 0).
+        self.frames: Recorder[RecordedFrame] = Recorder(frame_log_size)
+
+    def note(self, socket_id: int | None, event: object) -> None:
+        """Record a protocol event or a server note (``socket_id`` None: REST, server-wide)."""
+        events = self.events
+        if events.active:
+            events.append(EventRecord(socket_id, event))
+
+    def frame(
+        self, socket_id: int, direction: Literal["in", "out"], vsn: str, data: str | bytes
+    ) -> None:
+        """Record a websocket message; callers on hot paths check ``frames.active`` first."""
+        frames = self.frames
+        if frames.active:
+            frames.append(RecordedFrame(socket_id, direction, vsn, data))

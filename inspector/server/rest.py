@@ -3,6 +3,9 @@
 
 Query parameters other than ``private`` are ignored: realtime-js copies the websocket's
 ``apikey``, ``vsn`` and ``log_level`` into the URL (§6.3).
+
+:class:`RestApi` is built from its collaborators: the hub it publishes to, the authenticator,
+the rules, the tenant limits it shares with the websocket path, and the journal.
 """
 
 from __future__ import annotations
@@ -25,7 +28,11 @@ from .notes import RestBroadcast
 from .wsframe import ws_frame
 
 if TYPE_CHECKING:
-    from .realtime_server import RealtimeServer
+    from .auth import Authenticator
+    from .hub import Hub
+    from .limits import TenantLimits
+    from .recorder import Journal
+    from .rules import Rules
 
 log = logging.getLogger("inspector.server")
 
@@ -50,14 +57,26 @@ def _size(value: object) -> int:
 class RestApi:
     """The REST handlers of one server."""
 
-    def __init__(self, server: RealtimeServer) -> None:
-        self.server = server
+    def __init__(
+        self,
+        *,
+        hub: Hub[Any],
+        auth: Authenticator,
+        rules: Rules,
+        limits: TenantLimits,
+        journal: Journal,
+    ) -> None:
+        self.hub = hub
+        self.auth = auth
+        self.rules = rules
+        self.limits = limits
+        self.journal = journal
 
     # ------------------------------------------------------------------------------ helpers
 
     def _response(self, status: int, body: Any = None) -> web.Response:
         headers = dict(CORS_HEADERS)
-        rate = self.server.logic.rate
+        rate = self.limits.rate
         if rate is not None:  # the rate-limit plug's headers (§6.1)
             rolling = rate.rate(time.time())
             headers["x-rate-rolling"] = f"{rolling:.1f}"
@@ -69,10 +88,10 @@ class RestApi:
 
     def _authorize(self, request: web.Request) -> tuple[str, web.Response | None]:
         token = bearer_token(request.headers.get("Authorization"), request.headers.get("apikey"))
-        identity = self.server.auth.authenticate(token, time.time())
+        identity = self.auth.authenticate(token, time.time())
         if isinstance(identity, JwtError):
             return "", self._response(401, {"message": "Unauthorized"})
-        if self.server.logic.rate is not None and self.server.logic.rate.over(time.time()):
+        if self.limits.over(time.time()):
             return "", self._response(429, {"message": "You have exceeded your rate limit"})
         return identity.role, None
 
@@ -80,7 +99,7 @@ class RestApi:
         note = RestBroadcast(
             request.path, tuple(request.query.keys()), status, messages, deliveries
         )
-        self.server.note(note, None)
+        self.journal.note(None, note)
 
     def _malformed(self, request: web.Request, exc: JsonRejected) -> web.Response:
         """400 for a body Plug's JSON parser (Jason) refuses: bad grammar, NaN, 1e999, lone
@@ -92,10 +111,8 @@ class RestApi:
         return self._response(400, {"message": "Malformed JSON body"})
 
     def _publish(self, private: bool, name: str, fanout: Fanout[Any]) -> int:
-        delivered = self.server.hub.publish((private, name), fanout)
-        rate = self.server.logic.rate
-        if rate is not None:
-            rate.add(1 + delivered, time.time())
+        delivered = self.hub.publish((private, name), fanout)
+        self.limits.count(1 + delivered, time.time())
         return delivered
 
     async def options(self, request: web.Request) -> web.Response:
@@ -142,7 +159,7 @@ class RestApi:
             return self._response(
                 422, {"errors": {"messages": [BLANK if not messages else INVALID]}}
             )
-        max_payload = self.server.logic.max_payload
+        max_payload = self.limits.max_payload
         errors = [self._validate(m, max_payload) for m in messages]
         if any(errors):
             self._record(request, 422, 0, 0)
@@ -150,7 +167,7 @@ class RestApi:
         sent = deliveries = 0
         for msg in messages:
             name, event, private = msg["topic"], msg["event"], bool(msg.get("private", False))
-            if private and not self.server.rules.permissions(role, name).write:
+            if private and not self.rules.permissions(role, name).write:
                 continue  # dropped silently, still 202 (§6.2)
             payload: dict[str, Any] = {"type": BROADCAST, "event": event, "payload": msg["payload"]}
             if msg.get("id") is not None:
@@ -181,7 +198,7 @@ class RestApi:
                     "error": "Unsupported Media Type. Use application/json or application/octet-stream"
                 },
             )
-        if private and not self.server.rules.permissions(role, name).write:
+        if private and not self.rules.permissions(role, name).write:
             self._record(request, 403, 0, 0)  # unlike batch, single refuses (§6.2)
             return self._response(403, {"message": "Unauthorized"})
         body = await request.read()
@@ -198,7 +215,7 @@ class RestApi:
             if not isinstance(value, dict):  # Plug wraps non-objects (§6.2)
                 value = {"_json": value}
             data, encoding = dumps(value).encode(), ENCODING_JSON
-        if len(data) > self.server.logic.max_payload:
+        if len(data) > self.limits.max_payload:
             self._record(request, 422, 0, 0)
             return self._response(422, {"errors": {"payload": [SIZE_EXCEEDED]}})
         fanout = Fanout.user_broadcast(event, data, encoding, wrap=ws_frame)

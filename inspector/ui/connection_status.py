@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from inspector.store import ConnectionState, ConnectionStatus
 
-from . import theme
+from .common import theme
 
 
 class ConnectionStatusWidget(QLabel):

@@ -1,9 +1,11 @@
-"""InspectorController: the real session controller, the only UI module that uses the client.
+"""InspectorController: the real controller, the only UI module that uses the client.
 
 It owns one :class:`~inspector.client.RealtimeClient` per connection and the asyncio tasks that
-drive it on the qasync loop, and turns the client's typed events into store records and status
-changes (docs/architecture.md, "One incoming broadcast", steps 5-7). Every tab joins on the one
-socket; channel operations on a tab run one after another (a rejoin waits for its leave).
+drive it on the qasync loop. It hands the client's typed events to its
+:class:`~inspector.ui.event_translation.EventTranslator`, which turns them into store records
+and status changes (docs/architecture.md, "One incoming broadcast", steps 5-7). Every tab joins
+on the one socket; channel operations on a tab run one after another (a rejoin waits for its
+leave).
 
 Time: the client reports ``loop.time()``; rows get wall-clock times from ``wall_clock()`` and
 countdown deadlines use ``clock()`` (``time.monotonic``, the same clock as asyncio's loop).
@@ -16,7 +18,6 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable, Coroutine
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -25,66 +26,38 @@ from PySide6.QtCore import QObject
 from inspector.client.client import RealtimeClient
 from inspector.client.errors import (
     ClientStateError,
-    ConnectError,
-    ConnectionLost,
-    HandshakeRejected,
     InspectorError,
-    close_text,
 )
 from inspector.client.events import (
-    BroadcastReceived,
-    ChannelCause,
-    ChannelMessage,
-    ChannelState,
-    ChannelStateChanged,
     ClientEvent,
     ConnectionState,
-    ConnectionStateChanged,
-    ErrorOccurred,
-    HeartbeatEvent,
-    PresenceChanged,
     PushResult,
     PushStatus,
-    SystemMessage,
 )
 from inspector.client.settings import ClientSettings
 from inspector.protocol.channel import ChannelConfig
-from inspector.protocol.frames import channel_name, topic_for
+from inspector.protocol.frames import topic_for
 from inspector.store import ChannelState as TabState
 from inspector.store import (
     ChannelStatus,
     ConnectionStatus,
-    Direction,
     MessageRecord,
-    PayloadFormat,
     Preferences,
     Profile,
     SendState,
     Transport,
-    json_bytes,
 )
 from inspector.store import ConnectionState as LinkState
 
-from .frame_capture import FrameCapture
-from .session import ChannelSession, SendRequest, SessionController
+from .controller_base import ControllerBase
+from .event_translation import EventTranslator, error_text
+from .frames.frame_capture import FrameCapture
+from .open_channel import OpenChannel, SendRequest
 
 log = logging.getLogger(__name__)
 
 
-def error_text(error: InspectorError) -> str:
-    """The toolbar's words for a connection error: ``HTTP 401: Invalid JWT``, ``host not found``."""
-    if isinstance(error, ConnectionLost):
-        return close_text(error.code, error.reason)
-    if isinstance(error, HandshakeRejected):
-        return (
-            f"HTTP {error.status}: {error.server_message}"
-            if error.server_message
-            else (f"HTTP {error.status}")
-        )
-    return error.message
-
-
-class InspectorController(SessionController):
+class InspectorController(ControllerBase):
     """Connects, joins, sends and listens with the asyncio client; see the module docstring."""
 
     def __init__(
@@ -103,10 +76,8 @@ class InspectorController(SessionController):
         self._chains: dict[str, asyncio.Task[Any]] = {}
         #: per tab, the chain step that (re)joins it; sends wait for it (QA 9).
         self._join_steps: dict[str, asyncio.Task[Any]] = {}
-        self._rtt_ms: float | None = None
-        self._hb_sent_at: float | None = None
-        self._last_error = ""
         self._capture: FrameCapture | None = None
+        self._translator = EventTranslator(_Target(self))
 
     # ------------------------------------------------------------------------------ tasks
 
@@ -148,9 +119,7 @@ class InspectorController(SessionController):
 
     def _start_connect(self, profile: Profile, api_key: str, access_token: str | None) -> None:
         self._generation += 1
-        self._rtt_ms = None
-        self._hb_sent_at = None
-        self._last_error = ""
+        self._translator.reset()
         timeout = self.preferences.push_timeout_s
         try:
             settings = ClientSettings(
@@ -170,10 +139,10 @@ class InspectorController(SessionController):
         self.client = client
         self._capture = FrameCapture(self.frames, client.endpoints.websocket, settings.vsn)
         client.on_frame = self._capture
-        for session in self.channels.values():
-            if session.status.state is not TabState.LEFT:
-                self._set_channel_status(session.name, ChannelStatus(TabState.JOINING))
-                self._join_now(client, session)
+        for channel in self.channels.values():
+            if channel.status.state is not TabState.LEFT:
+                self._set_channel_status(channel.name, ChannelStatus(TabState.JOINING))
+                self._join_now(client, channel)
         self._spawn(self._connect(client, self._generation), "connect")
 
     async def _connect(self, client: RealtimeClient, generation: int) -> None:
@@ -187,9 +156,9 @@ class InspectorController(SessionController):
             self._generation += 1
             await client.close()
             self._set_connection(ConnectionStatus(LinkState.DISCONNECTED, reason=error_text(exc)))
-            for session in self.channels.values():
-                if session.status.state is not TabState.LEFT:
-                    self._set_channel_status(session.name, ChannelStatus(TabState.WAITING))
+            for channel in self.channels.values():
+                if channel.status.state is not TabState.LEFT:
+                    self._set_channel_status(channel.name, ChannelStatus(TabState.WAITING))
 
     def _start_disconnect(self) -> None:
         self._generation += 1
@@ -210,8 +179,8 @@ class InspectorController(SessionController):
     # ------------------------------------------------------------------------------ channels
 
     @staticmethod
-    def _config(session: ChannelSession) -> ChannelConfig:
-        o = session.options
+    def _config(channel: OpenChannel) -> ChannelConfig:
+        o = channel.options
         return ChannelConfig(
             o.name,
             broadcast_self=o.broadcast_self,
@@ -221,9 +190,9 @@ class InspectorController(SessionController):
             private=o.private,
         )
 
-    def _join_now(self, client: RealtimeClient, session: ChannelSession) -> None:
-        config = self._config(session)
-        name = session.name
+    def _join_now(self, client: RealtimeClient, channel: OpenChannel) -> None:
+        config = self._config(channel)
+        name = channel.name
         self._chain(name, lambda: self._join(client, config))
         step = self._join_steps[name] = self._chains[name]
         step.add_done_callback(
@@ -241,18 +210,18 @@ class InspectorController(SessionController):
         except ClientStateError as exc:
             self._set_channel_status(config.name, ChannelStatus(TabState.ERRORED, exc.message))
 
-    def _start_join(self, session: ChannelSession) -> None:
+    def _start_join(self, channel: OpenChannel) -> None:
         client = self.client
         if client is None:
-            self._set_channel_status(session.name, ChannelStatus(TabState.WAITING))
+            self._set_channel_status(channel.name, ChannelStatus(TabState.WAITING))
             return
-        self._join_now(client, session)
+        self._join_now(client, channel)
 
-    def _start_leave(self, session: ChannelSession) -> None:
+    def _start_leave(self, channel: OpenChannel) -> None:
         client = self.client
         if client is None:
             return
-        name = session.name
+        name = channel.name
 
         async def leave() -> None:
             if topic_for(name) not in client.channels:
@@ -265,7 +234,7 @@ class InspectorController(SessionController):
     # ------------------------------------------------------------------------------ sending
 
     def _start_send(
-        self, session: ChannelSession, record: MessageRecord, request: SendRequest
+        self, channel: OpenChannel, record: MessageRecord, request: SendRequest
     ) -> None:
         client = self.client
         info = record.send
@@ -273,28 +242,28 @@ class InspectorController(SessionController):
         if client is None:
             info.state = SendState.ERROR
             info.error = "not connected"
-            self._send_updated(session, record)
+            self._send_updated(channel, record)
             return
         if request.transport is Transport.REST:
-            self._spawn(self._rest_send(client, session, record, request), "rest send")
+            self._spawn(self._rest_send(client, channel, record, request), "rest send")
             return
-        step = self._join_steps.get(session.name)
+        step = self._join_steps.get(channel.name)
         if step is not None and not step.done():
             # The tab is leaving to rejoin (ack, self or presence changed, or Rejoin): a push
             # now would meet a leaving channel and be refused. Wait until the new phx_join is
             # out; the client then holds the push until the join is answered (§7.2), as
             # realtime-js does with pushes on a channel that is not joined yet (QA 9).
-            self._spawn(self._ws_send_after(step, client, session, record, request), "send")
+            self._spawn(self._ws_send_after(step, client, channel, record, request), "send")
         else:
             # Pushed now, so that it goes out before anything started after it (a leave).
-            push = self._ws_push(client, session, request)
-            self._spawn(self._ws_result(push, session, record), "send")
+            push = self._ws_push(client, channel, request)
+            self._spawn(self._ws_result(push, channel, record), "send")
 
     async def _ws_send_after(
         self,
         step: asyncio.Task[Any],
         client: RealtimeClient,
-        session: ChannelSession,
+        channel: OpenChannel,
         record: MessageRecord,
         request: SendRequest,
     ) -> None:
@@ -304,21 +273,21 @@ class InspectorController(SessionController):
             info = record.send
             assert info is not None
             info.state, info.error = SendState.ERROR, "disconnected before it was sent"
-            self._send_updated(session, record)
+            self._send_updated(channel, record)
             return
-        await self._ws_result(self._ws_push(client, session, request), session, record)
+        await self._ws_result(self._ws_push(client, channel, request), channel, record)
 
     @staticmethod
     def _ws_push(
-        client: RealtimeClient, session: ChannelSession, request: SendRequest
+        client: RealtimeClient, channel: OpenChannel, request: SendRequest
     ) -> asyncio.Future[PushResult]:
         """Start the push as a task of its own (scheduled now, in click order)."""
         payload = request.payload if request.binary else json.loads(request.payload)
-        coro = client.send(session.name, request.event, payload, binary=request.binary)
+        coro = client.send(channel.name, request.event, payload, binary=request.binary)
         return asyncio.ensure_future(coro)
 
     async def _ws_result(
-        self, future: asyncio.Future[PushResult], session: ChannelSession, record: MessageRecord
+        self, future: asyncio.Future[PushResult], channel: OpenChannel, record: MessageRecord
     ) -> None:
         info = record.send
         assert info is not None
@@ -326,7 +295,7 @@ class InspectorController(SessionController):
             await asyncio.sleep(0)  # the push is written in the client's pump right away
             if not future.done():
                 info.state = SendState.SENT
-                self._send_updated(session, record)
+                self._send_updated(channel, record)
             result: PushResult = await future
         except InspectorError as exc:
             info.state, info.error = SendState.ERROR, exc.message
@@ -342,12 +311,12 @@ class InspectorController(SessionController):
                 info.state, info.error = SendState.ERROR, result.error_text()
             if result.rtt is not None:
                 info.round_trip_ms = result.rtt * 1000
-        self._send_updated(session, record)
+        self._send_updated(channel, record)
 
     async def _rest_send(
         self,
         client: RealtimeClient,
-        session: ChannelSession,
+        channel: OpenChannel,
         record: MessageRecord,
         request: SendRequest,
     ) -> None:
@@ -355,11 +324,11 @@ class InspectorController(SessionController):
         assert info is not None
         try:
             result = await client.rest_send(
-                session.name,
+                channel.name,
                 request.event,
                 request.payload if request.binary else json.loads(request.payload),
                 binary=request.binary,
-                private=session.options.private,
+                private=channel.options.private,
             )
         except InspectorError as exc:
             info.state, info.error = SendState.ERROR, exc.message
@@ -372,24 +341,24 @@ class InspectorController(SessionController):
                 info.state = SendState.TIMED_OUT
             else:
                 info.state, info.error = SendState.ERROR, result.error
-        self._send_updated(session, record)
+        self._send_updated(channel, record)
 
     # ------------------------------------------------------------------------------ presence
 
-    def _start_track(self, session: ChannelSession, payload: dict[str, object]) -> None:
-        self._presence_call(session, lambda c: c.track(session.name, payload))
+    def _start_track(self, channel: OpenChannel, payload: dict[str, object]) -> None:
+        self._presence_call(channel, lambda c: c.track(channel.name, payload))
 
-    def _start_untrack(self, session: ChannelSession) -> None:
-        self._presence_call(session, lambda c: c.untrack(session.name))
+    def _start_untrack(self, channel: OpenChannel) -> None:
+        self._presence_call(channel, lambda c: c.untrack(channel.name))
 
     def _presence_call(
         self,
-        session: ChannelSession,
+        channel: OpenChannel,
         call: Callable[[RealtimeClient], Coroutine[Any, Any, PushResult]],
     ) -> None:
         """Track/untrack (§8.1); the reply (§8.2) goes to the tab's presence roster."""
         client = self.client
-        roster = session.presence
+        roster = channel.presence
         if client is None:
             roster.own_result(False, self.wall_clock(), error="not connected")
             return
@@ -407,161 +376,48 @@ class InspectorController(SessionController):
                 error = "timed out"
             roster.own_result(ok, self.wall_clock(), rtt, error)
 
-        self._chain(session.name, run)
+        self._chain(channel.name, run)
 
     # ------------------------------------------------------------------------------ events
 
     def _on_event(self, generation: int, event: ClientEvent) -> None:
         if generation != self._generation:
             return  # from a client we already closed
-        cls = event.__class__
-        if cls is BroadcastReceived:
-            self._broadcast(event)  # type: ignore[arg-type]
-        elif cls is ChannelStateChanged:
-            self._channel_changed(event)  # type: ignore[arg-type]
-        elif cls is ConnectionStateChanged:
-            self._connection_changed(event)  # type: ignore[arg-type]
-        elif cls is HeartbeatEvent:
-            self._heartbeat(event)  # type: ignore[arg-type]
-        elif cls is SystemMessage:
-            e: Any = event
-            self._add_system(channel_name(e.topic), "system", e.payload)
-        elif cls is PresenceChanged:
-            self._presence(event)  # type: ignore[arg-type]
-        elif cls is ChannelMessage:
-            m: Any = event
-            payload = m.payload if not isinstance(m.payload, bytes) else {"bytes": len(m.payload)}
-            self._add_system(channel_name(m.topic), m.event, {"payload": payload})
-        elif cls is ErrorOccurred:
-            self._error(event)  # type: ignore[arg-type]
+        self._translator.handle(event)
 
-    def _broadcast(self, event: BroadcastReceived) -> None:
-        meta = event.meta_data
-        if isinstance(meta, bytes):
-            meta_bytes = meta or None
-        else:
-            meta_bytes = json_bytes(meta) if meta is not None else None
-        record = MessageRecord(
-            time=self.wall_clock(),
-            direction=Direction.IN,
-            event=event.event,
-            payload=event.payload_bytes(),
-            format=PayloadFormat.BINARY if event.binary else PayloadFormat.JSON,
-            meta=meta_bytes,
-        )
-        self._add_incoming(channel_name(event.topic), record)
+    # ------------------------------------------------------------------------------ EventTarget
 
-    def _connection_changed(self, event: ConnectionStateChanged) -> None:
-        state = event.state
-        if state is ConnectionState.OPEN:
-            if self._capture is not None:
-                self._capture.opened(self.wall_clock())
-            self._set_connection(ConnectionStatus(LinkState.CONNECTED, rtt_ms=self._rtt_ms))
-            client = self.client
-            if client is not None:
-                # Tabs opened while the socket was down are not in the session yet.
-                for session in self.channels.values():
-                    known = topic_for(session.name) in client.channels
-                    if not known and session.status.state is not TabState.LEFT:
-                        self._join_now(client, session)
-        elif state is ConnectionState.RECONNECT_WAIT:
-            self._set_connection(
-                ConnectionStatus(
-                    LinkState.RECONNECTING,
-                    reason=self._last_error or event.reason or None,
-                    retry_at=self.clock() + (event.retry_in or 0.0),
-                    attempt=event.attempt,
-                )
-            )
-        elif state is ConnectionState.CONNECTING:
-            if self.connection.state is LinkState.RECONNECTING:
-                self._set_connection(replace(self.connection, retry_at=None))
-            else:
-                self._set_connection(ConnectionStatus(LinkState.CONNECTING))
-        elif (
-            state is ConnectionState.CLOSED and self.connection.state is not LinkState.DISCONNECTED
-        ):
-            self._set_connection(
-                ConnectionStatus(LinkState.DISCONNECTED, reason=event.reason or None)
-            )
+    def _socket_opened(self, status: ConnectionStatus) -> None:
+        if self._capture is not None:
+            self._capture.opened(self.wall_clock())
+        self._set_connection(status)
+        client = self.client
+        if client is not None:
+            # Tabs opened while the socket was down are not in the client session yet.
+            for channel in self.channels.values():
+                known = topic_for(channel.name) in client.channels
+                if not known and channel.status.state is not TabState.LEFT:
+                    self._join_now(client, channel)
 
-    def _heartbeat(self, event: HeartbeatEvent) -> None:
-        # The round trip is timed on our own clock between the 'sent' and 'ok' events (both
-        # are delivered synchronously by the client's pump). The session's own ``rtt`` uses
-        # the timer's due time as the send time, which is late when a coarse Qt timer fires
-        # early, and came out negative under qasync (reported to the client's owner).
-        now = self.clock()
-        if event.status == "sent":
-            self._hb_sent_at = now
-            return
-        if event.status != "ok" or self._hb_sent_at is None:
-            return
-        self._rtt_ms = (now - self._hb_sent_at) * 1000
-        self._hb_sent_at = None
-        if self.connection.state is LinkState.CONNECTED:
-            self._set_connection(replace(self.connection, rtt_ms=self._rtt_ms))
 
-    def _channel_changed(self, event: ChannelStateChanged) -> None:
-        name = channel_name(event.topic)
-        session = self.channels.get(name)
-        if session is None or session.status.state is TabState.LEFT:
-            return
-        cause, reason = event.cause, event.reason
-        retry_at = self.clock() + event.retry_in if event.retry_in is not None else None
-        if event.state is ChannelState.JOINING:
-            self._set_channel_status(name, ChannelStatus(TabState.JOINING))
-        elif event.state is ChannelState.JOINED:
-            self._set_channel_status(name, ChannelStatus(TabState.JOINED))
-            self._add_system(
-                name, "joined", {"channel": name, "config": self._config_dict(session)}
-            )
-        elif event.state is ChannelState.ERRORED:
-            if cause is ChannelCause.SOCKET_LOST:
-                text = "connection lost; rejoins when it is back"
-                self._set_channel_status(name, ChannelStatus(TabState.ERRORED, text))
-            else:
-                self._set_channel_status(name, ChannelStatus(TabState.ERRORED, reason, retry_at))
-                label = {
-                    ChannelCause.JOIN_ERROR: "join error",
-                    ChannelCause.JOIN_TIMEOUT: "join timed out",
-                }.get(cause, "phx_error")
-                self._add_system(name, label, {"status": "error", "reason": reason})
-        elif event.state is ChannelState.CLOSED and cause is ChannelCause.SERVER_CLOSE:
-            self._set_channel_status(
-                name, ChannelStatus(TabState.CLOSED, reason or "closed by the server")
-            )
-            self._add_system(name, "phx_close", {"reason": reason})
+class _Target:
+    """The controller as the :class:`EventTarget` of its translator."""
 
-    @staticmethod
-    def _config_dict(session: ChannelSession) -> dict[str, Any]:
-        o = session.options
-        return {
-            "self": o.broadcast_self,
-            "ack": o.ack,
-            "private": o.private,
-            "presence_key": o.presence_key,
-        }
+    def __init__(self, controller: InspectorController) -> None:
+        self._c = controller
+        self.channel = controller.channel
+        self.set_connection = controller._set_connection
+        self.set_channel_status = controller._set_channel_status
+        self.add_incoming = controller._add_incoming
+        self.add_system = controller._add_system
+        self.socket_opened = controller._socket_opened
 
-    def _presence(self, event: PresenceChanged) -> None:
-        name = channel_name(event.topic)
-        session = self.channels.get(name)
-        if session is not None:
-            session.presence.apply(
-                event.kind, event.joins, event.leaves, event.state, self.wall_clock()
-            )
-        details = {
-            "joins": sorted(event.joins),
-            "leaves": sorted(event.leaves),
-            "online": len(event.state),
-        }
-        self._add_system(
-            name, "presence_state" if event.kind == "state" else "presence_diff", details
-        )
+    def wall_clock(self) -> float:
+        return self._c.wall_clock()
 
-    def _error(self, event: ErrorOccurred) -> None:
-        error = event.error
-        if isinstance(error, ConnectError | ConnectionLost):
-            self._last_error = error_text(error)
-            if self.connection.state is LinkState.RECONNECTING:
-                self._set_connection(replace(self.connection, reason=self._last_error))
-        log.info("client: %s", error.message)
+    def clock(self) -> float:
+        return self._c.clock()
+
+    @property
+    def connection(self) -> ConnectionStatus:
+        return self._c.connection

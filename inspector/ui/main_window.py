@@ -1,10 +1,15 @@
 """MainWindow: toolbar (profile, Connect, status, Join), channel tabs, menus, restore on restart.
 
 The window composes panels and dialogs and wires them to a
-:class:`~inspector.ui.session.SessionController`; it holds no protocol logic and never touches
-the network client. Settings (profiles without secrets, geometry, splitters, open tabs, send
-histories) go through :class:`~inspector.ui.settings.AppSettings`; secrets through the
-:class:`~inspector.ui.secrets.SecretStore`.
+:class:`~inspector.ui.controller_base.ControllerBase`; it holds no protocol logic and never
+touches the network client. Its helpers get what they need, never the window: the tab widget
+(:mod:`.channels.channel_tabs`, live and imported tabs),
+:func:`~inspector.ui.channels.live_tab.wire_live_tab` (one live tab's wiring, with the window's
+:class:`~inspector.ui.channels.live_tab.ActiveProfile`),
+:class:`~inspector.ui.transfer.transfer.TransferActions` (export/import) and
+:class:`~inspector.ui.window_persistence.WindowPersistence` (geometry, splitters, open tabs, send
+histories). Settings go through :class:`~inspector.ui.settings.AppSettings` (profiles without
+secrets); secrets through the :class:`~inspector.ui.profiles.secrets.SecretStore`.
 """
 
 from __future__ import annotations
@@ -40,26 +45,28 @@ from inspector.store import (
     validate_url,
 )
 
-from . import icons, theme
-from .channel_panel import ChannelPanel
-from .channel_tabs import ChannelTabsWidget
+from .channels.channel_panel import ChannelPanel
+from .channels.channel_tabs import ChannelTabsWidget
+from .channels.join_dialog import JoinChannelDialog
+from .channels.live_tab import ActiveProfile, wire_live_tab
+from .common import icons, theme
 from .connection_status import ConnectionStatusWidget
-from .frames_panel import FramesDock
-from .join_dialog import JoinChannelDialog
-from .panel_wiring import wire_live_panel
+from .controller_base import ControllerBase
+from .frames.frames_panel import FramesDock
+from .open_channel import SendRequest
 from .preferences_dialog import PreferencesDialog
-from .profile_list_model import ProfileListModel
-from .profiles_dialog import ProfilesDialog
-from .secrets import ACCESS_TOKEN, API_KEY, SecretStore
-from .session import SendRequest, SessionController
+from .profiles.profile_list_model import ProfileListModel
+from .profiles.profiles_dialog import ProfilesDialog
+from .profiles.secrets import ACCESS_TOKEN, API_KEY, SecretStore
 from .settings import AppSettings
-from .transfer import TransferActions
+from .transfer.transfer import TransferActions
+from .window_persistence import WindowPersistence
 
 
 class MainWindow(QMainWindow):
     def __init__(
         self,
-        controller: SessionController,
+        controller: ControllerBase,
         settings: AppSettings | None = None,
         secrets: SecretStore | None = None,
         *,
@@ -75,7 +82,6 @@ class MainWindow(QMainWindow):
             self.settings.directory(), plaintext_opt_in=self.settings.plaintext_opt_in()
         )
         self._ephemeral: set[str] = set()
-        self._restoring = False
         self.profiles_model = ProfileListModel(self.settings.profiles(), self)
         controller.set_preferences(self.settings.preferences())
 
@@ -83,14 +89,25 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_menus()
         self._build_central()
+        self.persistence = WindowPersistence(self.settings, controller, self.tabs)
+        self.active_profile = ActiveProfile(
+            controller,
+            self.current_profile,
+            lambda p: bool(self.secrets.get(p.id, ACCESS_TOKEN)),
+            self,
+        )
         # Issue #5: the Frames dock (View menu) and export/import (File menu).
         self.frames_dock = FramesDock.install(self, controller.frames, self.view_menu)
-        self.transfer = TransferActions(self)
+        self.transfer = TransferActions(self.tabs, controller.frames, self)
         self.transfer.add_to_menu(self.file_menu, self.quit_action)
+        self.transfer.message.connect(self.statusBar().showMessage)
+        self.transfer.imported_panel.connect(self._imported_panel)
         self.frames_dock.panel.export_requested.connect(self.transfer.ask_export_frames)
         self.statusBar().showMessage("Ready", 3000)
 
         controller.connection_changed.connect(self._connection_changed)
+        controller.connection_changed.connect(self._active_profile_changed)
+        self.profile_combo.currentIndexChanged.connect(self._active_profile_changed)
         controller.channel_opened.connect(self._channel_opened)
         controller.channel_closed.connect(self._channel_closed)
         controller.channel_status_changed.connect(self._channel_status_changed)
@@ -204,6 +221,7 @@ class MainWindow(QMainWindow):
     def _build_central(self) -> None:
         self.tabs = ChannelTabsWidget()
         self.tabs.close_requested.connect(self.controller.close_channel)
+        self.tabs.tabs_changed.connect(self._update_empty_state)
         empty = QWidget()
         self.empty_label = QLabel()
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -258,7 +276,8 @@ class MainWindow(QMainWindow):
 
     def _profile_selected(self, _row: int) -> None:
         profile = self.current_profile()
-        if profile is not None and profile.id not in self._ephemeral and not self._restoring:
+        restoring = self.persistence.restoring
+        if profile is not None and profile.id not in self._ephemeral and not restoring:
             self.settings.set_last_profile_id(profile.id)
         self._update_connect_action()
 
@@ -274,10 +293,17 @@ class MainWindow(QMainWindow):
         dialog.profiles_changed.connect(self.save_profiles)
         dialog.profiles_changed.connect(self._update_connect_action)
         dialog.connect_requested.connect(self._connect_profile_id)
-        dialog.finished.connect(lambda _r: (self.save_profiles(), self._update_connect_action()))
+        dialog.finished.connect(self._profiles_dialog_finished)
         dialog.open()
         self.profiles_dialog = dialog
         return dialog
+
+    def _active_profile_changed(self, *_args: object) -> None:
+        self.active_profile.changed.emit()
+
+    def _profiles_dialog_finished(self, _result: int) -> None:
+        self.save_profiles()
+        self._update_connect_action()
 
     def _connect_profile_id(self, profile_id: str) -> None:
         self.select_profile(profile_id)
@@ -294,7 +320,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Cannot connect: {error}", 8000)
             return error
         if not self.controller.channels:
-            self._restore_tabs(profile.id)
+            self.persistence.restore_tabs(profile.id)
         token = self.secrets.get(profile.id, ACCESS_TOKEN)
         error = self.controller.connect_to(profile, self.secrets.get(profile.id, API_KEY), token)
         if error is not None:
@@ -354,36 +380,37 @@ class MainWindow(QMainWindow):
     def current_panel(self) -> ChannelPanel | None:
         return self.tabs.current_panel()
 
+    def prefill_composer(self, name: str, event: str, payload: str) -> bool:
+        """Put an example in the composer of the live tab ``name`` when it is empty (the demo)."""
+        panel = self.panels.get(name)
+        return panel is not None and panel.composer.prefill(event, payload)
+
     def _channel_opened(self, name: str) -> None:
-        session = self.controller.channel(name)
-        if session is None:
+        channel = self.controller.channel(name)
+        if channel is None:
             return
         panel = ChannelPanel(
-            session,
-            history=self.settings.history(name),
+            channel,
+            history=self.persistence.history(name),
             coalesce_ms=self.controller.preferences.coalesce_ms,
         )
         panel.detail.setVisible(self.detail_action.isChecked())
-        for splitter, key in ((panel.h_splitter, "h"), (panel.v_splitter, "v")):
-            sizes = self.settings.splitter_sizes(key)
-            if sizes:
-                splitter.setSizes(sizes)
-        panel.leave_requested.connect(self.controller.leave)
-        panel.rejoin_requested.connect(self.controller.rejoin)
-        panel.send_requested.connect(self._send)
-        panel.options_change_requested.connect(self._change_options)
-        panel.detail.copied.connect(
-            lambda what: self.statusBar().showMessage(f"Copied {what}", 2000)
-        )
-        wire_live_panel(self, panel)  # issue #5: presence, binary protocol, copy-as targets
-        self.tabs.add_panel(panel, select=not self._restoring)
-        self._update_empty_state()
+        self.persistence.restore_splitters(panel)
+        wire_live_tab(panel, self.controller, self.active_profile)
+        panel.send_requested.connect(self._sent)
+        panel.detail.copied.connect(self._copied)
+        self.tabs.add_panel(panel, select=not self.persistence.restoring)
+
+    def _imported_panel(self, panel: ChannelPanel) -> None:
+        panel.detail.setVisible(self.detail_action.isChecked())
+
+    def _copied(self, what: str) -> None:
+        self.statusBar().showMessage(f"Copied {what}", 2000)
 
     def _channel_closed(self, name: str) -> None:
         if self.tabs.remove_panel(name) is None:
             return
         self._save_tabs()
-        self._update_empty_state()
 
     def _channel_status_changed(self, name: str, status: ChannelStatus) -> None:
         panel = self.panels.get(name)
@@ -402,14 +429,10 @@ class MainWindow(QMainWindow):
         if panel is not None:
             panel.show_notice(text)
 
-    def _send(self, name: str, request: SendRequest) -> None:
-        self.controller.send(name, request)
+    def _sent(self, name: str, _request: SendRequest) -> None:
         panel = self.panels.get(name)
         if panel is not None:
-            self.settings.save_history(name, panel.composer.history_model.history)
-
-    def _change_options(self, name: str, ack: bool, broadcast_self: bool) -> None:
-        self.controller.change_broadcast_options(name, ack=ack, broadcast_self=broadcast_self)
+            self.persistence.save_history(panel)
 
     def _update_empty_state(self) -> None:
         has_tabs = self.tabs.count() > 0
@@ -453,16 +476,20 @@ class MainWindow(QMainWindow):
         self._with_panel(lambda p: p.clear())
 
     def _leave_current(self) -> None:
-        self._with_panel(lambda p: self.controller.leave(p.name))
+        panel = self.tabs.current_live_panel()
+        if panel is not None:
+            self.controller.leave(panel.name)
 
     def _rejoin_current(self) -> None:
-        self._with_panel(lambda p: self.controller.rejoin(p.name))
+        panel = self.tabs.current_live_panel()
+        if panel is not None:
+            self.controller.rejoin(panel.name)
 
     def _close_current(self) -> None:
-        self._with_panel(lambda p: self.controller.close_channel(p.name))
+        self.tabs.close_current()
 
     def _toggle_pause(self) -> None:
-        self._with_panel(lambda p: p.set_paused(not p.session.log.paused))
+        self._with_panel(lambda p: p.set_paused(not p.channel.log.paused))
 
     def _follow_tail(self) -> None:
         self._with_panel(lambda p: p.table.set_follow_tail(True))
@@ -529,55 +556,31 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------ persistence
 
     def _restore(self, tabs: bool) -> None:
-        self._restoring = True
-        try:
-            geometry, state = self.settings.window_state()
-            if geometry is not None:
-                self.restoreGeometry(geometry)
-            else:
-                self.resize(1280, 800)
-            if state is not None:
-                self.restoreState(state)
+        with self.persistence.restoring_now():
+            self.persistence.restore_window(self)
             last = self.settings.last_profile_id()
             if last and self.profiles_model.row_of(last) >= 0:
                 self.select_profile(last)
             profile = self.current_profile()
             if profile is not None and tabs:
-                self._restore_tabs(profile.id)
-        finally:
-            self._restoring = False
+                self.persistence.restore_tabs(profile.id)
         self._update_connect_action()
-
-    def _restore_tabs(self, profile_id: str) -> None:
-        was = self._restoring
-        self._restoring = True
-        try:
-            for options in self.settings.open_tabs(profile_id):
-                if self.controller.channel(options.name) is None:
-                    self.controller.join(options)
-        finally:
-            self._restoring = was
-        if self.tabs.count():
-            self.tabs.setCurrentIndex(0)
 
     def _save_tabs(self) -> None:
         profile = self.current_profile()
-        if profile is None or profile.id in self._ephemeral or self._restoring:
-            return
-        order = {name: i for i, name in enumerate(self.tabs.ordered_names())}
-        tabs = sorted(self.controller.open_options(), key=lambda o: order.get(o.name, len(order)))
-        self.settings.save_open_tabs(profile.id, tabs)
+        if profile is None or profile.id in self._ephemeral:
+            self.persistence.save_tabs(None)
+        else:
+            self.persistence.save_tabs(profile.id)
 
     def save_state(self) -> None:
-        self.settings.save_window_state(self.saveGeometry(), self.saveState())
+        self.persistence.save_window(self)
         panel = self.current_panel()
         if panel is not None:
-            self.settings.save_splitter_sizes("h", panel.h_splitter.sizes())
-            self.settings.save_splitter_sizes("v", panel.v_splitter.sizes())
+            self.persistence.save_splitters(panel)
         self._save_tabs()
         self.save_profiles()
-        for name, p in self.panels.items():
-            self.settings.save_history(name, p.composer.history_model.history)
+        self.persistence.save_histories()
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -86,7 +86,7 @@ class AppSettings:
 
     def open_tabs(self, profile_id: str) -> list[ChannelOptions]:
         data = self._get_json(f"tabs/{profile_id}", [])
-        out = []
+        out: list[ChannelOptions] = []
         if isinstance(data, list):
             for entry in data:
                 options = ChannelOptions.from_dict(entry)

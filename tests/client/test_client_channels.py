@@ -51,8 +51,8 @@ async def test_many_channels_with_their_own_config_on_one_socket(
         ChannelConfig("b", broadcast_ack=True, presence_key="me", presence_enabled=True)
     )
     await client.join(ChannelConfig("c", events=("Ping",)))
-    [session] = server.sessions
-    configs = {t: ch.config for t, ch in session.conn.channels.items()}
+    [sock] = server.sockets
+    configs = {t: ch.config for t, ch in sock.conn.channels.items()}
     assert configs["realtime:a"].self_broadcast is True
     assert configs["realtime:b"].ack is True
     assert configs["realtime:b"].presence_key == "me"
@@ -120,7 +120,7 @@ async def test_leave_closes_and_removes_the_channel(
     await client.join("room-1")
     await client.leave("room-1")
     assert "realtime:room-1" not in client.channels
-    assert "realtime:room-1" not in server.sessions[0].conn.channels
+    assert "realtime:room-1" not in server.sockets[0].conn.channels
     with pytest.raises(ClientStateError, match="not joined"):
         await client.send("room-1", "e", {})
     await client.join("x", wait=False)

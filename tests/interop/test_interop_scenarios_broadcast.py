@@ -158,7 +158,7 @@ async def test_05_ack(server: RealtimeServer, peers: PeerPool) -> None:
     )
     server.faults.mute_acks = False
     # With ack false (channel b) there is no reply frame at all.
-    js_b_sid = next(s.id for s in server.sessions if s.id != sid_a)
+    js_b_sid = next(s.id for s in server.sockets if s.id != sid_a)
     fmark = server.frames.mark()
     assert await js.call("send", channel="b", event="test", payload={"n": 3}) == "ok"
     await js.expect(lambda e: e["payload"]["payload"] == {"n": 3}, ev="broadcast", channel="a")

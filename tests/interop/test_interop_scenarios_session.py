@@ -186,7 +186,7 @@ async def test_12_token_expiry(server: RealtimeServer, peers: PeerPool) -> None:
         await server.events.wait_for(lambda r: isinstance(r.event, AccessTokenPushed), after=emark)
         pushes = [r for r in server.events.items(emark) if isinstance(r.event, AccessTokenPushed)]
     assert messages(server, sid, "out", fmark) == []  # never a reply, no effect
-    assert "realtime:room-2" in server.session(sid).subs
+    assert "realtime:room-2" in server.topics(sid)
     await js.call("push", channel="b", event="access_token", payload={"access_token": ""})
     system = await js.expect(ev="system", channel="b")
     assert system["payload"]["message"] == "The token provided is not a valid JWT"
@@ -219,13 +219,13 @@ async def test_15_stale_join_ref_and_unmatched_topic(
     js = await js_client(peers, server)
     await subscribe(js, server, "a", "room-1", listen={"broadcast": ["*"]})
     sid = await joined_socket(server, "room-1", emark)
-    old = server.session(sid).conn.channels["realtime:room-1"].join_ref
+    old = server.socket(sid).conn.channels["realtime:room-1"].join_ref
     # Crash the channel: realtime-js rejoins with a new join_ref, so the old one is stale.
     emark = server.events.mark()
     assert server.error_channel("realtime:room-1") == 1
     await js.expect(ev="status", channel="a", status="SUBSCRIBED")
     await joined_socket(server, "room-1", emark)
-    new = server.session(sid).conn.channels["realtime:room-1"].join_ref
+    new = server.socket(sid).conn.channels["realtime:room-1"].join_ref
     assert new != old
 
     def msg(event: str) -> dict[str, object]:

@@ -41,7 +41,7 @@ async def test_inject_frames_and_raw_data(server: RealtimeServer, connect_client
         server.inject("realtime:f", UserBroadcast("realtime:f", "e", b'{"id":"m1"}', 1, b"{}")) == 1
     )
     assert server.inject("realtime:f", "[not json") == 2
-    assert server.send_raw(b"\x02odd", socket_id=server.sessions[0].id) == 1
+    assert server.send_raw(b"\x02odd", socket_id=server.sockets[0].id) == 1
     frames = []
     for _ in range(3):
         frames.append(await asyncio.wait_for(a.ws.recv(), TIMEOUT))

@@ -14,7 +14,7 @@ from websockets.sync.client import connect as sync_connect
 from inspector.protocol.frames import UserBroadcast
 from inspector.protocol.serializer import Role, decode
 from inspector.server import RealtimeServer, ServerConfig
-from inspector.server.demo import CURSORS, LOBBY, SENSORS
+from inspector.server.demo import CURSORS, LOBBY, SENSORS, DemoTraffic
 from inspector.server.testing import ServerThread
 
 
@@ -34,7 +34,7 @@ async def test_stop_closes_sockets_with_1001_and_leaks_no_tasks() -> None:
         await asyncio.wait_for(w2.wait_closed(), TIMEOUT)
         assert (w1.close_code, w1.close_reason) == (1001, "server shutting down")
         assert w2.close_code == 1001
-    assert server.sessions == []
+    assert server.sockets == []
     assert server.hub.channels() == {}
     assert asyncio.all_tasks() - before == set()
 
@@ -73,7 +73,7 @@ def test_server_thread_for_sync_code() -> None:
         with sync_connect(f"{srv.ws_url}?apikey={srv.anon_key}&vsn=2.0.0") as ws:
             ws.send(json.dumps(["1", "1", "realtime:t", "phx_join", {"config": {}}]))
             assert json.loads(ws.recv(TIMEOUT))[4]["status"] == "ok"
-            assert srv.call(lambda s: len(s.sessions)) == 1
+            assert srv.call(lambda s: len(s.sockets)) == 1
             srv.call(lambda s: s.close_all(1001, "bye"))
             with pytest.raises(ConnectionClosed):
                 ws.recv(TIMEOUT)
@@ -83,7 +83,10 @@ def test_server_thread_for_sync_code() -> None:
 
 
 async def test_demo_traffic_moves() -> None:
-    async with RealtimeServer(ServerConfig(port=0, demo_traffic=True)) as server:
+    async with RealtimeServer(ServerConfig(port=0)) as server:
+        demo = DemoTraffic(server)  # as `serve --demo-traffic` and the GUI's demo start it
+        demo.start()
+        server.on_stop(demo.stop)
         url = url_for(server)
         async with connect(url) as ws, connect(url_for(server, "1.0.0")) as ws1:
             c, v1 = Client(ws, "2.0.0"), Client(ws1, "1.0.0")

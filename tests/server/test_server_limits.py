@@ -121,14 +121,14 @@ async def test_slow_consumer_is_dropped_and_others_keep_receiving() -> None:
                 server.publish("firehose", "blob", {"i": i, "blob": blob})
                 got = await fast.recv()  # the fast one keeps up
                 assert field(got, "payload")["payload"]["i"] == i
-                if len(server.sessions) < 2:
+                if len(server.sockets) < 2:
                     dropped = True
                     break
             assert dropped
             closed = await server.events.wait_for(
                 lambda r: isinstance(r.event, SocketClosed), after=mark
             )
-            assert closed.socket_id != server.sessions[0].id
+            assert closed.socket_id != server.sockets[0].id
             assert await fast.barrier() == []
 
 

@@ -196,7 +196,7 @@ async def test_storm_through_every_entry_point(
             got.add(ev)
         assert got == expected[name], name
         assert got_acks == acks[name], name
-    assert len(server.sessions) == 4
+    assert len(server.sockets) == 4
     assert [r for r in server.events.items(mark) if isinstance(r.event, HandlerError)] == []
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 

@@ -32,7 +32,7 @@ async def test_ignored_refreshes(server: RealtimeServer, connect_client) -> None
     assert await c.barrier() == []  # never a reply, and the channel stays joined
     await c.broadcast("t", "e", {})
     assert await c.barrier() == []
-    assert "realtime:t" in server.sessions[0].subs
+    assert "realtime:t" in server.topics(server.sockets[0].id)
 
 
 async def test_empty_token_closes_with_text(connect_client) -> None:
@@ -60,7 +60,7 @@ async def test_good_refresh_extends_the_watchdog(server: RealtimeServer, connect
     await c.join("t", access_token=short)
     await c.push("t", "access_token", {"access_token": token(server, exp_in=3600)})
     await c.barrier()
-    channel = server.sessions[0].conn.channels["realtime:t"]
+    channel = server.sockets[0].conn.channels["realtime:t"]
     assert channel.token_exp is not None
     assert channel.token_exp > time.time() + 3000
 

@@ -1,6 +1,6 @@
-"""A fake event source for driving the real window without a network: FakeSession.
+"""A fake event source for driving the real window without a network: FakeController.
 
-It is a :class:`SessionController` whose network hooks answer at once (connected, joined,
+It is a :class:`ControllerBase` whose network hooks answer at once (connected, joined,
 sent/ok) unless told otherwise, plus helpers that push broadcasts into a tab the way the real
 controller does. The real controller is tested against the real local server elsewhere.
 """
@@ -21,10 +21,11 @@ from inspector.store import (
     Profile,
     SendState,
 )
-from inspector.ui.session import ChannelSession, SendRequest, SessionController
+from inspector.ui.controller_base import ControllerBase
+from inspector.ui.open_channel import OpenChannel, SendRequest
 
 
-class FakeSession(SessionController):
+class FakeController(ControllerBase):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.calls: list[tuple[str, str]] = []
@@ -43,35 +44,35 @@ class FakeSession(SessionController):
     def _start_disconnect(self) -> None:
         self.calls.append(("disconnect", ""))
 
-    def _start_join(self, session: ChannelSession) -> None:
-        self.calls.append(("join", session.name))
+    def _start_join(self, channel: OpenChannel) -> None:
+        self.calls.append(("join", channel.name))
         if self.auto_join and self.connected:
-            self._set_channel_status(session.name, ChannelStatus(ChannelState.JOINED))
+            self._set_channel_status(channel.name, ChannelStatus(ChannelState.JOINED))
 
-    def _start_leave(self, session: ChannelSession) -> None:
-        self.calls.append(("leave", session.name))
+    def _start_leave(self, channel: OpenChannel) -> None:
+        self.calls.append(("leave", channel.name))
 
     def _start_send(
-        self, session: ChannelSession, record: MessageRecord, request: SendRequest
+        self, channel: OpenChannel, record: MessageRecord, request: SendRequest
     ) -> None:
-        self.calls.append(("send", session.name))
+        self.calls.append(("send", channel.name))
         assert record.send is not None
-        if session.options.ack:
+        if channel.options.ack:
             record.send.state = SendState.OK
             record.send.round_trip_ms = self.ack_rtt_ms
         else:
             record.send.state = SendState.SENT
-        self._send_updated(session, record)
-        if session.options.broadcast_self:
-            self.push(session.name, request.event, json.loads(request.payload))
+        self._send_updated(channel, record)
+        if channel.options.broadcast_self:
+            self.push(channel.name, request.event, json.loads(request.payload))
 
     # ------------------------------------------------------------------ driving
     def connected_now(self, rtt_ms: float | None = 1.2) -> None:
         self._set_connection(ConnectionStatus(ConnectionState.CONNECTED, rtt_ms=rtt_ms))
-        for session in self.channels.values():
-            if session.status.state is ChannelState.WAITING:
-                self._set_channel_status(session.name, ChannelStatus(ChannelState.JOINING))
-                self._start_join(session)
+        for channel in self.channels.values():
+            if channel.status.state is ChannelState.WAITING:
+                self._set_channel_status(channel.name, ChannelStatus(ChannelState.JOINING))
+                self._start_join(channel)
 
     def push(self, name: str, event: str, payload: Any, *, binary: bool = False) -> bool:
         data = payload if binary else json.dumps(payload, separators=(",", ":")).encode()

@@ -6,17 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from gui_fakes import FakeSession
+from gui_fakes import FakeController
 from PySide6.QtCore import Qt, QTimer
 
 from inspector.store import ChannelOptions, ChannelState, ChannelStatus, Preferences
-from inspector.ui.channel_panel import ChannelPanel
+from inspector.ui.channels.channel_panel import ChannelPanel
 
 pytestmark = pytest.mark.gui
 
 
-def make_panel(qtbot: Any, capacity: int = 10_000, **opts: Any) -> tuple[FakeSession, ChannelPanel]:
-    session = FakeSession(preferences=Preferences(ring_capacity=capacity))
+def make_panel(
+    qtbot: Any, capacity: int = 10_000, **opts: Any
+) -> tuple[FakeController, ChannelPanel]:
+    session = FakeController(preferences=Preferences(ring_capacity=capacity))
     assert session.join(ChannelOptions("room-1", **opts)) is None
     panel = ChannelPanel(session.channels["room-1"], coalesce_ms=30)
     panel.set_current(True)

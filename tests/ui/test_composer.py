@@ -10,9 +10,9 @@ from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QTextCursor
 
 from inspector.store import SendHistory, SendTemplate, Transport
-from inspector.ui.composer_panel import ComposerPanel, check_json
-from inspector.ui.payload_edit import LONG_LINE
-from inspector.ui.session import SendRequest
+from inspector.ui.common.payload_edit import LONG_LINE
+from inspector.ui.composer.composer_panel import ComposerPanel, check_json
+from inspector.ui.open_channel import SendRequest
 
 pytestmark = pytest.mark.gui
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_fakes import FakeSession
+from gui_fakes import FakeController
 from PySide6.QtCore import QModelIndex
 from PySide6.QtGui import QGuiApplication
 
@@ -25,13 +25,13 @@ from inspector.store import (
 )
 from inspector.store.copy_commands import CommandTarget
 from inspector.store.payload_views import TEXT_CHUNK
-from inspector.ui.binary_input import SHOW_LIMIT
-from inspector.ui.composer_panel import BINARY_NEEDS_V2, ComposerPanel
-from inspector.ui.json_tree import BATCH, JsonTreeModel
+from inspector.ui.composer.binary_input import SHOW_LIMIT
+from inspector.ui.composer.composer_panel import BINARY_NEEDS_V2, ComposerPanel
 from inspector.ui.main_window import MainWindow
-from inspector.ui.message_detail_panel import MessageDetailPanel, describe_meta
-from inspector.ui.payload_views import BASE64, PRIMARY, TREE, UTF8
-from inspector.ui.secrets import API_KEY, SecretStore
+from inspector.ui.messages.json_tree import BATCH, JsonTreeModel
+from inspector.ui.messages.message_detail_panel import MessageDetailPanel, describe_meta
+from inspector.ui.messages.payload_views import BASE64, PRIMARY, TREE, UTF8
+from inspector.ui.profiles.secrets import API_KEY, SecretStore
 from inspector.ui.settings import AppSettings
 
 pytestmark = pytest.mark.gui
@@ -267,7 +267,7 @@ def test_window_wires_protocol_and_copy_target(qtbot: Any) -> None:
     settings.set_last_profile_id("p1")
     SecretStore(settings.directory()).set("p1", API_KEY, KEY)
     SecretStore(settings.directory()).set("p2", API_KEY, KEY)
-    session = FakeSession()
+    session = FakeController()
     window = MainWindow(session)
     qtbot.addWidget(window)
     window.show()

@@ -9,15 +9,15 @@ from typing import Any
 
 import keyring
 import pytest
-from gui_fakes import FakeSession
+from gui_fakes import FakeController
 from keyring.backends import fail
 
 from inspector.protocol import jwt
 from inspector.store import ChannelOptions, Profile, ProfileBook, join_conflict
-from inspector.ui.join_dialog import JoinChannelDialog
-from inspector.ui.profile_list_model import ProfileListModel
-from inspector.ui.profiles_dialog import ProfilesDialog
-from inspector.ui.secrets import ACCESS_TOKEN, API_KEY, SERVICE, SecretStore
+from inspector.ui.channels.join_dialog import JoinChannelDialog
+from inspector.ui.profiles.profile_list_model import ProfileListModel
+from inspector.ui.profiles.profiles_dialog import ProfilesDialog
+from inspector.ui.profiles.secrets import ACCESS_TOKEN, API_KEY, SERVICE, SecretStore
 from inspector.ui.settings import AppSettings
 
 pytestmark = pytest.mark.gui
@@ -167,7 +167,7 @@ def test_keychain_errors_fall_back_to_memory(memory_keyring: Any) -> None:
 
 
 def test_join_dialog_validates_and_refuses_conflicts(qtbot: Any) -> None:
-    session = FakeSession()
+    session = FakeController()
     session.join(ChannelOptions("room-1", ack=True))
     dialog = JoinChannelDialog(lambda o: join_conflict(o, session.open_options()))
     qtbot.addWidget(dialog)

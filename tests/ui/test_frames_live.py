@@ -21,8 +21,8 @@ from inspector.protocol import jwt
 from inspector.server import RealtimeServer
 from inspector.store import ChannelOptions, ChannelState, Profile
 from inspector.store.frames import CLOSE, CONNECTION, IN, OPEN, OUT, FrameRow
-from inspector.ui.frames_model import COL_EVENT, COL_REF, COL_TOPIC
-from inspector.ui.frames_panel import FramesPanel
+from inspector.ui.frames.frames_model import COL_EVENT, COL_REF, COL_TOPIC
+from inspector.ui.frames.frames_panel import FramesPanel
 from inspector.ui.main_window import MainWindow
 
 pytestmark = [pytest.mark.gui, pytest.mark.interop]

@@ -10,8 +10,13 @@ from PySide6.QtWidgets import QMainWindow, QMenu
 
 from inspector.protocol.jwt import demo_key
 from inspector.store.frames import FrameFilter, FrameLog, FrameRow
-from inspector.ui.frames_model import COL_DATA, COL_EVENT, FramesFilterProxyModel, FramesTableModel
-from inspector.ui.frames_panel import FramesDock
+from inspector.ui.frames.frames_model import (
+    COL_DATA,
+    COL_EVENT,
+    FramesFilterProxyModel,
+    FramesTableModel,
+)
+from inspector.ui.frames.frames_panel import FramesDock
 
 KEY = demo_key("anon")
 

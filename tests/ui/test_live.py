@@ -270,7 +270,7 @@ async def test_disconnect_and_connect_again_rejoins_the_tabs(
     assert c.client is None
     assert window.status_widget.text().endswith("disconnected")
     assert all(s.status.state is ChannelState.WAITING for s in c.channels.values())
-    await until(lambda: not server.sessions, what="the server saw the socket close")
+    await until(lambda: not server.sockets, what="the server saw the socket close")
     window.connect_action.trigger()  # Connect again
     await until(lambda: c.connected, what="connected again")
     await until(joined, what="both tabs joined again")

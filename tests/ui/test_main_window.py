@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_fakes import FakeSession
+from gui_fakes import FakeController
 from PySide6.QtCore import Qt
 
 from inspector.protocol import jwt
@@ -22,8 +22,8 @@ from inspector.store import (
     SendState,
 )
 from inspector.ui.main_window import MainWindow
-from inspector.ui.message_table_model import COL_STATUS
-from inspector.ui.secrets import API_KEY
+from inspector.ui.messages.message_table_model import COL_STATUS
+from inspector.ui.profiles.secrets import API_KEY
 from inspector.ui.settings import AppSettings
 
 pytestmark = pytest.mark.gui
@@ -31,8 +31,10 @@ pytestmark = pytest.mark.gui
 KEY = jwt.demo_key("anon")
 
 
-def make_window(qtbot: Any, session: FakeSession | None = None) -> tuple[FakeSession, MainWindow]:
-    session = session or FakeSession()
+def make_window(
+    qtbot: Any, session: FakeController | None = None
+) -> tuple[FakeController, MainWindow]:
+    session = session or FakeController()
     window = MainWindow(session)
     qtbot.addWidget(window)
     window.show()
@@ -43,7 +45,7 @@ def saved_profile(key: str = KEY, url: str = "http://127.0.0.1:54321") -> str:
     settings = AppSettings()
     settings.save_profiles(ProfileBook([Profile("p1", "Local", url)]))
     settings.set_last_profile_id("p1")
-    from inspector.ui.secrets import SecretStore
+    from inspector.ui.profiles.secrets import SecretStore
 
     SecretStore(settings.directory()).set("p1", API_KEY, key)
     return "p1"
@@ -181,7 +183,7 @@ def test_connect_uses_the_normalized_url(qtbot: Any) -> None:
     saved_profile(url=ref)
     seen: list[Profile] = []
 
-    class Recording(FakeSession):
+    class Recording(FakeController):
         def _start_connect(self, profile: Profile, api_key: str, token: str | None) -> None:
             seen.append(profile)
             super()._start_connect(profile, api_key, token)
@@ -206,7 +208,7 @@ def test_tabs_geometry_and_splitters_restore_on_restart(
     window.close()
     ini = Path(AppSettings().qs.fileName()).read_text()
     assert KEY not in ini
-    session2, window2 = make_window(qtbot, FakeSession())
+    session2, window2 = make_window(qtbot, FakeController())
     assert list(window2.panels) == ["one", "two"]
     assert session2.channels["one"].options == ChannelOptions("one", ack=True, events=("chat",))
     assert "waiting for connection" in window2.panels["one"].state_label.text()
@@ -290,9 +292,9 @@ def test_hidden_characters_are_escaped_and_marked(qtbot: Any) -> None:
     from PySide6.QtGui import QGuiApplication
 
     from inspector.store import Direction, MessageRecord
-    from inspector.ui.message_table_model import COL_EVENT, COL_PAYLOAD
-    from inspector.ui.payload_views import TREE
-    from inspector.ui.theme import colors
+    from inspector.ui.common.theme import colors
+    from inspector.ui.messages.message_table_model import COL_EVENT, COL_PAYLOAD
+    from inspector.ui.messages.payload_views import TREE
 
     saved_profile()
     session, window = make_window(qtbot)
@@ -344,8 +346,8 @@ def test_hidden_characters_are_escaped_and_marked(qtbot: Any) -> None:
 def test_frames_show_hidden_characters_escaped() -> None:
     """QA 7 in the Frames view: the raw frame text a peer sent, escaped too."""
     from inspector.store.frames import FrameLog, FrameRow
-    from inspector.ui.frames_model import COL_DATA, FramesTableModel
-    from inspector.ui.frames_panel import frame_detail
+    from inspector.ui.frames.frames_model import COL_DATA, FramesTableModel
+    from inspector.ui.frames.frames_panel import frame_detail
 
     data = '[null,null,"realtime:c","broadcast",{"event":"e","payload":{"n":"evil\u202egnp"}}]'
     row = FrameRow(1_700_000_000.0, "in", "text", len(data), data, "2.0.0")

@@ -21,8 +21,9 @@ from inspector.store import (
     SendTemplate,
     Transport,
 )
-from inspector.ui.message_filter_proxy import MessageFilterProxyModel
-from inspector.ui.message_table_model import (
+from inspector.ui.composer.send_history_model import SendHistoryModel, TemplateRole
+from inspector.ui.messages.message_filter_proxy import MessageFilterProxyModel
+from inspector.ui.messages.message_table_model import (
     COL_DIRECTION,
     COL_EVENT,
     COL_PAYLOAD,
@@ -33,8 +34,7 @@ from inspector.ui.message_table_model import (
     RecordRole,
     format_size,
 )
-from inspector.ui.profile_list_model import ProfileIdRole, ProfileListModel
-from inspector.ui.send_history_model import SendHistoryModel, TemplateRole
+from inspector.ui.profiles.profile_list_model import ProfileIdRole, ProfileListModel
 
 pytestmark = pytest.mark.gui
 
@@ -164,8 +164,8 @@ def test_eviction_removes_rows_at_top_and_keeps_identity() -> None:
 def test_times_that_are_not_times_paint_as_a_dash(qtbot: Any) -> None:
     """QA 5: a row whose time cannot be a date (an imported 1e308, NaN) raised in
     ``format_time`` on every paint; now the Time cell, its tooltip and the detail read ``—``."""
-    from inspector.ui.message_detail_panel import row_json
-    from inspector.ui.message_table_view import MessageTableView
+    from inspector.ui.messages.message_detail_panel import row_json
+    from inspector.ui.messages.message_table_view import MessageTableView
 
     log = MessageLog(capacity=10)
     model = MessageTableModel(log, coalesce_ms=10)
@@ -189,8 +189,8 @@ def test_every_size_fits_its_column(qtbot: Any) -> None:
     four digits and the column is as wide as the widest of them."""
     from PySide6.QtGui import QFontMetrics
 
-    from inspector.ui import theme
-    from inspector.ui.message_table_view import MessageTableView
+    from inspector.ui.common import theme
+    from inspector.ui.messages.message_table_view import MessageTableView
 
     assert [format_size(n) for n in (999, 1000, 3_133_000, 999_949, 999_950, 5_000_000)] == [
         "999 B",

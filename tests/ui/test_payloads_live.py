@@ -29,8 +29,8 @@ from inspector.store import ChannelOptions, Direction, MessageRecord, PayloadFor
 from inspector.store import Transport as Via
 from inspector.store.payload_views import HEX_CHUNK, TEXT_CHUNK, hexdump
 from inspector.ui.main_window import MainWindow
-from inspector.ui.message_table_model import COL_PAYLOAD
-from inspector.ui.payload_views import TREE
+from inspector.ui.messages.message_table_model import COL_PAYLOAD
+from inspector.ui.messages.payload_views import TREE
 
 pytestmark = [pytest.mark.gui, pytest.mark.interop]
 

@@ -7,32 +7,32 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from gui_fakes import FakeSession
+from gui_fakes import FakeController
 
 from inspector.protocol.presence import Presence
 from inspector.store import ChannelOptions, ChannelState, ChannelStatus
 from inspector.store.presence_roster import OwnState
 from inspector.ui.main_window import MainWindow
-from inspector.ui.presence_model import PresenceRosterModel, PresenceTimelineModel
-from inspector.ui.session import ChannelSession
+from inspector.ui.open_channel import OpenChannel
+from inspector.ui.presence.presence_model import PresenceRosterModel, PresenceTimelineModel
 
 pytestmark = pytest.mark.gui
 
 
-class PresenceFake(FakeSession):
-    """FakeSession plus track/untrack hooks that answer ok (or fail when told)."""
+class PresenceFake(FakeController):
+    """FakeController plus track/untrack hooks that answer ok (or fail when told)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.tracks: list[tuple[str, Any]] = []
         self.fail_with = ""
 
-    def _start_track(self, session: ChannelSession, payload: dict[str, object]) -> None:
+    def _start_track(self, session: OpenChannel, payload: dict[str, object]) -> None:
         self.tracks.append(("track", payload))
         ok = not self.fail_with
         session.presence.own_result(ok, self.wall_clock(), 1.2, self.fail_with)
 
-    def _start_untrack(self, session: ChannelSession) -> None:
+    def _start_untrack(self, session: OpenChannel) -> None:
         self.tracks.append(("untrack", None))
         session.presence.own_result(True, self.wall_clock(), 0.8)
 
@@ -67,7 +67,7 @@ def window_with_tab(qtbot: Any, options: ChannelOptions) -> tuple[PresenceFake, 
 
 
 def test_models_pass_qtmodeltester(qtmodeltester: Any) -> None:
-    session = ChannelSession(ChannelOptions("x", presence=True), 100)
+    session = OpenChannel(ChannelOptions("x", presence=True), 100)
     p = Presence()
     state = {"a": {"metas": [{"phx_ref": "1", "n": 1}, {"phx_ref": "2"}]}}
     for change in p.apply_state(state, "1"):
@@ -82,7 +82,7 @@ def test_models_pass_qtmodeltester(qtmodeltester: Any) -> None:
 def test_presence_keys_and_payloads_show_hidden_characters() -> None:
     """QA 7: a peer's presence key or tracked payload with a bidi override or zero-width
     space is shown escaped in the roster and the timeline."""
-    session = ChannelSession(ChannelOptions("x", presence=True), 100)
+    session = OpenChannel(ChannelOptions("x", presence=True), 100)
     p = Presence()
     state = {"ad\u202enim": {"metas": [{"phx_ref": "1", "name": "a\u200bb"}]}}
     for change in p.apply_state(state, "1"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from gui_fakes import FakeSession
+from gui_fakes import FakeController
 from gui_helpers import save_screenshot, until
 from PySide6.QtWidgets import QApplication
 
@@ -24,7 +24,7 @@ SIZE = (1280, 800)
 
 
 def test_empty_and_profiles(qtbot: Any) -> None:
-    window = MainWindow(FakeSession())
+    window = MainWindow(FakeController())
     qtbot.addWidget(window)
     window.resize(*SIZE)
     window.show()

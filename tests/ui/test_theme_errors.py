@@ -11,8 +11,8 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from inspector.protocol import jwt
-from inspector.ui import icons, theme
-from inspector.ui.composer_panel import ComposerPanel
+from inspector.ui.common import icons, theme
+from inspector.ui.composer.composer_panel import ComposerPanel
 from inspector.ui.error_handler import ErrorHandler, RedactingFilter
 
 pytestmark = pytest.mark.gui

@@ -30,11 +30,11 @@ from inspector.store import (
     SendState,
 )
 from inspector.store.export import MAX_IMPORT_CHANNELS, MAX_LINE_BYTES
-from inspector.ui.imported_panel import ImportedChannelPanel, ImportedFramesPanel
+from inspector.ui.channels.imported_panel import ImportedChannelPanel, ImportedFramesPanel
 from inspector.ui.main_window import MainWindow
-from inspector.ui.message_table_model import COL_SIZE, COL_STATUS
-from inspector.ui.transfer import TransferActions
-from inspector.ui.transfer_job import TransferJob
+from inspector.ui.messages.message_table_model import COL_SIZE, COL_STATUS
+from inspector.ui.transfer.transfer import TransferActions
+from inspector.ui.transfer.transfer_job import TransferJob
 
 pytestmark = pytest.mark.gui
 
@@ -59,7 +59,7 @@ async def finish(job: TransferJob | None) -> TransferJob:
 
 
 def imported_panels(window: MainWindow) -> list[ImportedChannelPanel]:
-    return [w for w in window.transfer.imported if isinstance(w, ImportedChannelPanel)]
+    return [w for w in window.tabs.imported if isinstance(w, ImportedChannelPanel)]
 
 
 @pytest.mark.interop
@@ -116,7 +116,7 @@ async def test_exported_tab_reimports_to_the_same_rows(
     (imported,) = imported_panels(window)
     assert window.tabs.currentWidget() is imported
     assert window.tabs.tabText(window.tabs.indexOf(imported)) == "room-1 (imported)"
-    back = list(imported.session.log)
+    back = list(imported.channel.log)
     assert [fields(r) for r in back] == [fields(r) for r in originals]
     assert imported.model.rowCount() == len(originals)
     assert not imported.composer.isVisibleTo(imported)
@@ -160,10 +160,10 @@ async def test_all_tabs_frames_and_csv(window: MainWindow, tmp_path: Path) -> No
     everything = tmp_path / "all.ndjson"
     await finish(transfer.export_all(everything))
     await finish(transfer.import_file(everything))
-    by_channel = {p.channel: p for p in imported_panels(window)}
+    by_channel = {p.name: p for p in imported_panels(window)}
     assert set(by_channel) == {"a", "b"}
-    assert len(by_channel["a"].session.log) == 3
-    assert len(by_channel["b"].session.log) == 2
+    assert len(by_channel["a"].channel.log) == 3
+    assert len(by_channel["b"].channel.log) == 2
 
     # CSV: the visible columns in their order, the rows the filter lets through, full payloads.
     panel = window.panels["a"]
@@ -192,13 +192,13 @@ async def test_all_tabs_frames_and_csv(window: MainWindow, tmp_path: Path) -> No
     ]
     await finish(transfer.export_frames(frames_path, frames))
     await finish(transfer.import_file(frames_path))
-    (frames_tab,) = [w for w in transfer.imported if isinstance(w, ImportedFramesPanel)]
+    (frames_tab,) = [w for w in window.tabs.imported if isinstance(w, ImportedFramesPanel)]
     back = list(frames_tab.frames.log)
     assert [(f.direction, f.opcode, f.data) for f in back] == [
         (f.direction, f.opcode, f.data) for f in frames
     ]
     window.tabs.tabCloseRequested.emit(window.tabs.indexOf(frames_tab))
-    assert frames_tab not in transfer.imported
+    assert frames_tab not in window.tabs.imported
     assert window.tabs.indexOf(frames_tab) < 0
     # The live tabs are untouched; closing an imported channel tab by its X as well.
     window.tabs.tabCloseRequested.emit(window.tabs.indexOf(by_channel["a"]))
@@ -251,7 +251,7 @@ async def test_bad_lines_are_reported(window: MainWindow, tmp_path: Path) -> Non
     window.transfer.done.connect(lambda _ok, text: messages.append(text))
     await finish(window.transfer.import_file(path))
     (panel,) = imported_panels(window)
-    assert len(panel.session.log) == 2
+    assert len(panel.channel.log) == 2
     assert "1 line skipped (line 2:" in messages[-1]
     assert "1 line skipped" in window.statusBar().currentMessage()
 
@@ -275,7 +275,7 @@ async def test_import_limits_tabs_long_lines_and_special_files(
     await finish(window.transfer.import_file(path))
     panels = imported_panels(window)
     assert len(panels) == MAX_IMPORT_CHANNELS
-    assert [r.event for r in panels[0].session.log] == ["e", "after the long line"]
+    assert [r.event for r in panels[0].channel.log] == ["e", "after the long line"]
     assert (
         f"6 more channels (6 rows) not opened: one import opens at most {MAX_IMPORT_CHANNELS}"
         in (messages[-1])
@@ -283,7 +283,7 @@ async def test_import_limits_tabs_long_lines_and_special_files(
     assert f"1 line skipped (line {len(lines) - 2}: longer than 8 MiB: not read)" in messages[-1]
     for panel in panels:
         assert len(panel.title()) <= 60
-    long_name = ImportedChannelPanel("k ", "n" * 10_000, [], path)
+    long_name = ImportedChannelPanel("n" * 10_000, [], path)
     long_name.deleteLater()
     assert long_name.title() == "n" * 47 + "… (imported)"
     job = window.transfer.import_file(Path("/dev/zero"))

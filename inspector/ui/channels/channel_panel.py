@@ -1,0 +1,367 @@
+"""ChannelPanel: one tab. Join state and options, filters, Pause/Follow/Clear, the live table,
+the detail pane and the composer.
+
+The panel takes a :class:`~inspector.ui.open_channel.OpenChannel` (options, log, status) and
+emits intents (leave, rejoin, send, change ack/self); the main window wires those to the
+controller. It keeps the selected row's record, so the detail pane stays put while
+rows are inserted and evicted around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.store import ChannelOptions, ChannelState, ChannelStatus, MessageFilter, SendHistory
+from inspector.store.invisible import reveal
+
+from ..common import theme
+from ..common.log_controls import (
+    LogControls,
+    debounce_timer,
+    filter_field,
+    select_last_row,
+    tool_button,
+)
+from ..composer.composer_panel import ComposerPanel
+from ..messages.message_detail_panel import MessageDetailPanel
+from ..messages.message_filter_proxy import MessageFilterProxyModel
+from ..messages.message_table_model import MessageTableModel, RecordRole
+from ..messages.message_table_view import MessageTableView
+from ..open_channel import OpenChannel, SendRequest
+from ..presence.presence_panel import PresencePanel
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def _chip_style() -> str:
+    c = theme.colors()
+    return f"QLabel {{ border: 1px solid {c.muted.name()}; border-radius: 8px; padding: 0px 6px; }}"
+
+
+#: Characters of a channel name in its tab's text (the whole name is in the tab's tooltip).
+TAB_TEXT_CHARS: Final = 48
+
+
+def short_name(name: str, limit: int = TAB_TEXT_CHARS) -> str:
+    """A channel name for a label: hidden characters shown (QA 7), cut at ``limit``
+    characters (an imported 10,000-character name made a tab bar that took 200 MB to draw,
+    QA 14)."""
+    text = reveal(name, multiline=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def tab_text(name: str) -> str:
+    """A tab's text for a channel name: :func:`short_name` with ``&`` doubled (a tab text's
+    ``&`` is a mnemonic)."""
+    return short_name(name).replace("&", "&&")
+
+
+class ChannelPanel(QWidget):
+    """The content of one channel tab."""
+
+    leave_requested = Signal(str)
+    rejoin_requested = Signal(str)
+    send_requested = Signal(str, object)  # name, SendRequest
+    options_change_requested = Signal(str, bool, bool)  # name, ack, self
+    presence_listen_requested = Signal(str, bool)  # name, presence on
+    track_requested = Signal(str, object)  # name, payload dict
+    untrack_requested = Signal(str)
+    #: the unread count or the title changed; the window updates the tab text.
+    title_changed = Signal()
+
+    def __init__(
+        self,
+        channel: OpenChannel,
+        *,
+        history: SendHistory | None = None,
+        coalesce_ms: int = 40,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.channel = channel
+        self.unread = 0
+        self._current = False
+        self._protocol_source: Callable[[], str] = lambda: "2.0.0"
+        self._last_rate = 0.0
+        self.model = MessageTableModel(channel.log, coalesce_ms, self)
+        self.proxy = MessageFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.controls = LogControls(
+            channel.log,
+            self.model,
+            self.proxy,
+            pause_tooltip="Hold new rows; the connection stays up",
+            counts_name="Row counts",
+        )
+
+        # --- header: state, chips, rate, counts, actions
+        self.state_label = QLabel()
+        self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.state_label.setAccessibleName("Join state")
+        self.state_label.setWordWrap(True)
+        self.chips = QHBoxLayout()
+        self.chips.setSpacing(4)
+        self.rate_label = QLabel("0 msg/s")
+        self.counts_label = self.controls.counts_label
+        self.notice_label = QLabel()
+        self.notice_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setVisible(False)
+        self.rejoin_button = tool_button("rejoin", "Rejoin")
+        self.leave_button = tool_button("leave", "Leave")
+        # Presence panel (issue #5 §3): hidden until asked for; live tabs show the button.
+        self.presence_button = QToolButton()
+        self.presence_button.setText("Presence")
+        self.presence_button.setCheckable(True)
+        self.presence_button.setToolTip("Who is here, joins and leaves, and Track/Untrack")
+        self.presence_button.setVisible(False)
+        header = QHBoxLayout()
+        header.addWidget(self.state_label, 1)
+        header.addLayout(self.chips)
+        header.addWidget(self.rate_label)
+        header.addWidget(self.presence_button)
+        header.addWidget(self.rejoin_button)
+        header.addWidget(self.leave_button)
+
+        # --- filter bar
+        self.filter_edit = filter_field("Filter text in event and payload (Ctrl+F)", "Filter text")
+        self.event_filter_edit = filter_field("Events: chat, cursor*", "Event filter")
+        self.follow_button = tool_button(
+            "follow", "Follow", checkable=True, tooltip="Keep the newest row in view (End)"
+        )
+        self.follow_button.setChecked(True)
+        self.pause_button = self.controls.pause_button
+        self.clear_button = self.controls.clear_button
+        bar = QHBoxLayout()
+        bar.addWidget(self.filter_edit, 2)
+        bar.addWidget(self.event_filter_edit, 1)
+        bar.addWidget(self.follow_button)
+        bar.addWidget(self.pause_button)
+        bar.addWidget(self.clear_button)
+        bar.addWidget(self.counts_label)
+
+        # --- table, detail, composer
+        self.table = MessageTableView()
+        self.table.setModel(self.proxy)
+        self.table.setAccessibleName(f"Messages of {channel.name}")
+        self.detail = MessageDetailPanel(channel.name)
+        self.composer = ComposerPanel(history)
+        self.composer.set_options(
+            ack=channel.options.ack, broadcast_self=channel.options.broadcast_self
+        )
+        self.h_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.h_splitter.addWidget(self.table)
+        self.h_splitter.addWidget(self.detail)
+        self.presence_panel = PresencePanel(channel.presence, channel.options)
+        self.presence_panel.setVisible(False)
+        self.h_splitter.addWidget(self.presence_panel)
+        self.h_splitter.setStretchFactor(0, 3)
+        self.h_splitter.setStretchFactor(1, 2)
+        self.h_splitter.setChildrenCollapsible(False)
+        self.v_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.v_splitter.addWidget(self.h_splitter)
+        self.v_splitter.addWidget(self.composer)
+        self.v_splitter.setStretchFactor(0, 4)
+        self.v_splitter.setStretchFactor(1, 1)
+        self.v_splitter.setChildrenCollapsible(False)
+        self.v_splitter.setSizes([640, 260])  # proportions; restored sizes replace them
+        self.h_splitter.setSizes([620, 380])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(header)
+        layout.addWidget(self.notice_label)
+        layout.addLayout(bar)
+        layout.addWidget(self.v_splitter, 1)
+
+        # --- wiring
+        self._filter_timer = debounce_timer(self, self._apply_filter)
+        self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.event_filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.filter_edit.returnPressed.connect(self._apply_filter)
+        self.event_filter_edit.returnPressed.connect(self._apply_filter)
+        self.follow_button.toggled.connect(self.table.set_follow_tail)
+        self.table.follow_tail_changed.connect(self.follow_button.setChecked)
+        self.pause_button.toggled.connect(self.set_paused)
+        self.clear_button.clicked.connect(self.clear)
+        self.leave_button.clicked.connect(lambda: self.leave_requested.emit(self.name))
+        self.rejoin_button.clicked.connect(lambda: self.rejoin_requested.emit(self.name))
+        self.composer.send_requested.connect(self._send)
+        self.presence_button.toggled.connect(self.presence_panel.setVisible)
+        self.presence_panel.count_changed.connect(self._presence_count)
+        self.presence_panel.listen_requested.connect(
+            lambda on: self.presence_listen_requested.emit(self.name, on)
+        )
+        self.presence_panel.track_requested.connect(
+            lambda payload: self.track_requested.emit(self.name, payload)
+        )
+        self.presence_panel.untrack_requested.connect(
+            lambda: self.untrack_requested.emit(self.name)
+        )
+        self.composer.options_change_requested.connect(
+            lambda ack, slf: self.options_change_requested.emit(self.name, ack, slf)
+        )
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.model.flushed.connect(self._flushed)
+        self.model.dataChanged.connect(self._data_changed)
+        self.model.modelReset.connect(self._model_reset)
+        self.setTabOrder(self.filter_edit, self.event_filter_edit)
+        self.setTabOrder(self.event_filter_edit, self.table)
+        self.setTabOrder(self.table, self.composer.event_edit)
+        self.set_options(channel.options)
+        self.set_status(channel.status, 0.0)
+        self._update_counts()
+
+    # ------------------------------------------------------------------------------ properties
+
+    @property
+    def name(self) -> str:
+        return self.channel.name
+
+    def title(self) -> str:
+        """Tab text: the channel name and unread count."""
+        # A tab text's & is a mnemonic; hidden characters show as \uXXXX (QA 7).
+        text = tab_text(self.name)
+        if self.unread:
+            text += f" ({self.unread:,})" if self.unread < 100_000 else " (99,999+)"
+        return text
+
+    def set_current(self, current: bool) -> None:
+        self._current = current
+        if current and self.unread:
+            self.unread = 0
+            self.title_changed.emit()
+
+    # ------------------------------------------------------------------------------ state display
+
+    def set_options(self, options: ChannelOptions) -> None:
+        while self.chips.count():
+            item = self.chips.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        style = _chip_style()
+        for chip in options.chips():
+            label = QLabel(chip)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setStyleSheet(style)
+            self.chips.addWidget(label)
+        self.composer.set_options(ack=options.ack, broadcast_self=options.broadcast_self)
+        self.presence_panel.set_options(options)
+        self.title_changed.emit()
+
+    def set_status(self, status: ChannelStatus, now: float) -> None:
+        c = theme.colors()
+        colour = {
+            ChannelState.JOINED: c.ok,
+            ChannelState.JOINING: c.busy,
+            ChannelState.WAITING: c.muted,
+            ChannelState.ERRORED: c.error,
+            ChannelState.CLOSED: c.error,
+            ChannelState.LEFT: c.muted,
+        }[status.state]
+        text = status.describe(now).replace("&", "&amp;").replace("<", "&lt;")
+        self.state_label.setText(f"<b style='color:{colour.name()}'>●</b> {text}")
+        self.state_label.setToolTip(status.reason or status.state.value)
+        self.presence_panel.set_status(status)
+        left = status.state in (ChannelState.LEFT, ChannelState.CLOSED)
+        self.leave_button.setEnabled(not left)
+        self.rejoin_button.setEnabled(status.state is not ChannelState.JOINING)
+
+    def set_protocol_source(self, source: Callable[[], str]) -> None:
+        """Where the composer learns the profile's protocol (binary needs 2.0.0, §2.4)."""
+        self._protocol_source = source
+        self.refresh_protocol()
+
+    def refresh_protocol(self, *_args: object) -> None:
+        self.composer.set_protocol(self._protocol_source())
+
+    def _presence_count(self, keys: int) -> None:
+        self.presence_button.setText(f"Presence ({keys})" if keys else "Presence")
+
+    def show_notice(self, text: str) -> None:
+        self.notice_label.setText(text)
+        self.notice_label.setVisible(bool(text))
+
+    def tick(self, now: float) -> None:
+        """Once a second: message rate and countdowns."""
+        rate = self.channel.rate.rate(now)
+        self._last_rate = rate
+        self.rate_label.setText(f"{rate:,.0f} msg/s" if rate >= 10 else f"{rate:.1f} msg/s")
+        if self.channel.status.retry_at is not None:
+            self.set_status(self.channel.status, now)
+
+    def _update_counts(self) -> None:
+        filtered_out = self.channel.filtered_out
+        if filtered_out:
+            self.controls.show_counts(f"{filtered_out:,} not matching the tab's events")
+        else:
+            self.controls.show_counts()
+
+    # ------------------------------------------------------------------------------ actions
+
+    def set_paused(self, paused: bool) -> None:
+        if self.controls.set_paused(paused):
+            self._update_counts()
+
+    def clear(self) -> None:
+        self.channel.log.clear()
+        self.channel.filtered_out = 0
+        self.detail.show_record(None)
+        self._update_counts()
+
+    def _apply_filter(self) -> None:
+        self._filter_timer.stop()
+        self.proxy.set_message_filter(
+            MessageFilter.from_inputs(self.filter_edit.text(), self.event_filter_edit.text())
+        )
+        self._update_counts()
+        if self.table.follow_tail:
+            self.table.scrollToBottom()
+
+    def _send(self, request: SendRequest) -> None:
+        self.send_requested.emit(self.name, request)
+
+    def select_last(self) -> None:
+        select_last_row(self.table)
+
+    # ------------------------------------------------------------------------------ model events
+
+    def _flushed(self, inserted: int, _removed: int) -> None:
+        if inserted and not self._current:
+            self.unread += inserted
+            self.title_changed.emit()
+        self._update_counts()
+        record = self.detail.record
+        if record is not None:
+            self.detail.set_evicted(not self.channel.log.contains(record))
+
+    def _model_reset(self) -> None:
+        self.unread = 0
+        self.title_changed.emit()
+        self._update_counts()
+
+    def _data_changed(
+        self, top_left: AnyIndex, _bottom_right: AnyIndex, _roles: object = None
+    ) -> None:
+        record = self.detail.record
+        if record is not None and self.model.record_at(top_left.row()) is record:
+            self.detail.refresh()
+
+    def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        indexes = self.table.selectionModel().selectedRows()
+        if not indexes:
+            return  # keep showing the last selected record (it may just have been evicted)
+        record = indexes[0].data(RecordRole)
+        self.detail.show_record(record)

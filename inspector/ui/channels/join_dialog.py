@@ -1,0 +1,107 @@
+"""JoinChannelDialog: channel name, self, ack, private, presence key and event filter.
+
+Errors (empty name, the same channel already open with other options) are shown inline and
+disable Join; the dialog never pops another dialog.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.store import ChannelOptions, parse_event_list
+
+from ..common import theme
+
+
+class JoinChannelDialog(QDialog):
+    def __init__(
+        self,
+        check: Callable[[ChannelOptions], str | None],
+        initial: ChannelOptions | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Join channel")
+        self._check = check
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("room-1 (without the realtime: prefix)")
+        self.name_edit.setAccessibleName("Channel name")
+        self.self_check = QCheckBox("self: receive my own broadcasts")
+        self.ack_check = QCheckBox("ack: the server acknowledges each broadcast")
+        self.private_check = QCheckBox("private: authorize with RLS policies (needs a user token)")
+        self.presence_edit = QLineEdit()
+        self.presence_edit.setPlaceholderText("optional: enables presence with this key")
+        self.presence_edit.setAccessibleName("Presence key")
+        self.events_edit = QLineEdit()
+        self.events_edit.setPlaceholderText("* (all) or a list: chat, cursor*")
+        self.events_edit.setAccessibleName("Event filter")
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("Join")
+        form = QFormLayout()
+        form.addRow("Channel", self.name_edit)
+        form.addRow("", self.self_check)
+        form.addRow("", self.ack_check)
+        form.addRow("", self.private_check)
+        form.addRow("Presence key", self.presence_edit)
+        form.addRow("Events", self.events_edit)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        for w in (self.name_edit, self.presence_edit, self.events_edit):
+            w.textChanged.connect(self._validate)
+        for c in (self.self_check, self.ack_check, self.private_check):
+            c.toggled.connect(self._validate)
+        if initial is not None:
+            self.name_edit.setText(initial.name)
+            self.self_check.setChecked(initial.broadcast_self)
+            self.ack_check.setChecked(initial.ack)
+            self.private_check.setChecked(initial.private)
+            self.presence_edit.setText(initial.presence_key)
+            self.events_edit.setText(", ".join(initial.events))
+        self._validate()
+
+    def options(self) -> ChannelOptions:
+        return ChannelOptions(
+            name=self.name_edit.text().strip(),
+            broadcast_self=self.self_check.isChecked(),
+            ack=self.ack_check.isChecked(),
+            private=self.private_check.isChecked(),
+            presence_key=self.presence_edit.text().strip(),
+            events=parse_event_list(self.events_edit.text()),
+        )
+
+    def error(self) -> str | None:
+        options = self.options()
+        return options.validate() or self._check(options)
+
+    def _validate(self) -> None:
+        error = self.error()
+        colour = theme.colors().error.name()
+        text = html.escape(error) if error else ""
+        self.error_label.setText(f"<span style='color:{colour}'>{text}</span>" if error else "")
+        self.error_label.setVisible(bool(error))
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(error is None)
+
+    def accept(self) -> None:
+        if self.error() is None:
+            super().accept()

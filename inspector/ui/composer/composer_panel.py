@@ -1,0 +1,397 @@
+"""ComposerPanel: event name, a JSON payload editor with live validation, ack/self, transport,
+a send history, and Send (Ctrl+Enter). The payload can also be raw bytes (hex, base64 or a
+file; :mod:`.binary_input`), with protocol 2.0.0 only: a 1.0.0 socket carries JSON text frames
+only (docs/realtime-protocol.md §2.4), so *Binary* is disabled there with the reason.
+
+Invalid JSON is shown where it is (line and column, underlined in the editor) and disables
+Send. ack and self are options of the channel's join: toggling them asks for a rejoin
+(``options_change_requested``); the panel never sends anything itself, it emits intents.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.store import SendHistory, SendTemplate, Transport
+from inspector.store.history import ENTRY_LIMIT
+
+from ..common import icons, theme
+from ..common.payload_edit import PayloadEdit
+from ..open_channel import SendRequest
+from .binary_input import BinaryInputWidget
+from .send_history_model import SendHistoryModel, TemplateRole
+
+#: Why *Binary* is disabled on a 1.0.0 profile.
+BINARY_NEEDS_V2 = (
+    "Binary payloads need protocol 2.0.0: this profile uses 1.0.0, whose frames are JSON text "
+    "only (§2.4). Choose 2.0.0 in Profiles to send bytes."
+)
+
+
+#: Why Send is off for JSON nested deeper than Python's parser goes (QA 13): it is not
+#: "invalid JSON", the inspector just cannot parse and re-encode it.
+TOO_DEEP_TO_SEND = (
+    "Nested more than about 1,000 levels deep: too deep for the inspector to check and send "
+    "(the JSON itself may be valid)."
+)
+
+
+def check_json(text: str) -> tuple[str | None, int | None]:
+    """``(error message, character offset)`` for invalid JSON, ``(None, None)`` when valid.
+
+    An empty editor is the empty object ``{}`` (what realtime-js sends for no payload, §2.4).
+    """
+    if not text.strip():
+        return None, None
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"Line {exc.lineno}, column {exc.colno}: {exc.msg}", exc.pos
+    except RecursionError:
+        return TOO_DEEP_TO_SEND, None
+    return None, None
+
+
+class ComposerPanel(QWidget):
+    """The per-tab composer. Emits intents; the channel panel wires them to the session."""
+
+    send_requested = Signal(object)  # SendRequest
+    options_change_requested = Signal(bool, bool)  # ack, self
+
+    def __init__(self, history: SendHistory | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._syncing = False
+        self._recall_index = -1
+        self.history_model = SendHistoryModel(history)
+
+        self.event_edit = QLineEdit()
+        self.event_edit.setPlaceholderText("event name")
+        self.event_edit.setAccessibleName("Event name")
+        self.payload_edit = PayloadEdit()
+        self.payload_edit.setFont(theme.mono_font())
+        self.payload_edit.setPlaceholderText('{"message": "hello"}   (empty sends {})')
+        self.payload_edit.setAccessibleName("Payload JSON")
+        self.payload_edit.setTabChangesFocus(True)
+        self.payload_edit.setMinimumHeight(self.payload_edit.fontMetrics().lineSpacing() * 5 + 12)
+        self.payload_edit.installEventFilter(self)
+        self.event_edit.installEventFilter(self)
+        self.error_label = QLabel("")
+        self.error_label.setWordWrap(True)
+        self.error_label.setAccessibleName("Payload error")
+        self.hint_label = QLabel("")
+        self.hint_label.setWordWrap(True)
+
+        self.ack_check = QCheckBox("ack")
+        self.ack_check.setToolTip(
+            "Ask the server to acknowledge each broadcast (a join option: changing it rejoins)"
+        )
+        self.self_check = QCheckBox("self")
+        self.self_check.setToolTip(
+            "Receive your own broadcasts back (a join option: changing it rejoins)"
+        )
+        self.transport_combo = QComboBox()
+        self.transport_combo.addItem("WebSocket", Transport.WEBSOCKET)
+        self.transport_combo.addItem("REST", Transport.REST)
+        self.transport_combo.setToolTip("Send over the socket or the REST broadcast endpoint")
+        self.transport_combo.setAccessibleName("Transport")
+        self.history_combo = QComboBox()
+        self.history_combo.setModel(self.history_model)
+        self.history_combo.setPlaceholderText("History")
+        self.history_combo.setCurrentIndex(-1)
+        self.history_combo.setMinimumContentsLength(12)
+        self.history_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.history_combo.setToolTip("Recall an earlier send (or press Up in an empty editor)")
+        self.history_combo.setAccessibleName("Send history")
+        self.kind_combo = QComboBox()
+        self.kind_combo.addItem("JSON", False)
+        self.kind_combo.addItem("Binary", True)
+        self.kind_combo.setAccessibleName("Payload kind")
+        self.kind_combo.setToolTip("Send a JSON payload, or raw bytes (protocol 2.0.0)")
+        self.binary_input = BinaryInputWidget()
+        self.payload_stack = QStackedWidget()
+        self.payload_stack.addWidget(self.payload_edit)
+        self.payload_stack.addWidget(self.binary_input)
+        self._vsn = "2.0.0"
+        self.send_button = QPushButton(icons.icon("send"), "Send")
+        self.send_button.setToolTip("Send (Ctrl+Enter)")
+        self.send_button.setDefault(False)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Event"))
+        top.addWidget(self.event_edit, 1)
+        top.addWidget(self.history_combo, 1)
+        options = QHBoxLayout()
+        options.addWidget(self.kind_combo)
+        options.addWidget(self.ack_check)
+        options.addWidget(self.self_check)
+        options.addWidget(QLabel("via"))
+        options.addWidget(self.transport_combo)
+        options.addStretch(1)
+        options.addWidget(self.send_button)
+        grid = QGridLayout()
+        grid.addWidget(self.error_label, 0, 0)
+        grid.addWidget(self.hint_label, 1, 0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.payload_stack, 1)
+        layout.addLayout(grid)
+        layout.addLayout(options)
+
+        for seq in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(seq), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.submit)
+        self.send_button.clicked.connect(self.submit)
+        self.payload_edit.textChanged.connect(self.validate)
+        self.event_edit.textChanged.connect(self.validate)
+        self.ack_check.toggled.connect(self._options_toggled)
+        self.self_check.toggled.connect(self._options_toggled)
+        self.history_combo.activated.connect(self._history_chosen)
+        self.kind_combo.currentIndexChanged.connect(self._kind_changed)
+        self.binary_input.changed.connect(self.validate)
+        self.transport_combo.currentIndexChanged.connect(lambda _i: self.validate())
+        self.binary_input.installEventFilter(self)
+        self.binary_input.edit.installEventFilter(self)
+        self.setTabOrder(self.event_edit, self.history_combo)
+        self.setTabOrder(self.history_combo, self.payload_edit)
+        self.setTabOrder(self.payload_edit, self.ack_check)
+        self.setTabOrder(self.ack_check, self.self_check)
+        self.setTabOrder(self.self_check, self.transport_combo)
+        self.setTabOrder(self.transport_combo, self.send_button)
+        self.setTabOrder(self.send_button, self.kind_combo)
+        self.validate()
+
+    # ------------------------------------------------------------------------------ state
+
+    def set_options(self, *, ack: bool, broadcast_self: bool) -> None:
+        """Show the channel's current ack/self without asking for a rejoin."""
+        self._syncing = True
+        try:
+            self.ack_check.setChecked(ack)
+            self.self_check.setChecked(broadcast_self)
+        finally:
+            self._syncing = False
+
+    def _options_toggled(self, _checked: bool) -> None:
+        if not self._syncing:
+            self.options_change_requested.emit(
+                self.ack_check.isChecked(), self.self_check.isChecked()
+            )
+
+    @property
+    def transport(self) -> Transport:
+        value = self.transport_combo.currentData()
+        return value if isinstance(value, Transport) else Transport.WEBSOCKET
+
+    def set_transport(self, transport: Transport) -> None:
+        self.transport_combo.setCurrentIndex(self.transport_combo.findData(transport))
+
+    # ------------------------------------------------------------------------------ binary
+
+    @property
+    def binary(self) -> bool:
+        """Whether the composer sends raw bytes (the *Binary* payload kind)."""
+        return self.kind_combo.currentData() is True
+
+    def set_binary(self, binary: bool) -> None:
+        self.kind_combo.setCurrentIndex(1 if binary else 0)
+
+    def set_protocol(self, vsn: str) -> None:
+        """The profile's protocol: *Binary* is only offered with 2.0.0 (§2.4)."""
+        self._vsn = vsn
+        allowed = not vsn.startswith("1")
+        model = self.kind_combo.model()
+        item = model.item(1) if hasattr(model, "item") else None
+        if item is not None:
+            item.setEnabled(allowed)
+            item.setToolTip("" if allowed else BINARY_NEEDS_V2)
+        self.kind_combo.setToolTip(
+            "Send a JSON payload, or raw bytes (protocol 2.0.0)" if allowed else BINARY_NEEDS_V2
+        )
+        if not allowed and self.binary:
+            self.set_binary(False)
+        self.validate()
+
+    @property
+    def binary_allowed(self) -> bool:
+        return not self._vsn.startswith("1")
+
+    def _kind_changed(self, _index: int) -> None:
+        if self.binary and not self.binary_allowed:
+            self.set_binary(False)
+            return
+        self.payload_stack.setCurrentIndex(1 if self.binary else 0)
+        self.validate()
+
+    def validate(self) -> bool:
+        """Check the editor, show the error inline and enable Send only when it can be sent."""
+        if self.binary:
+            return self._validate_binary()
+        text = self.payload_edit.toPlainText()
+        error, pos = check_json(text)
+        c = theme.colors()
+        selections: list[QTextEdit.ExtraSelection] = []
+        hint = ""
+        if error is not None:
+            prefix = "" if error is TOO_DEEP_TO_SEND else "Invalid JSON: "
+            self.error_label.setText(
+                f"<span style='color:{c.error.name()}'>{prefix}{html.escape(error, quote=False)}</span>"
+            )
+            if pos is not None:
+                sel = QTextEdit.ExtraSelection()
+                cursor = QTextCursor(self.payload_edit.document())
+                cursor.setPosition(min(pos, len(text)))
+                cursor.movePosition(
+                    QTextCursor.MoveOperation.NextCharacter, QTextCursor.MoveMode.KeepAnchor
+                )
+                fmt = QTextCharFormat()
+                fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+                fmt.setUnderlineColor(c.error)
+                fmt.setBackground(QColor(c.error.red(), c.error.green(), c.error.blue(), 60))
+                sel.format = fmt
+                sel.cursor = cursor
+                selections.append(sel)
+        else:
+            self.error_label.setText("")
+            if text.strip() and not text.strip().startswith("{"):
+                hint = "Not an object: realtime-py drops it and the REST batch endpoint refuses it."
+        self.payload_edit.setExtraSelections(selections)
+        self.error_label.setVisible(error is not None)
+        event = self.event_edit.text().strip()
+        if error is None and not event:
+            hint = "Enter an event name to send."
+        elif error is None and len(event.encode()) > 255:
+            hint = "Event names are at most 255 bytes in binary frames (§2.3)."
+        self.hint_label.setText(
+            f"<span style='color:{c.muted.name()}'>{hint}</span>" if hint else ""
+        )
+        self.hint_label.setVisible(bool(hint))
+        ok = error is None and bool(event) and len(event.encode()) <= 255
+        self.send_button.setEnabled(ok)
+        return ok
+
+    def _validate_binary(self) -> bool:
+        self.payload_edit.setExtraSelections([])
+        self.error_label.setVisible(False)
+        data, error = self.binary_input.parse()
+        event = self.event_edit.text().strip()
+        hint = ""
+        if not self.binary_allowed:
+            hint = BINARY_NEEDS_V2
+        elif not event:
+            hint = "Enter an event name to send."
+        elif len(event.encode()) > 255:
+            hint = "Event names are at most 255 bytes in binary frames (§2.3)."
+        elif data is not None and self.transport is Transport.REST:
+            hint = "REST sends the bytes as application/octet-stream (§6.2)."
+        c = theme.colors()
+        self.hint_label.setText(
+            f"<span style='color:{c.muted.name()}'>{hint}</span>" if hint else ""
+        )
+        self.hint_label.setVisible(bool(hint))
+        ok = self.binary_allowed and error is None and bool(event) and len(event.encode()) <= 255
+        self.send_button.setEnabled(ok)
+        return ok
+
+    def payload_bytes(self) -> bytes:
+        text = self.payload_edit.toPlainText()
+        if not text.strip():
+            return b"{}"
+        return json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":")).encode()
+
+    # ------------------------------------------------------------------------------ actions
+
+    def submit(self) -> None:
+        if not self.validate():
+            return
+        event = self.event_edit.text().strip()
+        if self.binary:
+            data = self.binary_input.data()
+            if data is None:
+                return
+            self.send_requested.emit(SendRequest(event, data, self.transport, binary=True))
+            return
+        request = SendRequest(event, self.payload_bytes(), self.transport)
+        kept = self.history_model.add(SendTemplate(event, self.payload_edit.toPlainText()))
+        self.history_combo.setCurrentIndex(-1)
+        self._recall_index = -1
+        self.send_requested.emit(request)
+        if not kept:
+            c = theme.colors()
+            self.hint_label.setText(
+                f"<span style='color:{c.muted.name()}'>Sent; not kept in the history "
+                f"(sends over {ENTRY_LIMIT // 1024} KiB are not remembered).</span>"
+            )
+            self.hint_label.setVisible(True)
+
+    def prefill(self, event: str, payload: str) -> bool:
+        """Fill an empty composer with an example (the demo); False when it has an event."""
+        if self.event_edit.text():
+            return False
+        self.event_edit.setText(event)
+        self.payload_edit.setPlainText(payload)
+        return True
+
+    def recall(self, index: int) -> bool:
+        """Fill the editor from history entry ``index`` (0 = newest)."""
+        item = self.history_model.template_at(index)
+        if item is None:
+            return False
+        self.event_edit.setText(item.event)
+        self.payload_edit.set_text(item.payload)
+        self._recall_index = index
+        return True
+
+    def _history_chosen(self, row: int) -> None:
+        item = self.history_combo.itemData(row, TemplateRole)
+        if isinstance(item, SendTemplate):
+            self.recall(row)
+            self.payload_edit.setFocus()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return super().eventFilter(watched, event)
+        key = event.key()
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if mods == Qt.KeyboardModifier.ControlModifier and key in (
+            Qt.Key.Key_Return,
+            Qt.Key.Key_Enter,
+        ):
+            # Also handled here, not only by the QShortcut: key events that reach the editor
+            # directly (no active window, tests) must send too.
+            self.submit()
+            return True
+        arrows = (Qt.Key.Key_Up, Qt.Key.Key_Down)
+        if (
+            watched is self.payload_edit
+            and mods == Qt.KeyboardModifier.NoModifier
+            and key in arrows
+        ):
+            text = self.payload_edit.toPlainText()
+            recalled = self.history_model.template_at(self._recall_index)
+            if not text or (recalled is not None and text == recalled.payload):
+                if key == Qt.Key.Key_Down and self._recall_index <= 0:
+                    return False
+                if self.recall(self._recall_index + (1 if key == Qt.Key.Key_Up else -1)):
+                    return True
+        return super().eventFilter(watched, event)

@@ -1,0 +1,339 @@
+"""ControllerBase: what the window talks to. Owns the open channels (one
+:class:`~inspector.ui.open_channel.OpenChannel` per tab) and the connection status; subclasses
+do the network work.
+
+Widgets never see the network client: they call the intent methods here (connect, join, send,
+...) and listen to the Qt signals. :class:`~inspector.ui.controller.InspectorController` is the
+real subclass (asyncio client tasks on the qasync loop); tests drive the same window with a
+fake subclass. Everything here runs on the GUI thread.
+
+Times: rows carry wall-clock times (``wall_clock()``), statuses carry deadlines on the
+monotonic ``clock()`` so they can count down.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from PySide6.QtCore import QObject, Signal
+
+from inspector.store import (
+    ChannelOptions,
+    ChannelState,
+    ChannelStatus,
+    ConnectionState,
+    ConnectionStatus,
+    Direction,
+    MessageRecord,
+    PayloadFormat,
+    Preferences,
+    Profile,
+    SendInfo,
+    join_conflict,
+    system_record,
+    validate_key,
+    validate_url,
+)
+from inspector.store.frames import FrameLog
+from inspector.store.presence_roster import OwnState
+from inspector.store.profiles import normalize_url
+
+from .open_channel import OpenChannel, SendRequest
+
+
+def _onoff(value: bool) -> str:
+    return "on" if value else "off"
+
+
+class ControllerBase(QObject):
+    """The connection, the open channels, and the intents the window can ask for."""
+
+    #: the connection changed: ``(ConnectionStatus)``.
+    connection_changed = Signal(object)
+    #: a heartbeat round trip was measured (ms); also reflected in ``connection``.
+    channel_opened = Signal(str)
+    channel_closed = Signal(str)
+    #: ``(name, ChannelStatus)``.
+    channel_status_changed = Signal(str, object)
+    #: ``(name, ChannelOptions)`` after ack/self changed.
+    channel_options_changed = Signal(str, object)
+    #: ``(channel name or "", text)``: a one-line notice for people.
+    notice = Signal(str, str)
+
+    def __init__(
+        self,
+        preferences: Preferences | None = None,
+        *,
+        wall_clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.preferences = preferences if preferences is not None else Preferences()
+        self.wall_clock = wall_clock
+        self.clock = clock
+        self.connection = ConnectionStatus()
+        self.profile: Profile | None = None
+        self.channels: dict[str, OpenChannel] = {}
+        #: every websocket frame of the connection, in and out, for the Frames view (bounded).
+        self.frames = FrameLog()
+
+    # ------------------------------------------------------------------------------ reading
+
+    def channel(self, name: str) -> OpenChannel | None:
+        return self.channels.get(name)
+
+    def open_options(self) -> list[ChannelOptions]:
+        return [s.options for s in self.channels.values()]
+
+    @property
+    def connected(self) -> bool:
+        return self.connection.state is ConnectionState.CONNECTED
+
+    @property
+    def active(self) -> bool:
+        """Whether a connection is up or being attempted (Connect means Disconnect now)."""
+        return self.connection.state is not ConnectionState.DISCONNECTED
+
+    # ------------------------------------------------------------------------------ intents
+
+    def connect_to(
+        self, profile: Profile, api_key: str, access_token: str | None = None
+    ) -> str | None:
+        """Connect with this profile; returns why it cannot (bad URL, empty key) or None.
+
+        The URL is connected to as :func:`validate_url` judged it, normalized (a bare project
+        ref becomes ``https://<ref>.supabase.co``, a pasted dashboard URL its origin), whether
+        or not the Profiles dialog got to rewrite its field."""
+        error = validate_url(profile.url) or validate_key(api_key)
+        if error is not None:
+            return error
+        if self.active:
+            self.close_connection()
+        profile = replace(profile, url=normalize_url(profile.url))
+        self.profile = profile
+        self._set_connection(ConnectionStatus(ConnectionState.CONNECTING))
+        self._start_connect(profile, api_key.strip(), (access_token or "").strip() or None)
+        return None
+
+    def close_connection(self) -> None:
+        """Disconnect on purpose (named so as not to shadow QObject.disconnect)."""
+        if not self.active:
+            return
+        self._start_disconnect()
+        self._set_connection(ConnectionStatus(ConnectionState.DISCONNECTED))
+        for channel in self.channels.values():
+            if channel.status.state is not ChannelState.LEFT:
+                self._set_channel_status(channel.name, ChannelStatus(ChannelState.WAITING))
+
+    def join(self, options: ChannelOptions) -> str | None:
+        """Open a tab for ``options``; returns why it cannot be opened, or None."""
+        error = options.validate() or join_conflict(options, self.open_options())
+        if error is not None:
+            return error
+        channel = OpenChannel(options, self.preferences.ring_capacity)
+        self.channels[options.name] = channel
+        self.channel_opened.emit(options.name)
+        if self.active:
+            self._set_channel_status(options.name, ChannelStatus(ChannelState.JOINING))
+            self._start_join(channel)
+        return None
+
+    def leave(self, name: str) -> None:
+        channel = self.channels.get(name)
+        if channel is None or channel.status.state is ChannelState.LEFT:
+            return
+        if self.active:
+            self._start_leave(channel)
+        self._set_channel_status(name, ChannelStatus(ChannelState.LEFT))
+        self._add_system(name, "left", {"channel": name})
+        channel.presence.own.payload = None
+        channel.presence.channel_left(self.wall_clock())
+
+    def rejoin(self, name: str) -> None:
+        channel = self.channels.get(name)
+        if channel is None:
+            return
+        if not self.active:
+            self._set_channel_status(name, ChannelStatus(ChannelState.WAITING))
+            return
+        self._set_channel_status(name, ChannelStatus(ChannelState.JOINING))
+        self._start_join(channel)
+
+    def close_channel(self, name: str) -> None:
+        """Leave the channel and forget its tab."""
+        channel = self.channels.get(name)
+        if channel is None:
+            return
+        if self.active and channel.status.state is not ChannelState.LEFT:
+            self._start_leave(channel)
+        del self.channels[name]
+        self.channel_closed.emit(name)
+
+    def change_broadcast_options(self, name: str, *, ack: bool, broadcast_self: bool) -> None:
+        """ack and self are join options (§4.1, §5.2): changing them rejoins the channel."""
+        channel = self.channels.get(name)
+        if channel is None:
+            return
+        old = channel.options
+        if (old.ack, old.broadcast_self) == (ack, broadcast_self):
+            return
+        channel.options = old.with_broadcast(ack=ack, broadcast_self=broadcast_self)
+        self.channel_options_changed.emit(name, channel.options)
+        text = f"ack {_onoff(ack)}, self {_onoff(broadcast_self)}"
+        if self.active and channel.status.state is not ChannelState.LEFT:
+            self.notice.emit(
+                name, f"Rejoining “{name}” with {text}: ack and self are options of the join."
+            )
+            self._start_leave(channel)
+            self._set_channel_status(name, ChannelStatus(ChannelState.JOINING))
+            self._start_join(channel)
+        else:
+            self.notice.emit(name, f"“{name}” will join with {text}.")
+
+    def send(self, name: str, request: SendRequest) -> MessageRecord | None:
+        """Add an outgoing row and start the send; its status updates in place."""
+        channel = self.channels.get(name)
+        if channel is None:
+            return None
+        info = SendInfo(request.transport, ack=channel.options.ack)
+        record = MessageRecord(
+            time=self.wall_clock(),
+            direction=Direction.OUT,
+            event=request.event,
+            payload=request.payload,
+            format=PayloadFormat.BINARY if request.binary else PayloadFormat.JSON,
+            send=info,
+        )
+        channel.log.append(record)
+        self._start_send(channel, record, request)
+        return record
+
+    def set_presence_listening(self, name: str, enabled: bool) -> None:
+        """Join with presence on (see who is here; never tracks) or off; rejoins (§4.1)."""
+        channel = self.channels.get(name)
+        if channel is None or channel.options.presence_enabled == enabled:
+            return
+        channel.options = channel.options.with_presence(enabled)
+        self.channel_options_changed.emit(name, channel.options)
+        what = "presence on" if enabled else "presence off"
+        if self.active and channel.status.state is not ChannelState.LEFT:
+            self.notice.emit(name, f"Rejoining “{name}” with {what}: presence is a join option.")
+            self._start_leave(channel)
+            self._set_channel_status(name, ChannelStatus(ChannelState.JOINING))
+            self._start_join(channel)
+        else:
+            self.notice.emit(name, f"“{name}” will join with {what}.")
+
+    def track(self, name: str, payload: dict[str, object]) -> str | None:
+        """Make the inspector present on this channel with ``payload`` (§8.1); or why not."""
+        channel = self.channels.get(name)
+        if channel is None:
+            return "no such tab"
+        if channel.status.state is not ChannelState.JOINED:
+            return "the channel is not joined"
+        channel.presence.track_requested(dict(payload), self.wall_clock())
+        self._start_track(channel, dict(payload))
+        return None
+
+    def untrack(self, name: str) -> str | None:
+        """Stop being present on this channel (§8.1); or why not."""
+        channel = self.channels.get(name)
+        if channel is None:
+            return "no such tab"
+        if channel.status.state is not ChannelState.JOINED:
+            channel.presence.own.payload = None
+            return "the channel is not joined"
+        channel.presence.untrack_requested(self.wall_clock())
+        self._start_untrack(channel)
+        return None
+
+    def set_preferences(self, preferences: Preferences) -> None:
+        self.preferences = preferences.clamped()
+        for channel in self.channels.values():
+            channel.log.set_capacity(self.preferences.ring_capacity)
+
+    async def shutdown(self) -> None:
+        """Close the connection for good (app exit)."""
+        if self.active:
+            self.close_connection()
+
+    # ------------------------------------------------------------------------------ for subclasses
+
+    def _set_connection(self, status: ConnectionStatus) -> None:
+        self.connection = status
+        self.connection_changed.emit(status)
+
+    def _set_channel_status(self, name: str, status: ChannelStatus) -> None:
+        channel = self.channels.get(name)
+        if channel is None:
+            return
+        previous = channel.status.state
+        channel.status = status
+        self._presence_follow(channel, previous, status.state)
+        self.channel_status_changed.emit(name, status)
+
+    def _presence_follow(
+        self, channel: OpenChannel, previous: ChannelState, state: ChannelState
+    ) -> None:
+        """Keep the presence panel honest across joins: not live until the next state, and
+        our own presence tracked again after a rejoin when the user asked for it (§8.3)."""
+        roster = channel.presence
+        if state is ChannelState.JOINED and previous is not ChannelState.JOINED:
+            own = roster.own
+            if own.payload is not None and own.state is not OwnState.PENDING:
+                roster.track_requested(own.payload, self.wall_clock(), again=True)
+                self._start_track(channel, own.payload)
+        elif previous is ChannelState.JOINED and state not in (
+            ChannelState.JOINED,
+            ChannelState.LEFT,  # leave() says so itself
+        ):
+            if roster.own.state is not OwnState.OFF:
+                roster.own.state = OwnState.OFF
+                roster.own.since = None
+            roster.channel_joining(self.wall_clock(), f"not joined ({state.value})")
+
+    def _add_incoming(self, name: str, record: MessageRecord) -> bool:
+        """Append a received broadcast if the tab's event filter accepts it."""
+        channel = self.channels.get(name)
+        if channel is None:
+            return False
+        if not channel.options.accepts_event(record.event):
+            channel.filtered_out += 1
+            return False
+        channel.rate.add(self.clock())
+        channel.log.append(record)
+        return True
+
+    def _add_system(self, name: str, event: str, details: dict[str, object]) -> None:
+        channel = self.channels.get(name)
+        if channel is not None:
+            channel.log.append(system_record(self.wall_clock(), event, details))
+
+    def _send_updated(self, channel: OpenChannel, record: MessageRecord) -> None:
+        channel.log.notify_updated(record)
+
+    def _start_connect(self, profile: Profile, api_key: str, access_token: str | None) -> None:
+        raise NotImplementedError
+
+    def _start_disconnect(self) -> None:
+        raise NotImplementedError
+
+    def _start_join(self, channel: OpenChannel) -> None:
+        raise NotImplementedError
+
+    def _start_leave(self, channel: OpenChannel) -> None:
+        raise NotImplementedError
+
+    def _start_send(
+        self, channel: OpenChannel, record: MessageRecord, request: SendRequest
+    ) -> None:
+        raise NotImplementedError
+
+    def _start_track(self, channel: OpenChannel, payload: dict[str, object]) -> None:
+        raise NotImplementedError
+
+    def _start_untrack(self, channel: OpenChannel) -> None:
+        raise NotImplementedError

@@ -1,0 +1,156 @@
+"""MessageTableModel: a thin Qt adapter over one channel's :class:`~inspector.store.MessageLog`.
+
+The coalescing (one remove and one insert per ``coalesce_ms``, default 40 ms, plus
+``dataChanged`` for outgoing rows whose status changed) is
+:class:`~inspector.ui.common.ring_table_model.RingTableModel`'s; this module names the columns and
+says what each cell shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QFont
+
+from inspector.store import Direction, MessageLog, MessageRecord, SendState
+from inspector.store.invisible import NOTE, has_hidden, reveal
+from inspector.store.preferences import DEFAULT_COALESCE_MS
+from inspector.store.timefmt import clock_ms, local_iso
+
+from ..common.ring_table_model import RingTableModel
+
+COL_TIME: Final = 0
+COL_DIRECTION: Final = 1
+COL_EVENT: Final = 2
+COL_PAYLOAD: Final = 3
+COL_SIZE: Final = 4
+COL_STATUS: Final = 5
+HEADERS: Final = ("Time", "Dir", "Event", "Payload", "Size", "Status")
+
+#: ``data(index, RecordRole)`` returns the row's :class:`MessageRecord`.
+RecordRole: Final = int(Qt.ItemDataRole.UserRole) + 1
+
+
+def format_time(epoch: float) -> str:
+    """``14:03:07.125``: local wall-clock time with milliseconds (``—`` when an imported row's
+    time is not one; never raises, it runs on every paint)."""
+    return clock_ms(epoch)
+
+
+#: The widest text :func:`format_size` returns (the Size columns are this wide).
+SIZE_SAMPLE: Final = "000.0 kB"
+
+
+def format_size(size: int) -> str:
+    """``999 B``, ``3.1 kB``, ``999.9 kB``, ``3.1 MB``: never wider than :data:`SIZE_SAMPLE`
+    (``3133.0 kB`` was cut off in its column, QA 13); the tooltip has the exact count."""
+    if size < 1000:
+        return f"{size} B"
+    if size < 999_950:
+        return f"{size / 1000:.1f} kB"
+    if size < 999_950_000:
+        return f"{size / 1_000_000:.1f} MB"
+    return f"{size / 1_000_000_000:.1f} GB"
+
+
+class MessageTableModel(RingTableModel):
+    """Rows of one :class:`MessageLog`, oldest first, with coalesced inserts and evictions."""
+
+    headers = HEADERS
+    item_role = RecordRole
+    mono_columns = (COL_TIME, COL_PAYLOAD, COL_SIZE)
+    size_column = COL_SIZE
+
+    def __init__(
+        self,
+        log: MessageLog,
+        coalesce_ms: int = DEFAULT_COALESCE_MS,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(log, coalesce_ms, parent)
+        self._messages = log
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    @property
+    def log(self) -> MessageLog:
+        return self._messages
+
+    #: ``record_at(row)``: the record shown at ``row``, or None (out of range, or evicted
+    #: since the last flush).
+    record_at = RingTableModel.item_at
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return HEADERS[section]
+            if role == Qt.ItemDataRole.TextAlignmentRole and section == COL_SIZE:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _font(self, record: MessageRecord, col: int) -> QFont | None:
+        if col in self.mono_columns:
+            return self._mono
+        if col == COL_DIRECTION and record.direction is Direction.OUT:
+            return self._bold
+        return None
+
+    def _display(self, record: MessageRecord, col: int) -> str | None:
+        if col == COL_TIME:
+            return format_time(record.time)
+        if col == COL_DIRECTION:
+            return record.direction.label
+        # Peer text: invisible and direction-changing characters as \uXXXX (QA 7).
+        if col == COL_EVENT:
+            return reveal(record.event, multiline=False)
+        if col == COL_PAYLOAD:
+            return reveal(record.preview(), multiline=False)
+        if col == COL_SIZE:
+            return format_size(record.size)
+        if col == COL_STATUS:
+            return record.status_text()
+        return None
+
+    def _hidden(self, record: MessageRecord, col: int) -> bool:
+        """Whether the cell revealed hidden characters (it is then drawn as a warning)."""
+        if col == COL_EVENT:
+            return has_hidden(record.event, multiline=False)
+        return col == COL_PAYLOAD and has_hidden(record.preview(), multiline=False)
+
+    def _foreground(self, record: MessageRecord, col: int) -> Any:
+        c = self._colors
+        if col in (COL_EVENT, COL_PAYLOAD) and self._hidden(record, col):
+            return c.warning
+        if col == COL_DIRECTION:
+            return (c.incoming, c.outgoing, c.system)[int(record.direction)]
+        if col == COL_STATUS and record.send is not None:
+            state = record.send.state
+            if state is SendState.OK:
+                return c.ok
+            if state is SendState.ERROR:
+                return c.error
+            if state is SendState.TIMED_OUT:
+                return c.warning
+            return c.muted
+        if record.direction is Direction.SYSTEM and col in (COL_EVENT, COL_PAYLOAD):
+            if b'"status":"error"' in record.payload or record.event.endswith("error"):
+                return c.error
+            return c.system
+        return None
+
+    def _tooltip(self, record: MessageRecord, col: int) -> str | None:
+        if col == COL_TIME:
+            return local_iso(record.time)
+        if col in (COL_EVENT, COL_PAYLOAD) and self._hidden(record, col):
+            shown = record.event if col == COL_EVENT else record.preview(limit=600)
+            return f"⚠ {NOTE[0].upper()}{NOTE[1:]}.\n{reveal(shown, multiline=False)}"
+        if col == COL_PAYLOAD:
+            return record.preview(limit=600)
+        if col == COL_SIZE:
+            return f"{record.size:,} bytes"
+        if col == COL_STATUS and record.send is not None:
+            return record.status_text()
+        return None

@@ -1,0 +1,50 @@
+"""What one open tab holds, and what a composer asks to send; no Qt here.
+
+:class:`OpenChannel` is the state behind one live tab (its options, bounded log, join status,
+message rate and presence roster); the controller owns one per open channel and the tab's
+widgets read it. :class:`SendRequest` is one broadcast a composer asked to send.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from inspector.store import (
+    ChannelOptions,
+    ChannelState,
+    ChannelStatus,
+    MessageLog,
+    RateMeter,
+    Transport,
+)
+from inspector.store.presence_roster import PresenceRoster
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """One broadcast the user asked to send from a composer."""
+
+    event: str
+    #: UTF-8 JSON text of the payload, or raw bytes when ``binary``.
+    payload: bytes
+    transport: Transport = Transport.WEBSOCKET
+    #: raw bytes (kind 3 encoding 0 over the websocket, octet-stream over REST; §2.3, §6.2).
+    binary: bool = False
+
+
+class OpenChannel:
+    """One open tab: its options, its bounded log, its join status and its message rate."""
+
+    def __init__(self, options: ChannelOptions, capacity: int) -> None:
+        self.options = options
+        self.log = MessageLog(capacity)
+        self.status = ChannelStatus(ChannelState.WAITING)
+        self.rate = RateMeter()
+        #: broadcasts not shown because the tab's event filter did not accept them.
+        self.filtered_out = 0
+        #: who is present, the join/leave timeline and our own tracking (presence panel).
+        self.presence = PresenceRoster()
+
+    @property
+    def name(self) -> str:
+        return self.options.name

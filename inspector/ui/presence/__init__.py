@@ -1,0 +1,1 @@
+"""Presence on a channel: the roster model and the panel (listen, track, untrack, timeline)."""

@@ -1,0 +1,1 @@
+"""Export and import: the File menu's NDJSON/CSV actions and the sliced job with progress and Cancel."""
