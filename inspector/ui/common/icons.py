@@ -19,6 +19,8 @@ from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
+import inspector
+
 _INK = "#1f2328"
 _SIZES = (16, 20, 24, 32, 48)
 
@@ -33,8 +35,8 @@ def resources_dir() -> Path | None:
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         candidates.append(Path(bundle) / "resources")
-    here = Path(__file__).resolve().parent.parent
-    candidates += [here / "resources", here.parent / "resources"]
+    package = Path(inspector.__file__).resolve().parent
+    candidates += [package / "resources", package.parent / "resources"]
     for path in candidates:
         if (path / "icons").is_dir():
             return path
