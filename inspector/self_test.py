@@ -200,7 +200,7 @@ def run_self_test(timeout: float = OVERALL_TIMEOUT_S) -> int:
         watchdog.cancel()
         _remove(folder)
     elapsed = time.monotonic() - started
-    from inspector.store.redact import redact_text
+    from inspector.protocol.redact import redact_text
 
     sys.stdout.write(f"{PREFIX}: {redact_text(line)} ({elapsed:.1f} s)\n")
     sys.stdout.flush()

@@ -73,7 +73,14 @@ and out (direction, monotonic and wall time, opcode, size, data, ``decoded()``);
 """
 
 from inspector.protocol.channel import Channel, ChannelConfig
-from inspector.protocol.client_url import Endpoints, endpoints, redact_url
+from inspector.protocol.client_url import Endpoints, endpoints
+from inspector.protocol.redact import (
+    may_hold_secret,
+    redact_bytes,
+    redact_text,
+    redact_url,
+    redact_value,
+)
 
 from .client import RealtimeClient
 from .errors import (
@@ -113,7 +120,6 @@ from .events import (
     PushStatus,
     SystemMessage,
 )
-from .redact import may_hold_secret, redact_bytes, redact_text, redact_value
 from .rest import RestMessage, RestResult
 from .settings import CLIENT_VERSION, ClientSettings
 from .tap import FrameRecord

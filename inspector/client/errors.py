@@ -34,7 +34,7 @@ import ssl
 import httpx
 import websockets.exceptions as wsx
 
-from .redact import redact_text
+from inspector.protocol.redact import redact_text
 
 
 class InspectorError(Exception):

@@ -9,7 +9,8 @@ No asyncio, no Qt, no clock: times are passed in. The pieces:
 - :mod:`.channels`: channel options, join state and connection state with their wording.
 - :mod:`.profiles`: connection profiles without secrets, URL/key validation, decoded claims.
 - :mod:`.history`: per-tab send history; :mod:`.rate`: messages per second;
-  :mod:`.preferences`; :mod:`.redact`; :mod:`.ndjson` export/import.
+  :mod:`.preferences`; :mod:`.ndjson` export/import (secrets redacted with
+  :mod:`inspector.protocol.redact`).
 """
 
 from .channels import (
@@ -36,7 +37,6 @@ from .records import (
     json_bytes,
     system_record,
 )
-from .redact import redact_json, redact_text
 
 __all__ = [
     "DEFAULT_CAPACITY",
@@ -65,8 +65,6 @@ __all__ = [
     "join_conflict",
     "json_bytes",
     "parse_event_list",
-    "redact_json",
-    "redact_text",
     "system_record",
     "validate_key",
     "validate_url",

@@ -9,9 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inspector.client import may_hold_secret, redact_text, redact_value
-from inspector.client.redact import REDACTED
 from inspector.protocol.jwt import CLI_DEMO_EXP, sign
+from inspector.protocol.redact import REDACTED, may_hold_secret, redact_text, redact_value
 
 JWT = sign({"role": "anon", "exp": CLI_DEMO_EXP}, "x" * 40)
 
@@ -24,6 +23,13 @@ _PIECES = st.sampled_from(
         "&access_token=",
         '"apikey":',
         "sb_secret_abc",
+        "sb_temp_abc",
+        "token=",
+        "Password: ",
+        '"api_key":',
+        "Bearer ",
+        "&",
+        "'",
         JWT,
         '"',
         "\\",
