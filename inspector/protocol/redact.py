@@ -73,8 +73,15 @@ _URL_QUERY = re.compile(rf"((?:^|[?&])(?:{_NAMES})=)[^&#]*", re.I)
 #: Cheap test for text that may hold something the patterns above (or SECRET_NAMES) match.
 _MAYBE = re.compile(rf"eyJ|sb_(?:publishable|secret|temp)_|(?i:{_NAMES}|bearer)")
 
-_JWT_BYTES = re.compile(_JWT.pattern.encode())
-_SB_KEY_BYTES = re.compile(_SB_KEY.pattern.encode())
+# The same shapes for binary frames (ASCII semantics), masked in place.
+_JSON_FIELD_BYTES = re.compile(rf'("(?:{_NAMES})"\s*:\s*")((?:[^"\\]|\\.)+)"'.encode(), re.I)
+_NAMED_BYTES = (
+    re.compile(_QUERY.pattern.encode(), re.I),
+    re.compile(_HEADER.pattern.encode(), re.I),
+)
+_BEARER_BYTES = re.compile(_BEARER.pattern.encode(), re.I)
+_WHOLE_BYTES = re.compile(f"{_JWT.pattern}|{_SB_KEY.pattern}".encode())
+_MAYBE_BYTES = re.compile(_MAYBE.pattern.encode())
 
 
 def _named(m: re.Match[str]) -> str:
@@ -180,14 +187,33 @@ def redact_value(
     return walk(value, 0)
 
 
-def _same_length(match: re.Match[bytes]) -> bytes:
-    n = len(match.group(0))
+def _mask(data: bytes) -> bytes:
+    """``[redacted]`` cut or padded with ``*`` to the length of ``data``."""
+    n = len(data)
     return (REDACTED.encode() + b"*" * n)[:n]
 
 
+def _mask_last(match: re.Match[bytes]) -> bytes:
+    """The match with its last group (the secret value) masked, lengths kept."""
+    last = match.lastindex or 0
+    start, end = match.span(last)
+    whole = match.group(0)
+    offset = match.start(0)
+    return (
+        whole[: start - offset]
+        + _mask(whole[start - offset : end - offset])
+        + whole[end - offset :]
+    )
+
+
 def redact_bytes(data: bytes) -> bytes:
-    """Binary frames: JWT-shaped runs and ``sb_`` keys masked in place, keeping every length
-    (so a binary frame's header still describes it, §2.3)."""
-    if b"eyJ" not in data and b"sb_" not in data:
+    """Binary frames (kind 4 broadcasts carry JSON payloads as bytes, §2.3): every shape
+    :func:`redact_text` hides, masked in place with ``[redacted]***`` cut to the secret's
+    length, so every length (and a binary frame's header) stays valid."""
+    if _MAYBE_BYTES.search(data) is None:
         return data
-    return _SB_KEY_BYTES.sub(_same_length, _JWT_BYTES.sub(_same_length, data))
+    data = _JSON_FIELD_BYTES.sub(_mask_last, data)
+    data = _WHOLE_BYTES.sub(lambda m: _mask(m.group(0)), data)
+    for pattern in _NAMED_BYTES:
+        data = pattern.sub(_mask_last, data)
+    return _BEARER_BYTES.sub(_mask_last, data)

@@ -119,7 +119,7 @@ def message_data(record: MessageRecord, channel: str) -> dict[str, Any]:
         "size": record.size,
     }
     if record.format is PayloadFormat.BINARY:
-        out["payload_base64"] = base64.b64encode(record.payload).decode("ascii")
+        out["payload_base64"] = base64.b64encode(redact_bytes(record.payload)).decode("ascii")
     else:
         try:
             out["payload"] = _strict_loads(record.payload)
