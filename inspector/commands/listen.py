@@ -65,7 +65,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--event",
         action="append",
         metavar="E",
-        help="only broadcasts with this event (repeatable; case-insensitive; * = all)",
+        help="only broadcasts with this event (repeatable; case-insensitive; * and ? are "
+        "wildcards, a backslash makes the next character literal; * = all)",
     )
     p.add_argument(
         "--presence-key",

@@ -13,6 +13,8 @@ No asyncio, no Qt, no clock: times are passed in. The pieces:
   :mod:`inspector.protocol.redact`).
 """
 
+from inspector.protocol.event_filter import parse_event_list
+
 from .channels import (
     ChannelOptions,
     ChannelState,
@@ -21,7 +23,7 @@ from .channels import (
     ConnectionStatus,
     join_conflict,
 )
-from .filters import MessageFilter, parse_event_list
+from .filters import MessageFilter
 from .history import SendHistory, SendTemplate
 from .log import DEFAULT_CAPACITY, LogListener, MessageLog
 from .preferences import Preferences

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
-from .filters import event_matches, parse_event_list
+from inspector.protocol.event_filter import event_matches, parse_event_list
 
 
 @dataclass(frozen=True, slots=True)
