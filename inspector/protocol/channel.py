@@ -204,13 +204,12 @@ class Channel:
     rejoin_timer: Any = None
     #: ref of the pending ``phx_leave`` while LEAVING.
     leave_ref: str | None = None
+    #: ``realtime:<name>``, from the config (kept, not recomputed per broadcast).
+    topic: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         self.event_filter = self.config.event_filter()
-
-    @property
-    def topic(self) -> str:
-        return self.config.topic
+        self.topic = self.config.topic
 
     def can(self, cause: ChannelCause) -> bool:
         """True when ``cause`` is a legal move from the current state."""
