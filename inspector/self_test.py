@@ -86,8 +86,7 @@ def _watchdog(seconds: float) -> threading.Timer:
 async def _scenario(window: MainWindow, steps: _Steps) -> str:
     from inspector.protocol.jwt import sign
     from inspector.server import RealtimeServer, ServerConfig
-    from inspector.store import ChannelOptions, ChannelState, Direction, Profile, SendState
-    from inspector.store import ConnectionState as LinkState
+    from inspector.store import ChannelOptions, Direction, LinkState, Profile, SendState, TabState
     from inspector.ui.message_table_model import COL_STATUS
 
     controller = window.controller
@@ -117,7 +116,7 @@ async def _scenario(window: MainWindow, steps: _Steps) -> str:
         session = controller.channels[CHANNEL]
         await steps.wait(
             "join",
-            lambda: session.status.state is ChannelState.JOINED,
+            lambda: session.status.state is TabState.JOINED,
             lambda: f"{session.status.state.value} {session.status.reason or ''}".strip(),
         )
 

@@ -18,7 +18,7 @@ from .rules import ALL, Permissions
 from .wsframe import ws_frame
 
 if TYPE_CHECKING:
-    from inspector.protocol.server_events import ChannelState
+    from inspector.protocol.server_events import ServerChannel
 
     from .auth import Identity
     from .limits import CallWindow
@@ -51,7 +51,7 @@ class Sub:
     def __init__(
         self,
         session: SocketSession,
-        channel: ChannelState,
+        channel: ServerChannel,
         identity: Identity,
         perms: Permissions,
         presence_key: str,

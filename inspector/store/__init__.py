@@ -17,10 +17,10 @@ from inspector.protocol.event_filter import parse_event_list
 
 from .channels import (
     ChannelOptions,
-    ChannelState,
     ChannelStatus,
-    ConnectionState,
     ConnectionStatus,
+    LinkState,
+    TabState,
     join_conflict,
 )
 from .filters import MessageFilter
@@ -43,11 +43,10 @@ from .records import (
 __all__ = [
     "DEFAULT_CAPACITY",
     "ChannelOptions",
-    "ChannelState",
     "ChannelStatus",
-    "ConnectionState",
     "ConnectionStatus",
     "Direction",
+    "LinkState",
     "LogListener",
     "MessageFilter",
     "MessageLog",
@@ -61,6 +60,7 @@ __all__ = [
     "SendInfo",
     "SendState",
     "SendTemplate",
+    "TabState",
     "TokenInfo",
     "Transport",
     "describe_token",

@@ -50,20 +50,20 @@ from inspector.client.events import (
 from inspector.client.settings import ClientSettings
 from inspector.protocol.channel import ChannelConfig
 from inspector.protocol.frames import channel_name, topic_for
-from inspector.store import ChannelState as TabState
 from inspector.store import (
     ChannelStatus,
     ConnectionStatus,
     Direction,
+    LinkState,
     MessageRecord,
     PayloadFormat,
     Preferences,
     Profile,
     SendState,
+    TabState,
     Transport,
     json_bytes,
 )
-from inspector.store import ConnectionState as LinkState
 
 from .frame_capture import FrameCapture
 from .session import ChannelSession, SendRequest, SessionController

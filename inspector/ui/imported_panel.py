@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from inspector.store import ChannelOptions, ChannelState, ChannelStatus, MessageRecord
+from inspector.store import ChannelOptions, ChannelStatus, MessageRecord, TabState
 from inspector.store.frames import FrameLog, FrameRow
 from inspector.store.log import MAX_CAPACITY, MIN_CAPACITY
 
@@ -50,7 +50,7 @@ class ImportedChannelPanel(ChannelPanel):
         capacity = min(MAX_CAPACITY, max(MIN_CAPACITY, len(records)))
         session = ChannelSession(ChannelOptions(key), capacity)
         session.log.extend(records)
-        session.status = ChannelStatus(ChannelState.LEFT)
+        session.status = ChannelStatus(TabState.LEFT)
         super().__init__(session, parent=parent)
         self.channel = channel
         self.source = source

@@ -20,11 +20,10 @@ from PySide6.QtCore import QObject, Signal
 
 from inspector.store import (
     ChannelOptions,
-    ChannelState,
     ChannelStatus,
-    ConnectionState,
     ConnectionStatus,
     Direction,
+    LinkState,
     MessageLog,
     MessageRecord,
     PayloadFormat,
@@ -32,6 +31,7 @@ from inspector.store import (
     Profile,
     RateMeter,
     SendInfo,
+    TabState,
     Transport,
     join_conflict,
     system_record,
@@ -61,7 +61,7 @@ class ChannelSession:
     def __init__(self, options: ChannelOptions, capacity: int) -> None:
         self.options = options
         self.log = MessageLog(capacity)
-        self.status = ChannelStatus(ChannelState.WAITING)
+        self.status = ChannelStatus(TabState.WAITING)
         self.rate = RateMeter()
         #: broadcasts not shown because the tab's event filter did not accept them.
         self.filtered_out = 0
@@ -120,12 +120,12 @@ class SessionController(QObject):
 
     @property
     def connected(self) -> bool:
-        return self.connection.state is ConnectionState.CONNECTED
+        return self.connection.state is LinkState.CONNECTED
 
     @property
     def active(self) -> bool:
         """Whether a connection is up or being attempted (Connect means Disconnect now)."""
-        return self.connection.state is not ConnectionState.DISCONNECTED
+        return self.connection.state is not LinkState.DISCONNECTED
 
     # ------------------------------------------------------------------------------ intents
 
@@ -144,7 +144,7 @@ class SessionController(QObject):
             self.close_connection()
         profile = replace(profile, url=normalize_url(profile.url))
         self.profile = profile
-        self._set_connection(ConnectionStatus(ConnectionState.CONNECTING))
+        self._set_connection(ConnectionStatus(LinkState.CONNECTING))
         self._start_connect(profile, api_key.strip(), (access_token or "").strip() or None)
         return None
 
@@ -153,10 +153,10 @@ class SessionController(QObject):
         if not self.active:
             return
         self._start_disconnect()
-        self._set_connection(ConnectionStatus(ConnectionState.DISCONNECTED))
+        self._set_connection(ConnectionStatus(LinkState.DISCONNECTED))
         for session in self.channels.values():
-            if session.status.state is not ChannelState.LEFT:
-                self._set_channel_status(session.name, ChannelStatus(ChannelState.WAITING))
+            if session.status.state is not TabState.LEFT:
+                self._set_channel_status(session.name, ChannelStatus(TabState.WAITING))
 
     def join(self, options: ChannelOptions) -> str | None:
         """Open a tab for ``options``; returns why it cannot be opened, or None."""
@@ -167,17 +167,17 @@ class SessionController(QObject):
         self.channels[options.name] = session
         self.channel_opened.emit(options.name)
         if self.active:
-            self._set_channel_status(options.name, ChannelStatus(ChannelState.JOINING))
+            self._set_channel_status(options.name, ChannelStatus(TabState.JOINING))
             self._start_join(session)
         return None
 
     def leave(self, name: str) -> None:
         session = self.channels.get(name)
-        if session is None or session.status.state is ChannelState.LEFT:
+        if session is None or session.status.state is TabState.LEFT:
             return
         if self.active:
             self._start_leave(session)
-        self._set_channel_status(name, ChannelStatus(ChannelState.LEFT))
+        self._set_channel_status(name, ChannelStatus(TabState.LEFT))
         self._add_system(name, "left", {"channel": name})
         session.presence.own.payload = None
         session.presence.channel_left(self.wall_clock())
@@ -187,9 +187,9 @@ class SessionController(QObject):
         if session is None:
             return
         if not self.active:
-            self._set_channel_status(name, ChannelStatus(ChannelState.WAITING))
+            self._set_channel_status(name, ChannelStatus(TabState.WAITING))
             return
-        self._set_channel_status(name, ChannelStatus(ChannelState.JOINING))
+        self._set_channel_status(name, ChannelStatus(TabState.JOINING))
         self._start_join(session)
 
     def close_channel(self, name: str) -> None:
@@ -197,7 +197,7 @@ class SessionController(QObject):
         session = self.channels.get(name)
         if session is None:
             return
-        if self.active and session.status.state is not ChannelState.LEFT:
+        if self.active and session.status.state is not TabState.LEFT:
             self._start_leave(session)
         del self.channels[name]
         self.channel_closed.emit(name)
@@ -213,12 +213,12 @@ class SessionController(QObject):
         session.options = old.with_broadcast(ack=ack, broadcast_self=broadcast_self)
         self.channel_options_changed.emit(name, session.options)
         text = f"ack {_onoff(ack)}, self {_onoff(broadcast_self)}"
-        if self.active and session.status.state is not ChannelState.LEFT:
+        if self.active and session.status.state is not TabState.LEFT:
             self.notice.emit(
                 name, f"Rejoining “{name}” with {text}: ack and self are options of the join."
             )
             self._start_leave(session)
-            self._set_channel_status(name, ChannelStatus(ChannelState.JOINING))
+            self._set_channel_status(name, ChannelStatus(TabState.JOINING))
             self._start_join(session)
         else:
             self.notice.emit(name, f"“{name}” will join with {text}.")
@@ -249,10 +249,10 @@ class SessionController(QObject):
         session.options = session.options.with_presence(enabled)
         self.channel_options_changed.emit(name, session.options)
         what = "presence on" if enabled else "presence off"
-        if self.active and session.status.state is not ChannelState.LEFT:
+        if self.active and session.status.state is not TabState.LEFT:
             self.notice.emit(name, f"Rejoining “{name}” with {what}: presence is a join option.")
             self._start_leave(session)
-            self._set_channel_status(name, ChannelStatus(ChannelState.JOINING))
+            self._set_channel_status(name, ChannelStatus(TabState.JOINING))
             self._start_join(session)
         else:
             self.notice.emit(name, f"“{name}” will join with {what}.")
@@ -262,7 +262,7 @@ class SessionController(QObject):
         session = self.channels.get(name)
         if session is None:
             return "no such tab"
-        if session.status.state is not ChannelState.JOINED:
+        if session.status.state is not TabState.JOINED:
             return "the channel is not joined"
         session.presence.track_requested(dict(payload), self.wall_clock())
         self._start_track(session, dict(payload))
@@ -273,7 +273,7 @@ class SessionController(QObject):
         session = self.channels.get(name)
         if session is None:
             return "no such tab"
-        if session.status.state is not ChannelState.JOINED:
+        if session.status.state is not TabState.JOINED:
             session.presence.own.payload = None
             return "the channel is not joined"
         session.presence.untrack_requested(self.wall_clock())
@@ -306,19 +306,19 @@ class SessionController(QObject):
         self.channel_status_changed.emit(name, status)
 
     def _presence_follow(
-        self, session: ChannelSession, previous: ChannelState, state: ChannelState
+        self, session: ChannelSession, previous: TabState, state: TabState
     ) -> None:
         """Keep the presence panel honest across joins: not live until the next state, and
         our own presence tracked again after a rejoin when the user asked for it (§8.3)."""
         roster = session.presence
-        if state is ChannelState.JOINED and previous is not ChannelState.JOINED:
+        if state is TabState.JOINED and previous is not TabState.JOINED:
             own = roster.own
             if own.payload is not None and own.state is not OwnState.PENDING:
                 roster.track_requested(own.payload, self.wall_clock(), again=True)
                 self._start_track(session, own.payload)
-        elif previous is ChannelState.JOINED and state not in (
-            ChannelState.JOINED,
-            ChannelState.LEFT,  # leave() says so itself
+        elif previous is TabState.JOINED and state not in (
+            TabState.JOINED,
+            TabState.LEFT,  # leave() says so itself
         ):
             if roster.own.state is not OwnState.OFF:
                 roster.own.state = OwnState.OFF

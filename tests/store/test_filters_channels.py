@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from inspector.store import (
     ChannelOptions,
-    ChannelState,
     ChannelStatus,
-    ConnectionState,
     ConnectionStatus,
     Direction,
+    LinkState,
     MessageFilter,
     MessageRecord,
     PayloadFormat,
+    TabState,
     join_conflict,
     parse_event_list,
 )
@@ -104,23 +104,23 @@ def test_join_conflict_refuses_same_name() -> None:
 
 
 def test_channel_status_wording() -> None:
-    s = ChannelStatus(ChannelState.ERRORED, "Unauthorized: nope", retry_at=10.2)
+    s = ChannelStatus(TabState.ERRORED, "Unauthorized: nope", retry_at=10.2)
     assert s.describe(now=8.0) == "errored: Unauthorized: nope · retrying in 3 s"
-    assert ChannelStatus(ChannelState.JOINED).describe(0) == "joined"
+    assert ChannelStatus(TabState.JOINED).describe(0) == "joined"
 
 
 def test_connection_status_wording() -> None:
     assert ConnectionStatus().describe(0) == "disconnected"
     assert (
-        ConnectionStatus(ConnectionState.DISCONNECTED, reason="HTTP 401: Invalid JWT").describe(0)
+        ConnectionStatus(LinkState.DISCONNECTED, reason="HTTP 401: Invalid JWT").describe(0)
         == "disconnected: HTTP 401: Invalid JWT"
     )
-    assert ConnectionStatus(ConnectionState.CONNECTING).describe(0) == "connecting…"
+    assert ConnectionStatus(LinkState.CONNECTING).describe(0) == "connecting…"
     assert (
-        ConnectionStatus(ConnectionState.CONNECTED, rtt_ms=1.234).describe(0)
+        ConnectionStatus(LinkState.CONNECTED, rtt_ms=1.234).describe(0)
         == "connected · heartbeat 1.2 ms"
     )
-    assert ConnectionStatus(ConnectionState.CONNECTED).describe(0) == "connected"
-    r = ConnectionStatus(ConnectionState.RECONNECTING, retry_at=5.0, attempt=2, reason="refused")
+    assert ConnectionStatus(LinkState.CONNECTED).describe(0) == "connected"
+    r = ConnectionStatus(LinkState.RECONNECTING, retry_at=5.0, attempt=2, reason="refused")
     assert r.describe(2.5) == "reconnecting in 3 s (attempt 2) · refused"
     assert r.describe(6.0).startswith("reconnecting now")

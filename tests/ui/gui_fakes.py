@@ -11,15 +11,15 @@ import json
 from typing import Any
 
 from inspector.store import (
-    ChannelState,
     ChannelStatus,
-    ConnectionState,
     ConnectionStatus,
     Direction,
+    LinkState,
     MessageRecord,
     PayloadFormat,
     Profile,
     SendState,
+    TabState,
 )
 from inspector.ui.session import ChannelSession, SendRequest, SessionController
 
@@ -46,7 +46,7 @@ class FakeSession(SessionController):
     def _start_join(self, session: ChannelSession) -> None:
         self.calls.append(("join", session.name))
         if self.auto_join and self.connected:
-            self._set_channel_status(session.name, ChannelStatus(ChannelState.JOINED))
+            self._set_channel_status(session.name, ChannelStatus(TabState.JOINED))
 
     def _start_leave(self, session: ChannelSession) -> None:
         self.calls.append(("leave", session.name))
@@ -67,10 +67,10 @@ class FakeSession(SessionController):
 
     # ------------------------------------------------------------------ driving
     def connected_now(self, rtt_ms: float | None = 1.2) -> None:
-        self._set_connection(ConnectionStatus(ConnectionState.CONNECTED, rtt_ms=rtt_ms))
+        self._set_connection(ConnectionStatus(LinkState.CONNECTED, rtt_ms=rtt_ms))
         for session in self.channels.values():
-            if session.status.state is ChannelState.WAITING:
-                self._set_channel_status(session.name, ChannelStatus(ChannelState.JOINING))
+            if session.status.state is TabState.WAITING:
+                self._set_channel_status(session.name, ChannelStatus(TabState.JOINING))
                 self._start_join(session)
 
     def push(self, name: str, event: str, payload: Any, *, binary: bool = False) -> bool:
