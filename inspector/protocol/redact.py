@@ -52,19 +52,23 @@ DEPTH_LIMIT: Final = 32
 
 _NAMES: Final = "|".join(re.escape(n) for n in sorted(SECRET_NAMES, key=lambda n: (-len(n), n)))
 #: Names that are also header names, redacted after ``:`` as well as ``=``.
-_HEADER_NAMES: Final = r"apikey|api_key|x-api-key|authorization"
+_HEADERS: Final = ("apikey", "api_key", "x-api-key", "authorization")
+_HEADER_NAMES: Final = "|".join(re.escape(n) for n in _HEADERS)
 #: A secret value in free text ends at white space, a quote, a backslash (so a JSON escape is
 #: never split) or a separator.
 _VALUE: Final = r"[^\s\"'\\,;&#}]+"
 
 #: ``"apikey": "…"``: the whole JSON string (escapes included) goes.
 _JSON_FIELD = re.compile(rf'("(?:{_NAMES})"\s*:\s*)"(?:[^"\\]|\\.)*"', re.I)
-#: ``apikey=…``, ``token=…`` (URL queries, forms).
-_QUERY = re.compile(rf"\b({_NAMES})(=)()({_VALUE})", re.I)
-#: ``apikey: …``, ``Authorization: Bearer …`` (headers).
-_HEADER = re.compile(rf"\b({_HEADER_NAMES})(\s*[:=]\s*)((?:(?:bearer|basic)\s+)?)({_VALUE})", re.I)
-#: ``Bearer …`` anywhere.
-_BEARER = re.compile(rf"\b(bearer)(\s+)({_VALUE})", re.I)
+#: What follows a name in ``apikey=…``, ``token=…`` (URL queries, forms).
+_QUERY_TAIL: Final = rf"(=)()({_VALUE})"
+#: What follows a header name in ``apikey: …``, ``Authorization: Bearer …``.
+_HEADER_TAIL: Final = rf"(\s*[:=]\s*)((?:(?:bearer|basic)\s+)?)({_VALUE})"
+#: What follows ``Bearer`` anywhere.
+_BEARER_TAIL: Final = rf"(\s+)({_VALUE})"
+_QUERY = re.compile(rf"\b({_NAMES}){_QUERY_TAIL}", re.I)
+_HEADER = re.compile(rf"\b({_HEADER_NAMES}){_HEADER_TAIL}", re.I)
+_BEARER = re.compile(rf"\b(bearer){_BEARER_TAIL}", re.I)
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _SB_KEY = re.compile(r"\bsb_(?:publishable|secret|temp)_[A-Za-z0-9_-]+")
 #: URL queries: the whole value up to the next parameter.
@@ -73,15 +77,23 @@ _URL_QUERY = re.compile(rf"((?:^|[?&])(?:{_NAMES})=)[^&#]*", re.I)
 #: Cheap test for text that may hold something the patterns above (or SECRET_NAMES) match.
 _MAYBE = re.compile(rf"eyJ|sb_(?:publishable|secret|temp)_|(?i:{_NAMES}|bearer)")
 
-# The same shapes for binary frames (ASCII semantics), masked in place.
-_JSON_FIELD_BYTES = re.compile(rf'("(?:{_NAMES})"\s*:\s*")((?:[^"\\]|\\.)+)"'.encode(), re.I)
-_NAMED_BYTES = (
-    re.compile(_QUERY.pattern.encode(), re.I),
-    re.compile(_HEADER.pattern.encode(), re.I),
+
+# The same shapes for binary frames, searched in a lower-cased copy (same positions; ASCII
+# case folding): one pattern per keyword, each starting with its literal and run only when the
+# keyword is there, so the regex engine skips ahead fast; the leading \b is checked after.
+_JWT_BYTES = re.compile(_JWT.pattern.encode())
+_SB_KEY_BYTES = re.compile(_SB_KEY.pattern.removeprefix(r"\b").encode())
+_FIELD_LOWER = re.compile(rf'("(?:{_NAMES})"\s*:\s*")((?:[^"\\]|\\.)+)"'.encode())
+_NAMED_LOWER: Final = tuple(
+    (name.encode(), re.compile((re.escape(name) + tail).encode()))
+    for name, tail in (
+        *((n, _QUERY_TAIL) for n in sorted(SECRET_NAMES)),
+        *((n, _HEADER_TAIL) for n in _HEADERS),
+        ("bearer", _BEARER_TAIL),
+    )
 )
-_BEARER_BYTES = re.compile(_BEARER.pattern.encode(), re.I)
-_WHOLE_BYTES = re.compile(f"{_JWT.pattern}|{_SB_KEY.pattern}".encode())
-_MAYBE_BYTES = re.compile(_MAYBE.pattern.encode())
+_WORD_BYTES: Final = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_KEYWORDS_LOWER: Final = (b"eyj", b"sb_", b"bearer", *(n.encode() for n in SECRET_NAMES))
 
 
 def _named(m: re.Match[str]) -> str:
@@ -206,14 +218,29 @@ def _mask_last(match: re.Match[bytes]) -> bytes:
     )
 
 
+def _starts_word(data: bytes, match: re.Match[bytes]) -> bool:
+    """The ``\\b`` the byte patterns leave out: the match does not start inside a word."""
+    start = match.start()
+    return start == 0 or data[start - 1] not in _WORD_BYTES
+
+
 def redact_bytes(data: bytes) -> bytes:
     """Binary frames (kind 4 broadcasts carry JSON payloads as bytes, §2.3): every shape
     :func:`redact_text` hides, masked in place with ``[redacted]***`` cut to the secret's
     length, so every length (and a binary frame's header) stays valid."""
-    if _MAYBE_BYTES.search(data) is None:
+    lower = data.lower()
+    if not any(keyword in lower for keyword in _KEYWORDS_LOWER):
         return data
-    data = _JSON_FIELD_BYTES.sub(_mask_last, data)
-    data = _WHOLE_BYTES.sub(lambda m: _mask(m.group(0)), data)
-    for pattern in _NAMED_BYTES:
-        data = pattern.sub(_mask_last, data)
-    return _BEARER_BYTES.sub(_mask_last, data)
+    spans = [m.span() for m in _JWT_BYTES.finditer(data)]
+    spans += [m.span() for m in _SB_KEY_BYTES.finditer(data) if _starts_word(data, m)]
+    spans += [m.span(2) for m in _FIELD_LOWER.finditer(lower)]
+    for keyword, pattern in _NAMED_LOWER:
+        if keyword in lower:
+            found = pattern.finditer(lower)
+            spans += [m.span(m.lastindex or 0) for m in found if _starts_word(lower, m)]
+    if not spans:
+        return data
+    out = bytearray(data)
+    for start, end in spans:
+        out[start:end] = _mask(data[start:end])
+    return bytes(out)
