@@ -74,8 +74,17 @@ _SB_KEY = re.compile(r"\bsb_(?:publishable|secret|temp)_[A-Za-z0-9_-]+")
 #: URL queries: the whole value up to the next parameter.
 _URL_QUERY = re.compile(rf"((?:^|[?&])(?:{_NAMES})=)[^&#]*", re.I)
 
-#: Cheap test for text that may hold something the patterns above (or SECRET_NAMES) match.
-_MAYBE = re.compile(rf"eyJ|sb_(?:publishable|secret|temp)_|(?i:{_NAMES}|bearer)")
+#: What every pattern above starts with, case-folded: text without any of them (and without
+#: ``eyJ``) holds nothing to redact.
+_KEYWORDS: Final = ("sb_", "bearer", *sorted(SECRET_NAMES))
+
+
+def _maybe(text: str) -> bool:
+    """Cheap test for text that may hold something the patterns (or SECRET_NAMES) match."""
+    if "eyJ" in text:
+        return True
+    folded = text.casefold()
+    return any(keyword in folded for keyword in _KEYWORDS)
 
 
 # The same shapes for binary frames, searched in a lower-cased copy (same positions; ASCII
@@ -110,7 +119,7 @@ def _bearer(m: re.Match[str]) -> str:
 
 def redact_text(text: str) -> str:
     """``text`` with every secret the inspector knows the shape of replaced by ``[redacted]``."""
-    if not text:
+    if not text or not _maybe(text):
         return text
     text = _JSON_FIELD.sub(lambda m: m.group(1) + f'"{REDACTED}"', text)
     text = _JWT.sub(REDACTED, text)
@@ -140,7 +149,7 @@ def may_hold_secret(text: str, secrets: Sequence[str] = (), *, patterns: bool = 
     """
     if any(len(s) >= MIN_SECRET_LENGTH and s in text for s in secrets):
         return True
-    return patterns and _MAYBE.search(text) is not None
+    return patterns and _maybe(text)
 
 
 def redact_value(
