@@ -214,19 +214,6 @@ def _mask(data: bytes) -> bytes:
     return (REDACTED.encode() + b"*" * n)[:n]
 
 
-def _mask_last(match: re.Match[bytes]) -> bytes:
-    """The match with its last group (the secret value) masked, lengths kept."""
-    last = match.lastindex or 0
-    start, end = match.span(last)
-    whole = match.group(0)
-    offset = match.start(0)
-    return (
-        whole[: start - offset]
-        + _mask(whole[start - offset : end - offset])
-        + whole[end - offset :]
-    )
-
-
 def _starts_word(data: bytes, match: re.Match[bytes]) -> bool:
     """The ``\\b`` the byte patterns leave out: the match does not start inside a word."""
     start = match.start()
