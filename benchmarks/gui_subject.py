@@ -39,7 +39,7 @@ from keyring.backends import null
 from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from inspector.store import ChannelOptions, ChannelState, Preferences, Profile
+from inspector.store import ChannelOptions, Preferences, Profile, TabState
 from inspector.ui.controller import InspectorController
 from inspector.ui.main_window import MainWindow
 from inspector.ui.profiles.secrets import SecretStore
@@ -120,7 +120,7 @@ class Subject:
         for name in cmd["channels"]:
             w.join(ChannelOptions(name))
         ok = await self.until(
-            lambda: all(s.status.state is ChannelState.JOINED for s in c.channels.values()),
+            lambda: all(s.status.state is TabState.JOINED for s in c.channels.values()),
             10,
         )
         w.tabs.setCurrentIndex(0)

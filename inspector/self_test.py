@@ -86,8 +86,7 @@ def _watchdog(seconds: float) -> threading.Timer:
 async def _scenario(window: MainWindow, steps: _Steps) -> str:
     from inspector.protocol.jwt import sign
     from inspector.server import RealtimeServer, ServerConfig
-    from inspector.store import ChannelOptions, ChannelState, Direction, Profile, SendState
-    from inspector.store import ConnectionState as LinkState
+    from inspector.store import ChannelOptions, Direction, LinkState, Profile, SendState, TabState
     from inspector.ui.messages.message_table_model import COL_STATUS
 
     controller = window.controller
@@ -117,7 +116,7 @@ async def _scenario(window: MainWindow, steps: _Steps) -> str:
         session = controller.channels[CHANNEL]
         await steps.wait(
             "join",
-            lambda: session.status.state is ChannelState.JOINED,
+            lambda: session.status.state is TabState.JOINED,
             lambda: f"{session.status.state.value} {session.status.reason or ''}".strip(),
         )
 
@@ -200,7 +199,7 @@ def run_self_test(timeout: float = OVERALL_TIMEOUT_S) -> int:
         watchdog.cancel()
         _remove(folder)
     elapsed = time.monotonic() - started
-    from inspector.store.redact import redact_text
+    from inspector.protocol.redact import redact_text
 
     sys.stdout.write(f"{PREFIX}: {redact_text(line)} ({elapsed:.1f} s)\n")
     sys.stdout.flush()

@@ -111,6 +111,20 @@ async def test_listen_event_filter_and_v1(server: RealtimeServer) -> None:
     assert (line["event"], line["payload"]) == ("keep", {"k": 1})
 
 
+async def test_listen_event_globs_share_the_gui_syntax(server: RealtimeServer) -> None:
+    """``--event`` takes the store's glob syntax (issue 9): an exact name is a glob without
+    wildcards, ``[`` is literal, a backslash escapes."""
+    args = ["--event", "Cursor-*", "--event", "tock[1]", "--event", r"a\*", "--count", "3"]
+    proc = await start("listen", "--channel", "room-1", *args, env=cli_env(server))
+    await read_until(proc, joined)
+    for event in ("drop", "cursor-move", "tock1", "ab", "tock[1]", "a*"):
+        server.publish("room-1", event, {})
+    out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    assert proc.returncode == 0
+    lines = [json.loads(x) for x in out.decode().splitlines() if '"broadcast"' in x]
+    assert [line["event"] for line in lines] == ["cursor-move", "tock[1]", "a*"]
+
+
 async def test_listen_timeout_exit_codes(server: RealtimeServer) -> None:
     code, lines, _ = await run(
         "listen", "--channel", "room-1", "--timeout", "0.5", env=cli_env(server)

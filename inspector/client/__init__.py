@@ -29,7 +29,9 @@ Connect, join, send, receive::
 
 What the client does (docs/realtime-protocol.md): many channels on one socket, each with its
 own :class:`ChannelConfig` (broadcast ``self``/``ack``, presence key and enabled, ``private``,
-event filters matched without regard to case); heartbeats every 25 s with the round trip in
+``events``: names or globs matched without regard to case, :mod:`inspector.protocol.event_filter`;
+refused broadcasts are dropped before an event is built and counted in
+``client.channels[topic].filtered``); heartbeats every 25 s with the round trip in
 :class:`HeartbeatEvent` and ``client.heartbeat_rtt``, a missed reply reconnects (§7.1);
 reconnect after 1, 2, 5, 10, 10… s and rejoin of every channel, join timeout 10 s, rejoin
 after join errors (§7.2); pushes made while a channel is not joined wait in a bounded buffer
@@ -67,13 +69,20 @@ broadcasts, never state changes, for a slow consumer and then says so with
 - :class:`FrameRejected` (malformed frame, the client keeps going), :class:`MessageIgnored`.
 
 Frame tap: set ``client.on_frame = callback`` to get a :class:`FrameRecord` for every frame in
-and out (direction, monotonic and wall time, opcode, size, data, ``decoded()``); ``apikey``,
-``access_token`` and ``Authorization`` values are redacted unless
-``ClientSettings(redact_frames=False)``. With no callback the tap costs one None check.
+and out (direction, monotonic and wall time, opcode, size, data, ``decoded()``); secrets (the
+table of :mod:`inspector.protocol.redact`: ``apikey``, ``access_token``, ``Authorization``,
+JWTs...) are redacted unless ``ClientSettings(redact_frames=False)``. With no callback the tap costs one None check.
 """
 
 from inspector.protocol.channel import Channel, ChannelConfig
-from inspector.protocol.client_url import Endpoints, endpoints, redact_url
+from inspector.protocol.client_url import Endpoints, endpoints
+from inspector.protocol.redact import (
+    may_hold_secret,
+    redact_bytes,
+    redact_text,
+    redact_url,
+    redact_value,
+)
 
 from .client import RealtimeClient
 from .errors import (
@@ -113,7 +122,6 @@ from .events import (
     PushStatus,
     SystemMessage,
 )
-from .redact import may_hold_secret, redact_bytes, redact_text, redact_value
 from .rest import RestMessage, RestResult
 from .settings import CLIENT_VERSION, ClientSettings
 from .tap import FrameRecord

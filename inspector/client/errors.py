@@ -34,7 +34,7 @@ import ssl
 import httpx
 import websockets.exceptions as wsx
 
-from .redact import redact_text
+from inspector.protocol.redact import redact_text
 
 
 class InspectorError(Exception):
@@ -162,13 +162,17 @@ def close_text(code: int | None, reason: str) -> str:
 def translate(exc: BaseException, *, what: str = "the server") -> InspectorError:
     """The typed error for a third-party exception; the only place that knows them.
 
-    Messages are redacted: nothing shaped like a key or token survives into them.
+    Messages are redacted: nothing shaped like a key or token survives into them. The typed
+    error is chained to ``exc`` as ``raise err from exc`` would (``__cause__`` set, the
+    implicit context suppressed), so a traceback shows both.
     """
     if isinstance(exc, InspectorError):
         return exc
     err = _translate(exc, what)
     err.message = redact_text(err.message)
     err.args = (err.message,)
+    err.__cause__ = exc
+    err.__suppress_context__ = True
     return err
 
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from inspector.protocol.frames import Decoded
+from inspector.protocol.redact import redact_bytes, redact_text
 from inspector.protocol.serializer import Role, decode
-
-from .redact import redact_bytes, redact_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,13 +22,8 @@ from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
-from inspector.client import (
-    ClientSettings,
-    InvalidSettings,
-    may_hold_secret,
-    redact_text,
-    redact_value,
-)
+from inspector.client import ClientSettings, InvalidSettings
+from inspector.protocol.redact import may_hold_secret, redact_text, redact_value
 from inspector.protocol.serializer import escape_surrogates
 
 EXIT_OK = 0
@@ -152,7 +147,7 @@ class Output:
 
     Secrets are redacted in every line without touching its JSON structure: the session's own
     key and token (:meth:`hide`) always, and with ``redact`` (the default) whatever
-    :func:`inspector.client.redact_value` recognises. When the reader of stdout goes away
+    :func:`inspector.protocol.redact.redact_value` recognises. When the reader of stdout goes away
     (``listen | head -1``), ``closed`` turns true, ``on_closed`` is called once, and every
     later line is dropped quietly.
     """

@@ -6,7 +6,8 @@ channel events), ``join`` (channel state changes) or ``error``. Binary payloads 
 ``{"$binary": "<base64>"}`` with ``"binary": true``. Runs until Ctrl+C, until ``--count``
 broadcasts arrived or ``--timeout`` seconds passed (connecting and joining included), until the
 server closed every channel (exit 1), or until the reader of stdout went away (exit 0).
-Payloads are redacted as values, never as text, so every line stays JSON (``--show-secrets``
+Payloads are redacted as values, never as text, so every line stays JSON; binary payloads
+have secret-shaped runs masked in place before they are base64-encoded (``--show-secrets``
 prints them as received; the session's own key and token are hidden either way).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import datetime as dt
 import time
 from typing import Any
@@ -34,6 +36,7 @@ from inspector.client import (
     SystemMessage,
 )
 from inspector.protocol.frames import channel_name
+from inspector.protocol.redact import redact_bytes
 
 from .client_args import (
     EXIT_CODES_HELP,
@@ -62,7 +65,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--event",
         action="append",
         metavar="E",
-        help="only broadcasts with this event (repeatable; case-insensitive; * = all)",
+        help="only broadcasts with this event (repeatable; case-insensitive; * and ? are "
+        "wildcards, a backslash makes the next character literal; * = all)",
     )
     p.add_argument(
         "--presence-key",
@@ -156,9 +160,10 @@ class _Printer:
                 return
             self.broadcasts += 1
             extra = {"binary": True} if e.binary else {}
-            self._line(
-                e.received_at, "broadcast", e.topic, e.event, e.display_payload(), e.meta(), **extra
-            )
+            payload = e.display_payload()
+            if e.binary and self.out.redact:  # base64 hides nothing: mask the bytes themselves
+                payload = {"$binary": base64.b64encode(redact_bytes(e.payload_bytes())).decode()}
+            self._line(e.received_at, "broadcast", e.topic, e.event, payload, e.meta(), **extra)
             if self.count is not None and self.broadcasts >= self.count:
                 self.done.set()
         elif isinstance(e, PresenceChanged):

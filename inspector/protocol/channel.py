@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from .event_filter import EventFilter, compile_events
 from .events import ChannelCause, ChannelState
 from .frames import topic_for
 from .presence import Presence
@@ -89,7 +90,10 @@ class ChannelConfig:
     presence_enabled: bool = False
     #: ``config.private``: a private channel authorised by RLS (§9.3).
     private: bool = False
-    #: Broadcast events to deliver; ``*`` means all; matched without regard to case (§5.3).
+    #: Broadcast events to deliver: names or globs (``*`` and ``?``, backslash escapes; see
+    #: :mod:`~inspector.protocol.event_filter`), matched without regard to case (§5.3);
+    #: ``*`` (or nothing) means all. Others are dropped before an event is built (counted in
+    #: :attr:`Channel.filtered`).
     events: tuple[str, ...] = ("*",)
     #: ``config.postgres_changes`` bindings, sent as given (§4.1, §12).
     postgres_changes: tuple[Mapping[str, Any], ...] = ()
@@ -103,10 +107,9 @@ class ChannelConfig:
         """``realtime:<name>`` (§3)."""
         return topic_for(self.name)
 
-    def event_filter(self) -> frozenset[str] | None:
-        """Lower-cased event names to deliver, or None for all."""
-        names = {e.lower() for e in self.events}
-        return None if "*" in names or not names else frozenset(names)
+    def event_filter(self) -> EventFilter | None:
+        """The compiled :attr:`events`, or None when every event is delivered."""
+        return compile_events(tuple(self.events))
 
     def join_payload(self, access_token: str | None, version: str | None) -> dict[str, Any]:
         """The ``phx_join`` payload, key for key as realtime-js sends it (§4.1)."""
@@ -190,22 +193,23 @@ class Channel:
     dropped: int = 0
     #: Broadcasts delivered to the consumer.
     received: int = 0
+    #: Broadcasts the event filter dropped (never delivered).
+    filtered: int = 0
     presence: Presence = field(default_factory=Presence)
     buffer: deque[Push] = field(default_factory=deque)
-    #: Lower-cased broadcast events to deliver, None for all.
-    event_filter: frozenset[str] | None = None
+    #: The broadcast events to deliver, None for all.
+    event_filter: EventFilter | None = None
     #: Session timer handles (join timeout, rejoin, leave), cancelled on state changes.
     join_timer: Any = None
     rejoin_timer: Any = None
     #: ref of the pending ``phx_leave`` while LEAVING.
     leave_ref: str | None = None
+    #: ``realtime:<name>``, from the config (kept, not recomputed per broadcast).
+    topic: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         self.event_filter = self.config.event_filter()
-
-    @property
-    def topic(self) -> str:
-        return self.config.topic
+        self.topic = self.config.topic
 
     def can(self, cause: ChannelCause) -> bool:
         """True when ``cause`` is a legal move from the current state."""
@@ -225,7 +229,7 @@ class Channel:
     def accepts(self, event: str) -> bool:
         """True when a broadcast with this event passes the channel's event filter (§5.3)."""
         flt = self.event_filter
-        return flt is None or event.lower() in flt
+        return flt is None or flt.matches(event)
 
     def buffer_push(self, push: Push) -> Push | None:
         """Keep ``push`` until the channel can push; returns the push dropped to make room."""

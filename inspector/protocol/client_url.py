@@ -15,11 +15,11 @@ realtime-js writes (§1.1). REST lives under ``<base>/api`` (§6). Invalid input
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Final
 
+from .redact import redact_url
 from .serializer import VSN1, VSN2
 
 #: ``log_level`` values the server knows; realtime-js also allows ``warn`` (ignored, §1.2).
@@ -27,7 +27,6 @@ LOG_LEVELS: Final = ("info", "warn", "warning", "error")
 
 _SCHEMES: Final = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 _HTTP: Final = {"ws": "http", "wss": "https"}
-_REDACT_QUERY: Final = re.compile(r"((?:^|[?&])(?:apikey|access_token|token)=)[^&#]*", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +56,6 @@ def normalize_vsn(vsn: str) -> str:
     if text in ("2", "2.0", VSN2):
         return VSN2
     raise ValueError(f"unsupported protocol version {vsn!r}: use 1.0.0 or 2.0.0")
-
-
-def redact_url(url: str) -> str:
-    """Replace ``apikey``/``access_token`` query values with ``[redacted]``."""
-    return _REDACT_QUERY.sub(r"\1[redacted]", url)
 
 
 def endpoints(url: str, api_key: str, vsn: str = VSN2, log_level: str | None = None) -> Endpoints:

@@ -17,7 +17,7 @@ client-side session (docs/architecture.md, habit 1):
   ``system_error_and_close``, ``deliver`` for fan-out.
 - **data to send**: ``conn.data_to_send()`` drains the queued wire data (``str`` for text
   frames, ``bytes`` for binary frames), in order.
-- **state**: ``conn.channels`` maps each joined wire topic to its :class:`ChannelState`
+- **state**: ``conn.channels`` maps each joined wire topic to its :class:`ServerChannel`
   (join_ref, parsed config, token expiry); ``conn.next_deadline()`` says when to call
   ``conn.handle_timer(now)`` (idle timeout §1.5, token expiry watchdog §7.4).
 
@@ -76,13 +76,13 @@ from .server_events import (
     AccessTokenPushed,
     BroadcastPushed,
     ChannelClosed,
-    ChannelState,
     HeartbeatReceived,
     IdleTimeout,
     JoinRequested,
     LeaveRequested,
     OtherPushed,
     PresencePushed,
+    ServerChannel,
     ServerEvent,
     StalePushIgnored,
     UnmatchedTopic,
@@ -127,7 +127,7 @@ class ServerConnection:
         #: the negotiated serializer version (§1.3).
         self.vsn: Final = vsn
         #: joined channels by wire topic.
-        self.channels: dict[str, ChannelState] = {}
+        self.channels: dict[str, ServerChannel] = {}
         #: set False to stop answering heartbeats (fault injection, §13 scenario 10).
         self.reply_to_heartbeats = True
         #: ``now`` of the last data received.
@@ -162,7 +162,7 @@ class ServerConnection:
             return self._on_kind3(frame)
         if isinstance(frame, BinaryPush):
             channel = self._route(frame.topic, frame.event, frame.ref, frame.join_ref)
-            if isinstance(channel, ChannelState):
+            if isinstance(channel, ServerChannel):
                 return [
                     OtherPushed(
                         frame.topic,
@@ -181,7 +181,7 @@ class ServerConnection:
 
     def _route(
         self, topic: str, event: str, ref: str | None, join_ref: str | None
-    ) -> ChannelState | UnmatchedTopic | StalePushIgnored | None:
+    ) -> ServerChannel | UnmatchedTopic | StalePushIgnored | None:
         """The joined channel for a push, or the event that answers it instead."""
         channel = self.channels.get(topic)
         if channel is None:
@@ -223,7 +223,7 @@ class ServerConnection:
             )
             return out
         routed = self._route(topic, event, msg.ref, msg.join_ref)
-        if not isinstance(routed, ChannelState):
+        if not isinstance(routed, ServerChannel):
             return [routed] if routed is not None else []
         name = routed.name
         payload = msg.payload
@@ -264,7 +264,7 @@ class ServerConnection:
 
     def _on_kind3(self, frame: UserBroadcastPush) -> list[ServerEvent]:
         routed = self._route(frame.topic, BROADCAST, frame.ref, frame.join_ref)
-        if not isinstance(routed, ChannelState):
+        if not isinstance(routed, ServerChannel):
             return [routed] if routed is not None else []
         return [
             BroadcastPushed(
@@ -291,10 +291,10 @@ class ServerConnection:
         response: dict[str, Any] | None = None,
         token_exp: float | None = None,
         token_check_max: float = TOKEN_CHECK_MAX_S,
-    ) -> ChannelState:
+    ) -> ServerChannel:
         """Register the channel and queue the ok reply (§4.4); arm the token watchdog (§7.4)."""
         join_ref = request.join_ref if request.join_ref is not None else request.ref
-        channel = ChannelState(
+        channel = ServerChannel(
             request.topic,
             request.name,
             join_ref,  # type: ignore[arg-type]
@@ -366,7 +366,7 @@ class ServerConnection:
             return None
         return self.close_channel(topic, message)
 
-    def error_channel(self, topic: str) -> ChannelState | None:
+    def error_channel(self, topic: str) -> ServerChannel | None:
         """Queue ``phx_error`` (a crashed channel, §4.6) and forget the channel."""
         channel = self.channels.pop(topic, None)
         if channel is not None:
@@ -446,7 +446,7 @@ class ServerConnection:
 
     # ----------------------------------------------------------------------------- internals
 
-    def _close(self, channel: ChannelState) -> None:
+    def _close(self, channel: ServerChannel) -> None:
         self.channels.pop(channel.topic, None)
         self._queue(Message(channel.join_ref, channel.join_ref, channel.topic, PHX_CLOSE, {}))
 

@@ -150,7 +150,7 @@ def join_ok_response(config: JoinConfig) -> dict[str, Any]:
 
 
 @dataclass(slots=True)
-class ChannelState:
+class ServerChannel:
     """One joined channel instance on a socket: mutable, owned by the connection."""
 
     #: the wire topic exactly as the client joined it (``realtime:room-1``).
@@ -276,7 +276,7 @@ class LeaveRequested:
     join_ref: str | None
     ref: str | None
     #: the channel that was removed.
-    channel: ChannelState
+    channel: ServerChannel
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +291,7 @@ class ChannelClosed:
     name: str
     join_ref: str
     reason: str
-    channel: ChannelState
+    channel: ServerChannel
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from .rules import ALL, Permissions
 from .wsframe import ws_frame
 
 if TYPE_CHECKING:
-    from inspector.protocol.server_events import ChannelState
+    from inspector.protocol.server_events import ServerChannel
 
     from .auth import Identity
     from .limits import CallWindow
@@ -70,7 +70,7 @@ class Sub(Generic[S]):
     def __init__(
         self,
         sink: S,
-        channel: ChannelState,
+        channel: ServerChannel,
         identity: Identity,
         perms: Permissions,
         presence_key: str,

@@ -9,18 +9,21 @@ No asyncio, no Qt, no clock: times are passed in. The pieces:
 - :mod:`.channels`: channel options, join state and connection state with their wording.
 - :mod:`.profiles`: connection profiles without secrets, URL/key validation, decoded claims.
 - :mod:`.history`: per-tab send history; :mod:`.rate`: messages per second;
-  :mod:`.preferences`; :mod:`.redact`; :mod:`.ndjson` export/import.
+  :mod:`.preferences`; :mod:`.ndjson` export/import (secrets redacted with
+  :mod:`inspector.protocol.redact`).
 """
+
+from inspector.protocol.event_filter import parse_event_list
 
 from .channels import (
     ChannelOptions,
-    ChannelState,
     ChannelStatus,
-    ConnectionState,
     ConnectionStatus,
+    LinkState,
+    TabState,
     join_conflict,
 )
-from .filters import MessageFilter, parse_event_list
+from .filters import MessageFilter
 from .history import SendHistory, SendTemplate
 from .log import DEFAULT_CAPACITY, LogListener, MessageLog
 from .preferences import Preferences
@@ -36,16 +39,14 @@ from .records import (
     json_bytes,
     system_record,
 )
-from .redact import redact_json, redact_text
 
 __all__ = [
     "DEFAULT_CAPACITY",
     "ChannelOptions",
-    "ChannelState",
     "ChannelStatus",
-    "ConnectionState",
     "ConnectionStatus",
     "Direction",
+    "LinkState",
     "LogListener",
     "MessageFilter",
     "MessageLog",
@@ -59,14 +60,13 @@ __all__ = [
     "SendInfo",
     "SendState",
     "SendTemplate",
+    "TabState",
     "TokenInfo",
     "Transport",
     "describe_token",
     "join_conflict",
     "json_bytes",
     "parse_event_list",
-    "redact_json",
-    "redact_text",
     "system_record",
     "validate_key",
     "validate_url",

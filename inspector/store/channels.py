@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
-from .filters import event_matches, parse_event_list
+from inspector.protocol.event_filter import parse_event_list
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +49,6 @@ class ChannelOptions:
         if len(self.name.encode()) > 240:
             return "Channel name is too long (binary frames allow 255 bytes per topic, §2.3)"
         return None
-
-    def accepts_event(self, event: str) -> bool:
-        return event_matches(event, self.events)
 
     def with_broadcast(self, *, ack: bool, broadcast_self: bool) -> ChannelOptions:
         return replace(self, ack=ack, broadcast_self=broadcast_self)
@@ -158,8 +155,10 @@ def _countdown(retry_at: float | None, now: float) -> str:
     return f"{max(0, math.ceil(retry_at - now))} s"
 
 
-class ChannelState(Enum):
-    """Join state of a tab's channel (§4)."""
+class TabState(Enum):
+    """Join state of a tab's channel, in the tab's words (§4). Not the client's
+    :class:`~inspector.protocol.events.ChannelState`: a tab also waits for a connection and
+    knows it was left."""
 
     #: the tab is open but the socket is not connected; it joins when it is.
     WAITING = "waiting for connection"
@@ -175,7 +174,7 @@ class ChannelState(Enum):
 
 @dataclass(frozen=True, slots=True)
 class ChannelStatus:
-    state: ChannelState
+    state: TabState
     #: the server's exact reason or system message, when there is one.
     reason: str | None = None
     #: when the next rejoin happens, on the caller's monotonic clock.
@@ -185,12 +184,16 @@ class ChannelStatus:
         text = self.state.value
         if self.reason:
             text += f": {self.reason}"
-        if self.state is ChannelState.ERRORED and self.retry_at is not None:
+        if self.state is TabState.ERRORED and self.retry_at is not None:
             text += f" · retrying in {_countdown(self.retry_at, now)}"
         return text
 
 
-class ConnectionState(Enum):
+class LinkState(Enum):
+    """The connection as the toolbar shows it. Not the client's
+    :class:`~inspector.protocol.events.ConnectionState`: the controller maps that onto these
+    words (a lost socket waiting to reconnect is RECONNECTING here)."""
+
     DISCONNECTED = "disconnected"
     CONNECTING = "connecting"
     CONNECTED = "connected"
@@ -199,7 +202,7 @@ class ConnectionState(Enum):
 
 @dataclass(frozen=True, slots=True)
 class ConnectionStatus:
-    state: ConnectionState = ConnectionState.DISCONNECTED
+    state: LinkState = LinkState.DISCONNECTED
     #: last heartbeat round trip, milliseconds.
     rtt_ms: float | None = None
     #: why we are disconnected or reconnecting (``HTTP 401: Invalid JWT``, ``host not found``).
@@ -212,13 +215,13 @@ class ConnectionStatus:
     def describe(self, now: float) -> str:
         """The toolbar's words: ``connected · heartbeat 1.2 ms``, ``reconnecting in 3 s (attempt 2)``."""
         s = self.state
-        if s is ConnectionState.CONNECTED:
+        if s is LinkState.CONNECTED:
             if self.rtt_ms is None:
                 return "connected"
             return f"connected · heartbeat {self.rtt_ms:.1f} ms"
-        if s is ConnectionState.CONNECTING:
+        if s is LinkState.CONNECTING:
             return "connecting…"
-        if s is ConnectionState.RECONNECTING:
+        if s is LinkState.RECONNECTING:
             text = "reconnecting"
             if self.retry_at is not None and self.retry_at > now:
                 text += f" in {_countdown(self.retry_at, now)}"

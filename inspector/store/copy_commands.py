@@ -6,7 +6,9 @@ and the curl command posts to the REST single endpoint ``/api/broadcast/<topic>/
 
 Secrets never appear in the text: the key is read from ``$SUPABASE_ANON_KEY`` (the CLI does it
 by itself, curl gets it in double-quoted headers), a user token from ``$SUPABASE_ACCESS_TOKEN``,
-and the URL loses any query (``?apikey=…``), fragment and user:password part. Payloads too long
+the URL loses any query (``?apikey=…``), fragment and user:password part, and the payload, the
+event and the channel are redacted like exports (:mod:`inspector.protocol.redact`: a payload that
+carried a token is sent again with ``[redacted]`` in its place). Payloads too long
 for a command line, and all binary payloads, are piped in with ``printf`` (a shell builtin, so
 no argument-length limit) and ``base64 -d``. The commands are for bash/zsh/sh.
 """
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from inspector.protocol.client_url import endpoints
+from inspector.protocol.redact import redact_bytes, redact_text, redact_value
 
 #: The program name of the CLI (the console script).
 PROGRAM: Final = "realtime-inspector"
@@ -59,21 +62,24 @@ def rest_single_url(target: CommandTarget, event: str) -> str:
     """``<base>/api/broadcast/<channel>/events/<event>[?private=true]`` (§6.2)."""
     base = endpoints(public_url(target.url), "key-not-used", target.vsn).rest_base
     quote = urllib.parse.quote
-    url = f"{base}/broadcast/{quote(target.channel, safe='')}/events/{quote(event, safe='')}"
+    channel, event = redact_text(target.channel), redact_text(event)
+    url = f"{base}/broadcast/{quote(channel, safe='')}/events/{quote(event, safe='')}"
     return url + "?private=true" if target.private else url
 
 
 def _compact_json(payload: bytes) -> str:
-    """The payload text, compacted when it is JSON (what the composer sends, §2.2)."""
+    """The payload text, compacted when it is JSON (what the composer sends, §2.2), with
+    secrets redacted."""
     text = payload.decode("utf-8", "replace")
     try:
-        return json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":"))
+        value = redact_value(json.loads(text))
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     except (ValueError, RecursionError):
-        return text
+        return redact_text(text)
 
 
 def _b64(payload: bytes) -> str:
-    return base64.b64encode(payload).decode("ascii")
+    return base64.b64encode(redact_bytes(payload)).decode("ascii")
 
 
 def _opt(flag: str, value: str) -> list[str]:
@@ -107,7 +113,7 @@ def cli_command(
         words += ["--vsn", "1"]
     if target.has_token:
         words += ["--token", f'"${TOKEN_ENV}"']
-    words += _opt("--channel", target.channel) + _opt("--event", event)
+    words += _opt("--channel", redact_text(target.channel)) + _opt("--event", redact_text(event))
     if target.private:
         words.append("--private")
     if rest:

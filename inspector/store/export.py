@@ -19,9 +19,11 @@ A frame line (the Frames view)::
 
 with ``data_base64`` for binary frames. Lines without ``type`` are messages.
 
-Redaction (docs/architecture.md): keys named like secrets (``apikey``, ``access_token``,
-``authorization``, ...) and JWT-shaped strings anywhere in a line are replaced with
-``[redacted]``; binary frames get JWT-shaped runs masked in place. So an export can be shared,
+Redaction (:mod:`inspector.protocol.redact`, the same table the CLI and the frame tap use):
+values of keys named like secrets (``apikey``, ``access_token``, ``token``, ``password``,
+``authorization``, ...), ``Bearer`` credentials, ``sb_`` keys and JWT-shaped strings anywhere in
+a line are replaced with ``[redacted]``; binary frames get JWT-shaped runs and ``sb_`` keys
+masked in place. So an export can be shared,
 and a payload that carried a token comes back with ``[redacted]`` where the token was.
 
 Import never raises on a bad line: it is reported with its number and reason and skipped.
@@ -44,9 +46,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from inspector.protocol.frames import PHOENIX_TOPIC, channel_name
+from inspector.protocol.redact import DEPTH_LIMIT, redact_bytes, redact_text, redact_value
 from inspector.protocol.serializer import escape_surrogates
 
-from .frames import BINARY, CLOSE, IN, OPEN, OUT, TEXT, FrameRow, redact_frame_bytes
+from .frames import BINARY, CLOSE, IN, OPEN, OUT, TEXT, FrameRow
 from .records import (
     Direction,
     MessageRecord,
@@ -56,7 +59,6 @@ from .records import (
     Transport,
     json_bytes,
 )
-from .redact import redact_json, redact_text
 from .timefmt import checked_epoch, finite_number, utc_iso
 
 #: The longest line an import reads, in bytes: a 3000 KB payload (the server's limit, §10)
@@ -117,7 +119,7 @@ def message_data(record: MessageRecord, channel: str) -> dict[str, Any]:
         "size": record.size,
     }
     if record.format is PayloadFormat.BINARY:
-        out["payload_base64"] = base64.b64encode(record.payload).decode("ascii")
+        out["payload_base64"] = base64.b64encode(redact_bytes(record.payload)).decode("ascii")
     else:
         try:
             out["payload"] = _strict_loads(record.payload)
@@ -137,7 +139,7 @@ def message_data(record: MessageRecord, channel: str) -> dict[str, Any]:
             "http_status": send.http_status,
             "error": send.error,
         }
-    redacted: dict[str, Any] = redact_json(out)
+    redacted: dict[str, Any] = redact_value(out, max_depth=DEPTH_LIMIT)
     return redacted
 
 
@@ -225,10 +227,10 @@ def frame_data(row: FrameRow) -> dict[str, Any]:
             out[key] = value
     data = row.data
     if isinstance(data, bytes):
-        out["data_base64"] = base64.b64encode(redact_frame_bytes(data)).decode("ascii")
+        out["data_base64"] = base64.b64encode(redact_bytes(data)).decode("ascii")
     else:
         out["data"] = row.shown_text(reveal=False)
-    redacted: dict[str, Any] = redact_json(out)
+    redacted: dict[str, Any] = redact_value(out, max_depth=DEPTH_LIMIT)
     return redacted
 
 

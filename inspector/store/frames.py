@@ -6,9 +6,9 @@ the data as it crossed the wire. Topic, event, ref and join_ref are read from th
 somebody looks (:meth:`FrameRow.summary`, cached), so capturing a frame costs one small object.
 
 Rows keep the data unredacted so that the user can reveal secrets on purpose; everything shown
-or exported by default passes through :func:`redact_frame_text` / :func:`redact_frame_bytes`
-(``apikey``, ``access_token`` values, ``Authorization`` headers, JWT-shaped strings, ``sb_``
-keys; docs/architecture.md "Settings and secrets").
+or exported by default passes through :func:`~inspector.protocol.redact.redact_text` /
+:func:`~inspector.protocol.redact.redact_bytes` (``apikey``, ``access_token`` values,
+``Authorization`` headers, JWT-shaped strings, ``sb_`` keys; docs/client.md "Redaction").
 
 :class:`FrameLog` is the ring buffer of :class:`~inspector.store.log.MessageLog`
 (:class:`~inspector.store.ring.RingLog`: same listener protocol, seqs, pause buffer, counts),
@@ -17,7 +17,6 @@ sized for frames rather than rows of a tab.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -32,10 +31,10 @@ from inspector.protocol.frames import (
     UserBroadcastPush,
     channel_name,
 )
+from inspector.protocol.redact import redact_bytes, redact_text
 from inspector.protocol.serializer import Role, decode
 
 from .log import LogListener
-from .redact import REDACTED, redact_text
 from .ring import RingLog
 
 #: Default number of frames kept (the Frames view is for recent traffic, not an archive).
@@ -52,33 +51,6 @@ CLOSE: Final = "close"
 #: What the channel filter uses for rows that belong to no channel (handshake, close,
 #: heartbeats on ``phoenix``).
 CONNECTION: Final = "(connection)"
-
-_TOKEN_FIELD = re.compile(
-    r'("(?:access_token|user_token|apikey|token|authorization)"\s*:\s*)"(?:[^"\\]|\\.)*"', re.I
-)
-_JWT_BYTES = re.compile(rb"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_SB_KEY_BYTES = re.compile(rb"\bsb_(?:publishable|secret|temp)_[A-Za-z0-9_-]+")
-
-
-def redact_frame_text(text: str) -> str:
-    """A text frame (or marker) with every secret replaced by ``[redacted]``."""
-    if not text:
-        return text
-    text = _TOKEN_FIELD.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
-    return redact_text(text)
-
-
-def _mask(match: re.Match[bytes]) -> bytes:
-    n = len(match.group(0))
-    return (REDACTED.encode() + b"*" * n)[:n]
-
-
-def redact_frame_bytes(data: bytes) -> bytes:
-    """A binary frame with JWT-shaped runs and ``sb_`` keys masked in place, lengths kept, so
-    the header still describes the frame (§2.3)."""
-    if b"eyJ" not in data and b"sb_" not in data:
-        return data
-    return _SB_KEY_BYTES.sub(_mask, _JWT_BYTES.sub(_mask, data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,12 +171,12 @@ class FrameRow:
         ``limit`` characters when given."""
         data = self.data
         if isinstance(data, bytes):
-            raw = data if reveal else redact_frame_bytes(data)
+            raw = data if reveal else redact_bytes(data)
             head = raw if limit is None else raw[: max(0, limit // 3 + 1)]
             text = head.hex(" ")
         else:
             text = data if limit is None else data[: limit * 2]
-            text = text if reveal else redact_frame_text(text)
+            text = text if reveal else redact_text(text)
         if limit is not None and len(text) > limit:
             return text[: limit - 1] + "…"
         return text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from inspector.store import ConnectionState, ConnectionStatus
+from inspector.store import ConnectionStatus, LinkState
 
 from .common import theme
 
@@ -28,10 +28,10 @@ class ConnectionStatusWidget(QLabel):
         self._status = status
         c = theme.colors()
         colour = {
-            ConnectionState.CONNECTED: c.ok,
-            ConnectionState.CONNECTING: c.busy,
-            ConnectionState.RECONNECTING: c.warning,
-            ConnectionState.DISCONNECTED: c.error if status.reason else c.muted,
+            LinkState.CONNECTED: c.ok,
+            LinkState.CONNECTING: c.busy,
+            LinkState.RECONNECTING: c.warning,
+            LinkState.DISCONNECTED: c.error if status.reason else c.muted,
         }[status.state]
         text = status.describe(now).replace("&", "&amp;").replace("<", "&lt;")
         self.setText(f"<b style='color:{colour.name()}'>●</b> {text}")

@@ -37,17 +37,17 @@ from inspector.client.events import (
 from inspector.client.settings import ClientSettings
 from inspector.protocol.channel import ChannelConfig
 from inspector.protocol.frames import topic_for
-from inspector.store import ChannelState as TabState
 from inspector.store import (
     ChannelStatus,
     ConnectionStatus,
+    LinkState,
     MessageRecord,
     Preferences,
     Profile,
     SendState,
+    TabState,
     Transport,
 )
-from inspector.store import ConnectionState as LinkState
 
 from .controller_base import ControllerBase
 from .event_translation import EventTranslator, error_text
@@ -188,7 +188,19 @@ class InspectorController(ControllerBase):
             presence_key=o.presence_key,
             presence_enabled=o.presence_enabled,
             private=o.private,
+            # The tab's event filter, applied by the client before a record is built.
+            events=o.events or ("*",),
         )
+
+    def refresh_filtered(self) -> None:
+        """Bring each tab's count of broadcasts its event filter refused up to date."""
+        client = self.client
+        if client is None:
+            return
+        for channel in self.channels.values():
+            joined = client.channels.get(topic_for(channel.name))
+            if joined is not None:
+                channel.note_filtered(joined, joined.filtered)
 
     def _join_now(self, client: RealtimeClient, channel: OpenChannel) -> None:
         config = self._config(channel)

@@ -21,16 +21,16 @@ from PySide6.QtCore import QObject, Signal
 
 from inspector.store import (
     ChannelOptions,
-    ChannelState,
     ChannelStatus,
-    ConnectionState,
     ConnectionStatus,
     Direction,
+    LinkState,
     MessageRecord,
     PayloadFormat,
     Preferences,
     Profile,
     SendInfo,
+    TabState,
     join_conflict,
     system_record,
     validate_key,
@@ -90,12 +90,12 @@ class ControllerBase(QObject):
 
     @property
     def connected(self) -> bool:
-        return self.connection.state is ConnectionState.CONNECTED
+        return self.connection.state is LinkState.CONNECTED
 
     @property
     def active(self) -> bool:
         """Whether a connection is up or being attempted (Connect means Disconnect now)."""
-        return self.connection.state is not ConnectionState.DISCONNECTED
+        return self.connection.state is not LinkState.DISCONNECTED
 
     # ------------------------------------------------------------------------------ intents
 
@@ -114,7 +114,7 @@ class ControllerBase(QObject):
             self.close_connection()
         profile = replace(profile, url=normalize_url(profile.url))
         self.profile = profile
-        self._set_connection(ConnectionStatus(ConnectionState.CONNECTING))
+        self._set_connection(ConnectionStatus(LinkState.CONNECTING))
         self._start_connect(profile, api_key.strip(), (access_token or "").strip() or None)
         return None
 
@@ -123,10 +123,10 @@ class ControllerBase(QObject):
         if not self.active:
             return
         self._start_disconnect()
-        self._set_connection(ConnectionStatus(ConnectionState.DISCONNECTED))
+        self._set_connection(ConnectionStatus(LinkState.DISCONNECTED))
         for channel in self.channels.values():
-            if channel.status.state is not ChannelState.LEFT:
-                self._set_channel_status(channel.name, ChannelStatus(ChannelState.WAITING))
+            if channel.status.state is not TabState.LEFT:
+                self._set_channel_status(channel.name, ChannelStatus(TabState.WAITING))
 
     def join(self, options: ChannelOptions) -> str | None:
         """Open a tab for ``options``; returns why it cannot be opened, or None."""
@@ -137,17 +137,17 @@ class ControllerBase(QObject):
         self.channels[options.name] = channel
         self.channel_opened.emit(options.name)
         if self.active:
-            self._set_channel_status(options.name, ChannelStatus(ChannelState.JOINING))
+            self._set_channel_status(options.name, ChannelStatus(TabState.JOINING))
             self._start_join(channel)
         return None
 
     def leave(self, name: str) -> None:
         channel = self.channels.get(name)
-        if channel is None or channel.status.state is ChannelState.LEFT:
+        if channel is None or channel.status.state is TabState.LEFT:
             return
         if self.active:
             self._start_leave(channel)
-        self._set_channel_status(name, ChannelStatus(ChannelState.LEFT))
+        self._set_channel_status(name, ChannelStatus(TabState.LEFT))
         self._add_system(name, "left", {"channel": name})
         channel.presence.own.payload = None
         channel.presence.channel_left(self.wall_clock())
@@ -157,9 +157,9 @@ class ControllerBase(QObject):
         if channel is None:
             return
         if not self.active:
-            self._set_channel_status(name, ChannelStatus(ChannelState.WAITING))
+            self._set_channel_status(name, ChannelStatus(TabState.WAITING))
             return
-        self._set_channel_status(name, ChannelStatus(ChannelState.JOINING))
+        self._set_channel_status(name, ChannelStatus(TabState.JOINING))
         self._start_join(channel)
 
     def close_channel(self, name: str) -> None:
@@ -167,7 +167,7 @@ class ControllerBase(QObject):
         channel = self.channels.get(name)
         if channel is None:
             return
-        if self.active and channel.status.state is not ChannelState.LEFT:
+        if self.active and channel.status.state is not TabState.LEFT:
             self._start_leave(channel)
         del self.channels[name]
         self.channel_closed.emit(name)
@@ -183,12 +183,12 @@ class ControllerBase(QObject):
         channel.options = old.with_broadcast(ack=ack, broadcast_self=broadcast_self)
         self.channel_options_changed.emit(name, channel.options)
         text = f"ack {_onoff(ack)}, self {_onoff(broadcast_self)}"
-        if self.active and channel.status.state is not ChannelState.LEFT:
+        if self.active and channel.status.state is not TabState.LEFT:
             self.notice.emit(
                 name, f"Rejoining “{name}” with {text}: ack and self are options of the join."
             )
             self._start_leave(channel)
-            self._set_channel_status(name, ChannelStatus(ChannelState.JOINING))
+            self._set_channel_status(name, ChannelStatus(TabState.JOINING))
             self._start_join(channel)
         else:
             self.notice.emit(name, f"“{name}” will join with {text}.")
@@ -219,10 +219,10 @@ class ControllerBase(QObject):
         channel.options = channel.options.with_presence(enabled)
         self.channel_options_changed.emit(name, channel.options)
         what = "presence on" if enabled else "presence off"
-        if self.active and channel.status.state is not ChannelState.LEFT:
+        if self.active and channel.status.state is not TabState.LEFT:
             self.notice.emit(name, f"Rejoining “{name}” with {what}: presence is a join option.")
             self._start_leave(channel)
-            self._set_channel_status(name, ChannelStatus(ChannelState.JOINING))
+            self._set_channel_status(name, ChannelStatus(TabState.JOINING))
             self._start_join(channel)
         else:
             self.notice.emit(name, f"“{name}” will join with {what}.")
@@ -232,7 +232,7 @@ class ControllerBase(QObject):
         channel = self.channels.get(name)
         if channel is None:
             return "no such tab"
-        if channel.status.state is not ChannelState.JOINED:
+        if channel.status.state is not TabState.JOINED:
             return "the channel is not joined"
         channel.presence.track_requested(dict(payload), self.wall_clock())
         self._start_track(channel, dict(payload))
@@ -243,7 +243,7 @@ class ControllerBase(QObject):
         channel = self.channels.get(name)
         if channel is None:
             return "no such tab"
-        if channel.status.state is not ChannelState.JOINED:
+        if channel.status.state is not TabState.JOINED:
             channel.presence.own.payload = None
             return "the channel is not joined"
         channel.presence.untrack_requested(self.wall_clock())
@@ -275,33 +275,32 @@ class ControllerBase(QObject):
         self._presence_follow(channel, previous, status.state)
         self.channel_status_changed.emit(name, status)
 
-    def _presence_follow(
-        self, channel: OpenChannel, previous: ChannelState, state: ChannelState
-    ) -> None:
+    def _presence_follow(self, channel: OpenChannel, previous: TabState, state: TabState) -> None:
         """Keep the presence panel honest across joins: not live until the next state, and
         our own presence tracked again after a rejoin when the user asked for it (§8.3)."""
         roster = channel.presence
-        if state is ChannelState.JOINED and previous is not ChannelState.JOINED:
+        if state is TabState.JOINED and previous is not TabState.JOINED:
             own = roster.own
             if own.payload is not None and own.state is not OwnState.PENDING:
                 roster.track_requested(own.payload, self.wall_clock(), again=True)
                 self._start_track(channel, own.payload)
-        elif previous is ChannelState.JOINED and state not in (
-            ChannelState.JOINED,
-            ChannelState.LEFT,  # leave() says so itself
+        elif previous is TabState.JOINED and state not in (
+            TabState.JOINED,
+            TabState.LEFT,  # leave() says so itself
         ):
             if roster.own.state is not OwnState.OFF:
                 roster.own.state = OwnState.OFF
                 roster.own.since = None
             roster.channel_joining(self.wall_clock(), f"not joined ({state.value})")
 
+    def refresh_filtered(self) -> None:
+        """Bring each tab's count of refused broadcasts up to date (the live controller reads the
+        client's counts; the client applies the tab's event filter)."""
+
     def _add_incoming(self, name: str, record: MessageRecord) -> bool:
-        """Append a received broadcast if the tab's event filter accepts it."""
+        """Append a received broadcast (the client already applied the tab's event filter)."""
         channel = self.channels.get(name)
         if channel is None:
-            return False
-        if not channel.options.accepts_event(record.event):
-            channel.filtered_out += 1
             return False
         channel.rate.add(self.clock())
         channel.log.append(record)

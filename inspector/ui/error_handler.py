@@ -18,7 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from inspector.store.redact import redact_text
+from inspector.protocol.redact import redact_text
 
 log = logging.getLogger("inspector.errors")
 

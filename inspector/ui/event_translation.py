@@ -38,16 +38,16 @@ from inspector.client.events import (
     SystemMessage,
 )
 from inspector.protocol.frames import channel_name
-from inspector.store import ChannelState as TabState
 from inspector.store import (
     ChannelStatus,
     ConnectionStatus,
     Direction,
+    LinkState,
     MessageRecord,
     PayloadFormat,
+    TabState,
     json_bytes,
 )
-from inspector.store import ConnectionState as LinkState
 
 from .open_channel import OpenChannel
 

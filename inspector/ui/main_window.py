@@ -542,6 +542,7 @@ class MainWindow(QMainWindow):
 
     def _tick(self) -> None:
         now = self.controller.clock()
+        self.controller.refresh_filtered()
         self.status_widget.tick(now)
         for panel in self.panels.values():
             panel.tick(now)

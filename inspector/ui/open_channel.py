@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from inspector.store import (
     ChannelOptions,
-    ChannelState,
     ChannelStatus,
     MessageLog,
     RateMeter,
+    TabState,
     Transport,
 )
 from inspector.store.presence_roster import PresenceRoster
@@ -38,13 +38,30 @@ class OpenChannel:
     def __init__(self, options: ChannelOptions, capacity: int) -> None:
         self.options = options
         self.log = MessageLog(capacity)
-        self.status = ChannelStatus(ChannelState.WAITING)
+        self.status = ChannelStatus(TabState.WAITING)
         self.rate = RateMeter()
-        #: broadcasts not shown because the tab's event filter did not accept them.
+        #: broadcasts not shown because the tab's event filter did not accept them: the client
+        #: drops them before a record is built (ChannelConfig.events); see note_filtered.
         self.filtered_out = 0
+        self._filter_source: object | None = None
+        self._filter_seen = 0
         #: who is present, the join/leave timeline and our own tracking (presence panel).
         self.presence = PresenceRoster()
 
     @property
     def name(self) -> str:
         return self.options.name
+
+    def note_filtered(self, source: object, dropped: int) -> bool:
+        """Take the client channel's running count of refused broadcasts into
+        :attr:`filtered_out`; ``source`` is that channel (a new join starts a new count).
+        True when the count grew."""
+        if source is not self._filter_source:
+            self._filter_source = source
+            self._filter_seen = 0
+        grown = dropped - self._filter_seen
+        self._filter_seen = dropped
+        if grown <= 0:
+            return False
+        self.filtered_out += grown
+        return True

@@ -13,9 +13,9 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
+from inspector.protocol.redact import redact_text
 from inspector.store import ChannelOptions, Preferences, ProfileBook, SendHistory
 from inspector.store.history import SendTemplate
-from inspector.store.redact import redact_text
 
 
 def default_qsettings() -> QSettings:

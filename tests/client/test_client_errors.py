@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import traceback
 
 import httpx
 import pytest
@@ -114,3 +115,26 @@ def test_connection_closed_carries_code_and_reason() -> None:
 def test_typed_errors_pass_through_and_chain() -> None:
     original = InvalidSettings("x")
     assert translate(original) is original
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ConnectionRefusedError(111, "Connection refused"),
+        httpx.ConnectTimeout("slow"),
+        wsx.ConnectionClosedError(None, None),
+        RuntimeError("boom"),
+    ],
+)
+def test_translated_errors_are_chained_from_the_original(exc: BaseException) -> None:
+    """``raise ... from exc`` semantics: the cause is the original, the context is hidden."""
+    err = translate(exc)
+    assert err is not exc
+    assert err.__cause__ is exc
+    assert err.__suppress_context__
+    try:
+        raise err
+    except InspectorError as raised:
+        text = "".join(traceback.format_exception(raised))
+    assert "The above exception was the direct cause" in text
+    assert type(exc).__name__ in text

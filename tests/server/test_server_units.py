@@ -24,7 +24,7 @@ from inspector.protocol.frames import BROADCAST
 from inspector.protocol.jwt import demo_key
 from inspector.protocol.serializer import VSN1, VSN2
 from inspector.protocol.server_conn import ServerConnection
-from inspector.protocol.server_events import ChannelState, JoinRequested, parse_join_payload
+from inspector.protocol.server_events import JoinRequested, ServerChannel, parse_join_payload
 from inspector.protocol.server_fanout import Fanout
 from inspector.server.auth import Authenticator, Identity
 from inspector.server.channel_logic import ChannelLogic, Peer, unauthorized
@@ -101,9 +101,9 @@ class FakePeer:
         return out
 
 
-def channel(topic: str, join: dict[str, Any] | None = None) -> ChannelState:
+def channel(topic: str, join: dict[str, Any] | None = None) -> ServerChannel:
     name = topic.removeprefix("realtime:")
-    return ChannelState(topic, name, "1", parse_join_payload(join or {"config": {}}), NOW)
+    return ServerChannel(topic, name, "1", parse_join_payload(join or {"config": {}}), NOW)
 
 
 def sub(sink: FakePeer, topic: str, join: dict[str, Any] | None = None, **kw: Any) -> Sub[Peer]:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from inspector.protocol.event_filter import event_matches
 from inspector.store import (
     ChannelOptions,
-    ChannelState,
     ChannelStatus,
-    ConnectionState,
     ConnectionStatus,
     Direction,
+    LinkState,
     MessageFilter,
     MessageRecord,
     PayloadFormat,
+    TabState,
     join_conflict,
     parse_event_list,
 )
@@ -84,9 +85,9 @@ def test_channel_options_validate_chips_roundtrip() -> None:
     assert ChannelOptions.from_dict("junk") is None
     assert ChannelOptions.from_dict({"name": ""}) is None
     assert ChannelOptions.from_dict({"name": "r", "events": "bad"}) == ChannelOptions("r")
-    assert o.accepts_event("A")
-    assert not o.accepts_event("b")
-    assert ChannelOptions("r").accepts_event("anything")
+    assert event_matches("A", o.events)
+    assert not event_matches("b", o.events)
+    assert event_matches("anything", ChannelOptions("r").events)
     flipped = o.with_broadcast(ack=False, broadcast_self=False)
     assert (flipped.ack, flipped.broadcast_self, flipped.name) == (False, False, "room-1")
 
@@ -104,23 +105,23 @@ def test_join_conflict_refuses_same_name() -> None:
 
 
 def test_channel_status_wording() -> None:
-    s = ChannelStatus(ChannelState.ERRORED, "Unauthorized: nope", retry_at=10.2)
+    s = ChannelStatus(TabState.ERRORED, "Unauthorized: nope", retry_at=10.2)
     assert s.describe(now=8.0) == "errored: Unauthorized: nope · retrying in 3 s"
-    assert ChannelStatus(ChannelState.JOINED).describe(0) == "joined"
+    assert ChannelStatus(TabState.JOINED).describe(0) == "joined"
 
 
 def test_connection_status_wording() -> None:
     assert ConnectionStatus().describe(0) == "disconnected"
     assert (
-        ConnectionStatus(ConnectionState.DISCONNECTED, reason="HTTP 401: Invalid JWT").describe(0)
+        ConnectionStatus(LinkState.DISCONNECTED, reason="HTTP 401: Invalid JWT").describe(0)
         == "disconnected: HTTP 401: Invalid JWT"
     )
-    assert ConnectionStatus(ConnectionState.CONNECTING).describe(0) == "connecting…"
+    assert ConnectionStatus(LinkState.CONNECTING).describe(0) == "connecting…"
     assert (
-        ConnectionStatus(ConnectionState.CONNECTED, rtt_ms=1.234).describe(0)
+        ConnectionStatus(LinkState.CONNECTED, rtt_ms=1.234).describe(0)
         == "connected · heartbeat 1.2 ms"
     )
-    assert ConnectionStatus(ConnectionState.CONNECTED).describe(0) == "connected"
-    r = ConnectionStatus(ConnectionState.RECONNECTING, retry_at=5.0, attempt=2, reason="refused")
+    assert ConnectionStatus(LinkState.CONNECTED).describe(0) == "connected"
+    r = ConnectionStatus(LinkState.RECONNECTING, retry_at=5.0, attempt=2, reason="refused")
     assert r.describe(2.5) == "reconnecting in 3 s (attempt 2) · refused"
     assert r.describe(6.0).startswith("reconnecting now")

@@ -7,14 +7,13 @@ from hypothesis import strategies as st
 
 from inspector.protocol.frames import BinaryPush, BinaryReply, UserBroadcast, UserBroadcastPush
 from inspector.protocol.jwt import demo_key
+from inspector.protocol.redact import redact_bytes, redact_text
 from inspector.protocol.serializer import encode
 from inspector.store.frames import (
     CONNECTION,
     FrameFilter,
     FrameLog,
     FrameRow,
-    redact_frame_bytes,
-    redact_frame_text,
 )
 from inspector.store.hex_annotate import annotate, annotated_hex
 
@@ -92,7 +91,7 @@ def test_markers() -> None:
 
 def test_redaction_of_text_frames() -> None:
     text = f'["1","1","{TOPIC}","phx_join",{{"access_token":"opaque-user-token","x":"{KEY}"}}]'
-    shown = redact_frame_text(text)
+    shown = redact_text(text)
     leaked = "opaque-user-token" in shown or KEY in shown  # a bool, never printed
     assert not leaked
     assert shown.count("[redacted]") == 2
@@ -107,7 +106,7 @@ def test_redaction_of_binary_frames_keeps_lengths() -> None:
     payload = f'{{"token":"{KEY}"}}'.encode()
     k4 = encode(UserBroadcast(TOPIC, "ping", b"", 1, payload), "2.0.0")
     assert isinstance(k4, bytes)
-    masked = redact_frame_bytes(k4)
+    masked = redact_bytes(k4)
     assert len(masked) == len(k4)
     leaked = KEY.encode() in masked
     assert not leaked

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from inspector.protocol import jwt
+from inspector.protocol.redact import contains_secret, redact_text, redact_value
 from inspector.store import (
     Direction,
     MessageRecord,
@@ -18,12 +19,9 @@ from inspector.store import (
     SendState,
     SendTemplate,
     Transport,
-    redact_json,
-    redact_text,
 )
 from inspector.store.history import ENTRY_LIMIT, TOTAL_LIMIT
 from inspector.store.ndjson import export_lines, import_lines
-from inspector.store.redact import contains_secret
 
 TOKEN = jwt.sign({"role": "anon", "exp": 2_000_000_000}, "x" * 32)
 
@@ -103,9 +101,9 @@ def test_redact_text_hides_every_secret_shape() -> None:
     assert redact_text("nothing to hide here") == "nothing to hide here"
 
 
-def test_redact_json() -> None:
+def test_redact_value() -> None:
     data = {"apikey": "k", "nested": [{"Authorization": "Bearer q"}, TOKEN], "n": 1, "apikey2": ""}
-    out = redact_json(data)
+    out = redact_value(data)
     assert out["apikey"] == "[redacted]"
     assert out["nested"][0]["Authorization"] == "[redacted]"
     assert out["nested"][1] == "[redacted]"

@@ -10,16 +10,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from inspector.protocol.event_filter import event_matches
 from inspector.store import (
-    ChannelState,
     ChannelStatus,
-    ConnectionState,
     ConnectionStatus,
     Direction,
+    LinkState,
     MessageRecord,
     PayloadFormat,
     Profile,
     SendState,
+    TabState,
 )
 from inspector.ui.controller_base import ControllerBase
 from inspector.ui.open_channel import OpenChannel, SendRequest
@@ -33,6 +34,7 @@ class FakeController(ControllerBase):
         self.auto_join = True
         self.ack_rtt_ms = 1.8
         self.api_key = ""
+        self._dropped: dict[str, int] = {}
 
     # ------------------------------------------------------------------ hooks
     def _start_connect(self, profile: Profile, api_key: str, access_token: str | None) -> None:
@@ -47,7 +49,7 @@ class FakeController(ControllerBase):
     def _start_join(self, channel: OpenChannel) -> None:
         self.calls.append(("join", channel.name))
         if self.auto_join and self.connected:
-            self._set_channel_status(channel.name, ChannelStatus(ChannelState.JOINED))
+            self._set_channel_status(channel.name, ChannelStatus(TabState.JOINED))
 
     def _start_leave(self, channel: OpenChannel) -> None:
         self.calls.append(("leave", channel.name))
@@ -68,13 +70,20 @@ class FakeController(ControllerBase):
 
     # ------------------------------------------------------------------ driving
     def connected_now(self, rtt_ms: float | None = 1.2) -> None:
-        self._set_connection(ConnectionStatus(ConnectionState.CONNECTED, rtt_ms=rtt_ms))
+        self._set_connection(ConnectionStatus(LinkState.CONNECTED, rtt_ms=rtt_ms))
         for channel in self.channels.values():
-            if channel.status.state is ChannelState.WAITING:
-                self._set_channel_status(channel.name, ChannelStatus(ChannelState.JOINING))
+            if channel.status.state is TabState.WAITING:
+                self._set_channel_status(channel.name, ChannelStatus(TabState.JOINING))
                 self._start_join(channel)
 
     def push(self, name: str, event: str, payload: Any, *, binary: bool = False) -> bool:
+        """A broadcast from the fake client: refused by the tab's event filter as the real
+        client refuses it (counted, no record), else added."""
+        channel = self.channels.get(name)
+        if channel is not None and not event_matches(event, channel.options.events):
+            self._dropped[name] = self._dropped.get(name, 0) + 1
+            channel.note_filtered(self, self._dropped[name])
+            return False
         data = payload if binary else json.dumps(payload, separators=(",", ":")).encode()
         record = MessageRecord(
             time=self.wall_clock(),

@@ -9,7 +9,7 @@ import pytest
 from gui_fakes import FakeController
 from PySide6.QtCore import Qt, QTimer
 
-from inspector.store import ChannelOptions, ChannelState, ChannelStatus, Preferences
+from inspector.store import ChannelOptions, ChannelStatus, Preferences, TabState
 from inspector.ui.channels.channel_panel import ChannelPanel
 
 pytestmark = pytest.mark.gui
@@ -165,7 +165,7 @@ def test_event_filter_option_and_unread_counts(qtbot: Any) -> None:
 def test_status_header_and_chips(qtbot: Any) -> None:
     _session, panel = make_panel(qtbot, ack=True, private=True)
     panel.set_status(
-        ChannelStatus(ChannelState.ERRORED, "Unauthorized: You do not have permissions", 12.0), 10.0
+        ChannelStatus(TabState.ERRORED, "Unauthorized: You do not have permissions", 12.0), 10.0
     )
     assert "errored: Unauthorized: You do not have permissions" in panel.state_label.text()
     assert "retrying in 2 s" in panel.state_label.text()

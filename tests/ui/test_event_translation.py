@@ -14,7 +14,9 @@ from inspector.client.events import (
     BroadcastReceived,
     ChannelCause,
     ChannelMessage,
+    ChannelState,
     ChannelStateChanged,
+    ConnectionState,
     ConnectionStateChanged,
     ErrorOccurred,
     EventsDropped,
@@ -22,17 +24,15 @@ from inspector.client.events import (
     PresenceChanged,
     SystemMessage,
 )
-from inspector.client.events import ChannelState as ClientChannelState
-from inspector.client.events import ConnectionState as SocketState
 from inspector.store import (
     ChannelOptions,
-    ChannelState,
     ChannelStatus,
-    ConnectionState,
     ConnectionStatus,
     Direction,
+    LinkState,
     MessageRecord,
     PayloadFormat,
+    TabState,
 )
 from inspector.ui.event_translation import EventTarget, EventTranslator, error_text
 from inspector.ui.open_channel import OpenChannel
@@ -107,14 +107,14 @@ def broadcast(**kw: Any) -> BroadcastReceived:
     return BroadcastReceived(**fields)
 
 
-def socket(state: SocketState, **kw: Any) -> ConnectionStateChanged:
+def socket(state: ConnectionState, **kw: Any) -> ConnectionStateChanged:
     fields: dict[str, Any] = {"attempt": 0, "retry_in": None, "reason": "", "at": 0.0}
     fields.update(kw)
     return ConnectionStateChanged(state, **fields)
 
 
 def channel_event(
-    state: ClientChannelState, cause: ChannelCause, reason: str = "", retry_in: float | None = None
+    state: ChannelState, cause: ChannelCause, reason: str = "", retry_in: float | None = None
 ) -> ChannelStateChanged:
     return ChannelStateChanged(TOPIC, state, cause, reason, retry_in, "1", 0.0)
 
@@ -140,16 +140,16 @@ def test_json_and_binary_broadcasts_become_incoming_rows(
 def test_connection_states_and_the_heartbeat_round_trip(
     translator: EventTranslator, target: Target
 ) -> None:
-    translator.handle(socket(SocketState.CONNECTING))
-    assert target.connection.state is ConnectionState.CONNECTING
+    translator.handle(socket(ConnectionState.CONNECTING))
+    assert target.connection.state is LinkState.CONNECTING
     target.mono = 10.0
     translator.handle(HeartbeatEvent("sent", None, 0.0))
     target.mono = 10.025
     translator.handle(HeartbeatEvent("ok", 0.5, 0.0))
     assert translator.rtt_ms == pytest.approx(25.0)
     assert target.connection.rtt_ms is None  # not connected: the status keeps its own
-    translator.handle(socket(SocketState.OPEN))
-    assert target.opened == [ConnectionStatus(ConnectionState.CONNECTED, rtt_ms=translator.rtt_ms)]
+    translator.handle(socket(ConnectionState.OPEN))
+    assert target.opened == [ConnectionStatus(LinkState.CONNECTED, rtt_ms=translator.rtt_ms)]
     target.mono = 20.0
     translator.handle(HeartbeatEvent("sent", None, 0.0))
     target.mono = 20.002
@@ -159,23 +159,23 @@ def test_connection_states_and_the_heartbeat_round_trip(
     lost = ConnectionLost("the server closed the connection", 1006, "")
     translator.handle(ErrorOccurred(lost, 0.0))
     assert translator.last_error == error_text(lost)
-    translator.handle(socket(SocketState.RECONNECT_WAIT, attempt=2, retry_in=3.0, reason="x"))
+    translator.handle(socket(ConnectionState.RECONNECT_WAIT, attempt=2, retry_in=3.0, reason="x"))
     status = target.connection
-    assert status.state is ConnectionState.RECONNECTING
+    assert status.state is LinkState.RECONNECTING
     assert (status.reason, status.retry_at, status.attempt) == (error_text(lost), 23.002, 2)
-    translator.handle(socket(SocketState.CONNECTING))
-    assert target.connection.state is ConnectionState.RECONNECTING
+    translator.handle(socket(ConnectionState.CONNECTING))
+    assert target.connection.state is LinkState.RECONNECTING
     assert target.connection.retry_at is None
-    translator.handle(socket(SocketState.CLOSED, reason="bye"))
-    assert target.connection == ConnectionStatus(ConnectionState.DISCONNECTED, reason="bye")
+    translator.handle(socket(ConnectionState.CLOSED, reason="bye"))
+    assert target.connection == ConnectionStatus(LinkState.DISCONNECTED, reason="bye")
     translator.reset()
     assert (translator.rtt_ms, translator.last_error) == (None, "")
 
 
 def test_channel_states_and_their_system_rows(translator: EventTranslator, target: Target) -> None:
-    translator.handle(channel_event(ClientChannelState.JOINING, ChannelCause.JOIN_SENT))
-    translator.handle(channel_event(ClientChannelState.JOINED, ChannelCause.JOIN_SENT))
-    assert [s.state for _, s in target.statuses] == [ChannelState.JOINING, ChannelState.JOINED]
+    translator.handle(channel_event(ChannelState.JOINING, ChannelCause.JOIN_SENT))
+    translator.handle(channel_event(ChannelState.JOINED, ChannelCause.JOIN_SENT))
+    assert [s.state for _, s in target.statuses] == [TabState.JOINING, TabState.JOINED]
     assert target.system[-1] == (
         "room",
         "joined",
@@ -184,28 +184,26 @@ def test_channel_states_and_their_system_rows(translator: EventTranslator, targe
             "config": {"self": False, "ack": True, "private": False, "presence_key": ""},
         },
     )
-    translator.handle(
-        channel_event(ClientChannelState.ERRORED, ChannelCause.JOIN_ERROR, "denied", 5.0)
-    )
+    translator.handle(channel_event(ChannelState.ERRORED, ChannelCause.JOIN_ERROR, "denied", 5.0))
     assert target.statuses[-1] == (
         "room",
-        ChannelStatus(ChannelState.ERRORED, "denied", target.mono + 5.0),
+        ChannelStatus(TabState.ERRORED, "denied", target.mono + 5.0),
     )
     assert target.system[-1] == ("room", "join error", {"status": "error", "reason": "denied"})
     rows = len(target.system)
-    translator.handle(channel_event(ClientChannelState.ERRORED, ChannelCause.SOCKET_LOST))
+    translator.handle(channel_event(ChannelState.ERRORED, ChannelCause.SOCKET_LOST))
     assert target.statuses[-1][1].reason == "connection lost; rejoins when it is back"
     assert len(target.system) == rows  # no row for a lost socket
-    translator.handle(channel_event(ClientChannelState.CLOSED, ChannelCause.SERVER_CLOSE))
-    assert target.statuses[-1][1] == ChannelStatus(ChannelState.CLOSED, "closed by the server")
+    translator.handle(channel_event(ChannelState.CLOSED, ChannelCause.SERVER_CLOSE))
+    assert target.statuses[-1][1] == ChannelStatus(TabState.CLOSED, "closed by the server")
     assert target.system[-1] == ("room", "phx_close", {"reason": ""})
     # A tab the user left, or no tab at all, is not changed by late events.
-    target.channels["room"].status = ChannelStatus(ChannelState.LEFT)
+    target.channels["room"].status = ChannelStatus(TabState.LEFT)
     count = len(target.statuses)
-    translator.handle(channel_event(ClientChannelState.JOINED, ChannelCause.JOIN_SENT))
+    translator.handle(channel_event(ChannelState.JOINED, ChannelCause.JOIN_SENT))
     translator.handle(
         ChannelStateChanged(
-            "realtime:gone", ClientChannelState.JOINED, ChannelCause.JOINED, "", None, None, 0.0
+            "realtime:gone", ChannelState.JOINED, ChannelCause.JOINED, "", None, None, 0.0
         )
     )
     assert len(target.statuses) == count

@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt
 
 from inspector.protocol import jwt
 from inspector.server import RealtimeServer
-from inspector.store import ChannelOptions, ChannelState, Profile
+from inspector.store import ChannelOptions, Profile, TabState
 from inspector.store.frames import CLOSE, CONNECTION, IN, OPEN, OUT, FrameRow
 from inspector.ui.frames.frames_model import COL_EVENT, COL_REF, COL_TOPIC
 from inspector.ui.frames.frames_panel import FramesPanel
@@ -66,7 +66,7 @@ async def test_frames_dock_shows_join_and_reply_with_secrets_redacted(
     assert window.connect_current() is None
     assert window.join(ChannelOptions("room-1")) is None
     await until(
-        lambda: controller.channels["room-1"].status.state is ChannelState.JOINED,
+        lambda: controller.channels["room-1"].status.state is TabState.JOINED,
         what="joined",
     )
     log = controller.frames

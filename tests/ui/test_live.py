@@ -17,7 +17,7 @@ from peers import PeerPool
 
 from inspector.protocol import jwt
 from inspector.server import RealtimeServer, ServerConfig
-from inspector.store import ChannelOptions, ChannelState, ConnectionState, Direction, SendState
+from inspector.store import ChannelOptions, Direction, LinkState, SendState, TabState
 from inspector.ui.controller import InspectorController
 from inspector.ui.main_window import MainWindow
 
@@ -76,13 +76,13 @@ async def test_sends_made_while_an_option_change_rejoins_reach_the_server(
     every one is acked by the server and echoed back (self is on after the change)."""
     c = await connect_through_profiles(window, server)
     assert window.join(ChannelOptions("rapid", ack=True)) is None
-    await until(lambda: c.channels["rapid"].status.state is ChannelState.JOINED, what="joined")
+    await until(lambda: c.channels["rapid"].status.state is TabState.JOINED, what="joined")
     composer = window.panels["rapid"].composer
     composer.event_edit.setText("burst")
     composer.payload_edit.setPlainText('{"before": true}')
     composer.send_button.click()  # in flight (its ack not back yet) when the leave goes out
     composer.self_check.click()  # ack on, self on: leave and join again
-    assert c.channels["rapid"].status.state is ChannelState.JOINING
+    assert c.channels["rapid"].status.state is TabState.JOINING
     for n in range(5):
         composer.payload_edit.setPlainText(json.dumps({"n": n}))
         composer.send_button.click()
@@ -113,7 +113,7 @@ async def test_window_against_server_and_realtime_js(
     dialog.accept()
     assert window.join(ChannelOptions("room-b")) is None
     await until(
-        lambda: all(s.status.state is ChannelState.JOINED for s in c.channels.values()),
+        lambda: all(s.status.state is TabState.JOINED for s in c.channels.values()),
         what="both tabs joined",
     )
     a, b = window.panels["room-a"], window.panels["room-b"]
@@ -160,7 +160,7 @@ async def test_window_against_server_and_realtime_js(
     assert "Rejoining “room-a” with ack on, self on" in a.notice_label.text()
     await until(
         lambda: (
-            c.channels["room-a"].status.state is ChannelState.JOINED
+            c.channels["room-a"].status.state is TabState.JOINED
             and c.channels["room-a"].options.broadcast_self
         ),
         what="rejoined with self",
@@ -182,7 +182,7 @@ async def test_window_against_server_and_realtime_js(
     rows_a, rows_b = a.model.rowCount(), b.model.rowCount()
     port = server.port
     await server.stop()
-    await until(lambda: c.connection.state is ConnectionState.RECONNECTING, what="reconnecting")
+    await until(lambda: c.connection.state is LinkState.RECONNECTING, what="reconnecting")
     assert "reconnecting" in window.status_widget.text()
     assert a.model.rowCount() == rows_a
     assert b.model.rowCount() == rows_b
@@ -192,7 +192,7 @@ async def test_window_against_server_and_realtime_js(
     try:
         await until(lambda: c.connected, timeout=15, what="reconnected")
         await until(
-            lambda: all(s.status.state is ChannelState.JOINED for s in c.channels.values()),
+            lambda: all(s.status.state is TabState.JOINED for s in c.channels.values()),
             what="both tabs rejoined",
         )
         assert a.model.rowCount() >= rows_a
@@ -207,7 +207,7 @@ async def test_wrong_key_shows_the_401_reason(window: MainWindow, server: Realti
     bad = jwt.sign({"role": "anon", "exp": 4_000_000_000}, "not-the-server-secret-" * 2)
     create_profile(window, server.url, bad)
     await until(
-        lambda: c.connection.state is ConnectionState.DISCONNECTED and c.connection.reason,
+        lambda: c.connection.state is LinkState.DISCONNECTED and c.connection.reason,
         what="refused",
     )
     text = window.status_widget.text()
@@ -221,7 +221,7 @@ async def test_refused_private_join_shows_reason_and_retry(
 ) -> None:
     c = await connect_through_profiles(window, server)
     window.join(ChannelOptions("vault", private=True))
-    await until(lambda: c.channels["vault"].status.state is ChannelState.ERRORED, what="join error")
+    await until(lambda: c.channels["vault"].status.state is TabState.ERRORED, what="join error")
     status = c.channels["vault"].status
     assert status.reason is not None
     assert status.reason.startswith("Unauthorized: You do not have permissions to read")
@@ -263,13 +263,13 @@ async def test_disconnect_and_connect_again_rejoins_the_tabs(
     window.join(ChannelOptions("two", ack=True))
 
     def joined() -> bool:
-        return all(s.status.state is ChannelState.JOINED for s in c.channels.values())
+        return all(s.status.state is TabState.JOINED for s in c.channels.values())
 
     await until(joined, what="joined")
     window.connect_action.trigger()  # Disconnect
     assert c.client is None
     assert window.status_widget.text().endswith("disconnected")
-    assert all(s.status.state is ChannelState.WAITING for s in c.channels.values())
+    assert all(s.status.state is TabState.WAITING for s in c.channels.values())
     await until(lambda: not server.sockets, what="the server saw the socket close")
     window.connect_action.trigger()  # Connect again
     await until(lambda: c.connected, what="connected again")
@@ -282,12 +282,12 @@ async def test_server_closing_a_channel_shows_its_system_message(
     """§4.6 "system error then close": the tab says closed, with the server's message."""
     c = await connect_through_profiles(window, server)
     window.join(ChannelOptions("room"))
-    await until(lambda: c.channels["room"].status.state is ChannelState.JOINED, what="joined")
+    await until(lambda: c.channels["room"].status.state is TabState.JOINED, what="joined")
     message = "Token has expired 3 seconds ago"
     system = {"extension": "system", "status": "error", "message": message, "channel": "room"}
     assert server.inject("realtime:room", system, event="system") == 1
     assert server.inject("realtime:room", {}, event="phx_close") == 1
-    await until(lambda: c.channels["room"].status.state is ChannelState.CLOSED, what="closed")
+    await until(lambda: c.channels["room"].status.state is TabState.CLOSED, what="closed")
     panel = window.panels["room"]
     assert message in panel.state_label.text()
     await until(lambda: not panel.model.has_pending())
@@ -296,4 +296,25 @@ async def test_server_closing_a_channel_shows_its_system_message(
     assert "phx_close" in events
     assert panel.rejoin_button.isEnabled()
     panel.rejoin_button.click()
-    await until(lambda: c.channels["room"].status.state is ChannelState.JOINED, what="rejoined")
+    await until(lambda: c.channels["room"].status.state is TabState.JOINED, what="rejoined")
+
+
+async def test_the_tab_event_filter_is_applied_by_the_client(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    """A tab joined for ``chat*`` gets no record for other events: the client drops them before
+    a record is built (issue #9 §3), and the tab counts them once a second."""
+    c = await connect_through_profiles(window, server)
+    window.join(ChannelOptions("room", events=("chat*",)))
+    await until(lambda: c.channels["room"].status.state is TabState.JOINED, what="joined")
+    for event in ("cursor", "chat", "typing", "CHAT-2"):
+        assert server.publish("room", event, {"e": event}) == 1
+    incoming = lambda: [r.event for r in c.channels["room"].log if r.direction is Direction.IN]  # noqa: E731
+    await until(lambda: len(incoming()) == 2, what="the two chat broadcasts")
+    assert incoming() == ["chat", "CHAT-2"]
+    assert c.client is not None
+    await until(lambda: c.client.channels["realtime:room"].filtered == 2, what="two refused")
+    panel = window.panels["room"]
+    window._tick()
+    assert c.channels["room"].filtered_out == 2
+    assert "2 not matching the tab's events" in panel.counts_label.text()

@@ -13,13 +13,13 @@ from PySide6.QtCore import Qt
 from inspector.protocol import jwt
 from inspector.store import (
     ChannelOptions,
-    ChannelState,
     ChannelStatus,
-    ConnectionState,
     ConnectionStatus,
+    LinkState,
     Profile,
     ProfileBook,
     SendState,
+    TabState,
 )
 from inspector.ui.main_window import MainWindow
 from inspector.ui.messages.message_table_model import COL_STATUS
@@ -133,18 +133,16 @@ def test_join_error_and_reconnecting_are_shown_in_words(qtbot: Any) -> None:
     panel = window.panels["secret"]
     reason = "Unauthorized: You do not have permissions to read from this Channel topic: secret"
     now = session.clock()
-    session.set_status("secret", ChannelStatus(ChannelState.ERRORED, reason, retry_at=now + 4.5))
+    session.set_status("secret", ChannelStatus(TabState.ERRORED, reason, retry_at=now + 4.5))
     assert reason in panel.state_label.text()
     assert "retrying in 5 s" in panel.state_label.text()
     session.set_connection(
         ConnectionStatus(
-            ConnectionState.RECONNECTING, retry_at=now + 2.2, attempt=2, reason="connection refused"
+            LinkState.RECONNECTING, retry_at=now + 2.2, attempt=2, reason="connection refused"
         )
     )
     assert "reconnecting in 3 s (attempt 2)" in window.status_widget.text()
-    session.set_connection(
-        ConnectionStatus(ConnectionState.DISCONNECTED, reason="HTTP 401: Invalid JWT")
-    )
+    session.set_connection(ConnectionStatus(LinkState.DISCONNECTED, reason="HTTP 401: Invalid JWT"))
     assert "disconnected: HTTP 401: Invalid JWT" in window.status_widget.text()
 
 
@@ -216,7 +214,7 @@ def test_tabs_geometry_and_splitters_restore_on_restart(
     sizes = window2.panels["two"].h_splitter.sizes()
     assert sizes[0] > sizes[1]
     window2.connect_current()
-    assert all(s.status.state is ChannelState.JOINED for s in session2.channels.values())
+    assert all(s.status.state is TabState.JOINED for s in session2.channels.values())
 
 
 def test_keyboard_only_join_and_close(qtbot: Any) -> None:

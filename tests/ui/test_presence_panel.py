@@ -10,7 +10,7 @@ import pytest
 from gui_fakes import FakeController
 
 from inspector.protocol.presence import Presence
-from inspector.store import ChannelOptions, ChannelState, ChannelStatus
+from inspector.store import ChannelOptions, ChannelStatus, TabState
 from inspector.store.presence_roster import OwnState
 from inspector.ui.main_window import MainWindow
 from inspector.ui.open_channel import OpenChannel
@@ -169,19 +169,19 @@ def test_track_and_untrack(qtbot: Any) -> None:
     assert pp.own_label.text().startswith("Tracking as me (1.2 ms)")
     assert pp.untrack_button.isEnabled()
     # A rejoin drops the server's presence; the tab tracks again because the user asked.
-    session.set_status("room", ChannelStatus(ChannelState.ERRORED, "x"))
-    session.set_status("room", ChannelStatus(ChannelState.JOINED))
+    session.set_status("room", ChannelStatus(TabState.ERRORED, "x"))
+    session.set_status("room", ChannelStatus(TabState.JOINED))
     assert session.tracks[-1] == ("track", {"role": "qa"})
     pp.untrack_button.click()
     assert session.tracks[-1] == ("untrack", None)
     assert session.channels["room"].presence.own.state is OwnState.OFF
-    session.set_status("room", ChannelStatus(ChannelState.ERRORED, "x"))
-    session.set_status("room", ChannelStatus(ChannelState.JOINED))
+    session.set_status("room", ChannelStatus(TabState.ERRORED, "x"))
+    session.set_status("room", ChannelStatus(TabState.JOINED))
     assert session.tracks[-1] == ("untrack", None)  # not tracked again after Untrack
     session.fail_with = "Presence track payload must be a map"
     pp.track_button.click()
     pp.refresh()
     assert pp.own_label.text().startswith("Error: Presence track payload must be a map")
-    session.set_status("room", ChannelStatus(ChannelState.ERRORED, "x"))
+    session.set_status("room", ChannelStatus(TabState.ERRORED, "x"))
     assert not pp.track_button.isEnabled()
     assert pp.track_button.toolTip() == "Join the channel to track."

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from inspector.app import start_demo
 from inspector.protocol import jwt
-from inspector.store import ChannelOptions, ChannelState, Direction, SendState
+from inspector.store import ChannelOptions, Direction, SendState, TabState
 from inspector.ui.controller import InspectorController
 from inspector.ui.main_window import MainWindow
 
@@ -115,7 +115,7 @@ async def _demo_states(window: MainWindow) -> None:
 
     assert window.join(ChannelOptions("private-room", private=True, ack=True)) is None
     await until(
-        lambda: c.channels["private-room"].status.state is ChannelState.ERRORED, what="join error"
+        lambda: c.channels["private-room"].status.state is TabState.ERRORED, what="join error"
     )
     panel = window.panels["private-room"]
     await until(lambda: panel.model.rowCount() > 0 and not panel.model.has_pending())

@@ -22,12 +22,12 @@ from PySide6.QtWidgets import QPushButton
 from inspector.server import RealtimeServer
 from inspector.store import (
     ChannelOptions,
-    ChannelState,
     Direction,
     MessageRecord,
     PayloadFormat,
     Profile,
     SendState,
+    TabState,
 )
 from inspector.store.export import MAX_IMPORT_CHANNELS, MAX_LINE_BYTES
 from inspector.ui.channels.imported_panel import ImportedChannelPanel, ImportedFramesPanel
@@ -70,7 +70,7 @@ async def test_exported_tab_reimports_to_the_same_rows(
     window.add_session_profile(Profile("x", "Local", server.url), server.anon_key)
     window.connect_current()
     window.join(ChannelOptions("room-1", broadcast_self=True, ack=True))
-    await until(lambda: controller.channels["room-1"].status.state is ChannelState.JOINED)
+    await until(lambda: controller.channels["room-1"].status.state is TabState.JOINED)
     panel = window.panels["room-1"]
     log = controller.channels["room-1"].log
 
@@ -133,7 +133,7 @@ async def test_exported_tab_reimports_to_the_same_rows(
     # The window's actions on the imported tab never reach the live channel.
     window.rejoin_action.trigger()
     window.leave_action.trigger()
-    assert controller.channels["room-1"].status.state is ChannelState.JOINED
+    assert controller.channels["room-1"].status.state is TabState.JOINED
     window.close_tab_action.trigger()  # Ctrl+W on the imported tab
     assert imported_panels(window) == []
     assert "room-1" in controller.channels

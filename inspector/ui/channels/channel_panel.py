@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.store import ChannelOptions, ChannelState, ChannelStatus, MessageFilter, SendHistory
+from inspector.store import ChannelOptions, ChannelStatus, MessageFilter, SendHistory, TabState
 from inspector.store.invisible import reveal
 
 from ..common import theme
@@ -94,6 +94,7 @@ class ChannelPanel(QWidget):
         self._current = False
         self._protocol_source: Callable[[], str] = lambda: "2.0.0"
         self._last_rate = 0.0
+        self._shown_filtered = 0
         self.model = MessageTableModel(channel.log, coalesce_ms, self)
         self.proxy = MessageFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -264,20 +265,20 @@ class ChannelPanel(QWidget):
     def set_status(self, status: ChannelStatus, now: float) -> None:
         c = theme.colors()
         colour = {
-            ChannelState.JOINED: c.ok,
-            ChannelState.JOINING: c.busy,
-            ChannelState.WAITING: c.muted,
-            ChannelState.ERRORED: c.error,
-            ChannelState.CLOSED: c.error,
-            ChannelState.LEFT: c.muted,
+            TabState.JOINED: c.ok,
+            TabState.JOINING: c.busy,
+            TabState.WAITING: c.muted,
+            TabState.ERRORED: c.error,
+            TabState.CLOSED: c.error,
+            TabState.LEFT: c.muted,
         }[status.state]
         text = status.describe(now).replace("&", "&amp;").replace("<", "&lt;")
         self.state_label.setText(f"<b style='color:{colour.name()}'>●</b> {text}")
         self.state_label.setToolTip(status.reason or status.state.value)
         self.presence_panel.set_status(status)
-        left = status.state in (ChannelState.LEFT, ChannelState.CLOSED)
+        left = status.state in (TabState.LEFT, TabState.CLOSED)
         self.leave_button.setEnabled(not left)
-        self.rejoin_button.setEnabled(status.state is not ChannelState.JOINING)
+        self.rejoin_button.setEnabled(status.state is not TabState.JOINING)
 
     def set_protocol_source(self, source: Callable[[], str]) -> None:
         """Where the composer learns the profile's protocol (binary needs 2.0.0, §2.4)."""
@@ -301,9 +302,11 @@ class ChannelPanel(QWidget):
         self.rate_label.setText(f"{rate:,.0f} msg/s" if rate >= 10 else f"{rate:.1f} msg/s")
         if self.channel.status.retry_at is not None:
             self.set_status(self.channel.status, now)
+        if self.channel.filtered_out != self._shown_filtered:
+            self._update_counts()
 
     def _update_counts(self) -> None:
-        filtered_out = self.channel.filtered_out
+        filtered_out = self._shown_filtered = self.channel.filtered_out
         if filtered_out:
             self.controls.show_counts(f"{filtered_out:,} not matching the tab's events")
         else:

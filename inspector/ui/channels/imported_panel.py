@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from inspector.store import ChannelOptions, ChannelState, ChannelStatus, MessageRecord
+from inspector.store import ChannelOptions, ChannelStatus, MessageRecord, TabState
 from inspector.store.frames import FrameLog, FrameRow
 from inspector.store.log import MAX_CAPACITY, MIN_CAPACITY
 
@@ -38,7 +38,7 @@ class ImportedChannelPanel(ChannelPanel):
         capacity = min(MAX_CAPACITY, max(MIN_CAPACITY, len(records)))
         state = OpenChannel(ChannelOptions(channel), capacity)
         state.log.extend(records)
-        state.status = ChannelStatus(ChannelState.LEFT)
+        state.status = ChannelStatus(TabState.LEFT)
         super().__init__(state, parent=parent)
         self.source = source
         self.composer.setVisible(False)

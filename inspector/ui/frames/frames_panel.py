@@ -42,6 +42,7 @@ from inspector.protocol.frames import (
     UserBroadcast,
     UserBroadcastPush,
 )
+from inspector.protocol.redact import DEPTH_LIMIT, redact_bytes, redact_value
 from inspector.store.frames import (
     BINARY,
     CONNECTION,
@@ -50,11 +51,9 @@ from inspector.store.frames import (
     FrameFilter,
     FrameLog,
     FrameRow,
-    redact_frame_bytes,
 )
 from inspector.store.hex_annotate import annotated_hex
 from inspector.store.invisible import reveal_count
-from inspector.store.redact import redact_json
 from inspector.store.timefmt import local_stamp
 
 from ..common import icons, theme
@@ -93,7 +92,7 @@ def _payload_view(encoding: int, payload: bytes, reveal: bool) -> Any:
             return json.loads(payload)
         except (ValueError, RecursionError):
             pass
-    shown = payload if reveal else redact_frame_bytes(payload)
+    shown = payload if reveal else redact_bytes(payload)
     head = shown[:64].hex(" ")
     more = f" … ({len(payload):,} bytes)" if len(payload) > 64 else ""
     return f"<binary, {len(payload):,} bytes: {head}{more}>"
@@ -147,7 +146,7 @@ def decoded_fields(frame: FrameRow, reveal: bool) -> dict[str, Any] | None:
         fields["payload"] = _payload_view(0, decoded.payload, reveal)
     if reveal:
         return fields
-    redacted: dict[str, Any] = redact_json(fields)
+    redacted: dict[str, Any] = redact_value(fields, max_depth=DEPTH_LIMIT)
     return redacted
 
 
@@ -166,7 +165,7 @@ def frame_detail(frame: FrameRow, reveal: bool) -> str:
     if fields is not None:
         lines += ["", "Decoded:", json.dumps(fields, indent=2, ensure_ascii=False)]
     if frame.opcode == BINARY and isinstance(frame.data, bytes):
-        data = frame.data if reveal else redact_frame_bytes(frame.data)
+        data = frame.data if reveal else redact_bytes(frame.data)
         lines += ["", "Annotated hex (§2.3):", annotated_hex(data, frame.direction)]
     else:
         lines += ["", "Raw frame:", frame.shown_text(reveal)]

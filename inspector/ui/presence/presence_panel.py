@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.store import ChannelOptions, ChannelState, ChannelStatus
+from inspector.store import ChannelOptions, ChannelStatus, TabState
 from inspector.store.presence_roster import OwnState, PresenceRoster
 
 from ..common import theme
@@ -179,7 +179,7 @@ class PresencePanel(QWidget):
         self._update_state()
 
     def set_status(self, status: ChannelStatus) -> None:
-        self._joined = status.state is ChannelState.JOINED
+        self._joined = status.state is TabState.JOINED
         self._update_state()
 
     def _roster_changed(self) -> None:

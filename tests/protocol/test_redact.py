@@ -9,9 +9,14 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inspector.client import may_hold_secret, redact_text, redact_value
-from inspector.client.redact import REDACTED
 from inspector.protocol.jwt import CLI_DEMO_EXP, sign
+from inspector.protocol.redact import (
+    REDACTED,
+    may_hold_secret,
+    redact_bytes,
+    redact_text,
+    redact_value,
+)
 
 JWT = sign({"role": "anon", "exp": CLI_DEMO_EXP}, "x" * 40)
 
@@ -24,6 +29,13 @@ _PIECES = st.sampled_from(
         "&access_token=",
         '"apikey":',
         "sb_secret_abc",
+        "sb_temp_abc",
+        "token=",
+        "Password: ",
+        '"api_key":',
+        "Bearer ",
+        "&",
+        "'",
         JWT,
         '"',
         "\\",
@@ -82,3 +94,30 @@ def test_own_secrets_always_go_and_short_ones_are_left_alone() -> None:
     }
     assert may_hold_secret(json.dumps(value), (JWT,), patterns=False)
     assert not may_hold_secret('{"b":"k"}', ("k",), patterns=False)
+
+
+def test_one_table_hides_what_both_old_modules_hid() -> None:
+    """The union of the client's and the store's old tables (issue 9), in every casing."""
+    for name in ("apikey", "api_key", "access_token", "user_token", "token", "Authorization"):
+        assert redact_value({name: "v"}) == {name: REDACTED}
+        assert redact_text(f'{{"{name}": "v\\"x"}}') == f'{{"{name}": "{REDACTED}"}}'
+    for text in ("sb_temp_abc", "sb_secret_abc", "sb_publishable_abc", JWT):
+        assert redact_text(f"k {text} k") == f"k {REDACTED} k"
+    assert redact_text("x Bearer abc") == f"x Bearer {REDACTED}"
+    assert redact_text("?token=abc&apikey=def#f") == f"?token={REDACTED}&apikey={REDACTED}#f"
+    assert redact_text("x-api-key: abc") == f"x-api-key: {REDACTED}"
+    assert redact_text("nothing: to hide, token of esteem") == "nothing: to hide, token of esteem"
+
+
+@settings(max_examples=200)
+@given(st.lists(_PIECES | st.binary(max_size=4).map(lambda b: b.decode("latin-1")), max_size=8))
+def test_redact_bytes_keeps_every_length_and_hides_named_values(pieces: list[str]) -> None:
+    data = "".join(pieces).encode("utf-8", "surrogateescape")
+    masked = redact_bytes(data)
+    assert len(masked) == len(data)
+    assert JWT.encode() not in masked
+    secret = b'{"password":"hunter2-x","n":1} Bearer opaque-xyz'
+    shown = redact_bytes(secret + data)  # first: a quote in data must not pair with ours
+    assert b"hunter2-x" not in shown
+    assert b"opaque-xyz" not in shown
+    assert len(shown) == len(secret + data)
