@@ -34,8 +34,9 @@ from peers import PeerPool  # noqa: E402  (needs tests/interop on sys.path)
 
 from inspector.server import RealtimeServer, ServerConfig  # noqa: E402
 
-# tests/ is on sys.path (rootdir-relative conftest import), so the plugin imports by name.
-pytest_plugins = ["noise_guards"]
+# tests/ is on sys.path (rootdir-relative conftest import), so the plugin imports by name;
+# pytester runs the inner sessions of tests/test_noise_guards.py.
+pytest_plugins = ["noise_guards", "pytester"]
 
 
 @pytest.fixture
