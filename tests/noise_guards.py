@@ -147,7 +147,7 @@ class NoiseGuards:
             weakref.WeakKeyDictionary()
         )
         self._previous_policy: asyncio.AbstractEventLoopPolicy | None = None
-        self.test_failed = False
+        self.call_passed = False
         self.qt: _QtTeardownCapture | None = None
 
     # ------------------------------------------------------------------ session
@@ -196,7 +196,7 @@ class NoiseGuards:
 
     def begin(self, item: pytest.Item, when: str) -> None:
         if when == "setup":
-            self.test_failed = False
+            self.call_passed = False
             self.expected = [
                 Expected(pattern, mark.kwargs.get("logger"), mark.kwargs.get("optional", False))
                 for mark in item.iter_markers(MARKER)
@@ -218,7 +218,7 @@ class NoiseGuards:
                 if self.qt is not None:
                     self.problems.extend(self.qt.stop())
                     self.qt = None
-                if not self.test_failed:
+                if self.call_passed:  # not when the test failed or skipped anyway
                     self.problems.extend(
                         f"expected an ERROR log record matching {e.describe()}, none came"
                         for e in self.expected
@@ -267,8 +267,8 @@ class NoiseGuards:
         return (yield from self._phase(item, "teardown"))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.failed:
-            self.test_failed = True
+        if report.when == "call":
+            self.call_passed = report.passed
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.stray:

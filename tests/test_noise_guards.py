@@ -110,6 +110,10 @@ def test_an_unexpected_error_record_fails_and_a_declared_one_passes(
             @pytest.mark.expect_log_errors(r"^disk on fire$", optional=True)
             def test_declared_optional_and_never_logged():
                 pass
+
+            @pytest.mark.expect_log_errors(r"^disk on fire$")
+            def test_declared_and_skipped_before_it_came():
+                pytest.skip("not today")
             """
         )
     )
@@ -128,6 +132,7 @@ def test_an_unexpected_error_record_fails_and_a_declared_one_passes(
         "test_declared_optional_and_never_logged": {"PASSED"},
     }
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert result.parseoutcomes()["skipped"] == 1  # and no error: not in outcomes() above
     assert "ERROR app.part: disk on fire" in section(result, "test_error")
     exception = section(result, "test_exception")
     assert "ERROR app.part: while dividing" in exception
