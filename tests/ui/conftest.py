@@ -52,7 +52,7 @@ def _running(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
         asyncio.events._set_running_loop(None)
 
 
-class _TestLoop(qasync.QEventLoop):  # type: ignore[misc, name-defined]
+class _TestLoop(qasync.QEventLoop):  # type: ignore[misc]
     """qasync's loop, where no asyncio callback runs with no running loop.
 
     qasync delivers asyncio callbacks and socket readiness through Qt events, and its
