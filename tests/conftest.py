@@ -5,6 +5,11 @@
 - ``server``: the local Realtime server on a free port, built from ``server_config`` (a plain
   ``ServerConfig(port=0)`` here; a suite's conftest or a test module overrides
   ``server_config`` to record frames, set rules or limits), stopped at teardown.
+- Noise fails a test: an unexpected ERROR log record, an unhandled exception on an asyncio loop,
+  a Qt warning in teardown (tests/noise_guards.py, loaded here; pytest-qt's ``qt_log_level_fail``
+  in pyproject.toml covers Qt warnings in setup and call). A test that provokes an ERROR record
+  on purpose declares it: ``@pytest.mark.expect_log_errors(r"regex")`` or the
+  ``expect_log_errors`` fixture.
 - ``peers``: official-client peer processes (realtime-js, realtime-py; tests/interop/peers.py),
   stopped at teardown. tests/interop is put on ``sys.path`` here so every suite can import
   ``peers``.
@@ -28,6 +33,10 @@ if _INTEROP not in sys.path:
 from peers import PeerPool  # noqa: E402  (needs tests/interop on sys.path)
 
 from inspector.server import RealtimeServer, ServerConfig  # noqa: E402
+
+# tests/ is on sys.path (rootdir-relative conftest import), so the plugin imports by name;
+# pytester runs the inner sessions of tests/test_noise_guards.py.
+pytest_plugins = ["noise_guards", "pytester"]
 
 
 @pytest.fixture

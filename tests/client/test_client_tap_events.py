@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pytest
 from client_helpers import EventLog, FrameLog
 
 from inspector.client import (
@@ -124,6 +125,9 @@ async def test_iterator_ends_when_the_client_closes(
     )
 
 
+@pytest.mark.expect_log_errors(
+    r"^the on_event callback failed$", r"^the on_frame callback failed$", logger="inspector.client"
+)
 async def test_a_failing_callback_does_not_stop_the_client(
     server: RealtimeServer, make_client: Callable[..., RealtimeClient]
 ) -> None:

@@ -3,7 +3,9 @@
 - ``async def`` tests run on a :class:`qasync.QEventLoop` over the pytest-qt QApplication, so
   ``await asyncio.sleep()`` also processes Qt events. Never call ``qtbot.wait*`` inside a
   coroutine (it nests a Qt loop and stalls the asyncio tasks): await
-  ``gui_helpers.signal_future`` or ``gui_helpers.until``.
+  ``gui_helpers.signal_future`` or ``gui_helpers.until``. Pending asyncio work that Qt event
+  processing steps between the loop's runs (qasync's last pass, pytest-qt's after each phase)
+  still sees the loop running; the loop has the noise guard's exception handler.
 - Every test gets QSettings pointed at ``tmp_path`` (IniFormat, a test organization) and an
   in-memory keyring backend, so no test touches the real user's settings or keychain.
 - ``window``: the real main window over a real controller, shown, for the live tests (with the
@@ -15,8 +17,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +30,11 @@ os.environ.setdefault("QT_API", "pyside6")
 
 import keyring
 import pytest
+import pytestqt.plugin
 import qasync
 from gui_helpers import SAVED, SCREENSHOTS, WindowOptions
 from keyring.backend import KeyringBackend
+from noise_guards import guard_loop
 from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtWidgets import QApplication
 
@@ -35,8 +42,77 @@ from inspector.ui.controller import InspectorController
 from inspector.ui.main_window import MainWindow
 
 
+@contextmanager
+def _running(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """``loop`` is the running loop inside the block (as in ``run_forever``)."""
+    asyncio.events._set_running_loop(loop)
+    try:
+        yield
+    finally:
+        asyncio.events._set_running_loop(None)
+
+
+class _TestLoop(qasync.QEventLoop):  # type: ignore[misc]
+    """qasync's loop, where no asyncio callback runs with no running loop.
+
+    qasync delivers asyncio callbacks and socket readiness through Qt events, and its
+    ``run_until_complete`` processes the pending Qt events once more after ``run_forever``
+    returned: tasks stepped there find no running loop (``asyncio.get_running_loop()`` raises;
+    a connection the local server accepted as a test ended failed so). pytest-asyncio calls
+    ``run_until_complete`` for the test and for each async fixture, so here that last pass runs
+    with the loop set as running, as everything else on the loop does.
+    """
+
+    _until_complete = False
+
+    def run_forever(self) -> Any:
+        try:
+            return super().run_forever()
+        finally:
+            if self._until_complete:  # qasync's last pass follows; reset below
+                asyncio.events._set_running_loop(self)
+
+    def run_until_complete(self, future: Any) -> Any:
+        self._until_complete = True
+        try:
+            return super().run_until_complete(future)
+        finally:
+            self._until_complete = False
+            asyncio.events._set_running_loop(None)
+
+
+_test_loop: weakref.ref[_TestLoop] | None = None
+
+
+def _new_test_loop() -> _TestLoop:
+    """The test's qasync loop, with the noise guard's exception handler (tests/noise_guards.py)."""
+    global _test_loop
+    loop = _TestLoop(QApplication.instance() or QApplication([]))
+    _test_loop = weakref.ref(loop)
+    guard_loop(loop)
+    return loop
+
+
 def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Callable[[], Any]]:
-    return {"qasync": lambda: qasync.QEventLoop(QApplication.instance() or QApplication([]))}
+    return {"qasync": _new_test_loop}
+
+
+def _process_events() -> None:
+    """pytest-qt's ``_process_events`` (run after each phase of a test, between the runs of
+    the test's loop), with the test's loop set as running while it is open: the same reason
+    as :class:`_TestLoop`."""
+    app = QApplication.instance()
+    if app is None:
+        return
+    loop = _test_loop() if _test_loop is not None else None
+    if loop is None or loop.is_closed() or loop.is_running():
+        app.processEvents()
+        return
+    with _running(loop):
+        app.processEvents()
+
+
+pytestqt.plugin._process_events = _process_events  # its hooks look the name up at each call
 
 
 class MemoryKeyring(KeyringBackend):

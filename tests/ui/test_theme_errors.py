@@ -71,6 +71,11 @@ def test_composer_tab_order_works_without_a_mouse(qtbot: Any) -> None:
     assert panel.send_button in order
 
 
+@pytest.mark.expect_log_errors(
+    r"^unexpected error: RuntimeError: boom with \[redacted\]",
+    r"^unexpected error: ValueError: x",
+    logger="inspector.errors",
+)
 def test_error_handler_shows_one_dialog_and_counts(qtbot: Any) -> None:
     handler = ErrorHandler()
     try:
