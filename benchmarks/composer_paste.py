@@ -8,7 +8,7 @@ one-line JSON of each size (MB) the way a paste does (``insertFromMimeData``), a
 
 - a keystroke typed into the payload (editing, re-validation);
 - putting that payload in the editor the way a history recall does (``set_text``; the history
-  itself keeps nothing over 64 KiB, store/history.py);
+  itself keeps nothing over 64 KiB, store/channels/history.py);
 - a multi-line (indented) JSON of the same size pasted, for comparison.
 
 ``plain wrap`` is what the composer did before (a QPlainTextEdit that wraps every line), timed

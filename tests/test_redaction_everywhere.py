@@ -34,9 +34,9 @@ from inspector.protocol.jwt import CLI_DEMO_EXP, sign
 from inspector.protocol.redact import REDACTED
 from inspector.server import RealtimeServer
 from inspector.store import Direction, MessageRecord, PayloadFormat, json_bytes
-from inspector.store.copy_commands import CommandTarget, cli_command, curl_command
-from inspector.store.export import csv_lines, frame_line, message_line
-from inspector.store.frames import FrameRow
+from inspector.store.frames.frames import FrameRow
+from inspector.store.messages.copy_commands import CommandTarget, cli_command, curl_command
+from inspector.store.transfer.export import csv_lines, frame_line, message_line
 
 OTHER_SECRET = "someone-elses-signing-secret-0123456789"
 PEER_JWT = sign({"role": "authenticated", "sub": "peer", "exp": CLI_DEMO_EXP}, OTHER_SECRET)

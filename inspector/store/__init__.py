@@ -1,21 +1,26 @@
 """Pure application state shared by the GUI and the CLI (docs/architecture.md, layer ``store``).
 
-No asyncio, no Qt, no clock: times are passed in. The pieces:
+No asyncio, no Qt, no clock: times are passed in. One folder per feature, shared pieces on top:
 
-- :mod:`.records`: :class:`MessageRecord` (one table row, payload kept as bytes), send status.
-- :mod:`.log`: :class:`MessageLog`, the bounded ring buffer with insert/evict notifications,
-  evicted count, and Pause/Resume.
-- :mod:`.filters`: :class:`MessageFilter` (text and event-name filters).
-- :mod:`.channels`: channel options, join state and connection state with their wording.
-- :mod:`.profiles`: connection profiles without secrets, URL/key validation, decoded claims.
-- :mod:`.history`: per-tab send history; :mod:`.rate`: messages per second;
-  :mod:`.preferences`; :mod:`.ndjson` export/import (secrets redacted with
+- ``messages/``: :class:`MessageRecord` (one table row, payload kept as bytes) and send status,
+  :class:`MessageLog` (the bounded log of a tab), :class:`MessageFilter`, the message rate,
+  payload text views and "Copy as CLI command / curl".
+- ``channels/``: a tab's channel options, join and connection states with their wording, and its
+  send history.
+- ``frames/``: the Frames view's rows, log and filters, and the annotated hex of binary frames.
+- ``presence/``: a tab's presence roster, timeline and own tracking.
+- ``profiles/``: connection profiles without secrets, URL/key validation, decoded claims, and
+  preferences.
+- ``transfer/``: NDJSON/CSV export and NDJSON import (secrets redacted with
   :mod:`inspector.protocol.redact`).
+- ``ring.py`` (the ring buffer behind both logs), ``timefmt.py`` (times that never raise),
+  ``invisible.py`` (invisible characters made visible).
+
+The names most callers need are re-exported here.
 """
 
 from inspector.protocol.event_filter import parse_event_list
-
-from .channels import (
+from inspector.store.channels.channels import (
     ChannelOptions,
     ChannelStatus,
     ConnectionStatus,
@@ -23,13 +28,11 @@ from .channels import (
     TabState,
     join_conflict,
 )
-from .filters import MessageFilter
-from .history import SendHistory, SendTemplate
-from .log import DEFAULT_CAPACITY, LogListener, MessageLog
-from .preferences import Preferences
-from .profiles import Profile, ProfileBook, TokenInfo, describe_token, validate_key, validate_url
-from .rate import RateMeter
-from .records import (
+from inspector.store.channels.history import SendHistory, SendTemplate
+from inspector.store.messages.filters import MessageFilter
+from inspector.store.messages.log import DEFAULT_CAPACITY, LogListener, MessageLog
+from inspector.store.messages.rate import RateMeter
+from inspector.store.messages.records import (
     Direction,
     MessageRecord,
     PayloadFormat,
@@ -38,6 +41,15 @@ from .records import (
     Transport,
     json_bytes,
     system_record,
+)
+from inspector.store.profiles.preferences import Preferences
+from inspector.store.profiles.profiles import (
+    Profile,
+    ProfileBook,
+    TokenInfo,
+    describe_token,
+    validate_key,
+    validate_url,
 )
 
 __all__ = [

@@ -1,7 +1,7 @@
 """RingLog: the bounded ring buffer with insert/evict notifications behind both logs.
 
-:class:`~inspector.store.log.MessageLog` (a tab's rows) and
-:class:`~inspector.store.frames.FrameLog` (the Frames view) are this one buffer over different
+:class:`~inspector.store.messages.log.MessageLog` (a tab's rows) and
+:class:`~inspector.store.frames.frames.FrameLog` (the Frames view) are this one buffer over different
 items. Items are addressed two ways: by ``row`` (0 = the oldest retained item) and by ``seq``, a
 number the log writes into the item (``item.seq``) that grows by one per inserted item and never
 repeats, so an item keeps its identity while older ones are evicted around it. Retained items

@@ -36,9 +36,9 @@ from inspector.store import (
     validate_key,
     validate_url,
 )
-from inspector.store.frames import FrameLog
-from inspector.store.presence_roster import OwnState
-from inspector.store.profiles import normalize_url
+from inspector.store.frames.frames import FrameLog
+from inspector.store.presence.presence_roster import OwnState
+from inspector.store.profiles.profiles import normalize_url
 
 from .open_channel import OpenChannel, SendRequest
 

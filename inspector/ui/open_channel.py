@@ -17,7 +17,7 @@ from inspector.store import (
     TabState,
     Transport,
 )
-from inspector.store.presence_roster import PresenceRoster
+from inspector.store.presence.presence_roster import PresenceRoster
 
 
 @dataclass(frozen=True, slots=True)

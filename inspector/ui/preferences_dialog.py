@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.store import Preferences
-from inspector.store.log import MAX_CAPACITY, MIN_CAPACITY
+from inspector.store.messages.log import MAX_CAPACITY, MIN_CAPACITY
 
 
 class PreferencesDialog(QDialog):

@@ -15,7 +15,7 @@ from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
 from inspector.protocol.redact import redact_text
 from inspector.store import ChannelOptions, Preferences, ProfileBook, SendHistory
-from inspector.store.history import SendTemplate
+from inspector.store.channels.history import SendTemplate
 
 
 def default_qsettings() -> QSettings:

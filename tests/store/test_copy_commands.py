@@ -11,7 +11,7 @@ import base64
 import shlex
 
 from inspector.commands import send
-from inspector.store.copy_commands import (
+from inspector.store.messages.copy_commands import (
     CommandTarget,
     cli_command,
     curl_command,

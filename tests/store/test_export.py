@@ -13,7 +13,8 @@ from inspector.protocol.jwt import demo_key
 from inspector.protocol.redact import redact_bytes
 from inspector.protocol.serializer import encode
 from inspector.store import Direction, MessageRecord, PayloadFormat, SendInfo, SendState, Transport
-from inspector.store.export import (
+from inspector.store.frames.frames import FrameRow
+from inspector.store.transfer.export import (
     MAX_ERRORS_KEPT,
     Importer,
     csv_lines,
@@ -21,7 +22,6 @@ from inspector.store.export import (
     import_lines,
     message_line,
 )
-from inspector.store.frames import FrameRow
 
 KEY = demo_key("anon")
 

@@ -9,13 +9,13 @@ from inspector.protocol.frames import BinaryPush, BinaryReply, UserBroadcast, Us
 from inspector.protocol.jwt import demo_key
 from inspector.protocol.redact import redact_bytes, redact_text
 from inspector.protocol.serializer import encode
-from inspector.store.frames import (
+from inspector.store.frames.frames import (
     CONNECTION,
     FrameFilter,
     FrameLog,
     FrameRow,
 )
-from inspector.store.hex_annotate import annotate, annotated_hex
+from inspector.store.frames.hex_annotate import annotate, annotated_hex
 
 KEY = demo_key("anon")
 TOPIC = "realtime:room-1"

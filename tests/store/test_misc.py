@@ -20,8 +20,8 @@ from inspector.store import (
     SendTemplate,
     Transport,
 )
-from inspector.store.history import ENTRY_LIMIT, TOTAL_LIMIT
-from inspector.store.ndjson import export_lines, import_lines
+from inspector.store.channels.history import ENTRY_LIMIT, TOTAL_LIMIT
+from inspector.store.transfer.ndjson import export_lines, import_lines
 
 TOKEN = jwt.sign({"role": "anon", "exp": 2_000_000_000}, "x" * 32)
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inspector.store import Direction, MessageRecord, PayloadFormat
-from inspector.store.payload_views import (
+from inspector.store.messages.payload_views import (
     HEX_CHUNK,
     PrettyJson,
     ReindentJson,

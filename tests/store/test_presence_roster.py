@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from inspector.protocol.presence import Presence
-from inspector.store.presence_roster import (
+from inspector.store.presence.presence_roster import (
     OwnState,
     PresenceRoster,
     TimelineKind,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from inspector.protocol import jwt
 from inspector.protocol.client_url import endpoints
 from inspector.store import Profile, ProfileBook, describe_token, validate_key, validate_url
-from inspector.store.profiles import format_duration, normalize_url
+from inspector.store.profiles.profiles import format_duration, normalize_url
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from inspector.store import (
     json_bytes,
     system_record,
 )
-from inspector.store.records import format_ms
+from inspector.store.messages.records import format_ms
 
 
 def test_preview_is_one_line_and_cut() -> None:

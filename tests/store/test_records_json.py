@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from inspector.store.records import json_bytes
+from inspector.store.messages.records import json_bytes
 
 
 def test_json_bytes_never_raises_for_received_values() -> None:

@@ -12,7 +12,7 @@ from gui_fakes import FakeController
 from PySide6.QtWidgets import QWidget
 
 from inspector.store import ChannelOptions, Direction, MessageRecord, Profile
-from inspector.store.copy_commands import CommandTarget
+from inspector.store.messages.copy_commands import CommandTarget
 from inspector.ui.channels.channel_panel import ChannelPanel
 from inspector.ui.channels.channel_tabs import ChannelTabsWidget, TabKind
 from inspector.ui.channels.imported_panel import ImportedChannelPanel

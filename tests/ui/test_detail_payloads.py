@@ -23,8 +23,8 @@ from inspector.store import (
     ProfileBook,
     system_record,
 )
-from inspector.store.copy_commands import CommandTarget
-from inspector.store.payload_views import TEXT_CHUNK
+from inspector.store.messages.copy_commands import CommandTarget
+from inspector.store.messages.payload_views import TEXT_CHUNK
 from inspector.ui.composer.binary_input import SHOW_LIMIT
 from inspector.ui.composer.composer_panel import BINARY_NEEDS_V2, ComposerPanel
 from inspector.ui.main_window import MainWindow

@@ -20,7 +20,7 @@ from PySide6.QtCore import Qt
 from inspector.protocol import jwt
 from inspector.server import RealtimeServer
 from inspector.store import ChannelOptions, Profile, TabState
-from inspector.store.frames import CLOSE, CONNECTION, IN, OPEN, OUT, FrameRow
+from inspector.store.frames.frames import CLOSE, CONNECTION, IN, OPEN, OUT, FrameRow
 from inspector.ui.frames.frames_model import COL_EVENT, COL_REF, COL_TOPIC
 from inspector.ui.frames.frames_panel import FramesPanel
 from inspector.ui.main_window import MainWindow

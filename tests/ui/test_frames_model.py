@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from inspector.protocol.jwt import demo_key
-from inspector.store.frames import FrameFilter, FrameLog, FrameRow
+from inspector.store.frames.frames import FrameFilter, FrameLog, FrameRow
 from inspector.ui.frames.frames_model import (
     COL_DATA,
     COL_EVENT,

@@ -343,7 +343,7 @@ def test_hidden_characters_are_escaped_and_marked(qtbot: Any) -> None:
 
 def test_frames_show_hidden_characters_escaped() -> None:
     """QA 7 in the Frames view: the raw frame text a peer sent, escaped too."""
-    from inspector.store.frames import FrameLog, FrameRow
+    from inspector.store.frames.frames import FrameLog, FrameRow
     from inspector.ui.frames.frames_model import COL_DATA, FramesTableModel
     from inspector.ui.frames.frames_panel import frame_detail
 

@@ -27,7 +27,7 @@ from inspector.client import ChannelConfig, ClientSettings, RealtimeClient
 from inspector.server import RealtimeServer
 from inspector.store import ChannelOptions, Direction, MessageRecord, PayloadFormat, Profile
 from inspector.store import Transport as Via
-from inspector.store.payload_views import HEX_CHUNK, TEXT_CHUNK, hexdump
+from inspector.store.messages.payload_views import HEX_CHUNK, TEXT_CHUNK, hexdump
 from inspector.ui.main_window import MainWindow
 from inspector.ui.messages.message_table_model import COL_PAYLOAD
 from inspector.ui.messages.payload_views import TREE

@@ -10,7 +10,7 @@ from peers import Peer, PeerPool
 
 from inspector.server import RealtimeServer
 from inspector.store import ChannelOptions, Profile
-from inspector.store.presence_roster import OwnState, TimelineKind
+from inspector.store.presence.presence_roster import OwnState, TimelineKind
 from inspector.ui.main_window import MainWindow
 
 pytestmark = [pytest.mark.gui, pytest.mark.interop]

@@ -11,7 +11,7 @@ from gui_fakes import FakeController
 
 from inspector.protocol.presence import Presence
 from inspector.store import ChannelOptions, ChannelStatus, TabState
-from inspector.store.presence_roster import OwnState
+from inspector.store.presence.presence_roster import OwnState
 from inspector.ui.main_window import MainWindow
 from inspector.ui.open_channel import OpenChannel
 from inspector.ui.presence.presence_model import PresenceRosterModel, PresenceTimelineModel

@@ -29,7 +29,7 @@ from inspector.store import (
     SendState,
     TabState,
 )
-from inspector.store.export import MAX_IMPORT_CHANNELS, MAX_LINE_BYTES
+from inspector.store.transfer.export import MAX_IMPORT_CHANNELS, MAX_LINE_BYTES
 from inspector.ui.channels.imported_panel import ImportedChannelPanel, ImportedFramesPanel
 from inspector.ui.main_window import MainWindow
 from inspector.ui.messages.message_table_model import COL_SIZE, COL_STATUS
@@ -182,7 +182,7 @@ async def test_all_tabs_frames_and_csv(window: MainWindow, tmp_path: Path) -> No
 
     # Frames round trip into a read-only frames tab.
     frames_path = tmp_path / "frames.ndjson"
-    from inspector.store.frames import FrameRow
+    from inspector.store.frames.frames import FrameRow
 
     frames = [
         FrameRow(1.0, "out", "text", 30, '["1","1","realtime:a","phx_join",{}]', "2.0.0"),

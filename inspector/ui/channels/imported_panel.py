@@ -17,8 +17,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from inspector.store import ChannelOptions, ChannelStatus, MessageRecord, TabState
-from inspector.store.frames import FrameLog, FrameRow
-from inspector.store.log import MAX_CAPACITY, MIN_CAPACITY
+from inspector.store.frames.frames import FrameLog, FrameRow
+from inspector.store.messages.log import MAX_CAPACITY, MIN_CAPACITY
 
 from ..frames.frames_panel import FramesPanel
 from ..open_channel import OpenChannel

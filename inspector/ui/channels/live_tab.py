@@ -17,8 +17,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from inspector.store import Profile
-from inspector.store.copy_commands import CommandTarget
-from inspector.store.profiles import normalize_url
+from inspector.store.messages.copy_commands import CommandTarget
+from inspector.store.profiles.profiles import normalize_url
 
 from ..controller_base import ControllerBase
 from .channel_panel import ChannelPanel

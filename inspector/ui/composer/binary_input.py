@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.store.payload_views import parse_base64, parse_hex
+from inspector.store.messages.payload_views import parse_base64, parse_hex
 
 from ..common import theme
 from ..common.payload_edit import PayloadEdit

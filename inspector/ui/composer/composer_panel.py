@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.store import SendHistory, SendTemplate, Transport
-from inspector.store.history import ENTRY_LIMIT
+from inspector.store.channels.history import ENTRY_LIMIT
 
 from ..common import icons, theme
 from ..common.payload_edit import PayloadEdit

@@ -24,7 +24,7 @@ class SendHistoryModel(QAbstractListModel):
         return self._history
 
     def add(self, item: SendTemplate) -> bool:
-        """Remember ``item``; False when it is too big to keep (store/history.py caps)."""
+        """Remember ``item``; False when it is too big to keep (store/channels/history.py caps)."""
         if not self._history.fits(item):
             return False
         self.beginResetModel()

@@ -1,8 +1,8 @@
-"""FrameCapture: the client's frame tap turned into :class:`~inspector.store.frames.FrameRow`s.
+"""FrameCapture: the client's frame tap turned into :class:`~inspector.store.frames.frames.FrameRow`s.
 
 The controller sets an instance as ``client.on_frame``. It receives the client's frame records
 (duck-typed, so this module does not import the client: direction, wall, opcode, size, data,
-vsn) and appends rows to the session's :class:`~inspector.store.frames.FrameLog`. The client is
+vsn) and appends rows to the session's :class:`~inspector.store.frames.frames.FrameLog`. The client is
 asked for unredacted data so that the Frames view can reveal secrets on purpose; the view and
 every export redact by default. The handshake request row gets the real URL for the same
 reason (the client's own marker is already redacted), and :meth:`opened` adds the response row
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspector.store.frames import CLOSE, IN, OPEN, OUT, FrameLog, FrameRow
+from inspector.store.frames.frames import CLOSE, IN, OPEN, OUT, FrameLog, FrameRow
 
 
 class FrameCapture:

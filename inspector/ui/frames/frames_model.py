@@ -1,6 +1,6 @@
 """FramesTableModel and FramesFilterProxyModel: the Frames view's thin Qt adapters.
 
-The model mirrors a :class:`~inspector.store.frames.FrameLog` the same way
+The model mirrors a :class:`~inspector.store.frames.frames.FrameLog` the same way
 :class:`~inspector.ui.messages.message_table_model.MessageTableModel` mirrors a message log (both are a
 :class:`~inspector.ui.common.ring_table_model.RingTableModel`): the log notifies synchronously, the
 model applies everything in one remove and one insert per ``coalesce_ms``. While the Frames
@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from PySide6.QtCore import QObject, Qt
 
-from inspector.store.frames import BINARY, CLOSE, IN, FrameFilter, FrameLog, FrameRow
+from inspector.store.frames.frames import BINARY, CLOSE, IN, FrameFilter, FrameLog, FrameRow
 from inspector.store.invisible import reveal as show_hidden
 
 from ..common.ring_table_model import RingFilterProxyModel, RingTableModel

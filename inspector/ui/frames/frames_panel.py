@@ -43,7 +43,7 @@ from inspector.protocol.frames import (
     UserBroadcastPush,
 )
 from inspector.protocol.redact import DEPTH_LIMIT, redact_bytes, redact_value
-from inspector.store.frames import (
+from inspector.store.frames.frames import (
     BINARY,
     CONNECTION,
     IN,
@@ -52,7 +52,7 @@ from inspector.store.frames import (
     FrameLog,
     FrameRow,
 )
-from inspector.store.hex_annotate import annotated_hex
+from inspector.store.frames.hex_annotate import annotated_hex
 from inspector.store.invisible import reveal_count
 from inspector.store.timefmt import local_stamp
 

@@ -5,7 +5,7 @@ as hexdump, base64 and "UTF-8 / JSON", each formatted only when its tab is shown
 (``id``, ``replayed``; docs/realtime-protocol.md §2.3, §2.5) is spelled out. Besides *Copy
 payload* and *Copy row as JSON*, *Copy as* gives a ``realtime-inspector send`` command and a
 ``curl`` to the REST single endpoint that send this payload again, with the key read from the
-environment, never inline (:mod:`inspector.store.copy_commands`).
+environment, never inline (:mod:`inspector.store.messages.copy_commands`).
 
 The panel holds the record itself, so the detail stays readable after the row is evicted from
 the table (it says so), and it refreshes its header when an outgoing row's status changes.
@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.store import Direction, MessageRecord, PayloadFormat, Transport
-from inspector.store.copy_commands import KEY_ENV, CommandTarget, cli_command, curl_command
 from inspector.store.invisible import reveal
+from inspector.store.messages.copy_commands import KEY_ENV, CommandTarget, cli_command, curl_command
 from inspector.store.timefmt import local_iso, local_stamp
 
 from ..common import icons, theme

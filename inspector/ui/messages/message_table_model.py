@@ -15,7 +15,7 @@ from PySide6.QtGui import QFont
 
 from inspector.store import Direction, MessageLog, MessageRecord, SendState
 from inspector.store.invisible import NOTE, has_hidden, reveal
-from inspector.store.preferences import DEFAULT_COALESCE_MS
+from inspector.store.profiles.preferences import DEFAULT_COALESCE_MS
 from inspector.store.timefmt import clock_ms, local_iso
 
 from ..common.ring_table_model import RingTableModel

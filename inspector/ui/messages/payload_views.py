@@ -7,7 +7,7 @@ neither) and *Tree* when they are JSON (issue #5 §2).
 
 Nothing is formatted until its tab is shown, and then only a piece (64 KiB of hexdump, 200,000
 characters of text): *Show more* adds the next piece. Pretty JSON is produced by a generator
-(:class:`~inspector.store.payload_views.PrettyJson`), so a 5 MB payload costs what is on
+(:class:`~inspector.store.messages.payload_views.PrettyJson`), so a 5 MB payload costs what is on
 screen, not a full ``json.dumps(indent=2)``; the tree builds nodes as they are expanded.
 """
 
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from inspector.store import MessageRecord, PayloadFormat
 from inspector.store.invisible import NOTE as HIDDEN_NOTE
 from inspector.store.invisible import reveal_count
-from inspector.store.payload_views import (
+from inspector.store.messages.payload_views import (
     HEX_CHUNK,
     TEXT_CHUNK,
     JsonCheck,

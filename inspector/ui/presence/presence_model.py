@@ -15,7 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QFont
 
 from inspector.store.invisible import reveal
-from inspector.store.presence_roster import (
+from inspector.store.presence.presence_roster import (
     PresenceRoster,
     RosterEntry,
     TimelineEntry,

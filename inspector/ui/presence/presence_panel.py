@@ -2,7 +2,7 @@
 
 - The roster: every key and connection with its tracked payload and "here since".
 - The timeline: each ``presence_state`` and ``presence_diff`` as it arrives, in the words of
-  :mod:`inspector.store.presence_roster` (a full list is not arrivals, an update is not a leave,
+  :mod:`inspector.store.presence.presence_roster` (a full list is not arrivals, an update is not a leave,
   a second tab is not a second person: anchors §2, supabase/supabase#41175). Selecting an
   entry shows why it reads as it does.
 - Presence is a join option (docs/realtime-protocol.md §4.1, §4.5): a tab without it hears
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.store import ChannelOptions, ChannelStatus, TabState
-from inspector.store.presence_roster import OwnState, PresenceRoster
+from inspector.store.presence.presence_roster import OwnState, PresenceRoster
 
 from ..common import theme
 from .presence_model import PresenceRosterModel, PresenceTimelineModel

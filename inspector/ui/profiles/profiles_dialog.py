@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.store import Profile, describe_token, validate_key, validate_url
-from inspector.store.profiles import PROTOCOL_VERSIONS, normalize_url
+from inspector.store.profiles.profiles import PROTOCOL_VERSIONS, normalize_url
 
 from ..common import theme
 from .profile_list_model import ProfileListModel

@@ -1,5 +1,5 @@
 """TransferActions: export a tab, all tabs or the frames to NDJSON, the table to CSV, and import
-NDJSON into read-only tabs (issue #5 §4). The file format is :mod:`inspector.store.export`.
+NDJSON into read-only tabs (issue #5 §4). The file format is :mod:`inspector.store.transfer.export`.
 
 The window creates one instance over its tabs and the frame log, puts its actions in the File
 menu and shows what they report (signals) in its status bar. Each action asks for a
@@ -27,14 +27,14 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from inspector.store import MessageRecord, PayloadFormat
-from inspector.store.export import (
+from inspector.store.frames.frames import FrameLog, FrameRow
+from inspector.store.transfer.export import (
     MAX_LINE_BYTES,
     Importer,
     csv_lines,
     frame_line,
     message_line,
 )
-from inspector.store.frames import FrameLog, FrameRow
 
 from ..channels.channel_panel import ChannelPanel, short_name
 from ..channels.channel_tabs import ChannelTabsWidget

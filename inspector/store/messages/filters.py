@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from inspector.protocol.event_filter import event_matches, parse_event_list
-
-from .records import Direction, MessageRecord
+from inspector.store.messages.records import Direction, MessageRecord
 
 __all__ = ["MessageFilter"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any, Final
 
-from .log import DEFAULT_CAPACITY, MAX_CAPACITY, MIN_CAPACITY
+from inspector.store.messages.log import DEFAULT_CAPACITY, MAX_CAPACITY, MIN_CAPACITY
 
 #: Coalescing interval of table inserts, milliseconds (the issue's "every ~30-50 ms").
 DEFAULT_COALESCE_MS: Final = 40

@@ -115,7 +115,7 @@ def format_ms(ms: float) -> str:
 class MessageRecord:
     """One row: a broadcast received or sent, or a system note (join state, close, errors).
 
-    ``seq`` is assigned by the :class:`~inspector.store.log.MessageLog` that holds the record and
+    ``seq`` is assigned by the :class:`~inspector.store.messages.log.MessageLog` that holds the record and
     grows by one per appended record, so it identifies a row across evictions.
     """
 

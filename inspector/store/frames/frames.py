@@ -10,7 +10,7 @@ or exported by default passes through :func:`~inspector.protocol.redact.redact_t
 :func:`~inspector.protocol.redact.redact_bytes` (``apikey``, ``access_token`` values,
 ``Authorization`` headers, JWT-shaped strings, ``sb_`` keys; docs/client.md "Redaction").
 
-:class:`FrameLog` is the ring buffer of :class:`~inspector.store.log.MessageLog`
+:class:`FrameLog` is the ring buffer of :class:`~inspector.store.messages.log.MessageLog`
 (:class:`~inspector.store.ring.RingLog`: same listener protocol, seqs, pause buffer, counts),
 sized for frames rather than rows of a tab.
 """
@@ -33,9 +33,8 @@ from inspector.protocol.frames import (
 )
 from inspector.protocol.redact import redact_bytes, redact_text
 from inspector.protocol.serializer import Role, decode
-
-from .log import LogListener
-from .ring import RingLog
+from inspector.store.messages.log import LogListener
+from inspector.store.ring import RingLog
 
 #: Default number of frames kept (the Frames view is for recent traffic, not an archive).
 DEFAULT_FRAME_CAPACITY: Final = 10_000
@@ -219,7 +218,7 @@ class FrameFilter:
 class FrameLog(RingLog[FrameRow, LogListener]):
     """A bounded list of :class:`FrameRow` with eviction of the oldest, pause and clear.
 
-    Listeners are :class:`~inspector.store.log.LogListener` objects; ``log_updated`` is never
+    Listeners are :class:`~inspector.store.messages.log.LogListener` objects; ``log_updated`` is never
     called (frames do not change once seen).
     """
 

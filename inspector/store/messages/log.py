@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import Final, Protocol
 
-from .records import MessageRecord
-from .ring import ChangeListener, RingLog
+from inspector.store.messages.records import MessageRecord
+from inspector.store.ring import ChangeListener, RingLog
 
 #: Default bound of a channel's log (the issue's "default 10,000 rows").
 DEFAULT_CAPACITY: Final = 10_000

@@ -48,9 +48,8 @@ from typing import Any, Final
 from inspector.protocol.frames import PHOENIX_TOPIC, channel_name
 from inspector.protocol.redact import DEPTH_LIMIT, redact_bytes, redact_text, redact_value
 from inspector.protocol.serializer import escape_surrogates
-
-from .frames import BINARY, CLOSE, IN, OPEN, OUT, TEXT, FrameRow
-from .records import (
+from inspector.store.frames.frames import BINARY, CLOSE, IN, OPEN, OUT, TEXT, FrameRow
+from inspector.store.messages.records import (
     Direction,
     MessageRecord,
     PayloadFormat,
@@ -59,7 +58,7 @@ from .records import (
     Transport,
     json_bytes,
 )
-from .timefmt import checked_epoch, finite_number, utc_iso
+from inspector.store.timefmt import checked_epoch, finite_number, utc_iso
 
 #: The longest line an import reads, in bytes: a 3000 KB payload (the server's limit, §10)
 #: as JSON or base64, or a 5 MB frame (§1.5) as base64, fits.

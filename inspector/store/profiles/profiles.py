@@ -21,8 +21,7 @@ from datetime import UTC
 from typing import Any, Final
 
 from inspector.protocol import jwt
-
-from .timefmt import NO_TIME, finite_number, to_datetime
+from inspector.store.timefmt import NO_TIME, finite_number, to_datetime
 
 VSN_2: Final = "2.0.0"
 VSN_1: Final = "1.0.0"

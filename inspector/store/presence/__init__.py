@@ -1,0 +1,1 @@
+"""One tab's presence: roster, timeline and our own tracking."""

@@ -1,0 +1,1 @@
+"""Connection profiles (no secrets) and preferences shared by the GUI and the CLI."""
