@@ -13,8 +13,7 @@ No asyncio, no Qt, no clock: times are passed in. One folder per feature, shared
   preferences.
 - ``transfer/``: NDJSON/CSV export and NDJSON import (secrets redacted with
   :mod:`inspector.protocol.redact`).
-- ``ring.py`` (the ring buffer behind both logs), ``timefmt.py`` (times that never raise),
-  ``invisible.py`` (invisible characters made visible).
+- ``ring.py`` (the ring buffer behind both logs), ``timefmt.py`` (times that never raise).
 
 The names most callers need are re-exported here.
 """

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.protocol.invisible import reveal
 from inspector.store import ChannelOptions, ChannelStatus, MessageFilter, SendHistory, TabState
-from inspector.store.invisible import reveal
 
 from ..common import theme
 from ..common.log_controls import (

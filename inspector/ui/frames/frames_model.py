@@ -15,8 +15,8 @@ from typing import Any, Final
 
 from PySide6.QtCore import QObject, Qt
 
+from inspector.protocol.invisible import reveal as show_hidden
 from inspector.store.frames.frames import BINARY, CLOSE, IN, FrameFilter, FrameLog, FrameRow
-from inspector.store.invisible import reveal as show_hidden
 
 from ..common.ring_table_model import RingFilterProxyModel, RingTableModel
 from ..messages.message_table_model import format_size, format_time

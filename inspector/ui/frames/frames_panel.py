@@ -42,6 +42,7 @@ from inspector.protocol.frames import (
     UserBroadcast,
     UserBroadcastPush,
 )
+from inspector.protocol.invisible import reveal_count
 from inspector.protocol.redact import DEPTH_LIMIT, redact_bytes, redact_value
 from inspector.store.frames.frames import (
     BINARY,
@@ -53,7 +54,6 @@ from inspector.store.frames.frames import (
     FrameRow,
 )
 from inspector.store.frames.hex_annotate import annotated_hex
-from inspector.store.invisible import reveal_count
 from inspector.store.timefmt import local_stamp
 
 from ..common import icons, theme

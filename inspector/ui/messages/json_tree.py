@@ -21,7 +21,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistent
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QTreeView, QWidget
 
-from inspector.store.invisible import NOTE, has_hidden, reveal
+from inspector.protocol.invisible import NOTE, has_hidden, reveal
 
 from ..common import theme
 

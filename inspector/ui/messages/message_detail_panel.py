@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.protocol.invisible import reveal
 from inspector.store import Direction, MessageRecord, PayloadFormat, Transport
-from inspector.store.invisible import reveal
 from inspector.store.messages.copy_commands import KEY_ENV, CommandTarget, cli_command, curl_command
 from inspector.store.timefmt import local_iso, local_stamp
 

@@ -13,8 +13,8 @@ from typing import Any, Final
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont
 
+from inspector.protocol.invisible import NOTE, has_hidden, reveal
 from inspector.store import Direction, MessageLog, MessageRecord, SendState
-from inspector.store.invisible import NOTE, has_hidden, reveal
 from inspector.store.profiles.preferences import DEFAULT_COALESCE_MS
 from inspector.store.timefmt import clock_ms, local_iso
 

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.protocol.invisible import NOTE as HIDDEN_NOTE
+from inspector.protocol.invisible import reveal_count
 from inspector.store import MessageRecord, PayloadFormat
-from inspector.store.invisible import NOTE as HIDDEN_NOTE
-from inspector.store.invisible import reveal_count
 from inspector.store.messages.payload_views import (
     HEX_CHUNK,
     TEXT_CHUNK,
@@ -127,7 +127,7 @@ def text_source(text: str) -> _Source:
 class TextPage(QWidget):
     """A read-only text view with a *Show more* bar for the pieces not shown yet.
 
-    Every piece passes through :func:`~inspector.store.invisible.reveal`: invisible and
+    Every piece passes through :func:`~inspector.protocol.invisible.reveal`: invisible and
     direction-changing characters read as ``\\uXXXX``, and a warning line counts them."""
 
     def __init__(self, name: str, parent: QWidget | None = None) -> None:

@@ -14,7 +14,7 @@ from typing import Any, Final
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
-from inspector.store.invisible import reveal
+from inspector.protocol.invisible import reveal
 from inspector.store.presence.presence_roster import (
     PresenceRoster,
     RosterEntry,

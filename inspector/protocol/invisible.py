@@ -15,6 +15,10 @@ marks, zero-width space, joiner and non-joiner, word joiner, the byte order mark
 invisible operators, tags...), the line and paragraph separators U+2028/U+2029 (Qt breaks
 lines there), lone surrogates (JSON can carry ``"\\ud800"``), and the blank fillers U+034F,
 U+115F, U+1160, U+17B4, U+17B5, U+3164 and U+FFA0.
+
+It lives in the pure core because every layer shows peer text: the window's views, and the log
+lines and terminal output of the server and the CLI, where :func:`printable` keeps a peer from
+writing escape sequences to a developer's terminal or forging a log line (issue #10 item 1).
 """
 
 from __future__ import annotations
@@ -70,3 +74,13 @@ def reveal_count(text: str, *, multiline: bool = True) -> tuple[str, int]:
 def has_hidden(text: str, *, multiline: bool = True) -> bool:
     pattern = _MULTILINE if multiline else _ONE_LINE
     return pattern.search(text) is not None
+
+
+def printable(value: object, limit: int = 200) -> str:
+    """Peer-controlled ``value`` made safe for one log line or terminal line: every hidden or
+    control character (ESC, line breaks and tabs included) written as ``\\uXXXX``, and cut to
+    ``limit`` characters with an ellipsis, so a long name cannot flood the log."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return reveal(text, multiline=False)

@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inspector.store.invisible import has_hidden, reveal, reveal_count
+from inspector.protocol.invisible import has_hidden, reveal, reveal_count
 
 
 def test_the_spoofed_file_name_and_zero_width_space() -> None:
@@ -47,3 +47,16 @@ def test_json_revealed_is_the_same_json(value: dict[str, object]) -> None:
     shown = reveal(text)
     assert json.loads(shown) == value
     assert not has_hidden(shown)
+
+
+def test_printable_keeps_a_log_line_one_line_and_escape_free() -> None:
+    from inspector.protocol.invisible import printable
+
+    hostile = "room\x1b[2J\x1b]0;pwned\x07\nINFO forged line\u202eevil\u200b"
+    line = printable(hostile)
+    for hidden in ("\x1b", "\n", "\x07", "\u202e", "\u200b"):
+        assert hidden not in line
+    assert line.startswith("room\\u001b[2J\\u001b]0;pwned\\u0007\\u000aINFO forged line\\u202e")
+    assert printable("x" * 500, limit=10) == "x" * 10 + "…"
+    assert printable(None) == "None"
+    assert printable("plain-room:1") == "plain-room:1"
