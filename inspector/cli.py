@@ -1,7 +1,7 @@
 """Command line entry point: ``realtime-inspector [--demo | --self-test] [SUBCOMMAND ...]``.
 
 Without a subcommand it opens the desktop window. Subcommands run headless and never import Qt
-(tests/test_cli.py proves it): each lives in ``inspector/commands/<name>.py`` and exposes
+(tests/test_cli_client.py proves it): each lives in ``inspector/commands/<name>.py`` and exposes
 ``add_parser(subparsers)``; the parser's ``run`` default is called with the parsed namespace.
 """
 
