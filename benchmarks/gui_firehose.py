@@ -66,12 +66,12 @@ def prebuilt(server: RealtimeServer, channel: str, pad: str) -> Callable[[int], 
         )
         for i in range(1024)
     ]
-    sessions = [sub.session for sub in subs]
+    sinks = [sub.sink for sub in subs]
 
     def write(n: int) -> None:
         frame = frames[n & 1023]
-        for session in sessions:
-            session.write(frame)
+        for sink in sinks:
+            sink.write(frame)
 
     return write
 
