@@ -66,6 +66,9 @@ class RingTableModel(QAbstractTableModel):
         self._count = len(log)
         self._updated: set[int] = set()
         self._dirty = False
+        #: True while a flush removes evicted rows: a selection change then comes from Qt moving
+        #: the selection off a vanished row, not from the user (the detail pane ignores it).
+        self.removing = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(coalesce_ms)
@@ -118,10 +121,14 @@ class RingTableModel(QAbstractTableModel):
         new_first, new_end = log.first_seq, log.end_seq
         removed = min(max(0, new_first - self._first), self._count)
         if removed:
-            self.beginRemoveRows(QModelIndex(), 0, removed - 1)
-            self._first += removed
-            self._count -= removed
-            self.endRemoveRows()
+            self.removing = True
+            try:
+                self.beginRemoveRows(QModelIndex(), 0, removed - 1)
+                self._first += removed
+                self._count -= removed
+                self.endRemoveRows()
+            finally:
+                self.removing = False
         if self._count == 0:
             self._first = new_first
         added = new_end - (self._first + self._count)
