@@ -76,6 +76,9 @@ class RingTableModel(QAbstractTableModel):
         self._colors = theme.colors()
         self._mono = theme.mono_font()
         log.add_listener(self)
+        # The log can outlive its view (the controller keeps a tab's log while the window
+        # closes; a late system row such as "disconnected" must not reach a deleted timer).
+        self.destroyed.connect(lambda *_: log.remove_listener(self))
 
     # ------------------------------------------------------------------------------ log events
 
