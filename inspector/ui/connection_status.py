@@ -1,7 +1,8 @@
 """ConnectionStatusWidget: the toolbar's status in words and colour, with live countdowns.
 
 Besides the connection itself it carries two notes (issue #10 items 16 and 17): while the
-socket waits to reconnect, the countdown to the next attempt and the *Reconnect now* shortcut;
+socket waits to reconnect, the countdown to the next attempt (the tooltip names the *Reconnect
+now* shortcut);
 from :data:`TOKEN_WARNING_S` before the user token's ``exp``, a countdown to it, and once it has
 expired (or the server closed tabs for it) a warning in the error colour, so a "connected" whose
 channels were all closed never shows green.
@@ -40,14 +41,11 @@ def token_note(exp: float | None, now: float, closed_tabs: int = 0) -> TokenNote
         text = "token expired"
         if closed_tabs:
             text += f": {closed_tabs} tab{'' if closed_tabs == 1 else 's'} closed"
-        return TokenNote(f"{text} · Update token ({UPDATE_TOKEN_SHORTCUT})", True)
+        return TokenNote(text, True)
     if exp is None or exp - now > TOKEN_WARNING_S:
         return None
     left = max(0, math.ceil(exp - now))
-    return TokenNote(
-        f"token expires in {left // 60}:{left % 60:02d} · Update token ({UPDATE_TOKEN_SHORTCUT})",
-        False,
-    )
+    return TokenNote(f"token expires in {left // 60}:{left % 60:02d}", False)
 
 
 class ConnectionStatusWidget(QLabel):
@@ -69,10 +67,8 @@ class ConnectionStatusWidget(QLabel):
 
     def plain_text(self, now: float) -> str:
         text = self._status.describe(now)
-        if self._status.state is LinkState.RECONNECTING:
-            text += f" · {RECONNECT_SHORTCUT} reconnects now"
         if self._token is not None and self._status.state is not LinkState.DISCONNECTED:
-            text += f" · ⚠ {self._token.text}"
+            text = f"{text} · ⚠ {self._token.text}"
         return text
 
     def set_token_note(self, note: TokenNote | None, now: float) -> None:
@@ -95,8 +91,10 @@ class ConnectionStatusWidget(QLabel):
         text = self.plain_text(now).replace("&", "&amp;").replace("<", "&lt;")
         self.setText(f"<b style='color:{colour.name()}'>●</b> {text}")
         tip = status.reason or status.state.value
+        if status.state is LinkState.RECONNECTING:
+            tip += f"\nReconnect now ({RECONNECT_SHORTCUT}) skips the wait"
         if token is not None:
-            tip += f"\n{token.text}"
+            tip += f"\n{token.text}: Update token ({UPDATE_TOKEN_SHORTCUT})"
         self.setToolTip(tip)
 
     def tick(self, now: float) -> None:
