@@ -375,4 +375,6 @@ class ChannelPanel(QWidget):
             self.table.selectionModel().clearSelection()
             self.detail.set_evicted(True)
             return
+        if self.model.removing and record is shown:
+            return  # the same row, moved up by the eviction: nothing to format again
         self.detail.show_record(record)
