@@ -167,6 +167,17 @@ class RealtimeClient:
         self._pump()
         await waiter
 
+    def reconnect_now(self) -> bool:
+        """While waiting to reconnect (§7.2), try at once and start the back-off schedule over
+        (a failure waits the first delay again). False when the client is not waiting: open,
+        already connecting, closed, or never connected."""
+        if self._closed or self.session.state is not ConnectionState.RECONNECT_WAIT:
+            return False
+        self.session.attempt = 0
+        self.session.connect(self._now())
+        self._pump()
+        return True
+
     async def close(self) -> None:
         """Close everything: channels, socket, REST client. The client cannot be reused."""
         if self._closed:

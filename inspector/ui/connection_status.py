@@ -1,6 +1,18 @@
-"""ConnectionStatusWidget: the toolbar's status in words and colour, with live countdowns."""
+"""ConnectionStatusWidget: the toolbar's status in words and colour, with live countdowns.
+
+Besides the connection itself it carries two notes (issue #10 items 16 and 17): while the
+socket waits to reconnect, the countdown to the next attempt (the tooltip names the *Reconnect
+now* shortcut);
+from :data:`TOKEN_WARNING_S` before the user token's ``exp``, a countdown to it, and once it has
+expired (or the server closed tabs for it) a warning in the error colour, so a "connected" whose
+channels were all closed never shows green.
+"""
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
 
 from PySide6.QtWidgets import QLabel, QWidget
 
@@ -8,11 +20,39 @@ from inspector.store import ConnectionStatus, LinkState
 
 from .common import theme
 
+#: The token countdown starts this many seconds before ``exp`` (5 minutes).
+TOKEN_WARNING_S: Final = 300.0
+RECONNECT_SHORTCUT: Final = "Ctrl+Shift+R"
+UPDATE_TOKEN_SHORTCUT: Final = "Ctrl+Shift+U"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenNote:
+    text: str
+    #: the token has expired (error colour) rather than expiring soon (warning colour).
+    expired: bool
+
+
+def token_note(exp: float | None, now: float, closed_tabs: int = 0) -> TokenNote | None:
+    """What the status area says about the user token at wall-clock ``now``: nothing until
+    :data:`TOKEN_WARNING_S` before ``exp``, then a countdown, then "expired" (also when the
+    server closed ``closed_tabs`` tabs for an expired token)."""
+    if closed_tabs or (exp is not None and exp <= now):
+        text = "token expired"
+        if closed_tabs:
+            text += f": {closed_tabs} tab{'' if closed_tabs == 1 else 's'} closed"
+        return TokenNote(text, True)
+    if exp is None or exp - now > TOKEN_WARNING_S:
+        return None
+    left = max(0, math.ceil(exp - now))
+    return TokenNote(f"token expires in {left // 60}:{left % 60:02d}", False)
+
 
 class ConnectionStatusWidget(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._status = ConnectionStatus()
+        self._token: TokenNote | None = None
         self.setAccessibleName("Connection status")
         self.setMinimumWidth(220)
         self.set_status(self._status, 0.0)
@@ -21,8 +61,20 @@ class ConnectionStatusWidget(QLabel):
     def status(self) -> ConnectionStatus:
         return self._status
 
+    @property
+    def token(self) -> TokenNote | None:
+        return self._token
+
     def plain_text(self, now: float) -> str:
-        return self._status.describe(now)
+        text = self._status.describe(now)
+        if self._token is not None and self._status.state is not LinkState.DISCONNECTED:
+            text = f"{text} · ⚠ {self._token.text}"
+        return text
+
+    def set_token_note(self, note: TokenNote | None, now: float) -> None:
+        if note != self._token:
+            self._token = note
+            self.set_status(self._status, now)
 
     def set_status(self, status: ConnectionStatus, now: float) -> None:
         self._status = status
@@ -33,9 +85,17 @@ class ConnectionStatusWidget(QLabel):
             LinkState.RECONNECTING: c.warning,
             LinkState.DISCONNECTED: c.error if status.reason else c.muted,
         }[status.state]
-        text = status.describe(now).replace("&", "&amp;").replace("<", "&lt;")
+        token = self._token if status.state is not LinkState.DISCONNECTED else None
+        if token is not None and status.state is LinkState.CONNECTED:
+            colour = c.error if token.expired else c.warning
+        text = self.plain_text(now).replace("&", "&amp;").replace("<", "&lt;")
         self.setText(f"<b style='color:{colour.name()}'>●</b> {text}")
-        self.setToolTip(status.reason or status.state.value)
+        tip = status.reason or status.state.value
+        if status.state is LinkState.RECONNECTING:
+            tip += f"\nReconnect now ({RECONNECT_SHORTCUT}) skips the wait"
+        if token is not None:
+            tip += f"\n{token.text}: Update token ({UPDATE_TOKEN_SHORTCUT})"
+        self.setToolTip(tip)
 
     def tick(self, now: float) -> None:
         if self._status.retry_at is not None:

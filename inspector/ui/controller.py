@@ -49,7 +49,7 @@ from inspector.store import (
     Transport,
 )
 
-from .controller_base import ControllerBase
+from .controller_base import SILENT_DROP_HINT, ControllerBase
 from .event_translation import EventTranslator, error_text
 from .frames.frame_capture import FrameCapture
 from .open_channel import OpenChannel, SendRequest
@@ -167,6 +167,15 @@ class InspectorController(ControllerBase):
             if client.state is ConnectionState.OPEN and self._capture is not None:
                 self._capture.closed_by_us(self.wall_clock())
             self._spawn(client.close(), "close")
+
+    def _start_reconnect_now(self) -> bool:
+        client = self.client
+        return client is not None and client.reconnect_now()
+
+    def _start_token_update(self, token: str) -> None:
+        client = self.client
+        if client is not None:
+            self._spawn(client.set_access_token(token), "access_token")
 
     async def shutdown(self) -> None:
         client, self.client = self.client, None
@@ -319,6 +328,8 @@ class InspectorController(ControllerBase):
                 info.state = SendState.SENT
             elif status is PushStatus.TIMED_OUT:
                 info.state = SendState.TIMED_OUT
+                if channel.options.private:
+                    info.error = SILENT_DROP_HINT
             else:
                 info.state, info.error = SendState.ERROR, result.error_text()
             if result.rtt is not None:
@@ -349,7 +360,7 @@ class InspectorController(ControllerBase):
             info.round_trip_ms = result.latency * 1000
             if result.ok:
                 info.state = SendState.OK
-            elif result.status is None and "time" in (result.error or ""):
+            elif result.timed_out:
                 info.state = SendState.TIMED_OUT
             else:
                 info.state, info.error = SendState.ERROR, result.error

@@ -13,9 +13,11 @@ monotonic ``clock()`` so they can count down.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Final
 
 from PySide6.QtCore import QObject, Signal
 
@@ -38,9 +40,27 @@ from inspector.store import (
 )
 from inspector.store.frames.frames import FrameLog
 from inspector.store.presence.presence_roster import OwnState
-from inspector.store.profiles.profiles import normalize_url
+from inspector.store.profiles.profiles import describe_token, normalize_url
+from inspector.store.timefmt import utc_iso
 
 from .open_channel import OpenChannel, SendRequest
+
+#: Words of a refused join that mean "not allowed" (the server's RLS texts, §9.3).
+_REFUSED = re.compile(r"unauthori[sz]ed|permission|not allowed|forbidden|403|401", re.IGNORECASE)
+PRIVATE_HINT_ANON: Final = (
+    "A private channel needs a user token (role authenticated, or another key such as "
+    "service_role) that its rules let read: set the Access token in Profiles… (Ctrl+Shift+P), "
+    "or use Update token (Ctrl+Shift+U)."
+)
+PRIVATE_HINT_TOKEN: Final = (
+    "The rules of this private channel do not let the profile's token read it: use a token "
+    "whose role may (Update token, Ctrl+Shift+U) or another key in Profiles… (Ctrl+Shift+P)."
+)
+#: What an unanswered send on a private channel means (issue #10 item 18).
+SILENT_DROP_HINT: Final = (
+    "no reply: the server drops writes it does not authorize without answering; "
+    "this private channel is probably read-only for this key or token"
+)
 
 
 def _onoff(value: bool) -> str:
@@ -79,6 +99,13 @@ class ControllerBase(QObject):
         self.channels: dict[str, OpenChannel] = {}
         #: every websocket frame of the connection, in and out, for the Frames view (bounded).
         self.frames = FrameLog()
+        #: the user token of the connection (or None), and its ``exp`` (epoch seconds) when it
+        #: is a JWT that has one: the window warns before it passes (§7.4).
+        self.access_token: str | None = None
+        self.token_exp: float | None = None
+        #: when the socket was lost (wall clock, monotonic clock) until it is back.
+        self._down_since: tuple[float, float] | None = None
+        self._down_attempts = 0
 
     # ------------------------------------------------------------------------------ reading
 
@@ -114,8 +141,45 @@ class ControllerBase(QObject):
             self.close_connection()
         profile = replace(profile, url=normalize_url(profile.url))
         self.profile = profile
+        token = (access_token or "").strip() or None
+        self._remember_token(token)
         self._set_connection(ConnectionStatus(LinkState.CONNECTING))
-        self._start_connect(profile, api_key.strip(), (access_token or "").strip() or None)
+        self._start_connect(profile, api_key.strip(), token)
+        return None
+
+    def _remember_token(self, token: str | None) -> None:
+        self.access_token = token
+        self.token_exp = describe_token(token).exp if token else None
+
+    def reconnect_now(self) -> bool:
+        """Skip the back-off wait: while reconnecting, try at once with the schedule started
+        over (§7.2). False when there is nothing to skip (connected, or not connecting)."""
+        if self.connection.state is not LinkState.RECONNECTING:
+            return False
+        return self._start_reconnect_now()
+
+    def update_token(self, token: str) -> str | None:
+        """Use a new user token: pushed as ``access_token`` to every joined channel (§7.4),
+        used by later joins, and the tabs the server closed (an expired token) join again.
+        Returns why it cannot, or None."""
+        token = token.strip()
+        if not token:
+            return "The token is empty"
+        if not self.active:
+            return "Not connected: set the token in Profiles… and connect"
+        info = describe_token(token)
+        if info.kind == "jwt" and info.exp is not None and info.exp <= self.wall_clock():
+            return "This token has already expired"
+        self._remember_token(token)
+        self._start_token_update(token)
+        exp = {"exp_iso": utc_iso(info.exp)} if info.exp is not None else {}
+        for channel in list(self.channels.values()):
+            state = channel.status.state
+            if state is TabState.LEFT:
+                continue
+            self._add_system(channel.name, "token updated", {"role": info.role, **exp})
+            if state in (TabState.CLOSED, TabState.ERRORED):
+                self.rejoin(channel.name)
         return None
 
     def close_connection(self) -> None:
@@ -263,17 +327,70 @@ class ControllerBase(QObject):
     # ------------------------------------------------------------------------------ for subclasses
 
     def _set_connection(self, status: ConnectionStatus) -> None:
+        previous = self.connection.state
         self.connection = status
+        self._note_outage(previous, status)
         self.connection_changed.emit(status)
+
+    def _note_outage(self, previous: LinkState, status: ConnectionStatus) -> None:
+        """System rows in every open tab when the socket is lost and when it is back, so an
+        outage shows in the table and in exports (issue #10 item 15)."""
+        state = status.state
+        if state is LinkState.RECONNECTING and status.attempt:
+            self._down_attempts = status.attempt
+        if state is LinkState.RECONNECTING and self._down_since is None:
+            if previous is not LinkState.CONNECTED:
+                return  # a first connection that never came up has nothing to interrupt
+            self._down_since = (self.wall_clock(), self.clock())
+            self._down_attempts = status.attempt
+            retry = None if status.retry_at is None else max(0.0, status.retry_at - self.clock())
+            details: dict[str, object] = {"reason": status.reason or "connection lost"}
+            if retry is not None:
+                details["next_attempt_in_s"] = round(retry, 1)
+            self._add_system_all("disconnected", details)
+        elif state is LinkState.CONNECTED and self._down_since is not None:
+            wall, mono = self._down_since
+            self._down_since = None
+            after = max(0.0, self.clock() - mono)
+            self._add_system_all(
+                "reconnected",
+                {
+                    "after_s": round(after, 1),
+                    "down_since": utc_iso(wall),
+                    "attempts": self._down_attempts,
+                },
+            )
+        elif state is LinkState.DISCONNECTED:
+            self._down_since = None
+
+    def _add_system_all(self, event: str, details: dict[str, object]) -> None:
+        for channel in self.channels.values():
+            if channel.status.state is not TabState.LEFT:
+                self._add_system(channel.name, event, details)
 
     def _set_channel_status(self, name: str, status: ChannelStatus) -> None:
         channel = self.channels.get(name)
         if channel is None:
             return
+        status = self._explained(channel, status)
         previous = channel.status.state
         channel.status = status
         self._presence_follow(channel, previous, status.state)
         self.channel_status_changed.emit(name, status)
+
+    def _explained(self, channel: OpenChannel, status: ChannelStatus) -> ChannelStatus:
+        """A refused join of a private channel says what would let it in (issue #10 item 18)."""
+        reason = status.reason or ""
+        if (
+            status.state is not TabState.ERRORED
+            or not channel.options.private
+            or not _REFUSED.search(reason)
+            or PRIVATE_HINT_ANON in reason
+            or PRIVATE_HINT_TOKEN in reason
+        ):
+            return status
+        hint = PRIVATE_HINT_TOKEN if self.access_token else PRIVATE_HINT_ANON
+        return replace(status, reason=f"{reason}. {hint}")
 
     def _presence_follow(self, channel: OpenChannel, previous: TabState, state: TabState) -> None:
         """Keep the presence panel honest across joins: not live until the next state, and
@@ -336,3 +453,9 @@ class ControllerBase(QObject):
 
     def _start_untrack(self, channel: OpenChannel) -> None:
         raise NotImplementedError
+
+    def _start_reconnect_now(self) -> bool:
+        return False
+
+    def _start_token_update(self, token: str) -> None:
+        """Push ``token`` to the connection (the live controller's client)."""

@@ -210,7 +210,9 @@ class EventTranslator:
             target.set_channel_status(name, ChannelStatus(TabState.JOINING))
         elif event.state is ChannelState.JOINED:
             target.set_channel_status(name, ChannelStatus(TabState.JOINED))
-            target.add_system(name, "joined", {"channel": name, "config": config_dict(channel)})
+            label = "rejoined" if channel.joined_once else "joined"
+            channel.joined_once = True
+            target.add_system(name, label, {"channel": name, "config": config_dict(channel)})
         elif event.state is ChannelState.ERRORED:
             if cause is ChannelCause.SOCKET_LOST:
                 text = "connection lost; rejoins when it is back"
@@ -223,6 +225,14 @@ class EventTranslator:
                 }.get(cause, "phx_error")
                 target.add_system(name, label, {"status": "error", "reason": reason})
         elif event.state is ChannelState.CLOSED and cause is ChannelCause.SERVER_CLOSE:
+            if is_token_expiry(reason):
+                # The server's watchdog (§7.4): it does not let the channel back in until the
+                # token is refreshed, and clients do not rejoin on their own.
+                text = f"token expired ({reason}); use Update token (Ctrl+Shift+U) to rejoin"
+                target.set_channel_status(name, ChannelStatus(TabState.CLOSED, text))
+                target.add_system(name, "phx_close", {"reason": reason})
+                target.add_system(name, "token expired", {"reason": reason})
+                return
             target.set_channel_status(
                 name, ChannelStatus(TabState.CLOSED, reason or "closed by the server")
             )
@@ -251,6 +261,11 @@ class EventTranslator:
             if connection.state is LinkState.RECONNECTING:
                 self.target.set_connection(replace(connection, reason=self.last_error))
         log.info("client: %s", error.message)
+
+
+def is_token_expiry(reason: str | None) -> bool:
+    """Whether a channel's close reason is the server's token watchdog (§7.4)."""
+    return bool(reason) and "token has expired" in (reason or "").lower()
 
 
 def config_dict(channel: OpenChannel) -> dict[str, Any]:

@@ -38,8 +38,10 @@ from inspector.store import (
     ChannelOptions,
     ChannelStatus,
     ConnectionStatus,
+    LinkState,
     Profile,
     ProfileBook,
+    TabState,
     join_conflict,
     validate_key,
     validate_url,
@@ -50,8 +52,14 @@ from .channels.channel_tabs import ChannelTabsWidget
 from .channels.join_dialog import JoinChannelDialog
 from .channels.live_tab import ActiveProfile, wire_live_tab
 from .common import icons, theme
-from .connection_status import ConnectionStatusWidget
+from .connection_status import (
+    RECONNECT_SHORTCUT,
+    UPDATE_TOKEN_SHORTCUT,
+    ConnectionStatusWidget,
+    token_note,
+)
 from .controller_base import ControllerBase
+from .event_translation import is_token_expiry
 from .frames.frames_panel import FramesDock
 from .open_channel import SendRequest
 from .preferences_dialog import PreferencesDialog
@@ -59,6 +67,7 @@ from .profiles.profile_list_model import ProfileListModel
 from .profiles.profiles_dialog import ProfilesDialog
 from .profiles.secrets import ACCESS_TOKEN, API_KEY, SecretStore
 from .settings import AppSettings
+from .token_dialog import UpdateTokenDialog
 from .transfer.transfer import TransferActions
 from .window_persistence import WindowPersistence
 
@@ -101,6 +110,7 @@ class MainWindow(QMainWindow):
         self.transfer = TransferActions(self.tabs, controller.frames, self)
         self.transfer.add_to_menu(self.file_menu, self.quit_action)
         self.transfer.message.connect(self.statusBar().showMessage)
+        self.transfer.profile_url = self._export_profile_url
         self.transfer.imported_panel.connect(self._imported_panel)
         self.frames_dock.panel.export_requested.connect(self.transfer.ask_export_frames)
         self.statusBar().showMessage("Ready", 3000)
@@ -143,6 +153,14 @@ class MainWindow(QMainWindow):
         a = self._action
         self.profiles_action = a("&Profiles…", "profiles", "Ctrl+Shift+P", self.open_profiles)
         self.connect_action = a("&Connect", "connect", "Ctrl+K", self.toggle_connection)
+        self.reconnect_action = a(
+            "&Reconnect now", "connect", RECONNECT_SHORTCUT, self.reconnect_now
+        )
+        self.reconnect_action.setEnabled(False)
+        self.update_token_action = a(
+            "Update &token…", "profiles", UPDATE_TOKEN_SHORTCUT, self.open_update_token
+        )
+        self.update_token_action.setEnabled(False)
         self.preferences_action = a("Pre&ferences…", "preferences", "Ctrl+,", self.open_preferences)
         self.quit_action = a("&Quit", None, QKeySequence.StandardKey.Quit, self.close)
         self.copy_payload_action = a("Copy &payload", "copy", "Ctrl+Shift+C", self._copy_payload)
@@ -183,9 +201,15 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.profile_combo)
         bar.addAction(self.profiles_action)
         bar.addAction(self.connect_action)
+        bar.addAction(self.reconnect_action)
         bar.addWidget(self.profile_problem)
         bar.addSeparator()
         bar.addWidget(self.status_widget)
+        # Shown only when the token needs attention (the action itself stays in the menu).
+        self.update_token_tool = bar.addAction(self.update_token_action.icon(), "Update token")
+        self.update_token_tool.setToolTip(f"Paste a new user token ({UPDATE_TOKEN_SHORTCUT})")
+        self.update_token_tool.triggered.connect(self.open_update_token)
+        self.update_token_tool.setVisible(False)
         bar.addSeparator()
         bar.addAction(self.join_action)
         self.addToolBar(bar)
@@ -194,7 +218,13 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         menus = self.menuBar()
         file_menu = self.file_menu = menus.addMenu("&File")
-        for act in (self.profiles_action, self.connect_action, self.preferences_action):
+        for act in (
+            self.profiles_action,
+            self.connect_action,
+            self.reconnect_action,
+            self.update_token_action,
+            self.preferences_action,
+        ):
             file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -298,6 +328,11 @@ class MainWindow(QMainWindow):
         self.profiles_dialog = dialog
         return dialog
 
+    def _export_profile_url(self) -> str | None:
+        """The profile URL an export's header records (the connection's, else the selected)."""
+        profile = self.controller.profile if self.controller.active else self.current_profile()
+        return profile.url if profile is not None else None
+
     def _active_profile_changed(self, *_args: object) -> None:
         self.active_profile.changed.emit()
 
@@ -333,8 +368,75 @@ class MainWindow(QMainWindow):
         else:
             self.connect_current()
 
+    def reconnect_now(self) -> bool:
+        """Reconnect at once instead of waiting for the back-off (issue #10 item 16); when the
+        connection was given up (a failed first attempt), connect again."""
+        if self.controller.reconnect_now():
+            self.statusBar().showMessage("Reconnecting now…", 3000)
+            return True
+        if not self.controller.active:
+            return self.connect_current() is None
+        return False
+
+    def open_update_token(self) -> UpdateTokenDialog | None:
+        """Paste a new user token: pushed to every channel, closed tabs rejoin (item 17)."""
+        if not self.controller.active:
+            self.statusBar().showMessage("Connect first; set a token in Profiles…", 5000)
+            return None
+        profile = self.controller.profile
+        dialog = UpdateTokenDialog(
+            self.controller.token_exp,
+            self.controller.wall_clock,
+            can_save=profile is not None,
+            parent=self,
+        )
+
+        def apply() -> None:
+            token = dialog.token()
+            error = self.controller.update_token(token)
+            if error is not None:
+                self.statusBar().showMessage(f"Token not updated: {error}", 8000)
+                return
+            if dialog.save_check.isChecked() and profile is not None:
+                if profile.id in self._ephemeral:
+                    self.secrets.set_session_only(profile.id, ACCESS_TOKEN, token)
+                else:
+                    self.secrets.set(profile.id, ACCESS_TOKEN, token)
+            self.statusBar().showMessage("Token updated: sent to every channel", 5000)
+            self._update_token_note()
+
+        dialog.accepted.connect(apply)
+        dialog.open()
+        self.token_dialog = dialog
+        return dialog
+
+    def _token_closed_tabs(self) -> int:
+        return sum(
+            1
+            for channel in self.controller.channels.values()
+            if channel.status.state is TabState.CLOSED and is_token_expiry(channel.status.reason)
+        )
+
+    def _update_token_note(self) -> None:
+        controller = self.controller
+        note = None
+        if controller.active:
+            note = token_note(
+                controller.token_exp, controller.wall_clock(), self._token_closed_tabs()
+            )
+        self.status_widget.set_token_note(note, controller.clock())
+        self.update_token_tool.setVisible(note is not None)
+
     def _update_connect_action(self) -> None:
         active = self.controller.active
+        state = self.controller.connection.state
+        # While waiting to reconnect, or after an attempt failed (the reason is shown).
+        failed = not active and bool(self.controller.connection.reason)
+        self.reconnect_action.setEnabled(
+            state is LinkState.RECONNECTING
+            or (failed and self.profile_error(self.current_profile()) is None)
+        )
+        self.update_token_action.setEnabled(active)
         self.connect_action.setText("Dis&connect" if active else "&Connect")
         self.connect_action.setIcon(icons.icon("disconnect" if active else "connect"))
         error = None if active else self.profile_error(self.current_profile())
@@ -353,6 +455,7 @@ class MainWindow(QMainWindow):
     def _connection_changed(self, status: ConnectionStatus) -> None:
         self.status_widget.set_status(status, self.controller.clock())
         self._update_connect_action()
+        self._update_token_note()
 
     # ------------------------------------------------------------------------------ channels
 
@@ -416,6 +519,7 @@ class MainWindow(QMainWindow):
         panel = self.panels.get(name)
         if panel is not None:
             panel.set_status(status, self.controller.clock())
+        self._update_token_note()
 
     def _channel_options_changed(self, name: str, options: ChannelOptions) -> None:
         panel = self.panels.get(name)
@@ -543,6 +647,7 @@ class MainWindow(QMainWindow):
     def _tick(self) -> None:
         now = self.controller.clock()
         self.controller.refresh_filtered()
+        self._update_token_note()
         self.status_widget.tick(now)
         for panel in self.panels.values():
             panel.tick(now)

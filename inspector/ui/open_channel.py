@@ -39,6 +39,8 @@ class OpenChannel:
         self.options = options
         self.log = MessageLog(capacity)
         self.status = ChannelStatus(TabState.WAITING)
+        #: joined at least once: a later join is a rejoin (its system row says so).
+        self.joined_once = False
         self.rate = RateMeter()
         #: broadcasts not shown because the tab's event filter did not accept them: the client
         #: drops them before a record is built (ChannelConfig.events); see note_filtered.

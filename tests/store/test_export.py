@@ -12,13 +12,24 @@ from inspector.protocol.frames import UserBroadcast
 from inspector.protocol.jwt import demo_key
 from inspector.protocol.redact import redact_bytes
 from inspector.protocol.serializer import encode
-from inspector.store import Direction, MessageRecord, PayloadFormat, SendInfo, SendState, Transport
+from inspector.store import (
+    Direction,
+    MessageRecord,
+    PayloadFormat,
+    SendInfo,
+    SendState,
+    Transport,
+    system_record,
+)
 from inspector.store.frames.frames import FrameRow
 from inspector.store.transfer.export import (
     MAX_ERRORS_KEPT,
     Importer,
     csv_lines,
+    export_lines,
     frame_line,
+    header_data,
+    header_line,
     import_lines,
     message_line,
 )
@@ -291,3 +302,79 @@ def test_peer_values_no_json_writer_accepts_still_export_as_valid_utf8_json() ->
             assert json.loads(restored.payload) == {"s": "\ud800"}
         else:
             assert restored.payload == raw
+
+
+# ---------------------------------------------------------------------------------- header
+# Issue #10 item 15: an export starts with a header line; files without one still import.
+
+
+def _header(**overrides: object) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "app": "Realtime Inspector",
+        "version": "1.2.3",
+        "exported_at": 1_767_225_700.0,
+        "profile_url": "https://user:pw@ref.supabase.co/?apikey=sb_secret_abcdef#frag",
+        "channels": [{"name": "room-1", "ack": True, "self": False}],
+        "times": [1_767_225_600.5, 1_767_225_650.25, float("nan")],
+        "rows": 3,
+    }
+    fields.update(overrides)
+    return header_data(**fields)  # type: ignore[arg-type]
+
+
+def test_header_records_url_without_secrets_channels_version_and_time_range() -> None:
+    header = _header()
+    assert header["type"] == "header"
+    assert header["format"] == 1
+    assert header["version"] == "1.2.3"
+    assert header["profile_url"] == "https://ref.supabase.co/"
+    assert header["channels"] == [{"name": "room-1", "ack": True, "self": False}]
+    assert header["time_first"] == 1_767_225_600.5
+    assert header["time_last"] == 1_767_225_650.25
+    assert header["time_first_iso"] == "2026-01-01T00:00:00.500Z"
+    assert header["rows"] == 3
+    line = header_line(
+        app="a",
+        version="1",
+        exported_at=0.0,
+        profile_url="http://127.0.0.1:54321",
+        channels=[],
+        times=[],
+        rows=0,
+    )
+    data = json.loads(line)
+    assert data["profile_url"] == "http://127.0.0.1:54321"
+    assert data["time_first"] is None
+
+
+def test_new_files_with_header_and_old_files_without_import_the_same_rows() -> None:
+    rows = records()
+    body = list(export_lines(rows, "room-1"))
+    header = json.dumps(_header())
+    new = import_lines([header, *body])
+    old = import_lines(body)
+    assert new.errors == old.errors == []
+    assert new.header is not None
+    assert new.header["profile_url"] == "https://ref.supabase.co/"
+    assert old.header is None
+    assert [r.event for _, r in new.records] == [r.event for _, r in old.records]
+    assert len(new.records) == len(rows)
+
+
+def test_outage_system_rows_survive_export_and_import() -> None:
+    outage = [
+        system_record(
+            1.0, "disconnected", {"reason": "socket closed: 1006", "next_attempt_in_s": 2}
+        ),
+        system_record(3.5, "reconnected", {"after_s": 2.5, "attempts": 1}),
+        system_record(3.6, "rejoined", {"channel": "room-1"}),
+        system_record(9.0, "token expired", {"reason": "Token has expired 3 seconds ago"}),
+    ]
+    back = import_lines(export_lines(outage, "room-1"))
+    assert [(r.direction, r.event) for _, r in back.records] == [
+        (Direction.SYSTEM, "disconnected"),
+        (Direction.SYSTEM, "reconnected"),
+        (Direction.SYSTEM, "rejoined"),
+        (Direction.SYSTEM, "token expired"),
+    ]
+    assert back.records[1][1].payload_json()["after_s"] == 2.5

@@ -244,3 +244,24 @@ def test_error_text_words() -> None:
     )
     assert error_text(HandshakeRejected(503, b"")) == "HTTP 503"
     assert error_text(InspectorError("host not found")) == "host not found"
+
+
+def test_a_second_join_is_a_rejoin_and_a_token_expiry_says_so(
+    translator: EventTranslator, target: Target
+) -> None:
+    """Issue #10 items 15 and 17: "rejoined" rows after the first join; the server's token
+    watchdog closing a channel gives a "token expired" row and a closed status that says what
+    to do."""
+    translator.handle(channel_event(ChannelState.JOINED, ChannelCause.JOIN_SENT))
+    translator.handle(channel_event(ChannelState.ERRORED, ChannelCause.SOCKET_LOST))
+    translator.handle(channel_event(ChannelState.JOINED, ChannelCause.JOIN_SENT))
+    assert [e for _, e, _ in target.system] == ["joined", "rejoined"]
+    message = "Token has expired 3 seconds ago"
+    translator.handle(channel_event(ChannelState.CLOSED, ChannelCause.SERVER_CLOSE, message))
+    status = target.statuses[-1][1]
+    assert status.state is TabState.CLOSED
+    assert status.reason == f"token expired ({message}); use Update token (Ctrl+Shift+U) to rejoin"
+    assert target.system[-2:] == [
+        ("room", "phx_close", {"reason": message}),
+        ("room", "token expired", {"reason": message}),
+    ]

@@ -105,7 +105,9 @@ async def test_exported_tab_reimports_to_the_same_rows(
     job = await finish(window.transfer.job)
     assert "lines written" in job.message
     assert not (tmp_path / "room-1.ndjson.part").exists()
-    lines = path.read_text(encoding="utf-8").splitlines()
+    header, *lines = path.read_text(encoding="utf-8").splitlines()
+    assert json.loads(header)["type"] == "header"  # issue #10 item 15
+    assert [c["name"] for c in json.loads(header)["channels"]] == ["room-1"]
     assert len(lines) == len(originals)
     assert all(json.loads(line)["channel"] == "room-1" for line in lines)
 

@@ -90,7 +90,7 @@ class SendInfo:
             if self.state is SendState.PENDING:
                 return "REST …"
             if self.state is SendState.TIMED_OUT:
-                return "REST timed out"
+                return f"REST timed out: {self.error}" if self.error else "REST timed out"
             code = "" if self.http_status is None else f" {self.http_status}"
             if self.state is SendState.ERROR:
                 reason = f": {self.error}" if self.error else ""
@@ -100,6 +100,9 @@ class SendInfo:
             return f"ok{rtt}"
         if self.state is SendState.ERROR:
             return f"error: {self.error}" if self.error else "error"
+        if self.state is SendState.TIMED_OUT and self.error:
+            # The likely cause of a missing reply (a private channel that drops writes).
+            return f"timed out: {self.error}"
         return str(self.state.value)
 
 

@@ -19,6 +19,18 @@ A frame line (the Frames view)::
 
 with ``data_base64`` for binary frames. Lines without ``type`` are messages.
 
+A message export starts with one header line (issue #10 item 15; files written before it have
+none and import as before)::
+
+    {"type":"header","format":1,"app":"realtime-inspector","version":"0.9.0",
+     "exported_at":…,"exported_at_iso":…,"profile_url":"https://ref.supabase.co",
+     "channels":[{"name":"room-1","self":false,"ack":true,…}],"rows":1234,
+     "time_first":…,"time_last":…,"time_first_iso":…,"time_last_iso":…}
+
+The URL is the profile's, never a key or token (the line is redacted like every other). Outages
+are ``system`` rows in the message lines (``disconnected``, ``reconnected``, ``rejoined``,
+``token expired``, join and channel errors with the server's reason).
+
 Redaction (:mod:`inspector.protocol.redact`, the same table the CLI and the frame tap use):
 values of keys named like secrets (``apikey``, ``access_token``, ``token``, ``password``,
 ``authorization``, ...), ``Bearer`` credentials, ``sb_`` keys and JWT-shaped strings anywhere in
@@ -41,12 +53,19 @@ import csv
 import io
 import json
 import math
+import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from inspector.protocol.frames import PHOENIX_TOPIC, channel_name
-from inspector.protocol.redact import DEPTH_LIMIT, redact_bytes, redact_text, redact_value
+from inspector.protocol.redact import (
+    DEPTH_LIMIT,
+    redact_bytes,
+    redact_text,
+    redact_url,
+    redact_value,
+)
 from inspector.protocol.serializer import escape_surrogates
 from inspector.store.frames.frames import BINARY, CLOSE, IN, OPEN, OUT, TEXT, FrameRow
 from inspector.store.messages.records import (
@@ -72,6 +91,9 @@ MAX_ERRORS_KEPT: Final = 1000
 
 MESSAGE: Final = "message"
 FRAME: Final = "frame"
+HEADER: Final = "header"
+#: The version of the header line's layout.
+HEADER_FORMAT: Final = 1
 _DIRECTIONS: Final = {d.label: d for d in Direction}
 _OPCODES: Final = (TEXT, BINARY, OPEN, CLOSE)
 
@@ -145,6 +167,56 @@ def message_data(record: MessageRecord, channel: str) -> dict[str, Any]:
 def message_line(record: MessageRecord, channel: str) -> str:
     """One redacted NDJSON line (no newline) for a message."""
     return _dumps(message_data(record, channel))
+
+
+def safe_url(url: str) -> str:
+    """The URL without user info, query or fragment (where a key or token could hide)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return redact_url(url.split("?", 1)[0].split("#", 1)[0])
+    if ":" in host:
+        host = f"[{host}]"
+    return urllib.parse.urlunsplit((parts.scheme, host + port, parts.path, "", ""))
+
+
+def header_data(
+    *,
+    app: str,
+    version: str,
+    exported_at: float,
+    profile_url: str | None,
+    channels: Sequence[dict[str, Any]],
+    times: Sequence[float],
+    rows: int,
+) -> dict[str, Any]:
+    """The JSON object of an export's header line: what was exported, from where, when, and
+    the time range of its rows (``times``: the first and last row time of each channel)."""
+    finite = [t for t in times if isinstance(t, int | float) and math.isfinite(t)]
+    out: dict[str, Any] = {
+        "type": HEADER,
+        "format": HEADER_FORMAT,
+        "app": app,
+        "version": version,
+        "exported_at": exported_at,
+        "exported_at_iso": iso_time(exported_at),
+        "profile_url": safe_url(profile_url) if profile_url else None,
+        "channels": [dict(c) for c in channels],
+        "rows": rows,
+        "time_first": min(finite) if finite else None,
+        "time_last": max(finite) if finite else None,
+    }
+    out["time_first_iso"] = iso_time(out["time_first"]) if finite else None
+    out["time_last_iso"] = iso_time(out["time_last"]) if finite else None
+    redacted: dict[str, Any] = redact_value(out, max_depth=DEPTH_LIMIT)
+    return redacted
+
+
+def header_line(**fields: Any) -> str:
+    """One redacted NDJSON header line (no newline); the arguments of :func:`header_data`."""
+    return _dumps(header_data(**fields))
 
 
 def export_lines(records: Iterable[MessageRecord], channel: str) -> Iterator[str]:
@@ -284,6 +356,9 @@ class ImportResult:
     dropped_channels: dict[str, int] = field(default_factory=dict)
     #: lines not read: the import already had its :data:`MAX_IMPORT_ROWS` rows.
     unread: int = 0
+    #: the export's header line (profile URL, channels, version, time range), or None for a
+    #: file written before headers existed.
+    header: dict[str, Any] | None = None
 
     def channels(self) -> list[str]:
         """Channel names in order of first appearance."""
@@ -333,7 +408,10 @@ class Importer:
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
             kind = data.get("type", MESSAGE)
-            if kind == FRAME:
+            if kind == HEADER:
+                if result.header is None:
+                    result.header = data
+            elif kind == FRAME:
                 result.frames.append(frame_from(data))
             elif kind == MESSAGE:
                 raw = data.get("channel")

@@ -367,4 +367,14 @@ class ChannelPanel(QWidget):
         if not indexes:
             return  # keep showing the last selected record (it may just have been evicted)
         record = indexes[0].data(RecordRole)
+        shown = self.detail.record
+        # Qt moves the selection off an evicted row onto its neighbour: the user did not pick
+        # that row. Keep the evicted record (Copy payload copies it) and select nothing.
+        evicted = shown is not None and not self.channel.log.contains(shown)
+        if self.model.removing and record is not shown and evicted:
+            self.table.selectionModel().clearSelection()
+            self.detail.set_evicted(True)
+            return
+        if self.model.removing and record is shown:
+            return  # the same row, moved up by the eviction: nothing to format again
         self.detail.show_record(record)

@@ -66,6 +66,9 @@ class RingTableModel(QAbstractTableModel):
         self._count = len(log)
         self._updated: set[int] = set()
         self._dirty = False
+        #: True while a flush removes evicted rows: a selection change then comes from Qt moving
+        #: the selection off a vanished row, not from the user (the detail pane ignores it).
+        self.removing = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(coalesce_ms)
@@ -73,6 +76,9 @@ class RingTableModel(QAbstractTableModel):
         self._colors = theme.colors()
         self._mono = theme.mono_font()
         log.add_listener(self)
+        # The log can outlive its view (the controller keeps a tab's log while the window
+        # closes; a late system row such as "disconnected" must not reach a deleted timer).
+        self.destroyed.connect(lambda *_: log.remove_listener(self))
 
     # ------------------------------------------------------------------------------ log events
 
@@ -118,10 +124,14 @@ class RingTableModel(QAbstractTableModel):
         new_first, new_end = log.first_seq, log.end_seq
         removed = min(max(0, new_first - self._first), self._count)
         if removed:
-            self.beginRemoveRows(QModelIndex(), 0, removed - 1)
-            self._first += removed
-            self._count -= removed
-            self.endRemoveRows()
+            self.removing = True
+            try:
+                self.beginRemoveRows(QModelIndex(), 0, removed - 1)
+                self._first += removed
+                self._count -= removed
+                self.endRemoveRows()
+            finally:
+                self.removing = False
         if self._count == 0:
             self._first = new_first
         added = new_end - (self._first + self._count)

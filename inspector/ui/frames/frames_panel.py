@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QMainWindow,
     QMenu,
     QPlainTextEdit,
@@ -316,6 +317,14 @@ class FramesPanel(QWidget):
         detail_box = QWidget()
         detail_layout = QVBoxLayout(detail_box)
         detail_layout.setContentsMargins(0, 0, 0, 0)
+        self.evicted_note = QLabel(
+            "⚠ This frame is no longer in the table (evicted by the row cap); "
+            "it is still shown and copied from here."
+        )
+        self.evicted_note.setWordWrap(True)
+        self.evicted_note.setAccessibleName("Frame evicted")
+        self.evicted_note.setVisible(False)
+        detail_layout.addWidget(self.evicted_note)
         detail_layout.addWidget(self.detail, 1)
         detail_layout.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -369,6 +378,7 @@ class FramesPanel(QWidget):
     def clear(self) -> None:
         self.log.clear()
         self._frame = None
+        self.evicted_note.setVisible(False)
         self.detail.setPlainText("")
         self.copy_button.setEnabled(False)
         self._update_counts()
@@ -417,6 +427,7 @@ class FramesPanel(QWidget):
 
     def _flushed(self, inserted: int, _removed: int) -> None:
         self._update_counts()
+        self._show_evicted()
         if inserted and self._follow:
             self.table.scrollToBottom()
 
@@ -428,10 +439,25 @@ class FramesPanel(QWidget):
         if not indexes:
             return
         frame = indexes[0].data(FrameRole)
+        shown = self._frame
+        evicted = shown is not None and not self.log.contains(shown)
+        if self.model.removing and frame is not shown and evicted:
+            # Qt moved the selection off an evicted frame onto its neighbour; keep ours.
+            self.table.selectionModel().clearSelection()
+            self._show_evicted()
+            return
         if isinstance(frame, FrameRow):
             self._frame = frame
+            self._show_evicted()
             self.copy_button.setEnabled(True)
             self._show_detail()
+
+    def _show_evicted(self) -> None:
+        frame = self._frame
+        evicted = frame is not None and not self.log.contains(frame)
+        if evicted:
+            self.evicted_note.setStyleSheet(f"color: {theme.colors().warning.name()};")
+        self.evicted_note.setVisible(evicted)
 
     def _show_detail(self) -> None:
         if self._frame is not None:

@@ -40,6 +40,11 @@ from .payload_views import PayloadViewsWidget
 
 #: Pretty-printing for *Copy payload* stops at this many characters; the rest is cut.
 MAX_PRETTY_CHARS: Final = 400_000
+#: What the pane says when its row left the table (evicted by the row or memory cap).
+EVICTED_NOTE: Final = (
+    "⚠ This message is no longer in the table (evicted by the row cap); "
+    "it is still shown and copied from here."
+)
 #: Above this size *Copy payload* copies the JSON text as it came, not re-indented.
 MAX_PRETTY_BYTES: Final = 1_000_000
 
@@ -107,7 +112,9 @@ class MessageDetailPanel(QWidget):
         self.meta_label.setAccessibleName("Broadcast metadata")
         self.meta_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.meta_label.setVisible(False)
-        self.evicted_note = QLabel("This row has been evicted from the table; kept here.")
+        self.evicted_note = QLabel(EVICTED_NOTE)
+        self.evicted_note.setWordWrap(True)
+        self.evicted_note.setAccessibleName("Row evicted")
         self.evicted_note.setVisible(False)
         self.views = PayloadViewsWidget()
         #: the first view's editor: pretty JSON, or the hexdump of a binary payload.
@@ -212,6 +219,9 @@ class MessageDetailPanel(QWidget):
 
     def set_evicted(self, evicted: bool) -> None:
         self.evicted_note.setVisible(evicted and self._record is not None)
+        if evicted and self._record is not None:
+            c = theme.colors()
+            self.evicted_note.setStyleSheet(f"color: {c.warning.name()};")
 
     def copy_payload(self) -> None:
         if self._record is None:

@@ -28,6 +28,9 @@ COL_SIZE: Final = 4
 COL_STATUS: Final = 5
 HEADERS: Final = ("Time", "Dir", "Event", "Payload", "Size", "Status")
 
+#: System rows drawn in the error colour: the socket or the token went away (issue #10 item 15).
+OUTAGE_EVENTS: Final = frozenset({"disconnected", "token expired"})
+
 #: ``data(index, RecordRole)`` returns the row's :class:`MessageRecord`.
 RecordRole: Final = int(Qt.ItemDataRole.UserRole) + 1
 
@@ -136,7 +139,11 @@ class MessageTableModel(RingTableModel):
                 return c.warning
             return c.muted
         if record.direction is Direction.SYSTEM and col in (COL_EVENT, COL_PAYLOAD):
-            if b'"status":"error"' in record.payload or record.event.endswith("error"):
+            if (
+                b'"status":"error"' in record.payload
+                or record.event.endswith("error")
+                or record.event in OUTAGE_EVENTS
+            ):
                 return c.error
             return c.system
         return None

@@ -17,7 +17,9 @@ never touch the connection.
 from __future__ import annotations
 
 import base64
+import itertools
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Final
@@ -26,6 +28,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
+from inspector import APP_NAME, __version__
 from inspector.store import MessageRecord, PayloadFormat
 from inspector.store.frames.frames import FrameLog, FrameRow
 from inspector.store.transfer.export import (
@@ -33,6 +36,7 @@ from inspector.store.transfer.export import (
     Importer,
     csv_lines,
     frame_line,
+    header_line,
     message_line,
 )
 
@@ -187,6 +191,8 @@ class TransferActions(QObject):
         self.parent_widget = parent
         self.ask_path = ask_path or dialog_ask_path(parent)
         self.job: TransferJob | None = None
+        #: the connection's profile URL for an export's header line (the window sets it).
+        self.profile_url: Callable[[], str | None] = lambda: None
         #: a transfer still running after this long shows its progress dialog.
         self.progress_after_ms = 400
 
@@ -267,8 +273,18 @@ class TransferActions(QObject):
         # Snapshot now: rows keep arriving while the file is written.
         snapshot = [(p.name, list(p.channel.log)) for p in panels]
         total = sum(len(records) for _, records in snapshot)
-        lines = (message_line(r, channel) for channel, records in snapshot for r in records)
-        return self._run(title, write_lines(path, lines, total))
+        header = header_line(
+            app=APP_NAME,
+            version=__version__,
+            exported_at=time.time(),
+            profile_url=self.profile_url(),
+            channels=[p.channel.options.to_dict() for p in panels],
+            times=[r.time for _, records in snapshot if records for r in (records[0], records[-1])],
+            rows=total,
+        )
+        rows = (message_line(r, channel) for channel, records in snapshot for r in records)
+        lines = itertools.chain((header,), rows)
+        return self._run(title, write_lines(path, lines, total + 1))
 
     def export_frames(self, path: Path, frames: list[FrameRow] | None = None) -> TransferJob:
         rows = list(self.frames) if frames is None else frames
