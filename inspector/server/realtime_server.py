@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from inspector.protocol.frames import BROADCAST, ENCODING_BINARY, ENCODING_JSON, Frame, Message
+from inspector.protocol.invisible import printable
 from inspector.protocol.jwt import JwtError, demo_key, handshake_text
 from inspector.protocol.serializer import VSN1, EncodeError, dumps, encode, negotiate_vsn
 from inspector.protocol.server_fanout import Fanout
@@ -289,7 +290,13 @@ class RealtimeServer:
             max_write_buffer=config.max_write_buffer_bytes,
         )
         self._sockets.by_id[sock.id] = sock
-        log.info("socket %d opened on %s (vsn %s, role %s)", sock.id, path, vsn, identity.role)
+        log.info(
+            "socket %d opened on %s (vsn %s, role %s)",
+            sock.id,
+            path,
+            vsn,
+            printable(identity.role),
+        )
         self.journal.note(
             sock.id,
             SocketOpened(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from inspector.protocol.frames import BROADCAST, ENCODING_BINARY, ENCODING_JSON
+from inspector.protocol.invisible import printable
 from inspector.protocol.jwt import JwtError
 from inspector.protocol.serializer import dumps
 from inspector.protocol.server_fanout import Fanout
@@ -104,7 +105,7 @@ class RestApi:
     def _malformed(self, request: web.Request, exc: JsonRejected) -> web.Response:
         """400 for a body Plug's JSON parser (Jason) refuses: bad grammar, NaN, 1e999, lone
         surrogates, not UTF-8 (§6.2, server_json); deeper than this server's nesting limit too."""
-        log.info("REST %s: body refused: %s", request.path, exc)
+        log.info("REST %s: body refused: %s", printable(request.path), printable(str(exc)))
         self._record(request, 400, 0, 0)
         if str(exc) == TOO_DEEP:
             return self._response(400, {"message": f"JSON body {TOO_DEEP}"})
