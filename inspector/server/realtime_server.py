@@ -267,7 +267,8 @@ class RealtimeServer:
         if self._stopping:
             return web.Response(status=503)
         ws = web.WebSocketResponse(
-            max_msg_size=self.config.max_frame_bytes,
+            # aiohttp refuses a message of max_msg_size bytes already; §1.5 only larger ones
+            max_msg_size=self.config.max_frame_bytes + 1,
             compress=False,  # frames are written pre-built (wsframe); no extensions
             autoping=True,
             timeout=self.config.shutdown_timeout_s,
