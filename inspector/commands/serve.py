@@ -99,6 +99,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="server-wide events per second limit (default: none)",
     )
     p.add_argument(
+        "--max-batch-messages",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="messages per REST batch; more get 429 (10,000; the real server refuses a batch "
+        "over the events-per-second limit)",
+    )
+    p.add_argument(
         "--idle-timeout",
         type=float,
         default=60.0,
@@ -128,6 +136,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_channels_per_socket=args.max_channels,
         max_payload_kb=args.max_payload_kb,
         max_events_per_second=args.max_events_per_second,
+        max_batch_messages=args.max_batch_messages,
         idle_timeout_s=args.idle_timeout or None,
         event_log_size=0,
     )

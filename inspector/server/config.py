@@ -46,6 +46,9 @@ class ServerConfig:
     #: presence calls allowed per channel within the window (§8.5, §10).
     presence_max_calls: int = 5
     presence_window_ms: int = 30_000
+    #: messages per REST batch; more get 429 "Too many messages to broadcast…" (this server's
+    #: own cap: the real one refuses a batch over the tenant's events per second, §6.2).
+    max_batch_messages: int = 10_000
     #: largest websocket message accepted; bigger closes the socket with 1009 (§1.5).
     max_frame_bytes: int = 5_000_000
     #: close sockets that send nothing for this long (§1.5); None disables it.

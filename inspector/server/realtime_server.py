@@ -128,6 +128,7 @@ class RealtimeServer:
             rules=self.rules,
             limits=self.limits,
             journal=self.journal,
+            max_batch_messages=config.max_batch_messages,
         )
         #: HS256 keys for the anon and service_role roles signed with the configured secret;
         #: with the default secret they are the Supabase CLI's demo keys (§9.2).

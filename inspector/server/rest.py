@@ -10,6 +10,7 @@ the rules, the tenant limits it shares with the websocket path, and the journal.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -40,8 +41,13 @@ log = logging.getLogger("inspector.server")
 _JSON = "application/json"
 _BINARY = "application/octet-stream"
 SIZE_EXCEEDED = "Payload size exceeds tenant limit"
+#: 429 for a batch over the rate limit or over this server's batch cap (§6.2).
+TOO_MANY_MESSAGES = "Too many messages to broadcast, please reduce the batch size"
 BLANK = "can't be blank"
 INVALID = "is invalid"
+
+#: Work (messages + deliveries) a batch does before it lets the loop serve others: about 5 ms.
+BATCH_SLICE = 1000
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -66,8 +72,10 @@ class RestApi:
         rules: Rules,
         limits: TenantLimits,
         journal: Journal,
+        max_batch_messages: int = 10_000,
     ) -> None:
         self.hub = hub
+        self.max_batch_messages = max_batch_messages
         self.auth = auth
         self.rules = rules
         self.limits = limits
@@ -160,20 +168,37 @@ class RestApi:
             return self._response(
                 422, {"errors": {"messages": [BLANK if not messages else INVALID]}}
             )
+        if len(messages) > self.max_batch_messages:  # this server's cap, checked first
+            log.info(
+                "REST batch of %d messages refused: over the cap of %d (max_batch_messages)",
+                len(messages),
+                self.max_batch_messages,
+            )
+            self._record(request, 429, 0, 0)
+            return self._response(429, {"message": TOO_MANY_MESSAGES})
         max_payload = self.limits.max_payload
         errors = [self._validate(m, max_payload) for m in messages]
         if any(errors):
             self._record(request, 422, 0, 0)
             return self._response(422, {"errors": {"messages": errors}})
-        sent = deliveries = 0
+        rate = self.limits.rate
+        if rate is not None and len(messages) + rate.rate(time.time()) > rate.limit:
+            self._record(request, 429, 0, 0)  # the real check_rate_limit, after validation
+            return self._response(429, {"message": TOO_MANY_MESSAGES})
+        sent = deliveries = work = 0
         for msg in messages:
+            if work >= BATCH_SLICE:  # other sockets get their turn (the batch keeps its order)
+                work = 0
+                await asyncio.sleep(0)
             name, event, private = msg["topic"], msg["event"], bool(msg.get("private", False))
             if private and not self.rules.permissions(role, name).write:
                 continue  # dropped silently, still 202 (§6.2)
             payload: dict[str, Any] = {"type": BROADCAST, "event": event, "payload": msg["payload"]}
             if msg.get("id") is not None:
                 payload["meta"] = {"id": msg["id"]}
-            deliveries += self._publish(private, name, Fanout.text(BROADCAST, payload, ws_frame))
+            delivered = self._publish(private, name, Fanout.text(BROADCAST, payload, ws_frame))
+            deliveries += delivered
+            work += 1 + delivered
             sent += 1
         self._record(request, 202, sent, deliveries)
         return self._response(202)
