@@ -19,6 +19,12 @@ class ServerConfig:
     """What ``RealtimeServer`` needs; ``realtime-inspector serve`` fills it from flags."""
 
     host: str = "127.0.0.1"
+    #: serve on a non-loopback address although the JWT secret is the public default one
+    #: (refused otherwise: anyone on the network could mint service_role tokens).
+    allow_remote: bool = False
+    #: browser Origins allowed besides loopback ones and the bound address; "*" allows any
+    #: (the real server's policy). See docs/server.md, "Who can connect".
+    allowed_origins: tuple[str, ...] = ()
     #: 0 picks a free port; read ``server.port`` after ``start()``.
     port: int = DEFAULT_PORT
     #: HS256 secret for every token; the default is the CLI's public dev secret (§9.2).
