@@ -26,6 +26,7 @@ from inspector.protocol.server_fanout import Fanout
 from inspector.protocol.server_json import TOO_DEEP, JsonRejected, loads
 
 from .auth import bearer_token
+from .batch_body import TooManyMessages, read_batch
 from .notes import RestBroadcast
 from .wsframe import ws_frame
 
@@ -152,16 +153,26 @@ class RestApi:
             errors["private"] = [INVALID]
         return errors
 
+    def _too_many(self, request: web.Request) -> web.Response:
+        log.info(
+            "REST batch refused: more than %d messages (max_batch_messages)",
+            self.max_batch_messages,
+        )
+        self._record(request, 429, 0, 0)
+        return self._response(429, {"message": TOO_MANY_MESSAGES})
+
     async def batch(self, request: web.Request) -> web.Response:
         """``POST /api/broadcast``: 202, or 401/422/429 (§6.2)."""
         role, refused = self._authorize(request)
         if refused is not None:
             self._record(request, refused.status, 0, 0)
             return refused
-        try:
-            body = loads(await request.read() or b"{}")
+        try:  # parsed in slices; stops past the cap (batch_body.py)
+            body = await read_batch(await request.read() or b"{}", self.max_batch_messages)
         except JsonRejected as exc:
             return self._malformed(request, exc)
+        except TooManyMessages:
+            return self._too_many(request)
         messages = body.get("messages") if isinstance(body, dict) else None
         if not isinstance(messages, list) or not messages:
             self._record(request, 422, 0, 0)
@@ -169,15 +180,13 @@ class RestApi:
                 422, {"errors": {"messages": [BLANK if not messages else INVALID]}}
             )
         if len(messages) > self.max_batch_messages:  # this server's cap, checked first
-            log.info(
-                "REST batch of %d messages refused: over the cap of %d (max_batch_messages)",
-                len(messages),
-                self.max_batch_messages,
-            )
-            self._record(request, 429, 0, 0)
-            return self._response(429, {"message": TOO_MANY_MESSAGES})
+            return self._too_many(request)
         max_payload = self.limits.max_payload
-        errors = [self._validate(m, max_payload) for m in messages]
+        errors = []
+        for index, msg in enumerate(messages):
+            if index and index % BATCH_SLICE == 0:
+                await asyncio.sleep(0)  # other sockets get their turn
+            errors.append(self._validate(msg, max_payload))
         if any(errors):
             self._record(request, 422, 0, 0)
             return self._response(422, {"errors": {"messages": errors}})

@@ -12,6 +12,7 @@ between (benchmarks/rest_batch.py measures the stall).
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import httpx
@@ -85,3 +86,29 @@ async def test_other_sockets_are_served_while_a_batch_fans_out(
         frame = await reader.recv()
         assert field(frame, "payload")["payload"]["n"] == n + 1
         n += 1
+
+
+async def test_a_big_body_is_read_only_up_to_the_cap() -> None:
+    """Parsing stops at the first message past the cap: what follows is never read (here it is
+    not even JSON, which a whole-body parse would answer with 400)."""
+    server = RealtimeServer(ServerConfig(port=0, max_batch_messages=50))
+    pad = "x" * 6000
+    messages = ",".join(
+        json.dumps({"topic": "room", "event": "e", "payload": {"pad": pad}}) for _ in range(51)
+    )
+    raw = ('{"messages":[' + messages + ", this is not JSON").encode()
+    assert len(raw) > 256 * 1024  # read in slices
+    async with server, httpx.AsyncClient(timeout=TIMEOUT) as http:
+        r = await http.post(
+            server.rest_url,
+            content=raw,
+            headers={"apikey": server.anon_key, "content-type": "application/json"},
+        )
+        assert (r.status_code, r.json()) == (429, TOO_MANY)
+        within = ('{"messages":[' + messages.split("},", 1)[1] + ", this is not JSON").encode()
+        r = await http.post(  # 50 messages: read to the (bad) end, 400
+            server.rest_url,
+            content=within,
+            headers={"apikey": server.anon_key, "content-type": "application/json"},
+        )
+        assert r.status_code == 400
