@@ -175,6 +175,7 @@ class RealtimeServer:
                     printable(origin),
                     why.split(":", 1)[0],
                 )
+                self.journal.note(None, HandshakeRefused(request.path, 403, why.split(":")[0]))
                 return web.Response(
                     status=403, text=dumps({"message": why}), content_type="application/json"
                 )
