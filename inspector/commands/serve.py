@@ -8,13 +8,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from inspector.protocol.jwt import CLI_DEV_SECRET
 from inspector.server import DEFAULT_PORT, RealtimeServer, RulesError, ServerConfig
 from inspector.server.demo import DemoTraffic
+from inspector.server.exposure import ExposureRefused, display, exposure_warning
+
+#: The environment variable that can hold the JWT secret (never printed).
+SECRET_ENV = "REALTIME_INSPECTOR_JWT_SECRET"
 
 HELP = "run a local Supabase Realtime-compatible server (websocket + REST on one port)"
 
@@ -38,6 +45,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host with the default (public) JWT secret; anyone on the "
+        "network can then mint service_role tokens",
+    )
+    p.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="also serve browser pages from this origin (e.g. http://myapp.test:3000; '*' "
+        "any, as the real server); loopback origins are always served (repeatable)",
+    )
+    p.add_argument(
         "--port",
         type=int,
         default=DEFAULT_PORT,
@@ -45,9 +66,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--jwt-secret",
-        default=CLI_DEV_SECRET,
+        default=None,
         metavar="S",
-        help="HS256 secret for every token (default: the Supabase CLI's public dev secret)",
+        help="HS256 secret for every token (default: the Supabase CLI's public dev secret); "
+        f"other users can read a command line: prefer --jwt-secret-file or ${SECRET_ENV}",
+    )
+    p.add_argument(
+        "--jwt-secret-file",
+        default=None,
+        metavar="FILE",
+        help="read the JWT secret from FILE (surrounding whitespace ignored)",
     )
     p.add_argument(
         "--rules",
@@ -99,6 +127,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="server-wide events per second limit (default: none)",
     )
     p.add_argument(
+        "--max-batch-messages",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="messages per REST batch; more get 429 (10,000; the real server refuses a batch "
+        "over the events-per-second limit)",
+    )
+    p.add_argument(
         "--idle-timeout",
         type=float,
         default=60.0,
@@ -115,11 +151,48 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def config_from_args(args: argparse.Namespace) -> ServerConfig:
+class SecretError(Exception):
+    """The JWT secret cannot be had as asked (the message never holds the secret)."""
+
+
+def jwt_secret_from(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[str, str]:
+    """The JWT secret and where it came from: --jwt-secret, --jwt-secret-file, then
+    $REALTIME_INSPECTOR_JWT_SECRET, then the CLI's public default."""
+    if args.jwt_secret is not None and args.jwt_secret_file is not None:
+        raise SecretError("give --jwt-secret or --jwt-secret-file, not both")
+    if args.jwt_secret_file is not None:
+        try:
+            secret = Path(args.jwt_secret_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+            raise SecretError(
+                f"cannot read --jwt-secret-file {args.jwt_secret_file}: {why}"
+            ) from None
+        if not secret:
+            raise SecretError(f"--jwt-secret-file {args.jwt_secret_file} is empty")
+        return secret, f"from {args.jwt_secret_file}"
+    if args.jwt_secret is not None:
+        if not args.jwt_secret:
+            raise SecretError("--jwt-secret is empty")
+        return args.jwt_secret, "from --jwt-secret"
+    if SECRET_ENV in environ:
+        secret = environ[SECRET_ENV].strip()
+        if not secret:
+            raise SecretError(f"{SECRET_ENV} is set but empty")
+        return secret, f"from ${SECRET_ENV}"
+    return CLI_DEV_SECRET, "the Supabase CLI's public default"
+
+
+def config_from_args(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+) -> ServerConfig:
+    secret, _ = jwt_secret_from(args, os.environ if environ is None else environ)
     return ServerConfig(
         host=args.host,
+        allow_remote=args.allow_remote,
+        allowed_origins=tuple(args.allow_origin),
         port=args.port,
-        jwt_secret=args.jwt_secret,
+        jwt_secret=secret,
         rules=args.rules,
         publishable_keys=tuple(args.publishable_key),
         secret_keys=tuple(args.secret_key),
@@ -128,16 +201,22 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_channels_per_socket=args.max_channels,
         max_payload_kb=args.max_payload_kb,
         max_events_per_second=args.max_events_per_second,
+        max_batch_messages=args.max_batch_messages,
         idle_timeout_s=args.idle_timeout or None,
         event_log_size=0,
     )
 
 
-def banner(server: RealtimeServer) -> str:
-    """What to give clients. The keys are printed on purpose: the user needs them."""
+def banner(server: RealtimeServer, secret_source: str = "") -> str:
+    """What to give clients. The keys are printed on purpose: the user needs them; the secret
+    never is (only where it came from)."""
+    bound = server.bound_address
+    listening = display(bound, server.port or 0) if bound is not None else "?"
     return "\n".join(
         (
             "Realtime Inspector local server is running.",
+            f"  Listening on:     {listening}",
+            f"  JWT secret:       {secret_source or 'given in-process'} (not shown)",
             f"  Project URL:      {server.url}",
             f"  WebSocket URL:    {server.ws_url}",
             f"  REST broadcast:   {server.rest_url}",
@@ -148,13 +227,24 @@ def banner(server: RealtimeServer) -> str:
     )
 
 
-async def serve(config: ServerConfig, *, demo_traffic: bool = False) -> int:
+async def serve(
+    config: ServerConfig, *, demo_traffic: bool = False, secret_source: str = ""
+) -> int:
     server = RealtimeServer(config)
     try:
         await server.start()
+    except ExposureRefused as exc:
+        _err(str(exc))
+        return 2
     except OSError as exc:
         _err(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}")
         return 1
+    bound = server.bound_address
+    warning = exposure_warning(bound, server.port or 0, config.jwt_secret) if bound else None
+    if warning is not None and not logging.getLogger("inspector.server").isEnabledFor(
+        logging.WARNING
+    ):  # the server logged it already unless the log level hides warnings
+        _err(f"WARNING: {warning}")
     if demo_traffic:  # started once the server listens, stopped before it stops
         demo = DemoTraffic(server)
         demo.start()
@@ -166,7 +256,7 @@ async def serve(config: ServerConfig, *, demo_traffic: bool = False) -> int:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread / not Unix
             pass
-    _out(banner(server))
+    _out(banner(server, secret_source))
     try:
         await stop.wait()
     finally:
@@ -181,12 +271,15 @@ def run(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
+        _, secret_source = jwt_secret_from(args, os.environ)
         config = config_from_args(args)
         config.rules = config.load_rules()
-    except RulesError as exc:
+    except (RulesError, SecretError) as exc:
         _err(str(exc))
         return 2
     try:
-        return asyncio.run(serve(config, demo_traffic=args.demo_traffic))
+        return asyncio.run(
+            serve(config, demo_traffic=args.demo_traffic, secret_source=secret_source)
+        )
     except KeyboardInterrupt:  # a second Ctrl+C during shutdown
         return 130

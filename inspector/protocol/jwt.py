@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final
 
+from .server_json import JsonRejected, loads
+
 #: The Supabase CLI's public local-development secret (§9.2). Public on purpose: it signs the
 #: well-known demo keys that every `supabase start` project uses.
 CLI_DEV_SECRET: Final = "super-secret-jwt-token-with-at-least-32-characters-long"
@@ -33,6 +35,7 @@ CLI_DEMO_EXP: Final = 1983812996
 
 _HASHES: Final = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
 _WS = re.compile(r"\s+")
+_DOUBLE_MAX: Final = 1.7976931348623157e308
 
 
 class JwtErrorCode(Enum):
@@ -119,7 +122,38 @@ def sign(claims: dict[str, Any], secret: str, alg: str = "HS256") -> str:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """Elixir's ``is_number``: any integer (no size limit: ``exp`` = 10**400 is a number there)
+    or a finite float (JSON text cannot hold another)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
+def _jason_reads(token: str) -> bool:
+    """Whether the real server's JSON decoder (Jason) reads the header and claims: Python's
+    also takes ``NaN``, ``Infinity`` and numbers beyond the double range (``1e400``), which
+    make the token malformed there (server_json, §9.1)."""
+    head, claims, _ = token.split(".")
+    try:
+        loads(b64url_decode(head))
+        loads(b64url_decode(claims))
+    except (JsonRejected, ValueError):
+        return False
+    return True
+
+
+def expired_for(exp: float, now: float) -> int:
+    """Whole seconds since ``exp``, as the server computes them (integer seconds; exact for
+    integers of any size, where ``now - exp`` would overflow a float)."""
+    if isinstance(exp, int):
+        return max(0, int(now) - exp)
+    return max(0, int(now - exp))
+
+
+def seconds(exp: float) -> float:
+    """``exp`` as a float for timers: integers beyond the double range become the largest
+    double (a token that does not expire in any clock's lifetime, as on the real server)."""
+    return float(min(exp, _DOUBLE_MAX)) if isinstance(exp, int) else exp
 
 
 def verify(
@@ -131,8 +165,9 @@ def verify(
     """Verify a token as the Realtime server does (§9.1) and return its claims or an error."""
     if token is None or not isinstance(token, str) or token == "":
         return JwtError(JwtErrorCode.MISSING)
-    peeked = peek(normalize(token))
-    if peeked is None:
+    normalized = normalize(token)
+    peeked = peek(normalized)
+    if peeked is None or not _jason_reads(normalized):
         return JwtError(JwtErrorCode.MALFORMED)
     alg = peeked.header.get("alg")
     digest = _HASHES.get(alg) if isinstance(alg, str) else None
@@ -148,7 +183,7 @@ def verify(
         if not _is_number(exp):
             return JwtError(JwtErrorCode.BAD_EXP)
         if exp <= now:
-            return JwtError(JwtErrorCode.EXPIRED, expired_seconds=max(0, int(now - exp)))
+            return JwtError(JwtErrorCode.EXPIRED, expired_seconds=expired_for(exp, now))
     if "iat" in claims and not _is_number(claims["iat"]):
         return JwtError(JwtErrorCode.MALFORMED, detail="iat")
     for key, value in (claim_validators or {}).items():

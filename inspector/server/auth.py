@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from inspector.protocol.jwt import JwtError, JwtErrorCode, verify
+from inspector.protocol.jwt import JwtError, JwtErrorCode, seconds, verify
 
 SERVICE_ROLE = "service_role"
 ANON = "anon"
@@ -57,8 +57,7 @@ class Authenticator:
         claims = verify(token, self._secret, now, self._validators)
         if isinstance(claims, JwtError):
             return claims
-        exp = claims["exp"]
-        return Identity(str(claims["role"]), float(exp), claims, token)
+        return Identity(str(claims["role"]), seconds(claims["exp"]), claims, token)
 
 
 def bearer_token(authorization: str | None, apikey: str | None) -> str | None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from inspector.protocol.frames import PRESENCE_STATE, FrameRejected
+from inspector.protocol.invisible import printable
 from inspector.protocol.jwt import JwtError, join_reason, system_text
 from inspector.protocol.server_events import (
     AccessTokenPushed,
@@ -150,7 +151,7 @@ class ChannelLogic:
             log.info("socket %d: nothing received for %.0f s; closing", s.id, event.idle_for)
             s.close_soon(1000, "idle timeout")
         elif isinstance(event, FrameRejected):
-            log.warning("socket %d: malformed frame dropped: %s", s.id, event.reason)
+            log.warning("socket %d: malformed frame dropped: %s", s.id, printable(event.reason))
 
     # ------------------------------------------------------------------------------ joins
 
@@ -196,7 +197,9 @@ class ChannelLogic:
         reason, granted = self._refusal(s, ev, now)
         if reason is not None or granted is None:
             refusal = reason or "Unknown Error on Channel"
-            log.info("socket %d: join %s refused: %s", s.id, ev.topic, refusal)
+            log.info(
+                "socket %d: join %s refused: %s", s.id, printable(ev.topic), printable(refusal)
+            )
             self.journal.note(s.id, JoinRefused(s.id, ev.topic, refusal))
             delay = self.config.channel_error_delay_ms / 1000
             if delay > 0:  # the real server holds error replies back (§4.3)
@@ -219,9 +222,9 @@ class ChannelLogic:
         log.info(
             "socket %d joined %s (%s, role %s)",
             s.id,
-            ev.topic,
+            printable(ev.topic),
             "private" if config.private else "public",
-            identity.role,
+            printable(identity.role),
         )
         self.journal.note(
             s.id, ChannelJoined(s.id, ev.topic, channel.join_ref, identity.role, config.private)
@@ -247,7 +250,12 @@ class ChannelLogic:
     def crash_channel(self, s: Peer, topic: str, why: str) -> None:
         """The channel process of the real server raised: ``phx_error``, the channel is gone
         (its presence leaves), the client rejoins (§4.6)."""
-        log.info("socket %d: channel %s crashed, as the real server's would: %s", s.id, topic, why)
+        log.info(
+            "socket %d: channel %s crashed, as the real server's would: %s",
+            s.id,
+            printable(topic),
+            why,
+        )
         if self.error_channel(s, topic):
             self.journal.note(s.id, ChannelCrashed(s.id, topic, why))
         s.flush()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import WSMsgType, web
 
+from inspector.protocol.invisible import printable
 from inspector.protocol.server_conn import ServerConnection
 
 from .notes import HandlerError, SocketClosed
@@ -119,7 +120,7 @@ class ClientSocket:
                     self.close_reason = msg.extra or ""
                     break
                 elif kind is WSMsgType.ERROR:
-                    log.info("socket %d: websocket error: %s", self.id, msg.data)
+                    log.info("socket %d: websocket error: %s", self.id, printable(str(msg.data)))
                     break
                 else:  # CLOSING, CLOSED
                     break
@@ -256,5 +257,10 @@ class ClientSocket:
         self._owner.closed(self)  # its channels go first (presence leaves, §8.3)
         self.conn.channels.clear()
         self.close_code = self.ws.close_code
-        log.info("socket %d closed (code %s)", self.id, self.close_code)
+        log.info(
+            "socket %d closed (code %s, reason %s)",
+            self.id,
+            self.close_code,
+            printable(self.close_reason) or "none",
+        )
         self._journal.note(self.id, SocketClosed(self.id, self.close_code, self.close_reason))

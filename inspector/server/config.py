@@ -19,6 +19,12 @@ class ServerConfig:
     """What ``RealtimeServer`` needs; ``realtime-inspector serve`` fills it from flags."""
 
     host: str = "127.0.0.1"
+    #: serve on a non-loopback address although the JWT secret is the public default one
+    #: (refused otherwise: anyone on the network could mint service_role tokens).
+    allow_remote: bool = False
+    #: browser Origins allowed besides loopback ones and the bound address; "*" allows any
+    #: (the real server's policy). See docs/server.md, "Who can connect".
+    allowed_origins: tuple[str, ...] = ()
     #: 0 picks a free port; read ``server.port`` after ``start()``.
     port: int = DEFAULT_PORT
     #: HS256 secret for every token; the default is the CLI's public dev secret (§9.2).
@@ -46,6 +52,9 @@ class ServerConfig:
     #: presence calls allowed per channel within the window (§8.5, §10).
     presence_max_calls: int = 5
     presence_window_ms: int = 30_000
+    #: messages per REST batch; more get 429 "Too many messages to broadcast…" (this server's
+    #: own cap: the real one refuses a batch over the tenant's events per second, §6.2).
+    max_batch_messages: int = 10_000
     #: largest websocket message accepted; bigger closes the socket with 1009 (§1.5).
     max_frame_bytes: int = 5_000_000
     #: close sockets that send nothing for this long (§1.5); None disables it.

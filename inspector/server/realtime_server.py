@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from inspector.protocol.frames import BROADCAST, ENCODING_BINARY, ENCODING_JSON, Frame, Message
+from inspector.protocol.invisible import printable
 from inspector.protocol.jwt import JwtError, demo_key, handshake_text
 from inspector.protocol.serializer import VSN1, EncodeError, dumps, encode, negotiate_vsn
 from inspector.protocol.server_fanout import Fanout
@@ -35,6 +36,13 @@ from .auth import Authenticator
 from .channel_logic import ChannelLogic, Peer
 from .client_socket import ClientSocket
 from .config import ServerConfig
+from .exposure import (
+    ExposureRefused,
+    RequestGuard,
+    display,
+    exposure_problem,
+    exposure_warning,
+)
 from .faults import Faults
 from .hub import Hub
 from .limits import TenantLimits
@@ -127,25 +135,57 @@ class RealtimeServer:
             rules=self.rules,
             limits=self.limits,
             journal=self.journal,
+            max_batch_messages=config.max_batch_messages,
         )
         #: HS256 keys for the anon and service_role roles signed with the configured secret;
         #: with the default secret they are the Supabase CLI's demo keys (§9.2).
         self.anon_key = demo_key("anon", config.jwt_secret)
         self.service_role_key = demo_key("service_role", config.jwt_secret)
         self.port: int | None = None
+        #: the address actually bound (``0.0.0.0`` for every IPv4 interface), once started.
+        self.bound_address: str | None = None
         self._sockets = _Sockets(self.logic)
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self._runner: web.AppRunner | None = None
         self._sock: socket.socket | None = None
         self._stopping = False
+        #: the Host/Origin checks, made when the address is bound (exposure.py).
+        self._guard: RequestGuard | None = None
 
     def __repr__(self) -> str:
         return f"RealtimeServer(url={self.url if self.port else None!r}, sockets={len(self._sockets.by_id)})"
 
     # ------------------------------------------------------------------------------ lifecycle
 
+    @web.middleware
+    async def _check_host_and_origin(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """403 for a Host or Origin that is not this machine's (DNS rebinding, web pages)."""
+        guard = self._guard
+        if guard is not None:
+            host, origin = request.headers.get("Host"), request.headers.get("Origin")
+            why = guard.refusal(host, origin)
+            if why is not None:
+                log.warning(
+                    "refused %s %s (Host %s, Origin %s): %s",
+                    request.method,
+                    printable(request.path),
+                    printable(host),
+                    printable(origin),
+                    why.split(":", 1)[0],
+                )
+                self.journal.note(None, HandshakeRefused(request.path, 403, why.split(":")[0]))
+                return web.Response(
+                    status=403, text=dumps({"message": why}), content_type="application/json"
+                )
+        return await handler(request)
+
     def _app(self) -> web.Application:
-        app = web.Application(client_max_size=self.config.max_frame_bytes + 1024)
+        app = web.Application(
+            client_max_size=self.config.max_frame_bytes + 1024,
+            middlewares=[self._check_host_and_origin],
+        )
         rest = self.rest
         for path in _WS_PATHS:
             app.router.add_get(path, self._ws_handler)
@@ -162,7 +202,14 @@ class RealtimeServer:
         if self._runner is not None:
             raise RuntimeError("server already started")
         self._stopping = False
-        sock = _listen(self.config.host, self.config.port)
+        config = self.config
+        sock = _listen(config.host, config.port)
+        bound, port = sock.getsockname()[:2]
+        problem = exposure_problem(bound, port, config.jwt_secret, config.allow_remote)
+        if problem is not None:
+            sock.close()
+            raise ExposureRefused(problem)
+        self._guard = RequestGuard((bound, config.host), config.allowed_origins)
         runner = web.AppRunner(
             self._app(),
             access_log=None,  # access logs would print apikey query values
@@ -176,8 +223,11 @@ class RealtimeServer:
             sock.close()
             raise
         self._runner, self._sock = runner, sock
-        self.port = sock.getsockname()[1]
-        log.info("Realtime server listening on %s", self.url)
+        self.port, self.bound_address = port, bound
+        warning = exposure_warning(bound, port, config.jwt_secret)
+        if warning is not None:
+            log.warning("%s", warning)
+        log.info("Realtime server listening on %s (clients use %s)", display(bound, port), self.url)
 
     def on_stop(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Await ``callback()`` first when the server stops, newest first (e.g. demo traffic)."""
@@ -217,6 +267,8 @@ class RealtimeServer:
         host = self.config.host
         if host in ("0.0.0.0", ""):
             return "127.0.0.1"
+        if host == "::":
+            return "[::1]"
         return f"[{host}]" if ":" in host else host
 
     @property
@@ -266,7 +318,8 @@ class RealtimeServer:
         if self._stopping:
             return web.Response(status=503)
         ws = web.WebSocketResponse(
-            max_msg_size=self.config.max_frame_bytes,
+            # aiohttp refuses a message of max_msg_size bytes already; §1.5 only larger ones
+            max_msg_size=self.config.max_frame_bytes + 1,
             compress=False,  # frames are written pre-built (wsframe); no extensions
             autoping=True,
             timeout=self.config.shutdown_timeout_s,
@@ -289,7 +342,13 @@ class RealtimeServer:
             max_write_buffer=config.max_write_buffer_bytes,
         )
         self._sockets.by_id[sock.id] = sock
-        log.info("socket %d opened on %s (vsn %s, role %s)", sock.id, path, vsn, identity.role)
+        log.info(
+            "socket %d opened on %s (vsn %s, role %s)",
+            sock.id,
+            path,
+            vsn,
+            printable(identity.role),
+        )
         self.journal.note(
             sock.id,
             SocketOpened(

@@ -10,6 +10,7 @@ the rules, the tenant limits it shares with the websocket path, and the journal.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -18,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from inspector.protocol.frames import BROADCAST, ENCODING_BINARY, ENCODING_JSON
+from inspector.protocol.invisible import printable
 from inspector.protocol.jwt import JwtError
 from inspector.protocol.serializer import dumps
 from inspector.protocol.server_fanout import Fanout
 from inspector.protocol.server_json import TOO_DEEP, JsonRejected, loads
 
 from .auth import bearer_token
+from .batch_body import TooManyMessages, read_batch
 from .notes import RestBroadcast
 from .wsframe import ws_frame
 
@@ -39,8 +42,13 @@ log = logging.getLogger("inspector.server")
 _JSON = "application/json"
 _BINARY = "application/octet-stream"
 SIZE_EXCEEDED = "Payload size exceeds tenant limit"
+#: 429 for a batch over the rate limit or over this server's batch cap (§6.2).
+TOO_MANY_MESSAGES = "Too many messages to broadcast, please reduce the batch size"
 BLANK = "can't be blank"
 INVALID = "is invalid"
+
+#: Work (messages + deliveries) a batch does before it lets the loop serve others: about 5 ms.
+BATCH_SLICE = 1000
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -65,8 +73,10 @@ class RestApi:
         rules: Rules,
         limits: TenantLimits,
         journal: Journal,
+        max_batch_messages: int = 10_000,
     ) -> None:
         self.hub = hub
+        self.max_batch_messages = max_batch_messages
         self.auth = auth
         self.rules = rules
         self.limits = limits
@@ -104,7 +114,7 @@ class RestApi:
     def _malformed(self, request: web.Request, exc: JsonRejected) -> web.Response:
         """400 for a body Plug's JSON parser (Jason) refuses: bad grammar, NaN, 1e999, lone
         surrogates, not UTF-8 (§6.2, server_json); deeper than this server's nesting limit too."""
-        log.info("REST %s: body refused: %s", request.path, exc)
+        log.info("REST %s: body refused: %s", printable(request.path), printable(str(exc)))
         self._record(request, 400, 0, 0)
         if str(exc) == TOO_DEEP:
             return self._response(400, {"message": f"JSON body {TOO_DEEP}"})
@@ -143,36 +153,61 @@ class RestApi:
             errors["private"] = [INVALID]
         return errors
 
+    def _too_many(self, request: web.Request) -> web.Response:
+        log.info(
+            "REST batch refused: more than %d messages (max_batch_messages)",
+            self.max_batch_messages,
+        )
+        self._record(request, 429, 0, 0)
+        return self._response(429, {"message": TOO_MANY_MESSAGES})
+
     async def batch(self, request: web.Request) -> web.Response:
         """``POST /api/broadcast``: 202, or 401/422/429 (§6.2)."""
         role, refused = self._authorize(request)
         if refused is not None:
             self._record(request, refused.status, 0, 0)
             return refused
-        try:
-            body = loads(await request.read() or b"{}")
+        try:  # parsed in slices; stops past the cap (batch_body.py)
+            body = await read_batch(await request.read() or b"{}", self.max_batch_messages)
         except JsonRejected as exc:
             return self._malformed(request, exc)
+        except TooManyMessages:
+            return self._too_many(request)
         messages = body.get("messages") if isinstance(body, dict) else None
         if not isinstance(messages, list) or not messages:
             self._record(request, 422, 0, 0)
             return self._response(
                 422, {"errors": {"messages": [BLANK if not messages else INVALID]}}
             )
+        if len(messages) > self.max_batch_messages:  # this server's cap, checked first
+            return self._too_many(request)
         max_payload = self.limits.max_payload
-        errors = [self._validate(m, max_payload) for m in messages]
+        errors = []
+        for index, msg in enumerate(messages):
+            if index and index % BATCH_SLICE == 0:
+                await asyncio.sleep(0)  # other sockets get their turn
+            errors.append(self._validate(msg, max_payload))
         if any(errors):
             self._record(request, 422, 0, 0)
             return self._response(422, {"errors": {"messages": errors}})
-        sent = deliveries = 0
+        rate = self.limits.rate
+        if rate is not None and len(messages) + rate.rate(time.time()) > rate.limit:
+            self._record(request, 429, 0, 0)  # the real check_rate_limit, after validation
+            return self._response(429, {"message": TOO_MANY_MESSAGES})
+        sent = deliveries = work = 0
         for msg in messages:
+            if work >= BATCH_SLICE:  # other sockets get their turn (the batch keeps its order)
+                work = 0
+                await asyncio.sleep(0)
             name, event, private = msg["topic"], msg["event"], bool(msg.get("private", False))
             if private and not self.rules.permissions(role, name).write:
                 continue  # dropped silently, still 202 (§6.2)
             payload: dict[str, Any] = {"type": BROADCAST, "event": event, "payload": msg["payload"]}
             if msg.get("id") is not None:
                 payload["meta"] = {"id": msg["id"]}
-            deliveries += self._publish(private, name, Fanout.text(BROADCAST, payload, ws_frame))
+            delivered = self._publish(private, name, Fanout.text(BROADCAST, payload, ws_frame))
+            deliveries += delivered
+            work += 1 + delivered
             sent += 1
         self._record(request, 202, sent, deliveries)
         return self._response(202)
