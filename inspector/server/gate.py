@@ -123,7 +123,7 @@ class _Refused(asyncio.Protocol):
         gate.refused += 1
         gate.logs.log(
             logging.WARNING,
-            "connection cap",
+            "connection refused",
             "connection from %s refused with 503: %d connections open (the cap, "
             "--max-connections), none of them waiting for a request",
             _peer(transport),
@@ -208,7 +208,7 @@ class ConnectionGate:
             if transport is not None:
                 self.logs.log(
                     logging.WARNING,
-                    "connection cap",
+                    "connection evicted",
                     "connection cap (%d) reached: closed the connection from %s, the oldest "
                     "still waiting for its request, to accept a new one",
                     self.cap,
