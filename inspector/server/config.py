@@ -55,10 +55,10 @@ class ServerConfig:
     #: a socket whose unsent output grows past this is dropped as a slow consumer (no close
     #: frame: the client sees 1006, as when the real server kills a websocket process over its
     #: 50 MB heap limit). Above three full-size payloads (§10).
-    max_write_buffer_bytes: int = 16 * 1024 * 1024
+    max_write_buffer_bytes: int = 16_000_000
     #: unsent output of all sockets together; over it the socket with the most unsent output
     #: is dropped (and the next, until under). None: no server-wide cap.
-    max_total_write_buffer_bytes: int | None = 128 * 1024 * 1024
+    max_total_write_buffer_bytes: int | None = 128_000_000
     #: bytes of presence metas (as measured for the §10 payload limit) one socket may hold
     #: across its channels; a track over it closes that channel with a system error.
     max_presence_bytes_per_socket: int | None = 10_000_000
