@@ -38,6 +38,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("inspector.server")
 _ids = itertools.count(1)
+#: A socket's read loop yields to the others after about this much input (messages already
+#: queued are otherwise handled without a pause) ...
+_YIELD_AFTER = 256 * 1024
+#: ... counting each message as this many bytes on top of its size (64 small ones).
+_MESSAGE_COST = 4 * 1024
 
 
 def unframe(frame: bytes) -> str | bytes:
@@ -117,14 +122,20 @@ class ClientSocket:
         """Read until the socket closes; then forget every channel of this socket."""
         self._arm()
         ws = self.ws
+        work = 0  # since the last yield: a flooding socket must not hold the loop (fairness)
         try:
             while True:
+                if work > _YIELD_AFTER:
+                    work = 0
+                    await asyncio.sleep(0)
                 msg = await ws.receive()
                 kind = msg.type
                 if kind is WSMsgType.TEXT:
                     self.on_data(msg.data, False)
+                    work += len(msg.data) + _MESSAGE_COST
                 elif kind is WSMsgType.BINARY:
                     self.on_data(msg.data, True)
+                    work += len(msg.data) + _MESSAGE_COST
                 elif kind is WSMsgType.CLOSE:  # the client closed: keep its reason
                     self.close_reason = msg.extra or ""
                     break

@@ -29,19 +29,36 @@ from aiohttp import web
 
 from .lograte import LogLimiter
 
-#: Descriptors kept free for everything else the process does (listening socket, logs, ...).
-_RESERVE_MIN = 64
+#: Descriptors kept free for everything else: the process's own files, connections accepted
+#: in one burst before the gate sees them, evicted ones not yet closed, refusals in flight.
+_RESERVE_MIN = 100
 #: At most this many refusals in flight; past it new connections are reset at once.
-_MAX_REFUSING = 32
+_MAX_REFUSING = 16
+
+
+def _fd_limit() -> int:
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft <= 0:
+        return 1_000_000
+    return int(soft)
 
 
 def default_connection_cap() -> int:
     """The connection cap derived from ``RLIMIT_NOFILE``: the soft limit minus a reserve of
-    a tenth of it (at least 64)."""
-    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY or soft <= 0:
-        soft = 1_000_000
-    return max(1, soft - max(_RESERVE_MIN, soft // 10))
+    an eighth of it (at least 100)."""
+    soft = _fd_limit()
+    return max(1, soft - max(_RESERVE_MIN, soft // 8))
+
+
+def accept_burst() -> int:
+    """Connections the loop accepts per wakeup of the listening socket.
+
+    asyncio accepts up to its ``backlog`` argument in one go, before the gate sees any of
+    them, and on EMFILE logs an error for every remaining attempt of the burst. A small burst
+    keeps the descriptors in flight inside the reserve.
+    """
+    soft = _fd_limit()
+    return max(4, min(64, max(_RESERVE_MIN, soft // 8) // 5))
 
 
 def _refusal(cap: int) -> bytes:

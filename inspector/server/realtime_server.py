@@ -36,7 +36,7 @@ from .channel_logic import ChannelLogic, Peer
 from .client_socket import ClientSocket
 from .config import ServerConfig
 from .faults import Faults
-from .gate import ConnectionGate, default_connection_cap
+from .gate import ConnectionGate, accept_burst, default_connection_cap
 from .hub import Hub
 from .limits import OutboundBudget, PresenceBudget, TenantLimits
 from .lograte import LogLimiter
@@ -199,8 +199,10 @@ class RealtimeServer:
         loop = asyncio.get_running_loop()
         try:
             await runner.setup()
-            # the gate is the protocol factory (aiohttp's SockSite would use runner.server)
-            self._listener = await loop.create_server(gate, sock=sock, backlog=512)
+            # the gate is the protocol factory (aiohttp's SockSite would use runner.server);
+            # the loop accepts a small burst per wakeup, the kernel queue stays deep
+            self._listener = await loop.create_server(gate, sock=sock, backlog=accept_burst())
+            sock.listen(512)
         except BaseException:
             await runner.cleanup()
             sock.close()
