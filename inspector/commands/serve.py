@@ -141,6 +141,55 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="close sockets that send nothing for this long; 0 disables (60)",
     )
+    limits = p.add_argument_group(
+        "resource limits",
+        "caps that keep one misbehaving client from taking the server's memory or file "
+        "descriptors (docs/server.md, Resource limits); MB are 1,000,000 bytes",
+    )
+    limits.add_argument(
+        "--max-connections",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="open TCP connections; at the cap the oldest one still waiting for its request is "
+        "closed, else the new one gets 503 (default: the fd limit minus a tenth)",
+    )
+    limits.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="close connections that send no complete request for this long; 0 disables (10)",
+    )
+    limits.add_argument(
+        "--max-socket-buffer-mb",
+        type=_mb_above_zero,
+        default=16.0,
+        metavar="MB",
+        help="drop a client whose unsent output grows past this (slow consumer) (16)",
+    )
+    limits.add_argument(
+        "--max-total-buffer-mb",
+        type=_positive_mb,
+        default=128.0,
+        metavar="MB",
+        help="unsent output of all clients together; over it the slowest is dropped; "
+        "0 disables (128)",
+    )
+    limits.add_argument(
+        "--max-presence-mb-per-socket",
+        type=_positive_mb,
+        default=10.0,
+        metavar="MB",
+        help="presence metas one client may hold across its channels; 0 disables (10)",
+    )
+    limits.add_argument(
+        "--max-presence-mb",
+        type=_positive_mb,
+        default=50.0,
+        metavar="MB",
+        help="presence metas all clients together may hold; 0 disables (50)",
+    )
     p.add_argument(
         "--log-level",
         default="info",
@@ -149,6 +198,38 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.set_defaults(run=run)
     return p
+
+
+def _positive_mb(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of MB: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of MB, 0 or more: {text!r}")
+    return value
+
+
+def _mb_above_zero(text: str) -> float:
+    value = _positive_mb(text)
+    if value * 1_000_000 < 1:
+        raise argparse.ArgumentTypeError(f"must be more than 0 MB: {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
+    return value
+
+
+def _mb(value: float) -> int | None:
+    """MB (1,000,000 bytes) as bytes; 0 means no cap."""
+    return int(value * 1_000_000) or None
 
 
 class SecretError(Exception):
@@ -203,6 +284,12 @@ def config_from_args(
         max_events_per_second=args.max_events_per_second,
         max_batch_messages=args.max_batch_messages,
         idle_timeout_s=args.idle_timeout or None,
+        max_connections=args.max_connections,
+        header_timeout_s=args.header_timeout or None,
+        max_write_buffer_bytes=int(args.max_socket_buffer_mb * 1_000_000),
+        max_total_write_buffer_bytes=_mb(args.max_total_buffer_mb),
+        max_presence_bytes_per_socket=_mb(args.max_presence_mb_per_socket),
+        max_presence_bytes=_mb(args.max_presence_mb),
         event_log_size=0,
     )
 

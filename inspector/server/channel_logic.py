@@ -41,6 +41,7 @@ from .limits import (
     CallWindow,
     TenantLimits,
 )
+from .lograte import LogLimiter
 from .notes import BroadcastDropped, ChannelCrashed, ChannelJoined, JoinRefused
 from .rules import ALL, Permissions, Rules
 from .wsframe import ws_frame
@@ -125,8 +126,11 @@ class ChannelLogic:
         limits: TenantLimits,
         journal: Journal,
         faults: Faults,
+        logs: LogLimiter | None = None,
     ) -> None:
         self.config = config
+        #: repeated peer-caused lines (malformed frames) go through it, rate-limited.
+        self.logs = logs or LogLimiter(log, config.log_interval_s)
         self.hub = hub
         self.auth = auth
         self.rules = rules
@@ -151,7 +155,13 @@ class ChannelLogic:
             log.info("socket %d: nothing received for %.0f s; closing", s.id, event.idle_for)
             s.close_soon(1000, "idle timeout")
         elif isinstance(event, FrameRejected):
-            log.warning("socket %d: malformed frame dropped: %s", s.id, printable(event.reason))
+            self.logs.log(
+                logging.WARNING,
+                "malformed frame",
+                "socket %d: malformed frame dropped: %s",
+                s.id,
+                printable(event.reason),
+            )
 
     # ------------------------------------------------------------------------------ joins
 
@@ -340,15 +350,26 @@ class ChannelLogic:
                 reason = {"reason": "Presence track payload must be a map"}
                 conn.reply(ev.topic, ev.join_ref, ev.ref, "error", reason)
                 return
-            if (
-                BroadcastPushed(ev.topic, ev.name, None, None, None, meta).size
-                > self.limits.max_payload
-            ):
+            size = BroadcastPushed(ev.topic, ev.name, None, None, None, meta).size
+            if size > self.limits.max_payload:
                 self.close_with_error(s, ev.topic, TRACK_TOO_BIG)
+                return
+            full = self.hub.presence_budget.refusal(sub, s.id, size)
+            if full is not None:  # local caps, in the style of TRACK_TOO_BIG
+                self.logs.log(
+                    logging.WARNING,
+                    "presence cap",
+                    "socket %d: track on %s refused: %s (%d bytes)",
+                    s.id,
+                    ev.topic,
+                    full,
+                    size,
+                )
+                self.close_with_error(s, ev.topic, full)
                 return
             conn.reply(ev.topic, ev.join_ref, ev.ref, "ok", {})
             s.flush()  # the reply goes before the diff (§8.2, §8.3)
-            self.hub.track(sub.key, sub, sub.presence_key, meta)
+            self.hub.track(sub.key, sub, sub.presence_key, meta, socket_id=s.id, size=size)
         elif ev.event == "untrack":
             conn.reply(ev.topic, ev.join_ref, ev.ref, "ok", {})
             s.flush()

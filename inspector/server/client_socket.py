@@ -6,8 +6,10 @@ is handed, and reads only the heartbeat switch of the faults.
 
 Everything a socket writes goes straight to the transport, synchronously and in order: the
 connection's queued replies first, then any fan-out frame (``write`` flushes the queue before
-writing). A socket that cannot keep up (more than ``max_write_buffer_bytes`` unsent) is dropped
-instead of stalling the others. No task is created per socket besides aiohttp's handler task;
+writing). A socket that cannot keep up (more than ``max_write_buffer_bytes`` unsent, or the most
+unsent when all sockets together are over the server-wide cap of the :class:`OutboundBudget`)
+is dropped at once instead of stalling the others or filling memory, as the real server kills a
+websocket process over its heap limit; the reason is logged and noted (``SocketDropped``). No task is created per socket besides aiohttp's handler task;
 timers are loop handles cancelled at teardown.
 """
 
@@ -25,16 +27,23 @@ from aiohttp import WSMsgType, web
 from inspector.protocol.invisible import printable
 from inspector.protocol.server_conn import ServerConnection
 
-from .notes import HandlerError, SocketClosed
+from .notes import HandlerError, SocketClosed, SocketDropped
 from .wsframe import ws_frame
 
 if TYPE_CHECKING:
     from .auth import Identity
     from .faults import Faults
+    from .limits import OutboundBudget
+    from .lograte import LogLimiter
     from .recorder import Journal
 
 log = logging.getLogger("inspector.server")
 _ids = itertools.count(1)
+#: A socket's read loop yields to the others after about this much input (messages already
+#: queued are otherwise handled without a pause) ...
+_YIELD_AFTER = 256 * 1024
+#: ... counting each message as this many bytes on top of its size (64 small ones).
+_MESSAGE_COST = 4 * 1024
 
 
 def unframe(frame: bytes) -> str | bytes:
@@ -73,6 +82,8 @@ class ClientSocket:
         faults: Faults,
         idle_timeout: float | None,
         max_write_buffer: int,
+        budget: OutboundBudget | None = None,
+        logs: LogLimiter | None = None,
     ) -> None:
         self.id = next(_ids)
         self.ws = ws
@@ -88,6 +99,10 @@ class ClientSocket:
         self._faults = faults
         self._transport = transport
         self._limit = max_write_buffer
+        self._budget = budget
+        self._logs = logs
+        #: why the server dropped the socket (slow consumer), or "".
+        self.drop_reason = ""
         self._closing = False
         self._loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = None
@@ -108,14 +123,20 @@ class ClientSocket:
         """Read until the socket closes; then forget every channel of this socket."""
         self._arm()
         ws = self.ws
+        work = 0  # since the last yield: a flooding socket must not hold the loop (fairness)
         try:
             while True:
+                if work > _YIELD_AFTER:
+                    work = 0
+                    await asyncio.sleep(0)
                 msg = await ws.receive()
                 kind = msg.type
                 if kind is WSMsgType.TEXT:
                     self.on_data(msg.data, False)
+                    work += len(msg.data) + _MESSAGE_COST
                 elif kind is WSMsgType.BINARY:
                     self.on_data(msg.data, True)
+                    work += len(msg.data) + _MESSAGE_COST
                 elif kind is WSMsgType.CLOSE:  # the client closed: keep its reason
                     self.close_reason = msg.extra or ""
                     break
@@ -178,14 +199,36 @@ class ClientSocket:
         journal = self._journal
         if journal.frames.active:
             journal.frame(self.id, "out", self.vsn, unframe(frame) if data is None else data)
-        if transport.get_write_buffer_size() > self._limit:
-            log.warning(
-                "socket %d: slow consumer, more than %d bytes unsent; dropping it",
-                self.id,
-                self._limit,
+        unsent = transport.get_write_buffer_size()
+        if unsent > self._limit:
+            self.drop(
+                f"slow consumer: {unsent} bytes unsent, more than its cap of {self._limit} "
+                "(max_write_buffer_bytes)"
             )
-            self._closing = True
-            transport.abort()
+        elif self._budget is not None:
+            self._budget.update(self, unsent)
+
+    def unsent(self) -> int:
+        """Bytes written but not yet taken by the kernel."""
+        transport = self._transport
+        return 0 if transport.is_closing() else transport.get_write_buffer_size()
+
+    def drop(self, reason: str) -> None:
+        """Drop the socket at once (no close frame; its unsent output is discarded)."""
+        if self._closing:
+            return
+        self._closing = True
+        self.drop_reason = reason
+        if self._logs is not None:
+            self._logs.log(
+                logging.WARNING, "slow consumer", "socket %d dropped: %s", self.id, reason
+            )
+        else:
+            log.warning("socket %d dropped: %s", self.id, reason)
+        self._journal.note(self.id, SocketDropped(self.id, reason))
+        if self._budget is not None:
+            self._budget.forget(self)
+        self._transport.abort()
 
     # ------------------------------------------------------------------------------ timers
 
@@ -254,6 +297,8 @@ class ClientSocket:
         for handle in self._later:
             handle.cancel()
         self._later.clear()
+        if self._budget is not None:
+            self._budget.forget(self)
         self._owner.closed(self)  # its channels go first (presence leaves, §8.3)
         self.conn.channels.clear()
         self.close_code = self.ws.close_code

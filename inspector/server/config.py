@@ -61,8 +61,28 @@ class ServerConfig:
     idle_timeout_s: float | None = 60.0
     #: the token watchdog looks at least this often (§7.4: 5 minutes).
     token_check_interval_s: float = 300.0
-    #: a socket whose unsent output grows past this is closed as a slow consumer (1013).
-    max_write_buffer_bytes: int = 64 * 1024 * 1024
+    #: a socket whose unsent output grows past this is dropped as a slow consumer (no close
+    #: frame: the client sees 1006, as when the real server kills a websocket process over its
+    #: 50 MB heap limit). Above three full-size payloads (§10).
+    max_write_buffer_bytes: int = 16_000_000
+    #: unsent output of all sockets together; over it the socket with the most unsent output
+    #: is dropped (and the next, until under). None: no server-wide cap.
+    max_total_write_buffer_bytes: int | None = 128_000_000
+    #: bytes of presence metas (as measured for the §10 payload limit) one socket may hold
+    #: across its channels; a track over it closes that channel with a system error.
+    max_presence_bytes_per_socket: int | None = 10_000_000
+    #: bytes of presence metas all sockets together may hold.
+    max_presence_bytes: int | None = 50_000_000
+    #: open TCP connections; None derives it from RLIMIT_NOFILE (the soft limit minus a
+    #: tenth, at least 64 kept free). At the cap the oldest connection still waiting for its
+    #: request is closed to make room; when none is, the new one gets 503.
+    max_connections: int | None = None
+    #: a connection must send a complete request (headers) within this many seconds of being
+    #: accepted, and again after each response; None disables it.
+    header_timeout_s: float | None = 10.0
+    #: repeated log lines of one kind (malformed frames, dropped or refused peers) are written
+    #: once per this many seconds; the next line gives the count of those not written.
+    log_interval_s: float = 10.0
     #: keep the last N frames in ``server.frames`` (tests); 0 keeps none.
     frame_log_size: int = 0
     #: keep the last N protocol events in ``server.events``.

@@ -17,6 +17,7 @@ from inspector.protocol.frames import PRESENCE_DIFF
 from inspector.protocol.serializer import VSN1
 from inspector.protocol.server_fanout import Fanout
 
+from .limits import PresenceBudget
 from .presence import PresenceTopic
 from .rules import ALL, Permissions
 from .wsframe import ws_frame
@@ -100,7 +101,9 @@ class Sub(Generic[S]):
 class Hub(Generic[S]):
     """Subscriptions by channel key and by socket, presence by channel key, and fan-out."""
 
-    def __init__(self) -> None:
+    def __init__(self, presence_budget: PresenceBudget | None = None) -> None:
+        #: bytes of presence metas held per socket and per server (local caps).
+        self.presence_budget = presence_budget or PresenceBudget()
         self._subs: dict[ChannelKey, dict[Sub[S], None]] = {}
         #: socket id -> wire topic -> subscription, in join order.
         self._by_socket: dict[int, dict[str, Sub[S]]] = {}
@@ -206,16 +209,30 @@ class Hub(Generic[S]):
         return topic.state() if topic is not None else {}
 
     def track(
-        self, key: ChannelKey, owner: object, presence_key: str, meta: dict[str, Any]
+        self,
+        key: ChannelKey,
+        owner: object,
+        presence_key: str,
+        meta: dict[str, Any],
+        *,
+        socket_id: int | None = None,
+        size: int = 0,
     ) -> bool:
-        """Track and fan out the diff; False when nothing changed."""
+        """Track and fan out the diff; False when nothing changed.
+
+        With ``socket_id``, ``size`` bytes are held in :attr:`presence_budget` for the owner
+        until it untracks (the caller checked :meth:`PresenceBudget.refusal`).
+        """
         diff = self.presence(key).track(owner, presence_key, meta)
         if diff is None:
             return False
+        if socket_id is not None:
+            self.presence_budget.hold(owner, socket_id, size)
         self.send_presence_diff(key, diff)
         return True
 
     def untrack(self, key: ChannelKey, owner: object) -> bool:
+        self.presence_budget.release(owner)
         topic = self._presence.get(key)
         if topic is None:
             return False

@@ -1,8 +1,10 @@
-"""Limits of §10: the tenant's event rate and payload limit, presence calls per channel."""
+"""Limits of §10 (event rate, payload limit, presence calls per channel) and the local
+server's memory caps (unsent output, presence metas)."""
 
 from __future__ import annotations
 
 from collections import deque
+from typing import Protocol
 
 #: System error texts that close a channel (§10).
 TOO_MANY_MESSAGES = "Too many messages per second"
@@ -93,3 +95,119 @@ class CallWindow:
             return False
         self._calls.append(now)
         return True
+
+
+# ---------------------------------------------------------------------------- memory caps
+#
+# The real server bounds each websocket process's heap (WEBSOCKET_MAX_HEAP_SIZE, 50 MB) and
+# kills it abruptly when over. The local server bounds what it holds for peers instead: unsent
+# output per socket and in total, and presence metas per socket and in total. These caps are
+# local (docs/server.md "Resource limits"); the texts follow the real server's style.
+
+#: System error texts when a track would go over the local presence caps (then close).
+PRESENCE_SOCKET_FULL = "Presence size limit per connection exceeded"
+PRESENCE_SERVER_FULL = "Presence size limit per server exceeded"
+
+
+class Drainable(Protocol):
+    """A socket as the outbound budget sees it."""
+
+    def unsent(self) -> int:
+        """Bytes written but not yet taken by the kernel."""
+
+    def drop(self, reason: str) -> None:
+        """Close at once (the unsent output is discarded), logging ``reason``."""
+
+
+class OutboundBudget:
+    """Unsent output across every socket against one server-wide cap.
+
+    Each socket reports its unsent bytes after each write (:meth:`update`); the total kept here
+    can be stale-high (a socket's buffer drains without a report), so when it goes over the cap
+    it is recomputed exactly first. While the exact total is over, the socket with the most
+    unsent bytes (the slowest consumer) is dropped, so well-behaved sockets keep their output.
+    """
+
+    __slots__ = ("_sizes", "limit", "total")
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.total = 0
+        self._sizes: dict[Drainable, int] = {}
+
+    def update(self, sink: Drainable, unsent: int) -> None:
+        old = self._sizes.get(sink, 0)
+        if unsent == old:
+            return
+        self._sizes[sink] = unsent
+        self.total += unsent - old
+        if self.limit is not None and self.total > self.limit:
+            self._shed(self.limit)
+
+    def forget(self, sink: Drainable) -> None:
+        self.total -= self._sizes.pop(sink, 0)
+
+    def _shed(self, limit: int) -> None:
+        sizes = {s: s.unsent() for s in self._sizes}
+        self._sizes = sizes
+        self.total = sum(sizes.values())
+        while self.total > limit and sizes:
+            victim = max(sizes, key=sizes.__getitem__)
+            unsent = sizes.pop(victim)
+            self.total -= unsent
+            victim.drop(
+                f"slow consumer: {unsent} bytes unsent while all sockets together had more "
+                f"than {limit} (server-wide cap); dropping the socket with the most"
+            )
+
+
+class PresenceBudget:
+    """Bytes of presence metas held per socket and per server.
+
+    An owner (a joined channel) holds at most one meta per channel; its size is the payload
+    size the track was checked with (§10). Owners without a socket (server-side tracks such as
+    the demo's) are not counted.
+    """
+
+    __slots__ = ("_by_socket", "_held", "per_server", "per_socket", "total")
+
+    def __init__(self, per_socket: int | None = None, per_server: int | None = None) -> None:
+        self.per_socket = per_socket
+        self.per_server = per_server
+        self.total = 0
+        self._held: dict[object, tuple[int, int]] = {}
+        self._by_socket: dict[int, int] = {}
+
+    def of_socket(self, socket_id: int) -> int:
+        return self._by_socket.get(socket_id, 0)
+
+    def refusal(self, owner: object, socket_id: int, size: int) -> str | None:
+        """The system error text when tracking ``size`` bytes for ``owner`` goes over a cap."""
+        old = self._held.get(owner)
+        freed = old[1] if old is not None else 0
+        if (
+            self.per_socket is not None
+            and self.of_socket(socket_id) - freed + size > self.per_socket
+        ):
+            return PRESENCE_SOCKET_FULL
+        if self.per_server is not None and self.total - freed + size > self.per_server:
+            return PRESENCE_SERVER_FULL
+        return None
+
+    def hold(self, owner: object, socket_id: int, size: int) -> None:
+        self.release(owner)
+        self._held[owner] = (socket_id, size)
+        self._by_socket[socket_id] = self._by_socket.get(socket_id, 0) + size
+        self.total += size
+
+    def release(self, owner: object) -> None:
+        held = self._held.pop(owner, None)
+        if held is None:
+            return
+        socket_id, size = held
+        left = self._by_socket[socket_id] - size
+        if left:
+            self._by_socket[socket_id] = left
+        else:
+            del self._by_socket[socket_id]
+        self.total -= size

@@ -111,3 +111,13 @@ class HandlerError:
     socket_id: int
     event_type: str
     error: str
+
+
+@dataclass(frozen=True, slots=True)
+class SocketDropped:
+    """The server dropped a socket at once (no close frame), as the real server kills a
+    websocket process over its heap limit: a slow consumer over its own or the server-wide
+    unsent-output cap (docs/server.md "Resource limits")."""
+
+    socket_id: int
+    reason: str

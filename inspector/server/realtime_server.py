@@ -44,8 +44,10 @@ from .exposure import (
     exposure_warning,
 )
 from .faults import Faults
+from .gate import ConnectionGate, accept_burst, default_connection_cap
 from .hub import Hub
-from .limits import TenantLimits
+from .limits import OutboundBudget, PresenceBudget, TenantLimits
+from .lograte import LogLimiter
 from .notes import HandshakeRefused, SocketOpened, fingerprint
 from .recorder import Journal
 from .rest import RestApi
@@ -119,7 +121,13 @@ class RealtimeServer:
         self.limits = TenantLimits(
             config.max_payload_kb, config.max_events_per_second, config.events_window_s
         )
-        self.hub: Hub[Peer] = Hub()
+        #: repeated peer-caused log lines, rate-limited (docs/server.md "Resource limits").
+        self.logs = LogLimiter(log, config.log_interval_s)
+        #: unsent output of every socket against the server-wide cap.
+        self.outbound = OutboundBudget(config.max_total_write_buffer_bytes)
+        self.hub: Hub[Peer] = Hub(
+            PresenceBudget(config.max_presence_bytes_per_socket, config.max_presence_bytes)
+        )
         self.logic = ChannelLogic(
             config,
             hub=self.hub,
@@ -128,6 +136,7 @@ class RealtimeServer:
             limits=self.limits,
             journal=self.journal,
             faults=self.faults,
+            logs=self.logs,
         )
         self.rest = RestApi(
             hub=self.hub,
@@ -148,6 +157,10 @@ class RealtimeServer:
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self._runner: web.AppRunner | None = None
         self._sock: socket.socket | None = None
+        self._listener: asyncio.AbstractServer | None = None
+        self._flush_timer: asyncio.TimerHandle | None = None
+        #: the listening socket's gate: connection cap and header timeout (set by start()).
+        self.gate: ConnectionGate | None = None
         self._stopping = False
         #: the Host/Origin checks, made when the address is bound (exposure.py).
         self._guard: RequestGuard | None = None
@@ -167,7 +180,9 @@ class RealtimeServer:
             host, origin = request.headers.get("Host"), request.headers.get("Origin")
             why = guard.refusal(host, origin)
             if why is not None:
-                log.warning(
+                self.logs.log(
+                    logging.WARNING,
+                    "refused Host/Origin",
                     "refused %s %s (Host %s, Origin %s): %s",
                     request.method,
                     printable(request.path),
@@ -181,10 +196,10 @@ class RealtimeServer:
                 )
         return await handler(request)
 
-    def _app(self) -> web.Application:
+    def _app(self, gate: ConnectionGate) -> web.Application:
         app = web.Application(
             client_max_size=self.config.max_frame_bytes + 1024,
-            middlewares=[self._check_host_and_origin],
+            middlewares=[gate.middleware, self._check_host_and_origin],
         )
         rest = self.rest
         for path in _WS_PATHS:
@@ -210,24 +225,47 @@ class RealtimeServer:
             sock.close()
             raise ExposureRefused(problem)
         self._guard = RequestGuard((bound, config.host), config.allowed_origins)
-        runner = web.AppRunner(
-            self._app(),
-            access_log=None,  # access logs would print apikey query values
-            shutdown_timeout=self.config.shutdown_timeout_s,
+
+        def handler() -> asyncio.Protocol:
+            server = runner.server
+            assert server is not None
+            return server()
+
+        gate = ConnectionGate(
+            handler,
+            cap=config.max_connections or default_connection_cap(),
+            header_timeout=config.header_timeout_s,
+            logs=self.logs,
         )
+        runner = web.AppRunner(
+            self._app(gate),
+            access_log=None,  # access logs would print apikey query values
+            shutdown_timeout=config.shutdown_timeout_s,
+        )
+        loop = asyncio.get_running_loop()
         try:
             await runner.setup()
-            await web.SockSite(runner, sock).start()
+            # the gate is the protocol factory (aiohttp's SockSite would use runner.server);
+            # the loop accepts a small burst per wakeup, the kernel queue stays deep
+            self._listener = await loop.create_server(gate, sock=sock, backlog=accept_burst())
+            sock.listen(512)
         except BaseException:
             await runner.cleanup()
             sock.close()
             raise
-        self._runner, self._sock = runner, sock
+        self._runner, self._sock, self.gate = runner, sock, gate
         self.port, self.bound_address = port, bound
+        self._flush_timer = loop.call_later(config.log_interval_s, self._flush_logs)
         warning = exposure_warning(bound, port, config.jwt_secret)
         if warning is not None:
             log.warning("%s", warning)
         log.info("Realtime server listening on %s (clients use %s)", display(bound, port), self.url)
+
+    def _flush_logs(self) -> None:
+        self.logs.flush()
+        self._flush_timer = asyncio.get_running_loop().call_later(
+            self.config.log_interval_s, self._flush_logs
+        )
 
     def on_stop(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Await ``callback()`` first when the server stops, newest first (e.g. demo traffic)."""
@@ -247,8 +285,17 @@ class RealtimeServer:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        if self._listener is not None:
+            self._listener.close()
         runner, self._runner = self._runner, None
         await runner.cleanup()
+        if self._listener is not None:
+            await self._listener.wait_closed()
+            self._listener = None
+        self.logs.flush(force=True)
         if self._sock is not None:
             self._sock.close()
             self._sock = None
@@ -308,7 +355,13 @@ class RealtimeServer:
         identity = self.auth.authenticate(token, time.time())
         if isinstance(identity, JwtError):
             text = handshake_text(identity)
-            log.info("websocket refused on %s: 401 %s", path, text)
+            self.logs.log(
+                logging.INFO,
+                "handshake refused",
+                "websocket refused on %s: 401 %s",
+                path,
+                printable(text),
+            )
             self.journal.note(None, HandshakeRefused(path, 401, text))
             if self.config.connect_error_delay_ms > 0:  # held back like the real server (§1.4)
                 await asyncio.sleep(self.config.connect_error_delay_ms / 1000)
@@ -340,6 +393,8 @@ class RealtimeServer:
             faults=self.faults,
             idle_timeout=config.idle_timeout_s,
             max_write_buffer=config.max_write_buffer_bytes,
+            budget=self.outbound,
+            logs=self.logs,
         )
         self._sockets.by_id[sock.id] = sock
         log.info(

@@ -121,3 +121,45 @@ def test_serve_never_imports_qt() -> None:
     assert (
         subprocess.run([sys.executable, "-c", check], timeout=TIMEOUT, check=False).returncode == 0
     )
+
+
+def test_resource_limit_flags_reach_the_config() -> None:
+    from inspector.cli import build_parser
+    from inspector.commands.serve import config_from_args
+
+    defaults = config_from_args(build_parser().parse_args(["serve"]))
+    assert defaults.max_connections is None  # derived from RLIMIT_NOFILE at start
+    assert defaults.header_timeout_s == 10.0
+    assert defaults.max_write_buffer_bytes == 16_000_000
+    assert defaults.max_total_write_buffer_bytes == 128_000_000
+    assert defaults.max_presence_bytes_per_socket == 10_000_000
+    assert defaults.max_presence_bytes == 50_000_000
+    argv = [
+        "serve",
+        "--max-connections=200",
+        "--header-timeout=0",
+        "--max-socket-buffer-mb=4",
+        "--max-total-buffer-mb=0",
+        "--max-presence-mb-per-socket=0.5",
+        "--max-presence-mb=0",
+    ]
+    config = config_from_args(build_parser().parse_args(argv))
+    assert config.max_connections == 200
+    assert config.header_timeout_s is None
+    assert config.max_write_buffer_bytes == 4_000_000
+    assert config.max_total_write_buffer_bytes is None
+    assert config.max_presence_bytes_per_socket == 500_000
+    assert config.max_presence_bytes is None
+
+
+def test_bad_resource_limit_flags_exit_2_with_a_message() -> None:
+    for flag in ("--max-connections=0", "--max-socket-buffer-mb=0", "--max-presence-mb=-1"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "inspector", "serve", flag],
+            capture_output=True,
+            timeout=TIMEOUT,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 2, flag
+        assert flag.split("=")[0] in proc.stderr
