@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.client import ClientSettings, InvalidSettings
+from inspector.protocol.frames import typed_channel_name
 from inspector.protocol.redact import may_hold_secret, redact_text, redact_value
 from inspector.protocol.serializer import escape_surrogates
 
@@ -67,7 +68,8 @@ def add_connection_options(p: argparse.ArgumentParser) -> None:
         required=True,
         type=name_arg("a channel name"),
         metavar="NAME",
-        help="channel name without 'realtime:' (repeatable for listen)",
+        help="channel name; a leading 'realtime:' is the topic prefix and is removed, with a "
+        "note on stderr (repeatable for listen)",
     )
     p.add_argument("--private", action="store_true", help="join private channels (RLS, §9.3)")
     p.add_argument(
@@ -76,6 +78,20 @@ def add_connection_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="config.broadcast.self: receive our own broadcasts",
     )
+
+
+def channel_names(names: list[str], out: Output) -> list[str]:
+    """``--channel`` values with a typed ``realtime:`` prefix removed, each removal noted on
+    stderr (issue #10 item 13); UsageError when only the prefix is left."""
+    result = []
+    for typed in names:
+        name, note = typed_channel_name(typed)
+        if not name:
+            raise UsageError(f"--channel {typed!r} has no channel name after the prefix")
+        if note:
+            out.note(note)
+        result.append(name)
+    return result
 
 
 def _secret(value: str | None, what: str) -> str | None:
@@ -195,6 +211,10 @@ class Output:
         _to_devnull(sys.stdout)
         if self.on_closed is not None:
             self.on_closed()
+
+    def note(self, text: str) -> None:
+        """A line for people on stderr that is not an error."""
+        self.error(f"note: {text}")
 
     def error(self, text: str) -> None:
         self.flush()

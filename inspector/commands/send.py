@@ -34,6 +34,7 @@ from .client_args import (
     Stop,
     UsageError,
     add_connection_options,
+    channel_names,
     count_arg,
     name_arg,
     rate_arg,
@@ -218,6 +219,7 @@ async def _send(args: argparse.Namespace, out: Output) -> int:
         raise UsageError("--batch needs --rest")
     if len(args.channel) != 1:
         raise UsageError("send takes exactly one --channel")
+    args.channel = channel_names(args.channel, out)
     payload, binary = _read_payload(args)
     settings = settings_from(args, push_timeout=args.timeout, rest_timeout=args.timeout)
     out.hide(settings.api_key, settings.access_token)
