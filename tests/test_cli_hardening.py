@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -96,3 +97,119 @@ async def test_the_prefix_alone_is_a_usage_error(server: RealtimeServer, spawn: 
     _, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
     assert proc.returncode == 2
     assert "no channel name after the prefix" in err.decode()
+
+
+# ------------------------------------------------------------------ items 1 + 9: hostile text
+
+#: What a hostile peer writes: clear screen, set the window title, colours, a right-to-left
+#: override, a zero-width space, a C1 CSI, a bell, and a line break that forges a log line.
+HOSTILE = (
+    "\x1b[2J\x1b]0;pwned\x07\x1b[31mred \u202eexe.gnp\u200b \x9b31m\r\n"
+    "realtime-inspector listen: all good"
+)
+#: Characters that must never reach the terminal raw (the test's own list, not the product's).
+RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def assert_printable(err: str) -> None:
+    """Every stderr line is free of control, bidi and zero-width characters; no forged line."""
+    assert err.endswith("\n")
+    for line in err.splitlines():
+        assert RAW.search(line) is None, repr(line)
+        assert line.startswith("realtime-inspector "), repr(line)
+    assert "\n" + "realtime-inspector listen: all good" not in "\n" + err
+
+
+class HostileHttp:
+    """A loopback HTTP server that answers every request (the websocket upgrade included) with
+    HTTP 401 and a hostile body."""
+
+    def __init__(self, body: bytes, content_type: str) -> None:
+        self.body = body
+        self.content_type = content_type
+        self.port = 0
+
+    async def answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            head = (
+                "HTTP/1.1 401 Unauthorized\r\n"
+                f"Content-Type: {self.content_type}\r\n"
+                f"Content-Length: {len(self.body)}\r\n"
+                "Connection: close\r\n\r\n"
+            )
+            writer.write(head.encode() + self.body)
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def env(self) -> dict[str, str]:
+        return cli_env(SUPABASE_URL=f"http://127.0.0.1:{self.port}", SUPABASE_KEY="k" * 20)
+
+
+@pytest.fixture(params=["text", "json"])
+async def hostile_http(request: pytest.FixtureRequest) -> AsyncIterator[HostileHttp]:
+    if request.param == "json":
+        h = HostileHttp(json.dumps({"message": HOSTILE}).encode(), "application/json")
+    else:
+        h = HostileHttp(HOSTILE.encode(), "text/plain; charset=utf-8")
+    srv = await asyncio.start_server(h.answer, "127.0.0.1", 0)
+    h.port = srv.sockets[0].getsockname()[1]
+    try:
+        yield h
+    finally:
+        srv.close()
+        await srv.wait_closed()
+
+
+@pytest.mark.parametrize("command", ["listen", "send"])
+async def test_a_hostile_401_body_reaches_stderr_escaped(
+    hostile_http: HostileHttp, spawn: Spawn, command: str
+) -> None:
+    argv = ["--channel", "room-1"]
+    if command == "send":
+        argv += ["--event", "e", "--payload", "{}"]
+    proc = await spawn(command, *argv, "--timeout", "10", env=hostile_http.env())
+    _, raw = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    err = raw.decode()
+    assert proc.returncode == 1, err
+    assert "HTTP 401" in err
+    assert_printable(err)
+    assert "\\u001b[2J" in err  # shown, not hidden: the reader sees what the server sent
+    assert "\\u202eexe.gnp" in err
+
+
+async def test_a_hostile_close_reason_reaches_stderr_escaped(
+    server: RealtimeServer, spawn: Spawn
+) -> None:
+    proc = await spawn("listen", "--channel", "room-1", "--timeout", "15", env=cli_env(server))
+    await read_until(proc, joined)
+    system = {"extension": "system", "status": "error", "message": HOSTILE, "channel": "room-1"}
+    assert server.inject("realtime:room-1", system, event="system") == 1
+    assert server.inject("realtime:room-1", {}, event="phx_close") == 1
+    _, raw = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    err = raw.decode()
+    assert proc.returncode == 1, err
+    assert "realtime:room-1 was closed by the server: \\u001b[2J" in err
+    assert_printable(err)
+
+
+async def test_hostile_text_in_listen_lines_is_escaped_json(
+    server: RealtimeServer, spawn: Spawn
+) -> None:
+    """stdout is JSON for machines but often read on a terminal: the same strings, with
+    every control, bidi and zero-width character written as a JSON escape."""
+    proc = await spawn(
+        "listen", "--channel", "room-1", "--count", "1", "--timeout", "15", env=cli_env(server)
+    )
+    await read_until(proc, joined)
+    server.publish("room-1", HOSTILE, {HOSTILE: [HOSTILE]})
+    out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    assert proc.returncode == 0, err.decode()
+    text = out.decode()
+    assert RAW.search(text.replace("\n", "")) is None
+    [line] = [x for x in map(json.loads, text.splitlines()) if x["kind"] == "broadcast"]
+    assert line["event"] == HOSTILE
+    assert line["payload"] == {HOSTILE: [HOSTILE]}

@@ -24,6 +24,7 @@ from typing import Any
 
 from inspector.client import ClientSettings, InvalidSettings
 from inspector.protocol.frames import typed_channel_name
+from inspector.protocol.invisible import reveal
 from inspector.protocol.redact import may_hold_secret, redact_text, redact_value
 from inspector.protocol.serializer import escape_surrogates
 
@@ -145,7 +146,8 @@ def _printable(value: Any) -> Any:
 def dump(obj: Any) -> str:
     """One compact line of strict JSON (RFC 8259) that encodes to UTF-8; never raises.
 
-    Unknown values become strings; lone surrogates stay ``\\udXXX`` escapes; a top-level
+    Unknown values become strings; lone surrogates stay ``\\udXXX`` escapes, and so do control,
+    bidi and zero-width characters (:func:`~inspector.protocol.invisible.reveal`); a top-level
     value with NaN or an infinity (which JSON cannot carry) becomes ``{"$invalid_json": text}``.
     """
     try:
@@ -155,7 +157,10 @@ def dump(obj: Any) -> str:
             text = _strict({k: _printable(v) for k, v in obj.items()})
         else:
             text = _strict(_printable(obj))
-    return escape_surrogates(text)
+    # JSON escapes C0 controls itself; DEL, C1 controls (0x9b is a CSI on some terminals), bidi
+    # and zero-width characters are written as \uXXXX too (the same string to a JSON reader),
+    # so a peer cannot drive or mislead the terminal a line is printed on (issue #10 item 1).
+    return reveal(escape_surrogates(text), multiline=False)
 
 
 class Output:
@@ -219,7 +224,8 @@ class Output:
     def error(self, text: str) -> None:
         self.flush()
         try:
-            sys.stderr.write(f"realtime-inspector {self.command}: {redact_text(text)}\n")
+            line = reveal(redact_text(text), multiline=False)  # peer text: one line, escaped
+            sys.stderr.write(f"realtime-inspector {self.command}: {line}\n")
             sys.stderr.flush()
         except BrokenPipeError:
             _to_devnull(sys.stderr)

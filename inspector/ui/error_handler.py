@@ -18,21 +18,29 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from inspector.protocol.invisible import printable, reveal
 from inspector.protocol.redact import redact_text
 
 log = logging.getLogger("inspector.errors")
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites every log record's message with secrets redacted (keys, tokens, JWTs)."""
+    """Rewrites every log record's message with secrets redacted (keys, tokens, JWTs) and every
+    control, bidi or zero-width character but the line break and tab written as ``\\uXXXX``
+    (issue #10 item 1: peer text in a message or a traceback cannot drive the terminal).
+
+    Line breaks stay (tracebacks have them); the places that log peer text put it in with
+    :func:`~inspector.protocol.invisible.printable`, so a peer cannot forge a line either.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = redact_text(message)
-        if redacted != message or record.args:
-            record.msg, record.args = redacted, None
+        cleaned = reveal(redact_text(message))
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
         if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-            record.exc_text = redact_text("".join(traceback.format_exception(*record.exc_info)))
+            text = "".join(traceback.format_exception(*record.exc_info))
+            record.exc_text = reveal(redact_text(text))
             record.exc_info = None
         return True
 
@@ -88,7 +96,13 @@ class ErrorHandler(QObject):
         self.report(redact_text(summary), redact_text(f"{message}\n{detail}"))
 
     def report(self, summary: str, detail: str) -> None:
-        """Log and show one error; later ones while the dialog is open only bump its count."""
+        """Log and show one error; later ones while the dialog is open only bump its count.
+
+        The summary is one line and the detail keeps its line breaks; in both every control,
+        bidi or zero-width character is escaped, since an exception's text may quote a peer.
+        """
+        summary = printable(summary, 500)
+        detail = reveal(detail)
         self.count += 1
         self.last_text = summary
         log.error("unexpected error: %s\n%s", summary, detail)
