@@ -3,16 +3,24 @@ run as a user runs them, against the local server or a tiny hostile HTTP server 
 
 from __future__ import annotations
 
+import array
 import asyncio
+import fcntl
 import json
+import os
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+import signal
+import termios
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 from cli_helpers import TIMEOUT, cli_env, joined, read_until, start
 
 from inspector.server import RealtimeServer
+
+#: fcntl's "pipe capacity" command (Linux only; None elsewhere).
+F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", None)
 
 Spawn = Callable[..., Awaitable[asyncio.subprocess.Process]]
 
@@ -213,3 +221,134 @@ async def test_hostile_text_in_listen_lines_is_escaped_json(
     [line] = [x for x in map(json.loads, text.splitlines()) if x["kind"] == "broadcast"]
     assert line["event"] == HOSTILE
     assert line["payload"] == {HOSTILE: [HOSTILE]}
+
+
+# ------------------------------------------------------------------ item 8: nobody reads stdout
+
+
+class UnreadPipe:
+    """A pipe for a subprocess's stdout whose read end nobody reads."""
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+        self.capacity = fcntl.fcntl(self.read_fd, F_GETPIPE_SZ)
+
+    def queued(self) -> int:
+        buf = array.array("i", [0])
+        fcntl.ioctl(self.read_fd, termios.FIONREAD, buf)
+        return buf[0]
+
+    def full(self) -> bool:
+        """Nearly full: a blocking writer of the next 16 KiB would wait (pipes fill by pages)."""
+        return self.queued() >= self.capacity - 16384
+
+    def close_write(self) -> None:
+        """The child has the write end now; close ours (once: fd numbers are reused)."""
+        os.close(self.write_fd)
+        self.write_fd = -1
+
+    def close(self) -> None:
+        for fd in (self.read_fd, self.write_fd):
+            if fd >= 0:
+                os.close(fd)
+
+
+@pytest.fixture
+def unread() -> Iterator[UnreadPipe]:
+    pipe = UnreadPipe()
+    try:
+        yield pipe
+    finally:
+        pipe.close()
+
+
+async def wait_until(condition: Callable[[], bool], what: str) -> None:
+    """Poll ``condition`` on the loop with a deadline (a wait on a condition, not a sleep)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TIMEOUT
+    while not condition():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+async def flood_until_full(server: RealtimeServer, pipe: UnreadPipe) -> None:
+    """Publish 4 KB broadcasts until the unread stdout pipe is full (the writer would block)."""
+    payload = {"blob": "x" * 4000}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TIMEOUT
+    while not pipe.full():
+        assert loop.time() < deadline, f"the pipe never filled ({pipe.queued()} bytes)"
+        for _ in range(20):
+            server.publish("room-1", "flood", payload)
+        await asyncio.sleep(0.01)  # let the server write and the listener read
+    for _ in range(200):  # 800 KB more: a writer that blocks on the pipe is stuck for good
+        server.publish("room-1", "flood", payload)
+
+
+def joined_on_server(server: RealtimeServer) -> bool:
+    return any("realtime:room-1" in s.conn.channels for s in server.sockets)
+
+
+@pytest.mark.skipif(F_GETPIPE_SZ is None, reason="Linux pipes (F_GETPIPE_SZ)")
+async def test_sigterm_ends_listen_while_nobody_reads_its_stdout(
+    server: RealtimeServer, spawn: Spawn, unread: UnreadPipe
+) -> None:
+    proc = await spawn("listen", "--channel", "room-1", env=cli_env(server), stdout=unread.write_fd)
+    unread.close_write()
+    await wait_until(lambda: joined_on_server(server), "the join")
+    await flood_until_full(server, unread)
+    proc.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    assert proc.returncode == 0, err.decode()  # a signal is listen's normal end
+    text = err.decode()
+    assert "stdout is not being read" in text
+    assert_printable(text)
+
+
+@pytest.mark.skipif(F_GETPIPE_SZ is None, reason="Linux pipes (F_GETPIPE_SZ)")
+async def test_timeout_ends_listen_while_nobody_reads_its_stdout(
+    server: RealtimeServer, spawn: Spawn, unread: UnreadPipe
+) -> None:
+    proc = await spawn(
+        "listen",
+        "--channel",
+        "room-1",
+        "--count",
+        "100000",
+        "--timeout",
+        "4",
+        env=cli_env(server),
+        stdout=unread.write_fd,
+    )
+    unread.close_write()
+    await wait_until(lambda: joined_on_server(server), "the join")
+    await flood_until_full(server, unread)
+    _, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    assert proc.returncode == 3, err.decode()  # --count not reached before --timeout
+    assert "timed out after 4 s" in err.decode()
+
+
+@pytest.mark.skipif(F_GETPIPE_SZ is None, reason="Linux pipes (F_GETPIPE_SZ)")
+async def test_sigterm_ends_send_while_nobody_reads_its_stdout(
+    server: RealtimeServer, spawn: Spawn, unread: UnreadPipe
+) -> None:
+    big = json.dumps({"blob": "y" * 3000})
+    proc = await spawn(
+        "send",
+        "--channel",
+        "room-1",
+        "--event",
+        "e",
+        "--payload",
+        big,
+        "--count",
+        "1000000",
+        env=cli_env(server),
+        stdout=unread.write_fd,
+    )
+    unread.close_write()
+    await wait_until(unread.full, "a full pipe")
+    proc.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    assert proc.returncode == 143, err.decode()
+    assert "interrupted after" in err.decode()

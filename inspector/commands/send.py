@@ -211,6 +211,10 @@ async def _paced(count: int, rate: float | None, stop: Stop) -> Any:
             delay = due - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
+        else:
+            # a send without an ack completes without waiting: give the loop its turn, so the
+            # socket is written and Ctrl+C/SIGTERM are seen during a long --count (item 8)
+            await asyncio.sleep(0)
         yield i
 
 
