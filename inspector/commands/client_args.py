@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import logging
 import math
 import os
 import signal
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.client import ClientSettings, InvalidSettings
+from inspector.client.log_filter import SafeLogFilter
 from inspector.protocol.frames import typed_channel_name
 from inspector.protocol.invisible import reveal
 from inspector.protocol.redact import may_hold_secret, redact_text, redact_value
@@ -399,11 +401,28 @@ def stop_on_signals(stop: Stop) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
+def _log_to_stderr(command: str) -> None:
+    """Warnings and errors that the client logs go to stderr like the command's own lines:
+    redacted, with hidden characters escaped (they may quote a peer), instead of Python's
+    unfiltered last-resort handler. Once per process; none when logging is set up already."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(
+        logging.Formatter(f"realtime-inspector {command}: %(levelname)s %(name)s: %(message)s")
+    )
+    handler.addFilter(SafeLogFilter())
+    root.addHandler(handler)
+
+
 def run_main(
     command: str, main: Callable[[argparse.Namespace, Output], Any], args: argparse.Namespace
 ) -> int:
     """Run an async command body; usage errors exit 2, Ctrl+C before the loop exits 130."""
     out = Output(command)
+    _log_to_stderr(command)
 
     async def body() -> int:
         try:

@@ -18,31 +18,17 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from inspector.client.log_filter import SafeLogFilter
 from inspector.protocol.invisible import printable, reveal
 from inspector.protocol.redact import redact_text
 
 log = logging.getLogger("inspector.errors")
 
 
-class RedactingFilter(logging.Filter):
+class RedactingFilter(SafeLogFilter):
     """Rewrites every log record's message with secrets redacted (keys, tokens, JWTs) and every
     control, bidi or zero-width character but the line break and tab written as ``\\uXXXX``
-    (issue #10 item 1: peer text in a message or a traceback cannot drive the terminal).
-
-    Line breaks stay (tracebacks have them); the places that log peer text put it in with
-    :func:`~inspector.protocol.invisible.printable`, so a peer cannot forge a line either.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = reveal(redact_text(message))
-        if cleaned != message or record.args:
-            record.msg, record.args = cleaned, None
-        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-            text = "".join(traceback.format_exception(*record.exc_info))
-            record.exc_text = reveal(redact_text(text))
-            record.exc_info = None
-        return True
+    (:class:`~inspector.client.log_filter.SafeLogFilter`, shared with the CLI)."""
 
 
 def configure_logging(level: int = logging.INFO) -> None:
