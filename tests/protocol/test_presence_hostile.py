@@ -87,3 +87,44 @@ def test_presence_of_any_shape_never_raises(steps: list[tuple[bool, Any, Any]]) 
             for metas in change.state.values():
                 for meta in metas:
                     assert meta.get("phx_ref") is None or isinstance(meta["phx_ref"], str)
+
+
+events = st.sampled_from(
+    [
+        "phx_reply",
+        "phx_close",
+        "phx_error",
+        "broadcast",
+        "presence_state",
+        "presence_diff",
+        "system",
+    ]
+)
+join_refs = st.sampled_from(["current", "stale"]) | st.none()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            join_refs,
+            st.none() | st.sampled_from(["1", "2", "3", "4"]) | st.text(max_size=3),
+            events,
+            json_values,
+        ),
+        max_size=6,
+    )
+)
+def test_a_joined_channel_takes_any_payload_without_raising(
+    frames: list[tuple[str | None, str | None, str, Any]],
+) -> None:
+    """Beyond presence: every server event a joined channel (with presence and acks) routes,
+    with payloads of any shape, never raises out of ``receive``."""
+    d = Driver()
+    d.open()
+    jr = d.join(presence_enabled=True, broadcast_ack=True)
+    d.s.push_broadcast(TOPIC, "e", {"a": 1}, d.now)
+    for join_ref, ref, event, payload in frames:
+        actual = jr if join_ref == "current" else join_ref
+        d.feed(actual, ref, TOPIC, event, payload)
+        d.advance_to(d.now + 1.0)
