@@ -316,7 +316,7 @@ async def test_timeout_ends_listen_while_nobody_reads_its_stdout(
         "--count",
         "100000",
         "--timeout",
-        "4",
+        "5",
         env=cli_env(server),
         stdout=unread.write_fd,
     )
@@ -325,7 +325,7 @@ async def test_timeout_ends_listen_while_nobody_reads_its_stdout(
     await flood_until_full(server, unread)
     _, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
     assert proc.returncode == 3, err.decode()  # --count not reached before --timeout
-    assert "timed out after 4 s" in err.decode()
+    assert "timed out after 5 s" in err.decode()
 
 
 @pytest.mark.skipif(F_GETPIPE_SZ is None, reason="Linux pipes (F_GETPIPE_SZ)")
