@@ -18,6 +18,8 @@ from inspector.commands import client_args
 from inspector.commands.client_args import Output
 
 LIMIT = 200_000
+#: A reader that takes nothing for this long fails the test (a bound, not a measurement).
+TIMEOUT = 20.0
 
 
 def _read_all(fd: int) -> bytes:
@@ -58,19 +60,27 @@ async def test_lines_past_the_bound_are_dropped_counted_and_reported(
     loop = asyncio.get_running_loop()
     reader = loop.run_in_executor(None, _read_all, read_fd)
     try:
-        await out.drain()  # the reader takes what was queued
+        await out.drain(stall=TIMEOUT)  # the reader takes what was queued
         for i in range(sent, sent + 5):
             out.line({"i": i, "kind": "broadcast", "payload": filler})
         out.flush()
-        await out.drain()
+        await out.drain(stall=TIMEOUT)
     finally:
         stdout.close()
-    data = await asyncio.wait_for(reader, 20)
+    data = await asyncio.wait_for(reader, TIMEOUT)
     lines: list[dict[str, Any]] = [json.loads(x) for x in data.decode().splitlines()]
-    [overflow] = [x for x in lines if x.get("event") == "stdout_overflow"]
-    got = [x["i"] for x in lines if "i" in x]
-    assert got == sorted(got)
-    assert overflow["payload"]["dropped"] == out.dropped_total == sent + 5 - len(got)
-    assert got[-5:] == list(range(sent, sent + 5))
-    assert lines.index(overflow) == len(lines) - 6  # right before the lines after the gap
+    # Every gap is announced, in place, by a stdout_overflow line with its exact size (the
+    # writer may catch up a little and fall behind again: then there are several).
+    overflows, expected, gap = 0, 0, 0
+    for line in lines:
+        if line.get("event") == "stdout_overflow":
+            overflows += 1
+            gap += line["payload"]["dropped"]
+            continue
+        assert line["i"] == expected + gap, (line["i"], expected, gap)
+        expected, gap = line["i"] + 1, 0
+    assert gap == 0
+    assert overflows >= 1
+    assert expected == sent + 5  # the lines after the last gap all came
+    assert sum(1 for x in lines if "i" in x) == sent + 5 - out.dropped_total
     assert "lines were dropped" in capsys.readouterr().err

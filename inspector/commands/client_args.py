@@ -276,9 +276,10 @@ class Output:
         except BrokenPipeError:
             self._stdout_closed()
 
-    async def drain(self) -> None:
+    async def drain(self, stall: float | None = None) -> None:
         """Write what is left while the reader takes it; stop, saying so, once it took nothing
-        for :data:`~.pipe_writer.STALL_SECONDS` (a reader that is not reading)."""
+        for ``stall`` seconds (default :data:`~.pipe_writer.STALL_SECONDS`: a reader that is
+        not reading)."""
         self.flush()
         writer = self._writer
         if writer is None or self.closed:
@@ -286,7 +287,7 @@ class Output:
         if self.dropped:  # the overflow count goes out even when no more lines come
             writer.write((dump(self._overflow_line(self.dropped)) + "\n").encode())
             self.dropped = 0
-        if not await writer.drain():
+        if not await writer.drain(stall):
             self._no_writer = True  # later lines (and Python's exit) must not wait either
             self._writer = None
             self.closed = True

@@ -64,9 +64,11 @@ class PipeWriter:
         with self._cond:
             return self._cond.wait_for(lambda: self.pending == 0 or self.closed, timeout)
 
-    async def drain(self, stall: float = STALL_SECONDS) -> bool:
+    async def drain(self, stall: float | None = None) -> bool:
         """Wait until everything queued is written: True, or False when the reader took
-        nothing for ``stall`` seconds (what is left stays unwritten)."""
+        nothing for ``stall`` seconds (default :data:`STALL_SECONDS`; what is left stays
+        unwritten)."""
+        stall = STALL_SECONDS if stall is None else stall
         while True:
             with self._cond:
                 if self.pending == 0 or self.closed:
