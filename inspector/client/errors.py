@@ -23,6 +23,12 @@
 
 Third-party exceptions (websockets, httpx, ssl, OSError) are translated in exactly one place,
 :func:`translate`, and chained ``from`` the original (docs/architecture.md habit 5).
+
+A ``message`` is one line that is safe on a terminal and in a log: text a peer chose (an error
+body, a close or refusal reason) is put in with
+:func:`~inspector.protocol.invisible.printable`, so escape sequences, line breaks, bidi and
+zero-width characters show as ``\\uXXXX`` and a long text is cut (issue #10 items 1 and 9). The
+attributes that keep the peer's data (``.reason``, ``.body``) keep it as it came.
 """
 
 from __future__ import annotations
@@ -34,7 +40,11 @@ import ssl
 import httpx
 import websockets.exceptions as wsx
 
+from inspector.protocol.invisible import printable, reveal
 from inspector.protocol.redact import redact_text
+
+#: How much of a peer's text (an error body, a reason) one message keeps.
+PEER_TEXT_LIMIT = 300
 
 
 class InspectorError(Exception):
@@ -110,7 +120,7 @@ class JoinRefused(ChannelError):
     """The server answered the join with an error; ``reason`` is its exact text (§4.4)."""
 
     def __init__(self, topic: str, reason: str) -> None:
-        super().__init__(topic, f"joining {topic} was refused: {reason}")
+        super().__init__(topic, f"joining {topic} was refused: {_peer(reason)}")
         self.reason = reason
 
 
@@ -122,7 +132,7 @@ class ChannelClosed(ChannelError):
     """The server closed the channel (system error then phx_close, §4.6)."""
 
     def __init__(self, topic: str, reason: str) -> None:
-        super().__init__(topic, f"{topic} was closed by the server: {reason}")
+        super().__init__(topic, f"{topic} was closed by the server: {_peer(reason)}")
         self.reason = reason
 
 
@@ -138,38 +148,46 @@ _HANDSHAKE_CLASSES: dict[int, type[HandshakeRejected]] = {
 }
 
 
+def _peer(text: str) -> str:
+    """A peer's text made safe for one line of a message (see the module docstring)."""
+    return printable(text, PEER_TEXT_LIMIT)
+
+
 def server_text(body: bytes) -> str:
-    """The server's message in an error body: JSON ``error``/``message``, else the text."""
+    """The server's message in an error body: JSON ``error``/``message``, else the text; one
+    line, redacted, with hidden and control characters escaped."""
     text = body.decode("utf-8", "replace").strip()
     try:
         obj = json.loads(text)
     except ValueError:
-        return redact_text(text[:300])
+        return _peer(redact_text(text[: PEER_TEXT_LIMIT * 2]))
     if isinstance(obj, dict):
         for key in ("error", "message", "msg"):
             if isinstance(obj.get(key), str):
-                return redact_text(str(obj[key]))
-    return redact_text(text[:300])
+                return _peer(redact_text(str(obj[key])))
+    return _peer(redact_text(text[: PEER_TEXT_LIMIT * 2]))
 
 
 def close_text(code: int | None, reason: str) -> str:
     """``socket closed: 1006`` / ``socket closed: 1000 (bye)``, like realtime-js (§13 #14)."""
     if code is None:
         return "socket closed"
-    return f"socket closed: {code} ({reason})" if reason else f"socket closed: {code}"
+    return f"socket closed: {code} ({_peer(reason)})" if reason else f"socket closed: {code}"
 
 
 def translate(exc: BaseException, *, what: str = "the server") -> InspectorError:
     """The typed error for a third-party exception; the only place that knows them.
 
-    Messages are redacted: nothing shaped like a key or token survives into them. The typed
+    Messages are redacted: nothing shaped like a key or token survives into them, and hidden
+    or control characters are escaped (a third-party text may quote the peer). The typed
     error is chained to ``exc`` as ``raise err from exc`` would (``__cause__`` set, the
     implicit context suppressed), so a traceback shows both.
     """
     if isinstance(exc, InspectorError):
         return exc
     err = _translate(exc, what)
-    err.message = redact_text(err.message)
+    # exception texts may quote a peer (a header, a status line): one line, nothing hidden
+    err.message = reveal(redact_text(err.message), multiline=False)
     err.args = (err.message,)
     err.__cause__ = exc
     err.__suppress_context__ = True

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import json
+import logging
 import math
 import os
 import signal
@@ -23,8 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from inspector.client import ClientSettings, InvalidSettings
+from inspector.client.log_filter import SafeLogFilter
+from inspector.protocol.frames import typed_channel_name
+from inspector.protocol.invisible import reveal
 from inspector.protocol.redact import may_hold_secret, redact_text, redact_value
 from inspector.protocol.serializer import escape_surrogates
+
+from .pipe_writer import STDOUT_LIMIT, PipeWriter
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -67,7 +74,8 @@ def add_connection_options(p: argparse.ArgumentParser) -> None:
         required=True,
         type=name_arg("a channel name"),
         metavar="NAME",
-        help="channel name without 'realtime:' (repeatable for listen)",
+        help="channel name; a leading 'realtime:' is the topic prefix and is removed, with a "
+        "note on stderr (repeatable for listen)",
     )
     p.add_argument("--private", action="store_true", help="join private channels (RLS, §9.3)")
     p.add_argument(
@@ -76,6 +84,20 @@ def add_connection_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="config.broadcast.self: receive our own broadcasts",
     )
+
+
+def channel_names(names: list[str], out: Output) -> list[str]:
+    """``--channel`` values with a typed ``realtime:`` prefix removed, each removal noted on
+    stderr (issue #10 item 13); UsageError when only the prefix is left."""
+    result = []
+    for typed in names:
+        name, note = typed_channel_name(typed)
+        if not name:
+            raise UsageError(f"--channel {typed!r} has no channel name after the prefix")
+        if note:
+            out.note(note)
+        result.append(name)
+    return result
 
 
 def _secret(value: str | None, what: str) -> str | None:
@@ -129,7 +151,8 @@ def _printable(value: Any) -> Any:
 def dump(obj: Any) -> str:
     """One compact line of strict JSON (RFC 8259) that encodes to UTF-8; never raises.
 
-    Unknown values become strings; lone surrogates stay ``\\udXXX`` escapes; a top-level
+    Unknown values become strings; lone surrogates stay ``\\udXXX`` escapes, and so do control,
+    bidi and zero-width characters (:func:`~inspector.protocol.invisible.reveal`); a top-level
     value with NaN or an infinity (which JSON cannot carry) becomes ``{"$invalid_json": text}``.
     """
     try:
@@ -139,7 +162,10 @@ def dump(obj: Any) -> str:
             text = _strict({k: _printable(v) for k, v in obj.items()})
         else:
             text = _strict(_printable(obj))
-    return escape_surrogates(text)
+    # JSON escapes C0 controls itself; DEL, C1 controls (0x9b is a CSI on some terminals), bidi
+    # and zero-width characters are written as \uXXXX too (the same string to a JSON reader),
+    # so a peer cannot drive or mislead the terminal a line is printed on (issue #10 item 1).
+    return reveal(escape_surrogates(text), multiline=False)
 
 
 class Output:
@@ -150,6 +176,13 @@ class Output:
     :func:`inspector.protocol.redact.redact_value` recognises. When the reader of stdout goes away
     (``listen | head -1``), ``closed`` turns true, ``on_closed`` is called once, and every
     later line is dropped quietly.
+
+    Inside the event loop, stdout is written by a :class:`~.pipe_writer.PipeWriter` thread, so
+    a reader that stops reading never blocks the loop (signals and ``--timeout`` keep working,
+    issue #10 item 8). Past :data:`~.pipe_writer.STDOUT_LIMIT` unwritten bytes, lines are
+    dropped and counted: stderr says so once, and a ``stdout_overflow`` line with the count
+    goes out when the reader catches up. :meth:`drain` at the end waits while the reader
+    makes progress.
     """
 
     def __init__(self, command: str) -> None:
@@ -162,6 +195,12 @@ class Output:
         self.closed = False
         #: Called once when stdout turns out to be a closed pipe.
         self.on_closed: Callable[[], None] | None = None
+        #: Lines dropped because stdout was not read (not yet reported on stdout).
+        self.dropped = 0
+        #: Lines dropped in all.
+        self.dropped_total = 0
+        self._writer: PipeWriter | None = None
+        self._no_writer = False
 
     def hide(self, *secrets: str | None) -> None:
         """Never print these exact strings (the session's key and token)."""
@@ -181,6 +220,54 @@ class Output:
     def flush(self) -> None:
         if self.closed:
             return
+        writer = self._writer or self._start_writer()
+        if writer is None:
+            self._flush_blocking()
+            return
+        if not self._lines:
+            return
+        lines, self._lines = self._lines, []
+        data = ("\n".join(lines) + "\n").encode()
+        if writer.pending + len(data) > STDOUT_LIMIT:
+            if not self.dropped_total:
+                self._stderr(
+                    "note: stdout is not being read: lines are dropped while more than "
+                    f"{STDOUT_LIMIT // 2**20} MiB wait to be written (a stdout_overflow line "
+                    "gives the count when the reader catches up)"
+                )
+            self.dropped += len(lines)
+            self.dropped_total += len(lines)
+            return
+        if self.dropped:
+            data = (dump(self._overflow_line(self.dropped)) + "\n").encode() + data
+            self.dropped = 0
+        writer.write(data)
+
+    def _overflow_line(self, count: int) -> dict[str, Any]:
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return {
+            "time": now,
+            "channel": None,
+            "event": "stdout_overflow",
+            "payload": {"dropped": count, "reason": "stdout was not read fast enough"},
+            "meta": None,
+            "kind": "error",
+        }
+
+    def _start_writer(self) -> PipeWriter | None:
+        """The writer thread, started inside the running loop on a real stdout, else None."""
+        if self._no_writer:
+            return None
+        try:
+            loop = asyncio.get_running_loop()
+            sys.stdout.flush()
+            fd = sys.stdout.fileno()
+        except (RuntimeError, OSError, ValueError, AttributeError):
+            return None  # no loop (before or after the command), or stdout is not a file
+        self._writer = PipeWriter(fd, loop, self._stdout_closed)
+        return self._writer
+
+    def _flush_blocking(self) -> None:
         try:
             if self._lines:
                 sys.stdout.write("\n".join(self._lines) + "\n")
@@ -189,17 +276,51 @@ class Output:
         except BrokenPipeError:
             self._stdout_closed()
 
+    async def drain(self, stall: float | None = None) -> None:
+        """Write what is left while the reader takes it; stop, saying so, once it took nothing
+        for ``stall`` seconds (default :data:`~.pipe_writer.STALL_SECONDS`: a reader that is
+        not reading)."""
+        self.flush()
+        writer = self._writer
+        if writer is None or self.closed:
+            return
+        if self.dropped:  # the overflow count goes out even when no more lines come
+            writer.write((dump(self._overflow_line(self.dropped)) + "\n").encode())
+            self.dropped = 0
+        if not await writer.drain(stall):
+            self._no_writer = True  # later lines (and Python's exit) must not wait either
+            self._writer = None
+            self.closed = True
+            self._stderr(
+                f"stdout is not being read: {writer.pending} bytes of output were not written"
+                + (f", {self.dropped_total} lines dropped" if self.dropped_total else "")
+            )
+        elif self.dropped_total:
+            self._stderr(f"{self.dropped_total} lines were dropped: stdout was not read in time")
+
     def _stdout_closed(self) -> None:
+        if self.closed:
+            return
         self.closed = True
         self._lines.clear()
         _to_devnull(sys.stdout)
         if self.on_closed is not None:
             self.on_closed()
 
+    def note(self, text: str) -> None:
+        """A line for people on stderr that is not an error."""
+        self.error(f"note: {text}")
+
     def error(self, text: str) -> None:
         self.flush()
+        if self._writer is not None:  # stdout lines first, but never wait long for a reader
+            self._writer.wait_idle(0.2)
+        self._stderr(text)
+
+    def _stderr(self, text: str) -> None:
         try:
-            sys.stderr.write(f"realtime-inspector {self.command}: {redact_text(text)}\n")
+            line = reveal(redact_text(text), multiline=False)  # peer text: one line, escaped
+            sys.stderr.write(f"realtime-inspector {self.command}: {line}\n")
             sys.stderr.flush()
         except BrokenPipeError:
             _to_devnull(sys.stderr)
@@ -281,13 +402,37 @@ def stop_on_signals(stop: Stop) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
+def _log_to_stderr(command: str) -> None:
+    """Warnings and errors that the client logs go to stderr like the command's own lines:
+    redacted, with hidden characters escaped (they may quote a peer), instead of Python's
+    unfiltered last-resort handler. Once per process; none when logging is set up already."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(
+        logging.Formatter(f"realtime-inspector {command}: %(levelname)s %(name)s: %(message)s")
+    )
+    handler.addFilter(SafeLogFilter())
+    root.addHandler(handler)
+
+
 def run_main(
     command: str, main: Callable[[argparse.Namespace, Output], Any], args: argparse.Namespace
 ) -> int:
     """Run an async command body; usage errors exit 2, Ctrl+C before the loop exits 130."""
     out = Output(command)
+    _log_to_stderr(command)
+
+    async def body() -> int:
+        try:
+            return int(await main(args, out))
+        finally:
+            await out.drain()
+
     try:
-        return int(asyncio.run(main(args, out)))
+        return int(asyncio.run(body()))
     except UsageError as exc:
         out.error(str(exc))
         return EXIT_USAGE

@@ -46,6 +46,7 @@ from .client_args import (
     Output,
     Stop,
     add_connection_options,
+    channel_names,
     count_arg,
     run_main,
     seconds_arg,
@@ -203,6 +204,7 @@ class _Printer:
 
 async def _listen(args: argparse.Namespace, out: Output) -> int:
     settings = settings_from(args)
+    args.channel = channel_names(args.channel, out)
     out.hide(settings.api_key, settings.access_token)
     out.redact = not args.show_secrets
     loop = asyncio.get_running_loop()

@@ -34,6 +34,7 @@ from .client_args import (
     Stop,
     UsageError,
     add_connection_options,
+    channel_names,
     count_arg,
     name_arg,
     rate_arg,
@@ -210,6 +211,10 @@ async def _paced(count: int, rate: float | None, stop: Stop) -> Any:
             delay = due - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
+        else:
+            # a send without an ack completes without waiting: give the loop its turn, so the
+            # socket is written and Ctrl+C/SIGTERM are seen during a long --count (item 8)
+            await asyncio.sleep(0)
         yield i
 
 
@@ -218,6 +223,7 @@ async def _send(args: argparse.Namespace, out: Output) -> int:
         raise UsageError("--batch needs --rest")
     if len(args.channel) != 1:
         raise UsageError("send takes exactly one --channel")
+    args.channel = channel_names(args.channel, out)
     payload, binary = _read_payload(args)
     settings = settings_from(args, push_timeout=args.timeout, rest_timeout=args.timeout)
     out.hide(settings.api_key, settings.access_token)

@@ -69,6 +69,25 @@ def channel_name(topic: str) -> str:
     return topic
 
 
+def typed_channel_name(text: str) -> tuple[str, str]:
+    """``(name, note)`` for a channel name as a person typed it (issue #10 item 13).
+
+    The SDKs add ``realtime:`` themselves (§3), so ``realtime:room-1`` typed into realtime-js
+    joins the topic ``realtime:realtime:room-1``, a different channel than ``room-1``. A user
+    who types the prefix means the channel ``room-1``: one leading ``realtime:`` (any case) is
+    removed and ``note`` says so; a name typed without it gives ``(text, "")``. Typing the
+    prefix twice reaches a channel whose own name starts with it.
+    """
+    name = channel_name(text)
+    if name == text:
+        return text, ""
+    note = (
+        f"the {text[: len(TOPIC_PREFIX)]!r} prefix is added on the wire (as realtime-js does): "
+        f"joining channel {name!r}, topic {topic_for(name)!r}"
+    )
+    return name, note
+
+
 def _loads(data: bytes) -> JSON:
     return json.loads(data)
 

@@ -7,8 +7,11 @@ phoenix's algorithm: metas are identified by their ``phx_ref``; a state replaces
 and is turned into the joins and leaves that explain the change; a diff adds joined metas (a
 re-joined ``phx_ref`` replaces the old copy) and removes left metas, dropping keys left empty.
 
-Peer input never raises: entries that are not ``{"metas": [object, ...]}`` are skipped and
-counted in :attr:`Presence.malformed`.
+Peer input never raises: entries that are not ``{"metas": [object, ...]}``, and metas whose
+``phx_ref`` or ``phx_ref_prev`` is neither a string nor null (a list or an object would break
+the reconciliation, which compares refs as set members), are skipped, counted in
+:attr:`Presence.malformed` and described in :attr:`Presence.problems`; the session reports
+them as a :class:`~inspector.protocol.frames.FrameRejected` (issue #10 item 10).
 """
 
 from __future__ import annotations
@@ -40,13 +43,15 @@ def _ref(meta: Mapping[str, Any]) -> object:
 class Presence:
     """The presence map of one channel, with realtime-js's hold-back of early diffs (§8.4)."""
 
-    __slots__ = ("_pending", "_synced_join_ref", "malformed", "state")
+    __slots__ = ("_pending", "_synced_join_ref", "malformed", "problems", "state")
 
     def __init__(self) -> None:
         #: key -> metas; the current presence as the server described it.
         self.state: PresenceMap = {}
         #: how many malformed entries were skipped (peer input never raises).
         self.malformed = 0
+        #: what the last :meth:`apply_state` / :meth:`apply_diff` skipped, in words.
+        self.problems: list[str] = []
         self._pending: list[tuple[PresenceMap, PresenceMap]] = []
         self._synced_join_ref: str | None = None
 
@@ -67,7 +72,8 @@ class Presence:
 
         Returns one change for the state and one per held-back diff, in order.
         """
-        new_state = self._parse_map(payload)
+        self.problems = []
+        new_state = self._parse_map(payload, "the state")
         self._synced_join_ref = join_ref
         joins: PresenceMap = {}
         leaves: PresenceMap = {}
@@ -95,11 +101,12 @@ class Presence:
 
     def apply_diff(self, payload: object, join_ref: str | None) -> PresenceChange | None:
         """Apply a ``presence_diff``; None when it is held back until the state arrives (§8.4)."""
+        self.problems = []
         if isinstance(payload, Mapping):
-            joins = self._parse_map(payload.get("joins", {}))
-            leaves = self._parse_map(payload.get("leaves", {}))
+            joins = self._parse_map(payload.get("joins", {}), "joins")
+            leaves = self._parse_map(payload.get("leaves", {}), "leaves")
         else:
-            self.malformed += 1
+            self._problem(f"the payload is {_kind(payload)}, not an object with joins and leaves")
             joins, leaves = {}, {}
         if self.in_pending_sync(join_ref):
             self._pending.append((joins, leaves))
@@ -114,21 +121,32 @@ class Presence:
 
     # ------------------------------------------------------------------ internals
 
-    def _parse_map(self, raw: object) -> PresenceMap:
+    def _problem(self, text: str, count: int = 1) -> None:
+        self.malformed += count
+        if len(self.problems) < 3:
+            self.problems.append(text)
+
+    def _parse_map(self, raw: object, where: str) -> PresenceMap:
         out: PresenceMap = {}
         if raw is None:
             return out
         if not isinstance(raw, Mapping):
-            self.malformed += 1
+            self._problem(f"{where} is {_kind(raw)}, not an object")
             return out
         for key, entry in raw.items():
             metas = entry.get("metas") if isinstance(entry, Mapping) else None
             if not isinstance(key, str) or not isinstance(metas, list):
-                self.malformed += 1
+                self._problem(f'{where}: the entry of a key is not {{"metas": [...]}}')
                 continue
-            good = [dict(m) for m in metas if isinstance(m, Mapping)]
-            self.malformed += len(metas) - len(good)
-            out[key] = good
+            good = []
+            for meta in metas:
+                why = _meta_problem(meta)
+                if why is None:
+                    good.append(dict(meta))
+                else:
+                    self._problem(f"{where}: {why}")
+            if good:  # a key with no usable meta is nobody
+                out[key] = good
         return out
 
     def _sync_diff(self, joins: PresenceMap, leaves: PresenceMap) -> PresenceChange:
@@ -153,6 +171,34 @@ class Presence:
         return PresenceChange(
             {k: tuple(v) for k, v in joins.items()}, {k: tuple(v) for k, v in leaves.items()}
         )
+
+
+def _meta_problem(meta: object) -> str | None:
+    """Why a meta cannot be used, or None."""
+    if not isinstance(meta, Mapping):
+        return f"a meta is {_kind(meta)}, not an object"
+    for name in ("phx_ref", "phx_ref_prev"):
+        ref = meta.get(name)
+        if ref is not None and not isinstance(ref, str):
+            return f"{name} must be a string, got {_kind(ref)}"
+    return None
+
+
+def _kind(value: object) -> str:
+    """The JSON kind of a value, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
 
 
 def js_view(

@@ -286,7 +286,7 @@ class ClientSession:
             return
         frame = decode(data, self.vsn, Role.CLIENT)
         if isinstance(frame, Message):
-            self._on_message(frame, _size(data), now)
+            self._on_message(frame, _size(data), now, data)
         elif isinstance(frame, UserBroadcast):
             self._on_user_broadcast(frame, len(data), now)
         elif isinstance(frame, FrameRejected):
@@ -407,7 +407,7 @@ class ClientSession:
         ch.received += 1
         self._events.append(new_broadcast(ch.topic, event, binary, raw, value, meta, size, now))
 
-    def _on_message(self, msg: Message, size: int, now: float) -> None:
+    def _on_message(self, msg: Message, size: int, now: float, raw: str | bytes = b"") -> None:
         event = msg.event
         if event == PHX_REPLY:
             self._on_reply(msg, now)
@@ -422,7 +422,7 @@ class ClientSession:
                 self._broadcast(ch, payload["event"], False, None, value, meta, size, now)
                 return
         elif event in (PRESENCE_STATE, PRESENCE_DIFF):
-            self._on_presence(ch, event, payload, msg.join_ref, now)
+            self._on_presence(ch, event, payload, msg.join_ref, now, raw)
             return
         elif event == SYSTEM:
             self._on_system(ch, payload, now)
@@ -448,7 +448,13 @@ class ClientSession:
         self._events.append(ChannelMessage(ch.topic, event, payload, msg.ref, now))
 
     def _on_presence(
-        self, ch: Channel, event: str, payload: Any, join_ref: str | None, now: float
+        self,
+        ch: Channel,
+        event: str,
+        payload: Any,
+        join_ref: str | None,
+        now: float,
+        raw: str | bytes,
     ) -> None:
         presence = ch.presence
         if event == PRESENCE_STATE:
@@ -456,9 +462,14 @@ class ClientSession:
             kinds = ["state"] + ["diff"] * (len(changes) - 1)
         else:
             change = presence.apply_diff(payload, ch.join_ref)
-            if change is None:  # held back until the state arrives (§8.4)
-                return
-            changes, kinds = [change], ["diff"]
+            changes = [] if change is None else [change]
+            kinds = ["diff"] * len(changes)
+        if presence.problems:  # the usable part was applied; the rest is reported (§8)
+            self.rejected += 1
+            why = "; ".join(presence.problems)
+            self._events.append(FrameRejected(raw, f"{event} on {ch.topic}: skipped {why}"))
+        if not changes:  # a diff held back until the state arrives (§8.4)
+            return
         for kind, change in zip(kinds, changes, strict=True):
             self._events.append(
                 PresenceChanged(

@@ -18,23 +18,17 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from inspector.client.log_filter import SafeLogFilter
+from inspector.protocol.invisible import printable, reveal
 from inspector.protocol.redact import redact_text
 
 log = logging.getLogger("inspector.errors")
 
 
-class RedactingFilter(logging.Filter):
-    """Rewrites every log record's message with secrets redacted (keys, tokens, JWTs)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = redact_text(message)
-        if redacted != message or record.args:
-            record.msg, record.args = redacted, None
-        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-            record.exc_text = redact_text("".join(traceback.format_exception(*record.exc_info)))
-            record.exc_info = None
-        return True
+class RedactingFilter(SafeLogFilter):
+    """Rewrites every log record's message with secrets redacted (keys, tokens, JWTs) and every
+    control, bidi or zero-width character but the line break and tab written as ``\\uXXXX``
+    (:class:`~inspector.client.log_filter.SafeLogFilter`, shared with the CLI)."""
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -88,7 +82,13 @@ class ErrorHandler(QObject):
         self.report(redact_text(summary), redact_text(f"{message}\n{detail}"))
 
     def report(self, summary: str, detail: str) -> None:
-        """Log and show one error; later ones while the dialog is open only bump its count."""
+        """Log and show one error; later ones while the dialog is open only bump its count.
+
+        The summary is one line and the detail keeps its line breaks; in both every control,
+        bidi or zero-width character is escaped, since an exception's text may quote a peer.
+        """
+        summary = printable(summary, 500)
+        detail = reveal(detail)
         self.count += 1
         self.last_text = summary
         log.error("unexpected error: %s\n%s", summary, detail)

@@ -38,6 +38,7 @@ from inspector.client.events import (
     SystemMessage,
 )
 from inspector.protocol.frames import channel_name
+from inspector.protocol.invisible import printable
 from inspector.store import (
     ChannelStatus,
     ConnectionStatus,
@@ -260,7 +261,7 @@ class EventTranslator:
             connection = self.target.connection
             if connection.state is LinkState.RECONNECTING:
                 self.target.set_connection(replace(connection, reason=self.last_error))
-        log.info("client: %s", error.message)
+        log.info("client: %s", printable(error.message, 500))  # may quote the peer
 
 
 def is_token_expiry(reason: str | None) -> bool:

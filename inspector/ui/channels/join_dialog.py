@@ -1,7 +1,8 @@
 """JoinChannelDialog: channel name, self, ack, private, presence key and event filter.
 
 Errors (empty name, the same channel already open with other options) are shown inline and
-disable Join; the dialog never pops another dialog.
+disable Join; the dialog never pops another dialog. A typed ``realtime:`` prefix is removed (the
+SDKs add it on the wire) and a note under the name says so (issue #10 item 13).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.protocol.frames import typed_channel_name
 from inspector.store import ChannelOptions, parse_event_list
 
 from ..common import theme
@@ -38,6 +41,11 @@ class JoinChannelDialog(QDialog):
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("room-1 (without the realtime: prefix)")
         self.name_edit.setAccessibleName("Channel name")
+        #: says when a typed ``realtime:`` prefix was removed; hidden otherwise.
+        self.name_note = QLabel()
+        self.name_note.setWordWrap(True)
+        self.name_note.setTextFormat(Qt.TextFormat.PlainText)  # the name is as typed
+        self.name_note.setVisible(False)
         self.self_check = QCheckBox("self: receive my own broadcasts")
         self.ack_check = QCheckBox("ack: the server acknowledges each broadcast")
         self.private_check = QCheckBox("private: authorize with RLS policies (needs a user token)")
@@ -56,6 +64,7 @@ class JoinChannelDialog(QDialog):
         ok.setText("Join")
         form = QFormLayout()
         form.addRow("Channel", self.name_edit)
+        form.addRow("", self.name_note)
         form.addRow("", self.self_check)
         form.addRow("", self.ack_check)
         form.addRow("", self.private_check)
@@ -82,7 +91,7 @@ class JoinChannelDialog(QDialog):
 
     def options(self) -> ChannelOptions:
         return ChannelOptions(
-            name=self.name_edit.text().strip(),
+            name=typed_channel_name(self.name_edit.text().strip())[0],
             broadcast_self=self.self_check.isChecked(),
             ack=self.ack_check.isChecked(),
             private=self.private_check.isChecked(),
@@ -95,6 +104,9 @@ class JoinChannelDialog(QDialog):
         return options.validate() or self._check(options)
 
     def _validate(self) -> None:
+        note = typed_channel_name(self.name_edit.text().strip())[1]
+        self.name_note.setText(f"Note: {note}" if note else "")
+        self.name_note.setVisible(bool(note))
         error = self.error()
         colour = theme.colors().error.name()
         text = html.escape(error) if error else ""

@@ -5,7 +5,8 @@
 - Without one (headless Linux), they are kept in memory for this session only, and the UI says
   so. Saving them in plain text is possible only after an explicit opt-in that the UI labels
   as such; they then go to ``secrets-plaintext.json`` (mode 600) next to the settings file,
-  never into the settings file itself.
+  never into the settings file itself. The file is replaced atomically through a fresh 0600
+  temp file (never a stale one), and an existing file readable by others is made private.
 - Keychain errors (locked, refused) fall back to memory with a message; nothing raises.
 """
 
@@ -15,6 +16,8 @@ import contextlib
 import json
 import logging
 import os
+import stat
+import tempfile
 from pathlib import Path
 from typing import Final
 
@@ -189,6 +192,8 @@ class SecretStore:
     def _read_plaintext(self) -> dict[str, dict[str, str]]:
         if self._plaintext_path is None:
             return {}
+        if os.name == "posix":
+            _tighten(self._plaintext_path)
         try:
             data = json.loads(self._plaintext_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -202,11 +207,53 @@ class SecretStore:
         }
 
     def _write_plaintext(self, data: dict[str, dict[str, str]]) -> None:
+        """Replace the file atomically, never readable by others (issue #10 item 12).
+
+        The new content goes to a temp file that ``mkstemp`` creates with ``O_EXCL`` and mode
+        0600 under a fresh random name in the same folder (so a stale temp file, world-readable
+        or a symlink, is never opened), is fsynced, then renamed over the old file; the folder
+        is fsynced so the rename survives a crash. A failure leaves the old file and no temp.
+        """
         assert self._plaintext_path is not None
         path = self._plaintext_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, path)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o600)  # mkstemp's mode already; explicit against odd platforms
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp_name, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+            raise
+        _fsync_dir(path.parent)
+
+
+def _tighten(path: Path) -> None:
+    """Make an existing secrets file (e.g. from an older version) private to its owner."""
+    try:
+        mode = stat.S_IMODE(os.lstat(path).st_mode)
+        if mode & 0o077:
+            os.chmod(path, 0o600)
+            log.warning("the plain-text secrets file was readable by others; now mode 600")
+    except OSError:
+        pass
+
+
+def _fsync_dir(directory: Path) -> None:
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
