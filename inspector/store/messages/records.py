@@ -151,6 +151,13 @@ class MessageRecord:
         """Payload size in bytes."""
         return len(self.payload)
 
+    @property
+    def weight(self) -> int:
+        """Bytes this record keeps alive beyond its fixed cost (payload and meta): what the
+        log's byte budget counts."""
+        meta = self.meta
+        return len(self.payload) + (len(meta) if meta else 0)
+
     def payload_text(self) -> str:
         """The payload as text (UTF-8, undecodable bytes replaced); binary gives ``""``."""
         if self.format is PayloadFormat.BINARY:

@@ -30,6 +30,7 @@ from ..common.log_controls import (
     LogControls,
     debounce_timer,
     filter_field,
+    fix_width,
     select_last_row,
     tool_button,
 )
@@ -142,6 +143,7 @@ class ChannelPanel(QWidget):
             "follow", "Follow", checkable=True, tooltip="Keep the newest row in view (End)"
         )
         self.follow_button.setChecked(True)
+        fix_width(self.follow_button)
         self.pause_button = self.controls.pause_button
         self.clear_button = self.controls.clear_button
         bar = QHBoxLayout()
@@ -150,7 +152,7 @@ class ChannelPanel(QWidget):
         bar.addWidget(self.follow_button)
         bar.addWidget(self.pause_button)
         bar.addWidget(self.clear_button)
-        bar.addWidget(self.counts_label)
+        bar.addWidget(self.counts_label, 2)
 
         # --- table, detail, composer
         self.table = MessageTableView()
