@@ -17,6 +17,8 @@ from __future__ import annotations
 import html
 import platform
 import sys
+from importlib import metadata
+from typing import Final
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QEvent, Qt, QTimer, qVersion
@@ -61,6 +63,45 @@ from .profiles.secrets import ACCESS_TOKEN, API_KEY, SecretStore
 from .settings import AppSettings
 from .transfer.transfer import TransferActions
 from .window_persistence import WindowPersistence
+
+#: The docs link of Help -> About when the package metadata names none.
+DOCS_FALLBACK: Final = "docs/gui.md in the source tree"
+
+
+def _dist_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _docs_url() -> str:
+    """The Documentation (else Homepage) URL of the installed distribution's metadata."""
+    try:
+        urls = metadata.metadata("realtime-inspector").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return DOCS_FALLBACK
+    found = dict(
+        (label.strip().lower(), url.strip())
+        for label, _, url in (entry.partition(",") for entry in urls)
+    )
+    return found.get("documentation") or found.get("homepage") or DOCS_FALLBACK
+
+
+def _docs_link() -> str:
+    url = _docs_url()
+    if "://" not in url:
+        return html.escape(url)
+    return f"<a href='{html.escape(url, quote=True)}'>{html.escape(url)}</a>"
+
+
+def _licence() -> str:
+    """The licence of the installed distribution (its metadata), else the project's."""
+    try:
+        meta = metadata.metadata("realtime-inspector")
+    except metadata.PackageNotFoundError:
+        return "MIT"
+    return meta["License-Expression"] or meta["License"] or "MIT"
 
 
 class MainWindow(QMainWindow):
@@ -518,23 +559,33 @@ class MainWindow(QMainWindow):
         return dialog
 
     def about_text(self) -> str:
-        import qasync
-        import websockets
-
+        """Versions as installed (package metadata, never a module attribute that may be
+        missing), the licence and where the docs are (issue #10 item 19)."""
+        versions = " · ".join(
+            f"{name} {_dist_version(name)}" for name in ("qasync", "websockets", "httpx", "aiohttp")
+        )
         return (
             f"<h3>{APP_NAME} {__version__}</h3>"
             "<p>Inspect, send to and serve Supabase Realtime Broadcast.</p>"
             f"<p>Python {platform.python_version()} · Qt {qVersion()} · PySide6 {pyside_version}"
-            f" · qasync {getattr(qasync, '__version__', '?')}"
-            f" · websockets {getattr(websockets, '__version__', '?')}"
+            f"<br>{versions}"
             f"<br>{platform.system()} {platform.machine()} · {sys.platform}</p>"
+            f"<p>Licence: {html.escape(_licence())}<br>"
+            f"Documentation: {_docs_link()}</p>"
         )
 
     def show_about(self) -> QMessageBox:
         box = QMessageBox(self)
         box.setWindowTitle(f"About {APP_NAME}")
         box.setIconPixmap(icons.app_icon().pixmap(64, 64))
+        box.setTextFormat(Qt.TextFormat.RichText)
         box.setText(self.about_text())
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        about_qt = box.addButton("About Qt", QMessageBox.ButtonRole.HelpRole)
+        about_qt.clicked.disconnect()
+        about_qt.clicked.connect(lambda: QMessageBox.aboutQt(self))
+        box.addButton(QMessageBox.StandardButton.Close)
+        self.about_qt_button = about_qt
         box.open()
         return box
 

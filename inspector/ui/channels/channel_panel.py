@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Final
 
 from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -68,6 +69,22 @@ def tab_text(name: str) -> str:
     return short_name(name).replace("&", "&&")
 
 
+#: What each chip of the tab header means (issue #10 item 19; §4.1, §5.2, §8, §9).
+CHIP_TIPS: Final = {
+    "self": "self: your own broadcasts come back to this tab (join option broadcast.self)",
+    "ack": "ack: the server acknowledges each broadcast you send (join option broadcast.ack)",
+    "public": "public: anyone with the project's key may join; no authorization check",
+    "private": "private: the server checks your token against the channel's policies",
+    "presence": "presence: this tab receives presence state and joins/leaves",
+    "events": "events: only broadcasts whose event matches are shown",
+}
+
+
+def chip_tooltip(chip: str) -> str:
+    """The tooltip of one chip (its key is the text before ``:``)."""
+    return CHIP_TIPS.get(chip.split(":", 1)[0], chip)
+
+
 class ChannelPanel(QWidget):
     """The content of one channel tab."""
 
@@ -96,6 +113,7 @@ class ChannelPanel(QWidget):
         self._protocol_source: Callable[[], str] = lambda: "2.0.0"
         self._last_rate = 0.0
         self._shown_filtered = 0
+        self._state_mark = (theme.colors().muted, channel.status.state.value)
         self.model = MessageTableModel(channel.log, coalesce_ms, self)
         self.proxy = MessageFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -172,6 +190,9 @@ class ChannelPanel(QWidget):
         self.h_splitter.setStretchFactor(0, 3)
         self.h_splitter.setStretchFactor(1, 2)
         self.h_splitter.setChildrenCollapsible(False)
+        # A short (or scaled) screen must still show the composer and Send (issue #10 item
+        # 19): the detail's views may shrink to a few lines.
+        self.detail.views.setMinimumHeight(self.fontMetrics().lineSpacing() * 3 + 12)
         self.v_splitter = QSplitter(Qt.Orientation.Vertical)
         self.v_splitter.addWidget(self.h_splitter)
         self.v_splitter.addWidget(self.composer)
@@ -179,7 +200,7 @@ class ChannelPanel(QWidget):
         self.v_splitter.setStretchFactor(1, 1)
         self.v_splitter.setChildrenCollapsible(False)
         self.v_splitter.setSizes([640, 260])  # proportions; restored sizes replace them
-        self.h_splitter.setSizes([620, 380])
+        self.h_splitter.setSizes([680, 320])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -240,6 +261,10 @@ class ChannelPanel(QWidget):
             text += f" ({self.unread:,})" if self.unread < 100_000 else " (99,999+)"
         return text
 
+    def state_mark(self) -> tuple[QColor, str]:
+        """The join state's colour and word, for the tab's mark and tooltip."""
+        return self._state_mark
+
     def set_current(self, current: bool) -> None:
         self._current = current
         if current and self.unread:
@@ -259,6 +284,7 @@ class ChannelPanel(QWidget):
             label = QLabel(chip)
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setStyleSheet(style)
+            label.setToolTip(chip_tooltip(chip))
             self.chips.addWidget(label)
         self.composer.set_options(ack=options.ack, broadcast_self=options.broadcast_self)
         self.presence_panel.set_options(options)
@@ -276,11 +302,15 @@ class ChannelPanel(QWidget):
         }[status.state]
         text = status.describe(now).replace("&", "&amp;").replace("<", "&lt;")
         self.state_label.setText(f"<b style='color:{colour.name()}'>●</b> {text}")
+        self._state_mark = (colour, status.state.value)
+        if status.state is TabState.JOINED and self.notice_label.text().startswith("Rejoining"):
+            self.show_notice("")  # the rejoin it announced is done (issue #10 item 19)
         self.state_label.setToolTip(status.reason or status.state.value)
         self.presence_panel.set_status(status)
         left = status.state in (TabState.LEFT, TabState.CLOSED)
         self.leave_button.setEnabled(not left)
         self.rejoin_button.setEnabled(status.state is not TabState.JOINING)
+        self.title_changed.emit()  # the tab's state mark
 
     def set_protocol_source(self, source: Callable[[], str]) -> None:
         """Where the composer learns the profile's protocol (binary needs 2.0.0, §2.4)."""
