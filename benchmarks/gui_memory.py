@@ -27,6 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gui_ingest import BENCH, PY, Proc
 
+#: Messages per burst; each burst is waited for before the next.
+CHUNK = 5
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -62,26 +65,28 @@ def main() -> None:
         rows.append(("joined, empty", gui.read()))
         sent = 0
         for step in steps:
-            count = step - sent
-            gui.send({"cmd": "measure", "expected": count, "timeout": 90})
-            assert gui.read()["ev"] == "armed"
-            server.send(
-                {
-                    "cmd": "fire",
-                    "channels": channels,
-                    "count": count,
-                    "payload_bytes": payload_bytes,
-                    "distinct": 4,
-                    "mode": "raw",
-                }
-            )
-            server.read()
-            result = gui.read()
-            if not result.get("complete"):
-                gui.errors.seek(0)
-                tail = "".join(gui.errors.readlines()[-20:])
-                raise SystemExit(f"the window got {result.get('received')} of {count}:\n{tail}")
-            sent = step
+            while sent < step:
+                # In bursts of CHUNK: each burst is measured until it reached the table.
+                count = min(CHUNK, step - sent)
+                gui.send({"cmd": "measure", "expected": count, "timeout": 90})
+                assert gui.read()["ev"] == "armed"
+                server.send(
+                    {
+                        "cmd": "fire",
+                        "channels": channels,
+                        "count": count,
+                        "payload_bytes": payload_bytes,
+                        "distinct": 4,
+                        "mode": "raw",
+                    }
+                )
+                server.read()
+                result = gui.read()
+                if not result.get("complete"):
+                    gui.errors.seek(0)
+                    tail = "".join(gui.errors.readlines()[-20:])
+                    raise SystemExit(f"the window got {result.get('received')} of {count}:\n{tail}")
+                sent += count
             gui.send({"cmd": "rss"})
             rows.append((f"{step:,} x {args.mb:g} MB ({step * args.mb:,.0f} MB)", gui.read()))
     finally:

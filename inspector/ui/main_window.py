@@ -22,7 +22,7 @@ from typing import Final
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QEvent, Qt, QTimer, qVersion
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
@@ -62,7 +62,7 @@ from .profiles.profiles_dialog import ProfilesDialog
 from .profiles.secrets import ACCESS_TOKEN, API_KEY, SecretStore
 from .settings import AppSettings
 from .transfer.transfer import TransferActions
-from .window_persistence import WindowPersistence
+from .window_persistence import WindowPersistence, keep_on_screen
 
 #: The docs link of Help -> About when the package metadata names none.
 DOCS_FALLBACK: Final = "docs/gui.md in the source tree"
@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
             self.settings.directory(), plaintext_opt_in=self.settings.plaintext_opt_in()
         )
         self._ephemeral: set[str] = set()
+        self._placed = False
         self.profiles_model = ProfileListModel(self.settings.profiles(), self)
         controller.set_preferences(self.settings.preferences())
 
@@ -441,6 +442,8 @@ class MainWindow(QMainWindow):
         panel.send_requested.connect(self._sent)
         panel.detail.copied.connect(self._copied)
         self.tabs.add_panel(panel, select=not self.persistence.restoring)
+        if self.isVisible():
+            keep_on_screen(self)  # a tab raises the minimum size: Send stays on screen
 
     def _imported_panel(self, panel: ChannelPanel) -> None:
         panel.detail.setVisible(self.detail_action.isChecked())
@@ -597,6 +600,13 @@ class MainWindow(QMainWindow):
         self.status_widget.tick(now)
         for panel in self.panels.values():
             panel.tick(now)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._placed:
+            # The frame's margins are known once shown: keep the whole frame on screen.
+            self._placed = True
+            keep_on_screen(self)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:

@@ -200,7 +200,7 @@ class ChannelPanel(QWidget):
         self.v_splitter.setStretchFactor(1, 1)
         self.v_splitter.setChildrenCollapsible(False)
         self.v_splitter.setSizes([640, 260])  # proportions; restored sizes replace them
-        self.h_splitter.setSizes([680, 320])
+        self.h_splitter.setSizes([740, 260])  # the table (and its payload column) first
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
