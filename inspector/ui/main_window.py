@@ -22,7 +22,7 @@ from typing import Final
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QEvent, Qt, QTimer, qVersion
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
@@ -62,7 +62,7 @@ from .profiles.profiles_dialog import ProfilesDialog
 from .profiles.secrets import ACCESS_TOKEN, API_KEY, SecretStore
 from .settings import AppSettings
 from .transfer.transfer import TransferActions
-from .window_persistence import WindowPersistence, keep_on_screen
+from .window_persistence import WindowPersistence, keep_on_screen, screen_of
 
 #: The docs link of Help -> About when the package metadata names none.
 DOCS_FALLBACK: Final = "docs/gui.md in the source tree"
@@ -443,7 +443,8 @@ class MainWindow(QMainWindow):
         panel.detail.copied.connect(self._copied)
         self.tabs.add_panel(panel, select=not self.persistence.restoring)
         if self.isVisible():
-            keep_on_screen(self)  # a tab raises the minimum size: Send stays on screen
+            # A tab raises the minimum size: once its layout is done, keep Send on screen.
+            QTimer.singleShot(0, self._keep_on_screen)
 
     def _imported_panel(self, panel: ChannelPanel) -> None:
         panel.detail.setVisible(self.detail_action.isChecked())
@@ -600,6 +601,17 @@ class MainWindow(QMainWindow):
         self.status_widget.tick(now)
         for panel in self.panels.values():
             panel.tick(now)
+
+    def _keep_on_screen(self, *, shrink: bool = True) -> None:
+        if self.isVisible() and not self.isMaximized() and not self.isFullScreen():
+            keep_on_screen(self, shrink=shrink)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # The minimum size grows with content (a tab, a longer status): the window grows
+        # downwards, so move it back up when that pushed it off the screen.
+        if self._placed and not screen_of(self).availableGeometry().contains(self.frameGeometry()):
+            self._keep_on_screen(shrink=False)  # a size set on purpose stays as set
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -54,16 +54,16 @@ def screen_of(widget: QWidget) -> QScreen:
     return screen if screen is not None else QGuiApplication.primaryScreen()
 
 
-def keep_on_screen(window: QWidget) -> None:
-    """Resize and move ``window`` so that its frame lies inside its screen's available
-    geometry (a geometry saved on a larger or removed screen, or a first window whose minimum
-    size is larger than planned)."""
+def keep_on_screen(window: QWidget, *, shrink: bool = True) -> None:
+    """Resize (unless not ``shrink``) and move ``window`` so that its frame lies inside its
+    screen's available geometry (a geometry saved on a larger or removed screen, or a first
+    window whose minimum size is larger than planned)."""
     available = screen_of(window).availableGeometry()
     frame = window.frameGeometry()
     extra_w = frame.width() - window.width()
     extra_h = frame.height() - window.height()
     fitted = fit_rect(frame, available)
-    if fitted.size() != frame.size():
+    if shrink and fitted.size() != frame.size():
         window.resize(max(1, fitted.width() - extra_w), max(1, fitted.height() - extra_h))
     frame = window.frameGeometry()
     fitted = fit_rect(frame, available)
