@@ -258,8 +258,16 @@ class RingLog(Generic[T, L]):
             # Nothing was inserted, but the counts changed ("N new" badges).
             self._notify_changed(0, 0)
             return
+        # _weigh inlined: this runs once per message.
+        size = item.weight
+        self._bytes += size
+        budget = self._budget
+        budget.used += size
         evicted = self._insert(item)
-        self._notify_changed(1, evicted + self._weigh(item))
+        limit = budget.limit
+        if limit is not None and budget.used > limit:
+            evicted += budget.trim(self)
+        self._notify_changed(1, evicted)
 
     def extend(self, items: Iterable[T]) -> None:
         """Add items in order, with one notification for the whole batch."""
@@ -334,7 +342,9 @@ class RingLog(Generic[T, L]):
             return 0
         old = self._buf[self._head]
         if old is not None:
-            self._unweigh(old)
+            size = old.weight
+            self._bytes -= size
+            self._budget.used -= size
         self._buf[self._head] = item
         self._head = (self._head + 1) % cap
         self._evicted += 1

@@ -119,7 +119,7 @@ class MessageRecord:
     grows by one per appended record, so it identifies a row across evictions.
     """
 
-    __slots__ = ("direction", "event", "format", "meta", "payload", "send", "seq", "time")
+    __slots__ = ("direction", "event", "format", "meta", "payload", "send", "seq", "time", "weight")
 
     def __init__(
         self,
@@ -145,18 +145,14 @@ class MessageRecord:
         #: set on outgoing rows only.
         self.send = send
         self.seq = -1
+        #: bytes this record keeps alive beyond its fixed cost (payload and meta): what the
+        #: log's byte budget counts (a plain attribute: the ring reads it once per message).
+        self.weight = len(payload) + (len(meta) if meta else 0)
 
     @property
     def size(self) -> int:
         """Payload size in bytes."""
         return len(self.payload)
-
-    @property
-    def weight(self) -> int:
-        """Bytes this record keeps alive beyond its fixed cost (payload and meta): what the
-        log's byte budget counts."""
-        meta = self.meta
-        return len(self.payload) + (len(meta) if meta else 0)
 
     def payload_text(self) -> str:
         """The payload as text (UTF-8, undecodable bytes replaced); binary gives ``""``."""
