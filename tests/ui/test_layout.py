@@ -177,3 +177,53 @@ def test_export_adds_the_extension_when_none_was_typed(tmp_path: Path) -> None:
     assert with_default_suffix(tmp_path / "out", CSV_FILTER) == tmp_path / "out.csv"
     assert with_default_suffix(tmp_path / "out.txt", CSV_FILTER) == tmp_path / "out.txt"
     assert with_default_suffix(tmp_path / ".rc", CSV_FILTER) == tmp_path / ".rc"
+
+
+def focus_walk(start: QWidget, steps: int) -> list[QWidget]:
+    """What Tab visits from ``start``: the focus chain's visible, enabled Tab-focus widgets."""
+    from PySide6.QtCore import Qt
+
+    out: list[QWidget] = []
+    current = start
+    for _ in range(steps):
+        current = current.nextInFocusChain()
+        while not (
+            current.focusPolicy() & Qt.FocusPolicy.TabFocus
+            and current.isVisible()
+            and current.isEnabled()
+        ):
+            current = current.nextInFocusChain()
+        out.append(current)
+    return out
+
+
+def test_tab_walks_the_tab_in_reading_order(qtbot: Any) -> None:
+    """Tab went table -> composer event -> Follow/Pause/Clear -> detail -> composer again."""
+    window = MainWindow(FakeController())
+    qtbot.addWidget(window)
+    window.show()
+    window.controller.join(ChannelOptions("room", ack=True))
+    panel = window.panels["room"]
+    c = panel.composer
+    c.event_edit.setText("ping")  # Send enabled
+    walk = focus_walk(panel.filter_edit, 30)
+    expected = [
+        panel.event_filter_edit,
+        panel.follow_button,
+        panel.pause_button,
+        panel.clear_button,
+        panel.table,
+        c.event_edit,
+        c.history_combo,
+        c.payload_edit,
+        c.kind_combo,
+        c.ack_check,
+        c.self_check,
+        c.transport_combo,
+        c.send_button,
+    ]
+    positions = [walk.index(w) for w in expected]
+    assert positions == sorted(positions)
+    # Nothing of the composer comes between the filters and the table.
+    composer_widgets = set(expected[5:])
+    assert not composer_widgets & set(walk[: positions[4]])

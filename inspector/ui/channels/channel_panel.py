@@ -10,6 +10,7 @@ rows are inserted and evicted around it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Final
 
 from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -240,12 +241,41 @@ class ChannelPanel(QWidget):
         self.model.flushed.connect(self._flushed)
         self.model.dataChanged.connect(self._data_changed)
         self.model.modelReset.connect(self._model_reset)
-        self.setTabOrder(self.filter_edit, self.event_filter_edit)
-        self.setTabOrder(self.event_filter_edit, self.table)
-        self.setTabOrder(self.table, self.composer.event_edit)
+        self._set_focus_chain()
         self.set_options(channel.options)
         self.set_status(channel.status, 0.0)
         self._update_counts()
+
+    def _set_focus_chain(self) -> None:
+        """Tab walks the tab top to bottom, left to right: header buttons, filters and
+        Follow/Pause/Clear, the table, the detail, then the composer in reading order ending at
+        Send (it jumped between the composer and the table; issue #10 item 19)."""
+        c = self.composer
+        chain: list[QWidget] = [
+            self.presence_button,
+            self.rejoin_button,
+            self.leave_button,
+            self.filter_edit,
+            self.event_filter_edit,
+            self.follow_button,
+            self.pause_button,
+            self.clear_button,
+            self.table,
+            self.detail.views,
+            self.detail.views.tabBar(),
+            self.detail.text,
+            c.event_edit,
+            c.history_combo,
+            c.payload_edit,
+            c.binary_input,
+            c.kind_combo,
+            c.ack_check,
+            c.self_check,
+            c.transport_combo,
+            c.send_button,
+        ]
+        for first, second in pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     # ------------------------------------------------------------------------------ properties
 
