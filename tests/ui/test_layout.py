@@ -227,3 +227,19 @@ def test_tab_walks_the_tab_in_reading_order(qtbot: Any) -> None:
     # Nothing of the composer comes between the filters and the table.
     composer_widgets = set(expected[5:])
     assert not composer_widgets & set(walk[: positions[4]])
+
+
+def test_presence_text_is_never_cut_off(qtbot: Any) -> None:
+    """The timeline's explanation lost its last lines in a short panel: it scrolls now."""
+    window = MainWindow(FakeController())
+    qtbot.addWidget(window)
+    window.resize(1024, 700)
+    window.show()
+    window.controller.join(ChannelOptions("lobby", presence=True, presence_key="me"))
+    window.controller._set_channel_status("lobby", ChannelStatus(TabState.JOINED))
+    panel = window.panels["lobby"]
+    panel.presence_button.setChecked(True)
+    QApplication.processEvents()
+    pp = panel.presence_panel
+    for label in (pp.why_label, pp.own_label, pp.state_label):
+        assert label.height() >= label.heightForWidth(label.width()), label.text()
