@@ -162,6 +162,8 @@ class MainWindow(QMainWindow):
         self._tick_timer.start()
 
         self._restore(restore_tabs)
+        #: the size the window gave itself (first or restored geometry, fitted to the screen).
+        self._planned_size = self.size()
 
     # ------------------------------------------------------------------------------ building
 
@@ -444,7 +446,7 @@ class MainWindow(QMainWindow):
         self.tabs.add_panel(panel, select=not self.persistence.restoring)
         if self.isVisible():
             # A tab raises the minimum size: once its layout is done, keep Send on screen.
-            QTimer.singleShot(0, self._keep_on_screen)
+            QTimer.singleShot(0, lambda: self._keep_on_screen(shrink=False))
 
     def _imported_panel(self, panel: ChannelPanel) -> None:
         panel.detail.setVisible(self.detail_action.isChecked())
@@ -616,9 +618,10 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._placed:
-            # The frame's margins are known once shown: keep the whole frame on screen.
+            # The frame's margins are known once shown: keep the whole frame on screen. A size
+            # set in code after the window placed itself (tests, scripts) is only moved.
             self._placed = True
-            keep_on_screen(self)
+            keep_on_screen(self, shrink=self.size() == self._planned_size)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:

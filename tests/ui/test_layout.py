@@ -102,9 +102,8 @@ def rec(n: int) -> MessageRecord:
 
 
 def test_payload_column_gets_most_of_the_width(qtbot: Any) -> None:
-    window = MainWindow(FakeController())
+    window = MainWindow(FakeController())  # places itself on the 800 px test screen
     qtbot.addWidget(window)
-    window.resize(1024, 700)
     window.show()
     window.controller.join(ChannelOptions("room"))
     panel = window.panels["room"]
@@ -115,7 +114,7 @@ def test_payload_column_gets_most_of_the_width(qtbot: Any) -> None:
     assert payload > max(others)
     # The test screen is 800 px wide (the window is kept on it): still a readable preview.
     assert window.width() <= available().width()
-    assert payload >= panel.table.fontMetrics().averageCharWidth() * 25
+    assert payload >= panel.table.fontMetrics().averageCharWidth() * 20
 
 
 def test_buttons_keep_their_place_and_badge_counts_arrivals(qtbot: Any) -> None:
