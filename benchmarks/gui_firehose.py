@@ -6,7 +6,7 @@ publishing broadcasts on command as fast as its subscribers take them (or at a s
 Prints ``{"url": ..., "key": ...}`` once listening, then one line per command:
 
 - ``{"cmd": "fire", "channels": ["a"], "count": N, "rate": R, "payload_bytes": 200,
-  "wait_subscribers": 1, "done": false, "mode": "raw"}``: waits until every channel has that
+  "wait_subscribers": 1, "done": false, "mode": "raw", "distinct": 1024}``: waits until every channel has that
   many subscribers, publishes N broadcasts round-robin over the channels (binary kind 4 with a
   JSON payload of about ``payload_bytes``, what realtime-js senders and REST single produce,
   §2.5), at ``R`` messages/s or as fast as possible (``R`` = 0), then an event ``done`` on each
@@ -48,12 +48,17 @@ def unsent(server: RealtimeServer) -> int:
     )
 
 
-def prebuilt(server: RealtimeServer, channel: str, pad: str) -> Callable[[int], None]:
+def prebuilt(
+    server: RealtimeServer, channel: str, pad: str, distinct: int = 1024
+) -> Callable[[int], None]:
     """A writer of ready-made kind-4 frames to the channel's subscribers (``raw`` mode).
 
     The frames are exactly what ``publish_user`` makes (§2.3, §2.5), built once: 1,024 distinct
-    payloads used in turn, so the server costs almost nothing per message and the subscriber
-    sets the pace. ``hub`` mode goes through the server's fan-out for every message instead.
+    payloads used in turn (``distinct``: fewer for large payloads), so the server costs almost
+    nothing per message and the subscriber sets the pace. ``hub`` mode goes through the
+    server's fan-out for every message instead. Written straight to the sockets, these frames
+    bypass the server's own limits: this is also the hostile server of
+    ``benchmarks/gui_memory.py``.
     """
     subs = server.hub.subscribers((False, channel))
     frames = [
@@ -64,12 +69,12 @@ def prebuilt(server: RealtimeServer, channel: str, pad: str) -> Callable[[int], 
                 )
             )
         )
-        for i in range(1024)
+        for i in range(distinct)
     ]
     sinks = [sub.sink for sub in subs]
 
     def write(n: int) -> None:
-        frame = frames[n & 1023]
+        frame = frames[n % distinct]
         for sink in sinks:
             sink.write(frame)
 
@@ -90,7 +95,8 @@ async def fire(server: RealtimeServer, cmd: dict[str, Any]) -> dict[str, Any]:
     batch = 256 if rate <= 0 else max(1, int(rate * BATCH_SECONDS))
     k = len(channels)
     raw = cmd.get("mode", "raw") == "raw"
-    writers = [prebuilt(server, c, pad) for c in channels] if raw else []
+    distinct = int(cmd.get("distinct", 1024))
+    writers = [prebuilt(server, c, pad, distinct) for c in channels] if raw else []
     while n < count:
         if unsent(server) > HIGH_WATER:
             while unsent(server) > LOW_WATER:  # noqa: ASYNC110 - the socket drains; poll it

@@ -3,15 +3,16 @@ JSON commands on stdin (one per line), answering one JSON line per command.
 
     python benchmarks/gui_subject.py URL KEY
 
-- ``{"cmd": "setup", "channels": [...], "capacity": 10000, "frames_dock": false,
-  "capture": true}``: closes the open tabs, sets the ring capacity, joins the channels (the
+- ``{"cmd": "setup", "channels": [...], "capacity": 10000, "memory_mb": 256,
+  "frames_dock": false, "capture": true}``: closes the open tabs, sets the ring capacity, joins the channels (the
   first tab is the visible one), shows or hides the Frames dock, turns the frame tap on or off
   (on is what the app does), clears the frames; answers ``{"ev": "ready", "rss_mb": …}``.
 - ``{"cmd": "measure", "expected": N, "timeout": 300}``: answers ``{"ev": "armed"}`` at once,
   then, when N rows have reached the table models, ``{"ev": "result", …}`` with the rate (rows
   per second between the first and the last model update), the event-loop lag of a 10 ms
   timer (p50/p99/max), CPU use and RSS.
-- ``{"cmd": "rss"}``: ``{"ev": "rss", "rss_mb": …, "rows": …}`` after a garbage collection.
+- ``{"cmd": "rss"}``: ``{"ev": "rss", "rss_mb": …, "rows": …, "kept_mb": …, "frames": …,
+  "frames_mb": …}`` after a garbage collection (payload and frame bytes the logs keep).
 - ``{"cmd": "quit"}``.
 
 Settings live in a temporary folder and secrets in memory, as in ``--self-test``.
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +115,10 @@ class Subject:
         c, w = self.controller, self.window
         for name in list(c.channels):
             c.close_channel(name)
-        c.set_preferences(Preferences(ring_capacity=int(cmd.get("capacity", 10_000))))
+        prefs = Preferences(ring_capacity=int(cmd.get("capacity", 10_000)))
+        if "memory_mb" in cmd:  # the byte budget all tabs share (issue #10 item 11)
+            prefs = replace(prefs, memory_mb=int(cmd["memory_mb"]))
+        c.set_preferences(prefs)
         if not c.active:
             w.connect_current()
             await self.until(lambda: c.connected, 10)
@@ -166,8 +171,19 @@ class Subject:
 
     def rss(self) -> dict[str, Any]:
         gc.collect()
-        rows = sum(len(s.log) for s in self.controller.channels.values())
-        return {"ev": "rss", "rss_mb": rss_mb(), "rows": rows}
+        logs = [s.log for s in self.controller.channels.values()]
+        rows = sum(len(log) for log in logs)
+        kept = sum(getattr(log, "retained_bytes", 0) for log in logs) / 1e6
+        frames = self.controller.frames
+        return {
+            "ev": "rss",
+            "rss_mb": rss_mb(),
+            "rows": rows,
+            "kept_mb": kept,
+            "frames": len(frames),
+            "frames_mb": getattr(frames, "retained_bytes", 0) / 1e6,
+            "evicted_by_size": sum(getattr(log, "evicted_by_size", 0) for log in logs),
+        }
 
 
 async def main(url: str, key: str) -> None:

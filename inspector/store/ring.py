@@ -12,21 +12,35 @@ Counts kept for people (the issue's "visible count of evicted rows"), all since 
     received == len(log) + evicted_count + pending_count
 
 Pause keeps new items in a pending buffer (bounded by the capacity; overflow counts as evicted)
-and Resume inserts them in arrival order. Listeners hear about every change synchronously; the
-Qt models coalesce those notifications into batched row inserts.
+and Resume inserts them in arrival order; :attr:`RingLog.arrived_while_paused` counts every item
+that came during the pause, also those the bound dropped. Listeners hear about every change
+synchronously; the Qt models coalesce those notifications into batched row inserts.
+
+Bytes as well as rows (issue #10 item 11): each item weighs ``item.weight`` bytes (a record's
+payload and meta, a frame's kept data). Logs that share one :class:`ByteBudget` hold at most its ``limit`` in
+total (retained and pending items). When an insert takes the total over the limit, the log that
+holds the most bytes gives up its oldest items (pending ones first while it is paused, so a
+paused table holds still) until the total fits; the item just inserted is never dropped, so one
+message larger than the whole budget is still shown. Those drops count in
+:attr:`RingLog.evicted_count` and separately in :attr:`RingLog.evicted_by_size`.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 
 class Sequenced(Protocol):
-    """An item a :class:`RingLog` can hold: it has a ``seq`` the log assigns."""
+    """An item a :class:`RingLog` can hold: it has a ``seq`` the log assigns and a ``weight``,
+    the bytes it keeps alive, that the log's :class:`ByteBudget` counts."""
 
     seq: int
+
+    @property
+    def weight(self) -> int: ...
 
 
 class ChangeListener(Protocol):
@@ -49,13 +63,78 @@ T = TypeVar("T", bound=Sequenced)
 L = TypeVar("L", bound=ChangeListener)
 
 
+class ByteBudget:
+    """A limit on the bytes that several :class:`RingLog` s hold together (None: no limit).
+
+    ``used`` is kept up to date by the logs on every insert and drop; a log that is garbage
+    collected without :meth:`RingLog.clear` is forgotten at the next trim.
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
+        if limit is not None and limit < 1:
+            raise ValueError("limit must be at least 1 byte")
+        self.limit = limit
+        self.used = 0
+        self._logs: weakref.WeakSet[RingLog[Any, Any]] = weakref.WeakSet()
+
+    def add(self, log: RingLog[Any, Any]) -> None:
+        self._logs.add(log)
+
+    def set_limit(self, limit: int | None) -> None:
+        """Change the limit; logs over it are trimmed at once (listeners hear of it)."""
+        if limit is not None and limit < 1:
+            raise ValueError("limit must be at least 1 byte")
+        self.limit = limit
+        self.trim(None)
+
+    def trim(self, inserting: RingLog[Any, Any] | None) -> int:
+        """Drop the oldest items of the heaviest logs until ``used`` fits the limit.
+
+        Returns how many items ``inserting`` lost (its caller reports them in its own change
+        notification); every other log notifies its listeners here.
+        """
+        limit = self.limit
+        if limit is None:
+            return 0
+        logs = list(self._logs)
+        self.used = sum(log._bytes for log in logs)  # forgets logs that were collected
+        own = 0
+        dropped: dict[int, tuple[RingLog[Any, Any], int]] = {}
+        while self.used > limit:
+            victim = max(logs, key=_droppable_bytes, default=None)
+            if victim is None or _droppable_bytes(victim) <= 0:
+                break
+            removed = victim._drop_oldest()
+            if victim is inserting:
+                own += removed
+            else:
+                _, count = dropped.get(id(victim), (victim, 0))
+                dropped[id(victim)] = (victim, count + removed)
+        for victim, count in dropped.values():
+            victim._notify_changed(0, count)
+        return own
+
+
+def _droppable_bytes(log: RingLog[Any, Any]) -> int:
+    """Bytes a log can give up: pending items while paused, else every row but the newest."""
+    if (log._paused and log._pending) or log._len > 1:
+        return log._bytes
+    return 0
+
+
 class RingLog(Generic[T, L]):
     """A bounded, append-only list of items with eviction of the oldest, pause and clear."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, budget: ByteBudget | None = None) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self._capacity = capacity
+        self._budget = budget if budget is not None else ByteBudget()
+        self._budget.add(self)
+        #: bytes of the retained and pending items.
+        self._bytes = 0
+        self._evicted_by_size = 0
+        self._paused_received = 0
         self._buf: list[T | None] = [None] * capacity
         self._head = 0
         self._len = 0
@@ -136,6 +215,26 @@ class RingLog(Generic[T, L]):
         return self._evicted
 
     @property
+    def evicted_by_size(self) -> int:
+        """Of :attr:`evicted_count`, the items dropped by the byte budget."""
+        return self._evicted_by_size
+
+    @property
+    def retained_bytes(self) -> int:
+        """Bytes of the retained and pending items (what the byte budget counts)."""
+        return self._bytes
+
+    @property
+    def budget(self) -> ByteBudget:
+        return self._budget
+
+    @property
+    def arrived_while_paused(self) -> int:
+        """Items handed to the log since the last pause (0 when not paused), including those
+        the bound dropped: what the "N new" badge counts."""
+        return self._paused_received if self._paused else 0
+
+    @property
     def pending_count(self) -> int:
         """Items waiting while paused."""
         return len(self._pending)
@@ -153,11 +252,22 @@ class RingLog(Generic[T, L]):
         """
         self._received += 1
         if self._paused:
+            self._paused_received += 1
             self._hold(item)
+            self._weigh(item)
             # Nothing was inserted, but the counts changed ("N new" badges).
             self._notify_changed(0, 0)
             return
-        self._notify_changed(1, self._insert(item))
+        # _weigh inlined: this runs once per message.
+        size = item.weight
+        self._bytes += size
+        budget = self._budget
+        budget.used += size
+        evicted = self._insert(item)
+        limit = budget.limit
+        if limit is not None and budget.used > limit:
+            evicted += budget.trim(self)
+        self._notify_changed(1, evicted)
 
     def extend(self, items: Iterable[T]) -> None:
         """Add items in order, with one notification for the whole batch."""
@@ -166,20 +276,58 @@ class RingLog(Generic[T, L]):
             for item in items:
                 inserted += 1
                 self._hold(item)
+                self._weigh(item)
             self._received += inserted
+            self._paused_received += inserted
             if inserted:
                 self._notify_changed(0, 0)
             return
         for item in items:
             inserted += 1
             evicted += self._insert(item)
+            evicted += self._weigh(item)
         self._received += inserted
         if inserted:
             self._notify_changed(inserted, evicted)
 
+    def _weigh(self, item: T) -> int:
+        """Count ``item``'s bytes; when that takes the budget over its limit, trim. Returns how
+        many retained rows of this log the trim evicted."""
+        size = item.weight
+        self._bytes += size
+        budget = self._budget
+        budget.used += size
+        limit = budget.limit
+        if limit is not None and budget.used > limit:
+            return budget.trim(self)
+        return 0
+
+    def _drop_oldest(self) -> int:
+        """Drop this log's oldest item for the byte budget (pending first while paused).
+
+        Returns 1 when a retained row was evicted (listeners must hear of it), else 0.
+        """
+        self._evicted += 1
+        self._evicted_by_size += 1
+        if self._paused and self._pending:
+            self._unweigh(self._pending.popleft())
+            return 0
+        oldest = self._buf[self._head]
+        assert oldest is not None
+        self._buf[self._head] = None
+        self._head = (self._head + 1) % self._capacity
+        self._len -= 1
+        self._unweigh(oldest)
+        return 1
+
+    def _unweigh(self, item: T) -> None:
+        size = item.weight
+        self._bytes -= size
+        self._budget.used -= size
+
     def _hold(self, item: T) -> None:
         if len(self._pending) >= self._capacity:
-            self._pending.popleft()
+            self._unweigh(self._pending.popleft())
             self._evicted += 1
         self._pending.append(item)
 
@@ -192,6 +340,11 @@ class RingLog(Generic[T, L]):
             self._buf[(self._head + self._len) % cap] = item
             self._len += 1
             return 0
+        old = self._buf[self._head]
+        if old is not None:
+            size = old.weight
+            self._bytes -= size
+            self._budget.used -= size
         self._buf[self._head] = item
         self._head = (self._head + 1) % cap
         self._evicted += 1
@@ -199,6 +352,8 @@ class RingLog(Generic[T, L]):
 
     def pause(self) -> None:
         """Hold new items in the pending buffer; the table stops moving."""
+        if not self._paused:
+            self._paused_received = 0
         self._paused = True
 
     def resume(self) -> None:
@@ -211,6 +366,10 @@ class RingLog(Generic[T, L]):
 
     def clear(self) -> None:
         """Drop every item (and the pending ones); counts start again from zero."""
+        self._budget.used -= self._bytes
+        self._bytes = 0
+        self._evicted_by_size = 0
+        self._paused_received = 0
         self._buf = [None] * self._capacity
         self._head = 0
         self._len = 0
@@ -228,13 +387,15 @@ class RingLog(Generic[T, L]):
             return
         kept = [self[row] for row in range(max(0, self._len - capacity), self._len)]
         dropped = self._len - len(kept)
+        for row in range(dropped):
+            self._unweigh(self[row])
         self._capacity = capacity
         self._buf = [None] * capacity
         self._buf[: len(kept)] = kept
         self._head = 0
         self._len = len(kept)
         while len(self._pending) > capacity:
-            self._pending.popleft()
+            self._unweigh(self._pending.popleft())
             self._evicted += 1
         if dropped:
             self._evicted += dropped

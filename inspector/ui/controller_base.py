@@ -41,6 +41,7 @@ from inspector.store import (
 from inspector.store.frames.frames import FrameLog
 from inspector.store.presence.presence_roster import OwnState
 from inspector.store.profiles.profiles import describe_token, normalize_url
+from inspector.store.ring import ByteBudget
 from inspector.store.timefmt import utc_iso
 
 from .open_channel import OpenChannel, SendRequest
@@ -97,6 +98,8 @@ class ControllerBase(QObject):
         self.connection = ConnectionStatus()
         self.profile: Profile | None = None
         self.channels: dict[str, OpenChannel] = {}
+        #: the payload bytes all tabs keep together (Preferences.memory_mb; issue #10 item 11).
+        self.message_budget = ByteBudget(self.preferences.clamped().memory_bytes)
         #: every websocket frame of the connection, in and out, for the Frames view (bounded).
         self.frames = FrameLog()
         #: the user token of the connection (or None), and its ``exp`` (epoch seconds) when it
@@ -197,7 +200,7 @@ class ControllerBase(QObject):
         error = options.validate() or join_conflict(options, self.open_options())
         if error is not None:
             return error
-        channel = OpenChannel(options, self.preferences.ring_capacity)
+        channel = OpenChannel(options, self.preferences.ring_capacity, self.message_budget)
         self.channels[options.name] = channel
         self.channel_opened.emit(options.name)
         if self.active:
@@ -318,6 +321,7 @@ class ControllerBase(QObject):
         self.preferences = preferences.clamped()
         for channel in self.channels.values():
             channel.log.set_capacity(self.preferences.ring_capacity)
+        self.message_budget.set_limit(self.preferences.memory_bytes)
 
     async def shutdown(self) -> None:
         """Close the connection for good (app exit)."""

@@ -17,10 +17,12 @@ from __future__ import annotations
 import html
 import platform
 import sys
+from importlib import metadata
+from typing import Final
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QEvent, Qt, QTimer, qVersion
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
@@ -69,7 +71,46 @@ from .profiles.secrets import ACCESS_TOKEN, API_KEY, SecretStore
 from .settings import AppSettings
 from .token_dialog import UpdateTokenDialog
 from .transfer.transfer import TransferActions
-from .window_persistence import WindowPersistence
+from .window_persistence import WindowPersistence, keep_on_screen, screen_of
+
+#: The docs link of Help -> About when the package metadata names none.
+DOCS_FALLBACK: Final = "docs/gui.md in the source tree"
+
+
+def _dist_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _docs_url() -> str:
+    """The Documentation (else Homepage) URL of the installed distribution's metadata."""
+    try:
+        urls = metadata.metadata("realtime-inspector").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return DOCS_FALLBACK
+    found = dict(
+        (label.strip().lower(), url.strip())
+        for label, _, url in (entry.partition(",") for entry in urls)
+    )
+    return found.get("documentation") or found.get("homepage") or DOCS_FALLBACK
+
+
+def _docs_link() -> str:
+    url = _docs_url()
+    if "://" not in url:
+        return html.escape(url)
+    return f"<a href='{html.escape(url, quote=True)}'>{html.escape(url)}</a>"
+
+
+def _licence() -> str:
+    """The licence of the installed distribution (its metadata), else the project's."""
+    try:
+        meta = metadata.metadata("realtime-inspector")
+    except metadata.PackageNotFoundError:
+        return "MIT"
+    return meta["License-Expression"] or meta["License"] or "MIT"
 
 
 class MainWindow(QMainWindow):
@@ -91,6 +132,7 @@ class MainWindow(QMainWindow):
             self.settings.directory(), plaintext_opt_in=self.settings.plaintext_opt_in()
         )
         self._ephemeral: set[str] = set()
+        self._placed = False
         self.profiles_model = ProfileListModel(self.settings.profiles(), self)
         controller.set_preferences(self.settings.preferences())
 
@@ -130,6 +172,8 @@ class MainWindow(QMainWindow):
         self._tick_timer.start()
 
         self._restore(restore_tabs)
+        #: the size the window gave itself (first or restored geometry, fitted to the screen).
+        self._planned_size = self.size()
 
     # ------------------------------------------------------------------------------ building
 
@@ -503,6 +547,9 @@ class MainWindow(QMainWindow):
         panel.send_requested.connect(self._sent)
         panel.detail.copied.connect(self._copied)
         self.tabs.add_panel(panel, select=not self.persistence.restoring)
+        if self.isVisible():
+            # A tab raises the minimum size: once its layout is done, keep Send on screen.
+            QTimer.singleShot(0, lambda: self._keep_on_screen(shrink=False))
 
     def _imported_panel(self, panel: ChannelPanel) -> None:
         panel.detail.setVisible(self.detail_action.isChecked())
@@ -622,23 +669,33 @@ class MainWindow(QMainWindow):
         return dialog
 
     def about_text(self) -> str:
-        import qasync
-        import websockets
-
+        """Versions as installed (package metadata, never a module attribute that may be
+        missing), the licence and where the docs are (issue #10 item 19)."""
+        versions = " · ".join(
+            f"{name} {_dist_version(name)}" for name in ("qasync", "websockets", "httpx", "aiohttp")
+        )
         return (
             f"<h3>{APP_NAME} {__version__}</h3>"
             "<p>Inspect, send to and serve Supabase Realtime Broadcast.</p>"
             f"<p>Python {platform.python_version()} · Qt {qVersion()} · PySide6 {pyside_version}"
-            f" · qasync {getattr(qasync, '__version__', '?')}"
-            f" · websockets {getattr(websockets, '__version__', '?')}"
+            f"<br>{versions}"
             f"<br>{platform.system()} {platform.machine()} · {sys.platform}</p>"
+            f"<p>Licence: {html.escape(_licence())}<br>"
+            f"Documentation: {_docs_link()}</p>"
         )
 
     def show_about(self) -> QMessageBox:
         box = QMessageBox(self)
         box.setWindowTitle(f"About {APP_NAME}")
         box.setIconPixmap(icons.app_icon().pixmap(64, 64))
+        box.setTextFormat(Qt.TextFormat.RichText)
         box.setText(self.about_text())
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        about_qt = box.addButton("About Qt", QMessageBox.ButtonRole.HelpRole)
+        about_qt.clicked.disconnect()
+        about_qt.clicked.connect(lambda: QMessageBox.aboutQt(self))
+        box.addButton(QMessageBox.StandardButton.Close)
+        self.about_qt_button = about_qt
         box.open()
         return box
 
@@ -651,6 +708,25 @@ class MainWindow(QMainWindow):
         self.status_widget.tick(now)
         for panel in self.panels.values():
             panel.tick(now)
+
+    def _keep_on_screen(self, *, shrink: bool = True) -> None:
+        if self.isVisible() and not self.isMaximized() and not self.isFullScreen():
+            keep_on_screen(self, shrink=shrink)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # The minimum size grows with content (a tab, a longer status): the window grows
+        # downwards, so move it back up when that pushed it off the screen.
+        if self._placed and not screen_of(self).availableGeometry().contains(self.frameGeometry()):
+            self._keep_on_screen(shrink=False)  # a size set on purpose stays as set
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._placed:
+            # The frame's margins are known once shown: keep the whole frame on screen. A size
+            # set in code after the window placed itself (tests, scripts) is only moved.
+            self._placed = True
+            keep_on_screen(self, shrink=self.size() == self._planned_size)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:

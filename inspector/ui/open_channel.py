@@ -18,6 +18,7 @@ from inspector.store import (
     Transport,
 )
 from inspector.store.presence.presence_roster import PresenceRoster
+from inspector.store.ring import ByteBudget
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +36,12 @@ class SendRequest:
 class OpenChannel:
     """One open tab: its options, its bounded log, its join status and its message rate."""
 
-    def __init__(self, options: ChannelOptions, capacity: int) -> None:
+    def __init__(
+        self, options: ChannelOptions, capacity: int, budget: ByteBudget | None = None
+    ) -> None:
         self.options = options
-        self.log = MessageLog(capacity)
+        #: bounded by rows and by the byte ``budget`` all tabs share (issue #10 item 11).
+        self.log = MessageLog(capacity, budget)
         self.status = ChannelStatus(TabState.WAITING)
         #: joined at least once: a later join is a rejoin (its system row says so).
         self.joined_once = False

@@ -1,4 +1,4 @@
-"""PreferencesDialog: rows kept per tab and the push timeout."""
+"""PreferencesDialog: rows kept per tab, payload memory for all tabs, timeouts."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.store import Preferences
-from inspector.store.messages.log import MAX_CAPACITY, MIN_CAPACITY
+from inspector.store.messages.log import MAX_CAPACITY, MAX_MEMORY_MB, MIN_CAPACITY, MIN_MEMORY_MB
 
 
 class PreferencesDialog(QDialog):
@@ -30,6 +30,13 @@ class PreferencesDialog(QDialog):
         self.capacity_spin.setGroupSeparatorShown(True)
         self.capacity_spin.setValue(preferences.ring_capacity)
         self.capacity_spin.setAccessibleName("Rows kept per tab")
+        self.memory_spin = QSpinBox()
+        self.memory_spin.setRange(MIN_MEMORY_MB, MAX_MEMORY_MB)
+        self.memory_spin.setSingleStep(64)
+        self.memory_spin.setSuffix(" MB")
+        self.memory_spin.setGroupSeparatorShown(True)
+        self.memory_spin.setValue(preferences.memory_mb)
+        self.memory_spin.setAccessibleName("Payload memory for all tabs")
         self.timeout_spin = QDoubleSpinBox()
         self.timeout_spin.setRange(0.5, 120.0)
         self.timeout_spin.setSuffix(" s")
@@ -42,7 +49,14 @@ class PreferencesDialog(QDialog):
         self.heartbeat_spin.setAccessibleName("Heartbeat interval")
         form = QFormLayout()
         form.addRow("Rows kept per tab", self.capacity_spin)
-        form.addRow("", QLabel("Older rows are evicted; the tab shows how many."))
+        form.addRow("Payload memory (all tabs)", self.memory_spin)
+        form.addRow(
+            "",
+            QLabel(
+                "Older rows are evicted past either bound; the tab that holds the most\n"
+                "payload bytes gives up its oldest rows first. The counts line says how many."
+            ),
+        )
         form.addRow("Ack / REST timeout", self.timeout_spin)
         form.addRow("Heartbeat every", self.heartbeat_spin)
         form.addRow("", QLabel("Applies from the next connect."))
@@ -59,6 +73,7 @@ class PreferencesDialog(QDialog):
         return replace(
             self._base,
             ring_capacity=self.capacity_spin.value(),
+            memory_mb=self.memory_spin.value(),
             push_timeout_s=self.timeout_spin.value(),
             heartbeat_s=self.heartbeat_spin.value(),
         ).clamped()

@@ -1,6 +1,7 @@
 """WindowPersistence: what the main window saves and restores besides profiles and secrets.
 
-The window's geometry and dock state, the splitter sizes of a channel tab, the open live tabs
+The window's geometry (a first window sized from the available screen, a restored one kept on
+screen) and dock state, the splitter sizes of a channel tab, the open live tabs
 of each profile (in tab order) and each channel's send history, all through
 :class:`~inspector.ui.settings.AppSettings`. While saved tabs are being reopened ``restoring``
 is true: the window then neither selects the new tabs nor saves them back.
@@ -11,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QGuiApplication, QScreen
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from inspector.store import SendHistory
 
@@ -20,8 +23,52 @@ from .channels.channel_tabs import ChannelTabsWidget
 from .controller_base import ControllerBase
 from .settings import AppSettings
 
-#: The size of a first window (no saved geometry).
+#: The size of a first window (no saved geometry) on a screen with room for it.
 DEFAULT_SIZE = (1280, 800)
+#: The share of the available screen a first window takes at most.
+SCREEN_SHARE = 0.92
+
+
+def first_geometry(available: QRect) -> QRect:
+    """Where a first window goes: :data:`DEFAULT_SIZE`, or less on a small (or scaled)
+    screen, centred in the screen's ``available`` geometry (issue #10 item 19)."""
+    width = min(DEFAULT_SIZE[0], int(available.width() * SCREEN_SHARE))
+    height = min(DEFAULT_SIZE[1], int(available.height() * SCREEN_SHARE))
+    rect = QRect(0, 0, width, height)
+    rect.moveCenter(available.center())
+    return rect
+
+
+def fit_rect(frame: QRect, available: QRect) -> QRect:
+    """``frame`` made to fit in ``available``: no larger, and moved inside it."""
+    width = min(frame.width(), available.width())
+    height = min(frame.height(), available.height())
+    left = min(max(frame.left(), available.left()), available.right() + 1 - width)
+    top = min(max(frame.top(), available.top()), available.bottom() + 1 - height)
+    return QRect(left, top, width, height)
+
+
+def screen_of(widget: QWidget) -> QScreen:
+    """The screen that shows most of ``widget`` (its centre), else the primary screen."""
+    screen = QGuiApplication.screenAt(widget.frameGeometry().center())
+    return screen if screen is not None else QGuiApplication.primaryScreen()
+
+
+def keep_on_screen(window: QWidget, *, shrink: bool = True) -> None:
+    """Resize (unless not ``shrink``) and move ``window`` so that its frame lies inside its
+    screen's available geometry (a geometry saved on a larger or removed screen, or a first
+    window whose minimum size is larger than planned)."""
+    available = screen_of(window).availableGeometry()
+    frame = window.frameGeometry()
+    extra_w = frame.width() - window.width()
+    extra_h = frame.height() - window.height()
+    fitted = fit_rect(frame, available)
+    if shrink and fitted.size() != frame.size():
+        window.resize(max(1, fitted.width() - extra_w), max(1, fitted.height() - extra_h))
+    frame = window.frameGeometry()
+    fitted = fit_rect(frame, available)
+    if fitted.topLeft() != frame.topLeft():
+        window.move(fitted.topLeft())
 
 
 class WindowPersistence:
@@ -47,12 +94,11 @@ class WindowPersistence:
 
     def restore_window(self, window: QMainWindow) -> None:
         geometry, state = self.settings.window_state()
-        if geometry is not None:
-            window.restoreGeometry(geometry)
-        else:
-            window.resize(*DEFAULT_SIZE)
+        if geometry is None or not window.restoreGeometry(geometry):
+            window.setGeometry(first_geometry(screen_of(window).availableGeometry()))
         if state is not None:
             window.restoreState(state)
+        keep_on_screen(window)
 
     def save_window(self, window: QMainWindow) -> None:
         self.settings.save_window_state(window.saveGeometry(), window.saveState())

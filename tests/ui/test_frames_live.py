@@ -175,7 +175,8 @@ async def test_frames_dock_shows_join_and_reply_with_secrets_redacted(
     await until(lambda: log.pending_count >= 1, what="a frame held while paused")
     panel.model.flush()
     assert panel.proxy.rowCount() == before
-    assert "new" in panel.pause_button.text()
+    assert panel.pause_button.text() == "Resume"
+    assert "new" in panel.counts_label.text()
     panel.pause_button.click()
     panel.model.flush()
     assert any(f.summary().event == "while-paused" for f in shown(panel))

@@ -115,7 +115,10 @@ def test_send_with_ack_turns_ok_and_self_echoes(qtbot: Any) -> None:
     # Turning self on rejoins with the new option and says so in one line.
     panel.composer.self_check.click()
     assert session.channels["room"].options.broadcast_self
-    assert "Rejoining “room” with ack on, self on" in panel.notice_label.text()
+    assert "Rejoining “room” with ack on, self on" in window.statusBar().currentMessage()
+    # The fake rejoins at once: the tab's "Rejoining" line is gone once joined (item 19).
+    assert session.channels["room"].status.state is TabState.JOINED
+    assert not panel.notice_label.text()
     assert ("leave", "room") in session.calls
     panel.composer.send_button.click()
     panel.model.flush()

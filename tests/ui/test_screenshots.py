@@ -5,11 +5,17 @@ docs/screenshots/."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from gui_fakes import FakeController
-from gui_helpers import save_screenshot, until
+from gui_helpers import DOCS_SCREENSHOTS, SCREENSHOTS, save_screenshot, until
 from PySide6.QtWidgets import QApplication
 
 from inspector.app import start_demo
@@ -21,6 +27,7 @@ from inspector.ui.main_window import MainWindow
 pytestmark = pytest.mark.gui
 
 SIZE = (1280, 800)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_empty_and_profiles(qtbot: Any) -> None:
@@ -122,3 +129,48 @@ async def _demo_states(window: MainWindow) -> None:
     panel.select_last()
     assert "Unauthorized" in panel.state_label.text()
     save_screenshot(window, "join-error")
+
+
+@pytest.mark.parametrize(
+    ("name", "width", "height", "scale"),
+    [("window-1024x700", 1024, 700, "1"), ("window-1600x1000-scale2", 1600, 1000, "2")],
+)
+def test_whole_window_on_small_and_scaled_screens(
+    tmp_path: Path, name: str, width: int, height: int, scale: str
+) -> None:
+    """Issue #10 item 19: at QT_SCALE_FACTOR=2 on 1600x1000 the composer and Send were off
+    screen. A process of its own per screen (size and scale are fixed when Qt starts)."""
+    config = tmp_path / "screen.json"
+    screen = {"name": "S", "x": 0, "y": 0, "width": width, "height": height}
+    screen |= {"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+    config.write_text(json.dumps({"windowFrameMargins": True, "screens": [screen]}))
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": f"offscreen:configfile={config}",
+        "QT_SCALE_FACTOR": scale,
+        "PYTHONPATH": str(ROOT),
+    }
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("screenshot_window.py")),
+            name,
+            str(SCREENSHOTS),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["frame_on_screen"], result
+    assert result["send_on_screen"], result
+    assert result["payload_widest"], result
+    assert result["payload_chars"] >= 20, result
+    path = Path(result["path"])
+    assert path.stat().st_size > 10_000
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)

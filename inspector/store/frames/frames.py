@@ -34,10 +34,15 @@ from inspector.protocol.frames import (
 from inspector.protocol.redact import redact_bytes, redact_text
 from inspector.protocol.serializer import Role, decode
 from inspector.store.messages.log import LogListener
-from inspector.store.ring import RingLog
+from inspector.store.ring import ByteBudget, RingLog
 
 #: Default number of frames kept (the Frames view is for recent traffic, not an archive).
 DEFAULT_FRAME_CAPACITY: Final = 10_000
+#: Bytes of frame data the Frames view keeps in total (its own budget, beside the tabs').
+DEFAULT_FRAME_BYTES: Final = 32 * 1024 * 1024
+#: A frame larger than this keeps only its first bytes (the message itself is in its tab's
+#: log); its summary is read from the whole frame when it is captured.
+FRAME_KEEP_BYTES: Final = 64 * 1024
 
 IN: Final = "in"
 OUT: Final = "out"
@@ -89,7 +94,7 @@ _KIND_LABELS: Final = {
 class FrameRow:
     """One websocket frame or connection marker. ``seq`` is set by the :class:`FrameLog`."""
 
-    __slots__ = ("_summary", "data", "direction", "opcode", "seq", "size", "time", "vsn")
+    __slots__ = ("_summary", "cut", "data", "direction", "opcode", "seq", "size", "time", "vsn")
 
     def __init__(
         self, time: float, direction: str, opcode: str, size: int, data: str | bytes, vsn: str
@@ -107,7 +112,26 @@ class FrameRow:
         #: the connection's protocol version: decides how the data is read.
         self.vsn = vsn
         self.seq = -1
+        #: whether only the head of the data was kept (:meth:`keep_head`).
+        self.cut = False
         self._summary: FrameSummary | None = None
+
+    @property
+    def weight(self) -> int:
+        """Bytes of data this row keeps (what the Frames log's byte budget counts)."""
+        return len(self.data)
+
+    def keep_head(self, limit: int = FRAME_KEEP_BYTES) -> None:
+        """Keep only the first ``limit`` bytes (characters of text) of a larger frame.
+
+        The summary is read from the whole frame first, so topic, event and refs stay right;
+        the message itself is kept by its tab. This is what stops a large message from
+        costing twice its size (issue #10 item 11)."""
+        if self.is_marker or len(self.data) <= limit:
+            return
+        self.summary()
+        self.data = self.data[:limit]
+        self.cut = True
 
     @property
     def is_marker(self) -> bool:
@@ -116,7 +140,7 @@ class FrameRow:
 
     def decoded(self) -> Decoded | None:
         """The frame decoded as the receiving side reads it; None for markers (§2)."""
-        if self.is_marker:
+        if self.is_marker or self.cut:
             return None
         role = Role.CLIENT if self.direction == IN else Role.SERVER
         return decode(self.data, self.vsn, role, binary=self.opcode == BINARY)
@@ -178,6 +202,8 @@ class FrameRow:
             text = text if reveal else redact_text(text)
         if limit is not None and len(text) > limit:
             return text[: limit - 1] + "…"
+        if self.cut:
+            return f"{text}… (first {len(self.data):,} of {self.size:,} bytes kept)"
         return text
 
     def __repr__(self) -> str:
@@ -222,8 +248,10 @@ class FrameLog(RingLog[FrameRow, LogListener]):
     called (frames do not change once seen).
     """
 
-    def __init__(self, capacity: int = DEFAULT_FRAME_CAPACITY) -> None:
-        super().__init__(capacity)
+    def __init__(
+        self, capacity: int = DEFAULT_FRAME_CAPACITY, max_bytes: int | None = DEFAULT_FRAME_BYTES
+    ) -> None:
+        super().__init__(capacity, ByteBudget(max_bytes))
 
     def channels(self) -> list[str]:
         """The channels of the retained frames, sorted, :data:`CONNECTION` first when present.

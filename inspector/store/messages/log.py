@@ -20,13 +20,18 @@ from __future__ import annotations
 from typing import Final, Protocol
 
 from inspector.store.messages.records import MessageRecord
-from inspector.store.ring import ChangeListener, RingLog
+from inspector.store.ring import ByteBudget, ChangeListener, RingLog
 
 #: Default bound of a channel's log (the issue's "default 10,000 rows").
 DEFAULT_CAPACITY: Final = 10_000
 #: Bounds a user may choose in the preferences.
 MIN_CAPACITY: Final = 100
 MAX_CAPACITY: Final = 1_000_000
+#: Default byte budget shared by every tab's log, in MB (issue #10 item 11: payload bytes).
+DEFAULT_MEMORY_MB: Final = 256
+#: Bounds a user may choose in the preferences, in MB.
+MIN_MEMORY_MB: Final = 16
+MAX_MEMORY_MB: Final = 16_384
 
 
 class LogListener(ChangeListener, Protocol):
@@ -41,8 +46,8 @@ class LogListener(ChangeListener, Protocol):
 class MessageLog(RingLog[MessageRecord, LogListener]):
     """A bounded, append-only list of :class:`MessageRecord` with eviction of the oldest."""
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        super().__init__(capacity)
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, budget: ByteBudget | None = None) -> None:
+        super().__init__(capacity, budget)
 
     def notify_updated(self, record: MessageRecord) -> None:
         """Tell listeners that a retained record changed in place (no-op otherwise)."""

@@ -122,7 +122,7 @@ class MessageRecord:
     grows by one per appended record, so it identifies a row across evictions.
     """
 
-    __slots__ = ("direction", "event", "format", "meta", "payload", "send", "seq", "time")
+    __slots__ = ("direction", "event", "format", "meta", "payload", "send", "seq", "time", "weight")
 
     def __init__(
         self,
@@ -148,6 +148,9 @@ class MessageRecord:
         #: set on outgoing rows only.
         self.send = send
         self.seq = -1
+        #: bytes this record keeps alive beyond its fixed cost (payload and meta): what the
+        #: log's byte budget counts (a plain attribute: the ring reads it once per message).
+        self.weight = len(payload) + (len(meta) if meta else 0)
 
     @property
     def size(self) -> int:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any, Final
 
-from inspector.store.messages.log import DEFAULT_CAPACITY, MAX_CAPACITY, MIN_CAPACITY
+from inspector.store.messages.log import (
+    DEFAULT_CAPACITY,
+    DEFAULT_MEMORY_MB,
+    MAX_CAPACITY,
+    MAX_MEMORY_MB,
+    MIN_CAPACITY,
+    MIN_MEMORY_MB,
+)
 
 #: Coalescing interval of table inserts, milliseconds (the issue's "every ~30-50 ms").
 DEFAULT_COALESCE_MS: Final = 40
@@ -21,6 +28,13 @@ class Preferences:
     push_timeout_s: float = 10.0
     #: seconds between heartbeats; a missed reply reconnects (§7.1: realtime-js uses 25 s).
     heartbeat_s: float = 25.0
+    #: payload bytes all tabs keep together, in MB (shared: the tab holding the most gives up
+    #: its oldest rows first).
+    memory_mb: int = DEFAULT_MEMORY_MB
+
+    @property
+    def memory_bytes(self) -> int:
+        return self.memory_mb * 1024 * 1024
 
     def clamped(self) -> Preferences:
         return replace(
@@ -29,6 +43,7 @@ class Preferences:
             coalesce_ms=min(250, max(10, int(self.coalesce_ms))),
             push_timeout_s=min(120.0, max(0.5, float(self.push_timeout_s))),
             heartbeat_s=min(120.0, max(1.0, float(self.heartbeat_s))),
+            memory_mb=min(MAX_MEMORY_MB, max(MIN_MEMORY_MB, int(self.memory_mb))),
         )
 
     def to_dict(self) -> dict[str, Any]:

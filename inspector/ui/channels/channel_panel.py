@@ -10,9 +10,11 @@ rows are inserted and evicted around it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Final
 
 from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -30,6 +32,7 @@ from ..common.log_controls import (
     LogControls,
     debounce_timer,
     filter_field,
+    fix_width,
     select_last_row,
     tool_button,
 )
@@ -67,6 +70,22 @@ def tab_text(name: str) -> str:
     return short_name(name).replace("&", "&&")
 
 
+#: What each chip of the tab header means (issue #10 item 19; §4.1, §5.2, §8, §9).
+CHIP_TIPS: Final = {
+    "self": "self: your own broadcasts come back to this tab (join option broadcast.self)",
+    "ack": "ack: the server acknowledges each broadcast you send (join option broadcast.ack)",
+    "public": "public: anyone with the project's key may join; no authorization check",
+    "private": "private: the server checks your token against the channel's policies",
+    "presence": "presence: this tab receives presence state and joins/leaves",
+    "events": "events: only broadcasts whose event matches are shown",
+}
+
+
+def chip_tooltip(chip: str) -> str:
+    """The tooltip of one chip (its key is the text before ``:``)."""
+    return CHIP_TIPS.get(chip.split(":", 1)[0], chip)
+
+
 class ChannelPanel(QWidget):
     """The content of one channel tab."""
 
@@ -95,6 +114,7 @@ class ChannelPanel(QWidget):
         self._protocol_source: Callable[[], str] = lambda: "2.0.0"
         self._last_rate = 0.0
         self._shown_filtered = 0
+        self._state_mark = (theme.colors().muted, channel.status.state.value)
         self.model = MessageTableModel(channel.log, coalesce_ms, self)
         self.proxy = MessageFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -142,6 +162,7 @@ class ChannelPanel(QWidget):
             "follow", "Follow", checkable=True, tooltip="Keep the newest row in view (End)"
         )
         self.follow_button.setChecked(True)
+        fix_width(self.follow_button)
         self.pause_button = self.controls.pause_button
         self.clear_button = self.controls.clear_button
         bar = QHBoxLayout()
@@ -150,7 +171,7 @@ class ChannelPanel(QWidget):
         bar.addWidget(self.follow_button)
         bar.addWidget(self.pause_button)
         bar.addWidget(self.clear_button)
-        bar.addWidget(self.counts_label)
+        bar.addWidget(self.counts_label, 2)
 
         # --- table, detail, composer
         self.table = MessageTableView()
@@ -170,6 +191,9 @@ class ChannelPanel(QWidget):
         self.h_splitter.setStretchFactor(0, 3)
         self.h_splitter.setStretchFactor(1, 2)
         self.h_splitter.setChildrenCollapsible(False)
+        # A short (or scaled) screen must still show the composer and Send (issue #10 item
+        # 19): the detail's views may shrink to a few lines.
+        self.detail.views.setMinimumHeight(self.fontMetrics().lineSpacing() * 3 + 12)
         self.v_splitter = QSplitter(Qt.Orientation.Vertical)
         self.v_splitter.addWidget(self.h_splitter)
         self.v_splitter.addWidget(self.composer)
@@ -177,7 +201,7 @@ class ChannelPanel(QWidget):
         self.v_splitter.setStretchFactor(1, 1)
         self.v_splitter.setChildrenCollapsible(False)
         self.v_splitter.setSizes([640, 260])  # proportions; restored sizes replace them
-        self.h_splitter.setSizes([620, 380])
+        self.h_splitter.setSizes([740, 260])  # the table (and its payload column) first
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -217,12 +241,41 @@ class ChannelPanel(QWidget):
         self.model.flushed.connect(self._flushed)
         self.model.dataChanged.connect(self._data_changed)
         self.model.modelReset.connect(self._model_reset)
-        self.setTabOrder(self.filter_edit, self.event_filter_edit)
-        self.setTabOrder(self.event_filter_edit, self.table)
-        self.setTabOrder(self.table, self.composer.event_edit)
+        self._set_focus_chain()
         self.set_options(channel.options)
         self.set_status(channel.status, 0.0)
         self._update_counts()
+
+    def _set_focus_chain(self) -> None:
+        """Tab walks the tab top to bottom, left to right: header buttons, filters and
+        Follow/Pause/Clear, the table, the detail, then the composer in reading order ending at
+        Send (it jumped between the composer and the table; issue #10 item 19)."""
+        c = self.composer
+        chain: list[QWidget] = [
+            self.presence_button,
+            self.rejoin_button,
+            self.leave_button,
+            self.filter_edit,
+            self.event_filter_edit,
+            self.follow_button,
+            self.pause_button,
+            self.clear_button,
+            self.table,
+            self.detail.views,
+            self.detail.views.tabBar(),
+            self.detail.text,
+            c.event_edit,
+            c.history_combo,
+            c.payload_edit,
+            c.binary_input,
+            c.kind_combo,
+            c.ack_check,
+            c.self_check,
+            c.transport_combo,
+            c.send_button,
+        ]
+        for first, second in pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     # ------------------------------------------------------------------------------ properties
 
@@ -237,6 +290,10 @@ class ChannelPanel(QWidget):
         if self.unread:
             text += f" ({self.unread:,})" if self.unread < 100_000 else " (99,999+)"
         return text
+
+    def state_mark(self) -> tuple[QColor, str]:
+        """The join state's colour and word, for the tab's mark and tooltip."""
+        return self._state_mark
 
     def set_current(self, current: bool) -> None:
         self._current = current
@@ -257,6 +314,7 @@ class ChannelPanel(QWidget):
             label = QLabel(chip)
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setStyleSheet(style)
+            label.setToolTip(chip_tooltip(chip))
             self.chips.addWidget(label)
         self.composer.set_options(ack=options.ack, broadcast_self=options.broadcast_self)
         self.presence_panel.set_options(options)
@@ -274,11 +332,15 @@ class ChannelPanel(QWidget):
         }[status.state]
         text = status.describe(now).replace("&", "&amp;").replace("<", "&lt;")
         self.state_label.setText(f"<b style='color:{colour.name()}'>●</b> {text}")
+        self._state_mark = (colour, status.state.value)
+        if status.state is TabState.JOINED and self.notice_label.text().startswith("Rejoining"):
+            self.show_notice("")  # the rejoin it announced is done (issue #10 item 19)
         self.state_label.setToolTip(status.reason or status.state.value)
         self.presence_panel.set_status(status)
         left = status.state in (TabState.LEFT, TabState.CLOSED)
         self.leave_button.setEnabled(not left)
         self.rejoin_button.setEnabled(status.state is not TabState.JOINING)
+        self.title_changed.emit()  # the tab's state mark
 
     def set_protocol_source(self, source: Callable[[], str]) -> None:
         """Where the composer learns the profile's protocol (binary needs 2.0.0, §2.4)."""

@@ -13,10 +13,25 @@ from __future__ import annotations
 from enum import Enum
 from functools import partial
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from .channel_panel import ChannelPanel
+
+
+def state_icon(colour: QColor, size: int = 12) -> QIcon:
+    """A filled dot in ``colour``: a live tab's join state at a glance."""
+    pixmap = QPixmap(size * 2, size * 2)
+    pixmap.setDevicePixelRatio(2.0)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    painter.drawEllipse(QRectF(2, 2, size - 4, size - 4))
+    painter.end()
+    return QIcon(pixmap)
 
 
 class TabKind(Enum):
@@ -51,8 +66,8 @@ class ChannelTabsWidget(QTabWidget):
         """Add a live channel's tab."""
         self.panels[panel.name] = panel
         index = self.addTab(panel, panel.title())
-        self.setTabToolTip(index, f"realtime:{panel.name}")
         panel.title_changed.connect(partial(self._retitle, panel))
+        self._retitle(panel)
         if select:
             self.setCurrentIndex(index)
         else:
@@ -145,6 +160,10 @@ class ChannelTabsWidget(QTabWidget):
         index = self.indexOf(panel)
         if index >= 0:
             self.setTabText(index, panel.title())
+            # The channel's state as a coloured mark and in words (issue #10 item 19).
+            colour, words = panel.state_mark()
+            self.setTabIcon(index, state_icon(colour))
+            self.setTabToolTip(index, f"realtime:{panel.name} · {words}")
 
     def _current_changed(self, index: int) -> None:
         current = self.widget(index)

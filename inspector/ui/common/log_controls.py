@@ -3,7 +3,7 @@
 A channel tab (:class:`~inspector.ui.channels.channel_panel.ChannelPanel`) and the Frames view
 (:class:`~inspector.ui.frames.frames_panel.FramesPanel`) both show a
 :class:`~inspector.store.ring.RingLog` through a table model and a filter proxy, with the same
-Pause/Resume behaviour and the same "N shown · of M · K evicted · P new" counts. The small
+Pause/Resume behaviour and the same "N shown · of M · K evicted (S size cap) · P new" counts. The small
 widget factories both use (tool buttons, filter fields, the filter's debounce timer) live here
 too.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt, QTimer
-from PySide6.QtWidgets import QLabel, QLineEdit, QTableView, QToolButton
+from PySide6.QtWidgets import QLabel, QLineEdit, QSizePolicy, QTableView, QToolButton
 
 from inspector.store.ring import RingLog
 
@@ -38,6 +38,30 @@ def tool_button(
     if tooltip is not None:
         button.setToolTip(tooltip)
     return button
+
+
+def fix_width(button: QToolButton, *texts: str) -> None:
+    """Give ``button`` the width of its widest text, so that neighbours never move when its
+    text changes (issue #10 item 19)."""
+    current = button.text()
+    width = 0
+    for text in (current, *texts):
+        button.setText(text)
+        width = max(width, button.sizeHint().width())
+    button.setText(current)
+    button.setFixedWidth(width)
+
+
+def counts_label(accessible_name: str) -> QLabel:
+    """A counts line whose changing text never resizes its neighbours: it takes the width its
+    layout gives it (stretch) and shows the whole text in its tooltip when cut."""
+    label = QLabel()
+    label.setAccessibleName(accessible_name)
+    policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    policy.setHorizontalStretch(1)
+    label.setSizePolicy(policy)
+    label.setMinimumWidth(0)
+    return label
 
 
 def filter_field(placeholder: str, accessible_name: str) -> QLineEdit:
@@ -67,8 +91,9 @@ def select_last_row(table: QTableView) -> None:
 
 
 class LogControls:
-    """Pause (checkable; "Resume (N new)" while paused) and Clear buttons and a counts label for
-    a ring log shown through ``model`` and ``proxy``. The panel lays them out and wires Clear."""
+    """Pause (checkable; "Resume" while paused) and Clear buttons of fixed widths and a counts
+    label for a ring log shown through ``model`` and ``proxy``. The panel lays them out (the
+    counts label with a stretch) and wires Clear."""
 
     def __init__(
         self,
@@ -82,10 +107,12 @@ class LogControls:
         self.log = log
         self.model = model
         self.proxy = proxy
+        self._pause_tip = pause_tooltip
         self.pause_button = tool_button("pause", "Pause", checkable=True, tooltip=pause_tooltip)
         self.clear_button = tool_button("clear", "Clear")
-        self.counts_label = QLabel()
-        self.counts_label.setAccessibleName(counts_name)
+        fix_width(self.pause_button, "Resume")
+        fix_width(self.clear_button)
+        self.counts_label = counts_label(counts_name)
 
     def set_paused(self, paused: bool) -> bool:
         """Pause the log, or resume it and show the held rows at once; the button follows.
@@ -108,16 +135,30 @@ class LogControls:
 
     def show_counts(self, *more: str, zero_evicted: bool = True) -> None:
         """Rows shown (and of how many), evicted (also when 0 unless ``zero_evicted`` is
-        False), new while paused, then ``more``; and the Pause button's text."""
+        False; "(N size cap)" for those the byte budget dropped), what arrived while paused
+        (and how many of those are held when the bound dropped some), then ``more``; and the
+        Pause button's text."""
         log = self.log
         shown = self.proxy.rowCount()
         parts = [f"{shown:,} shown"]
         if shown != len(log):
             parts.append(f"of {len(log):,}")
         if zero_evicted or log.evicted_count:
-            parts.append(f"{log.evicted_count:,} evicted")
+            evicted = f"{log.evicted_count:,} evicted"
+            if log.evicted_by_size:
+                evicted += f" ({log.evicted_by_size:,} size cap)"
+            parts.append(evicted)
         if log.paused:
-            parts.append(f"{log.pending_count:,} new")
+            arrived = log.arrived_while_paused
+            new = f"{arrived:,} new"
+            if log.pending_count != arrived:
+                new += f" ({log.pending_count:,} held)"
+            parts.append(new)
         parts.extend(more)
-        self.counts_label.setText(" · ".join(parts))
-        self.pause_button.setText(f"Resume ({log.pending_count:,} new)" if log.paused else "Pause")
+        text = " · ".join(parts)
+        self.counts_label.setText(text)
+        self.counts_label.setToolTip(text)
+        self.pause_button.setText("Resume" if log.paused else "Pause")
+        self.pause_button.setToolTip(
+            f"Resume: show the {log.pending_count:,} held rows" if log.paused else self._pause_tip
+        )

@@ -89,7 +89,7 @@ class ComposerPanel(QWidget):
         self.payload_edit.setPlaceholderText('{"message": "hello"}   (empty sends {})')
         self.payload_edit.setAccessibleName("Payload JSON")
         self.payload_edit.setTabChangesFocus(True)
-        self.payload_edit.setMinimumHeight(self.payload_edit.fontMetrics().lineSpacing() * 5 + 12)
+        self.payload_edit.setMinimumHeight(self.payload_edit.fontMetrics().lineSpacing() * 3 + 12)
         self.payload_edit.installEventFilter(self)
         self.event_edit.installEventFilter(self)
         self.error_label = QLabel("")

@@ -14,7 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspector.store.frames.frames import CLOSE, IN, OPEN, OUT, FrameLog, FrameRow
+from inspector.store.frames.frames import (
+    CLOSE,
+    FRAME_KEEP_BYTES,
+    IN,
+    OPEN,
+    OUT,
+    FrameLog,
+    FrameRow,
+)
 
 
 class FrameCapture:
@@ -32,9 +40,10 @@ class FrameCapture:
         data = record.data
         if opcode == OPEN:
             data = f"GET {self._url}"
-        self._log.append(
-            FrameRow(record.wall, record.direction, opcode, record.size, data, record.vsn)
-        )
+        row = FrameRow(record.wall, record.direction, opcode, record.size, data, record.vsn)
+        if len(data) > FRAME_KEEP_BYTES:
+            row.keep_head()  # the message is kept by its tab; do not keep it twice
+        self._log.append(row)
 
     def opened(self, wall: float) -> None:
         """The handshake succeeded: the response row."""

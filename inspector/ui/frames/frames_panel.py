@@ -162,6 +162,12 @@ def frame_detail(frame: FrameRow, reveal: bool) -> str:
     if frame.is_marker:
         lines += ["", frame.shown_text(reveal)]
         return "\n".join(lines)
+    if frame.cut:
+        lines += [
+            "",
+            f"Only the first {len(frame.data):,} of {frame.size:,} bytes of this frame are kept;"
+            " the message itself is in its tab.",
+        ]
     fields = decoded_fields(frame, reveal)
     if fields is not None:
         lines += ["", "Decoded:", json.dumps(fields, indent=2, ensure_ascii=False)]
@@ -272,7 +278,7 @@ class FramesPanel(QWidget):
         bar.addWidget(self.clear_button)
         bar.addWidget(self.reveal_check)
         bar.addWidget(self.export_button)
-        bar.addWidget(self.counts_label)
+        bar.addWidget(self.counts_label, 1)
 
         self.table = QTableView()
         self.table.setModel(self.proxy)

@@ -80,10 +80,13 @@ class MessageTableView(QTableView):
         widths = {
             COL_TIME: mono_metrics.horizontalAdvance("00:00:00.000") + 16,
             COL_DIRECTION: metrics.horizontalAdvance("system") + 16,
-            COL_EVENT: metrics.horizontalAdvance("x" * 18) + 16,
+            COL_EVENT: metrics.horizontalAdvance("x" * 10) + 16,
             COL_SIZE: mono_metrics.horizontalAdvance(SIZE_SAMPLE) + 16,
-            COL_STATUS: metrics.horizontalAdvance("x" * 16) + 16,
+            COL_STATUS: metrics.horizontalAdvance("x" * 8) + 16,
         }
+        # The payload takes the rest (Stretch); the others are narrow so that it gets most of
+        # the width (issue #10 item 19: it was the narrowest column at 1024 px). They stay
+        # resizable.
         for col, width in widths.items():
             self.setColumnWidth(col, width)
 

@@ -20,11 +20,13 @@ from typing import Any
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -123,7 +125,15 @@ class PresencePanel(QWidget):
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(QLabel("<b>Timeline</b> (newest first; select an entry for why)"))
         tl.addWidget(self.timeline_view, 1)
-        tl.addWidget(self.why_label)
+        # The explanation scrolls when the panel is short instead of being cut off (issue #10
+        # item 19: a wrapped label in a squeezed layout lost its last lines).
+        self.why_scroll = QScrollArea()
+        self.why_scroll.setWidget(self.why_label)
+        self.why_scroll.setWidgetResizable(True)
+        self.why_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.why_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.why_scroll.setMinimumHeight(self.fontMetrics().lineSpacing() * 3 + 4)
+        tl.addWidget(self.why_scroll)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(roster_box)
         self.splitter.addWidget(timeline_box)

@@ -58,12 +58,24 @@ CSV_FILTER: Final = "CSV (*.csv);;All files (*)"
 AskPath = Callable[[str, str, bool], Path | None]
 
 
+def with_default_suffix(path: Path, name_filter: str) -> Path:
+    """``path`` with the filter's first extension added when the user typed none (``out`` ->
+    ``out.ndjson``; ``out.txt`` and ``.hidden`` stay as typed; issue #10 item 19)."""
+    if path.suffix or path.name.startswith("."):
+        return path
+    start = name_filter.find("(*.")
+    if start < 0:
+        return path
+    suffix = name_filter[start + 2 :].split(")")[0].split()[0]
+    return path.with_name(path.name + suffix)
+
+
 def dialog_ask_path(parent: QWidget) -> AskPath:
     def ask(title: str, name_filter: str, save: bool) -> Path | None:
         if save:
             path, _ = QFileDialog.getSaveFileName(parent, title, "", name_filter)
-        else:
-            path, _ = QFileDialog.getOpenFileName(parent, title, "", name_filter)
+            return with_default_suffix(Path(path), name_filter) if path else None
+        path, _ = QFileDialog.getOpenFileName(parent, title, "", name_filter)
         return Path(path) if path else None
 
     return ask
