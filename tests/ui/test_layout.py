@@ -242,3 +242,28 @@ def test_presence_text_is_never_cut_off(qtbot: Any) -> None:
     pp = panel.presence_panel
     for label in (pp.why_label, pp.own_label, pp.state_label):
         assert label.height() >= label.heightForWidth(label.width()), label.text()
+
+
+def test_detail_buttons_drop_their_labels_rather_than_clip_them(qtbot: Any) -> None:
+    """A narrow detail pane (scale factor 2, a small screen) shows the copy buttons as icons with
+    the label in the tooltip; a wide one shows the labels whole (no clipped text either way)."""
+    from inspector.ui.messages.message_detail_panel import MessageDetailPanel
+
+    panel = MessageDetailPanel("room-1")
+    qtbot.addWidget(panel)
+    buttons = (panel.copy_payload_button, panel.copy_row_button, panel.copy_as_button)
+    panel.resize(900, 400)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.width() == 900)
+    assert not panel.compact_buttons
+    assert [b.text() for b in buttons] == ["Copy payload", "Copy row as JSON", "Copy as"]
+    assert all(b.width() >= b.sizeHint().width() for b in buttons)
+    panel.resize(260, 400)
+    qtbot.waitUntil(lambda: panel.compact_buttons)
+    assert [b.text() for b in buttons] == ["", "", ""]
+    assert panel.copy_payload_button.toolTip().startswith("Copy payload")
+    assert panel.copy_as_button.toolTip().startswith("Copy as: A command that sends")
+    assert all(b.width() >= b.sizeHint().width() for b in buttons)
+    panel.resize(900, 400)
+    qtbot.waitUntil(lambda: not panel.compact_buttons)
+    assert panel.copy_row_button.text() == "Copy row as JSON"

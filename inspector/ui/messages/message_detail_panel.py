@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -140,8 +140,18 @@ class MessageDetailPanel(QWidget):
         self.copy_as_button.setToolTip(
             f"A command that sends this payload again; the key is read from ${KEY_ENV}"
         )
-        for button in (self.copy_payload_button, self.copy_row_button, self.copy_as_button):
-            button.setMinimumWidth(48)  # a narrow pane clips the labels instead of refusing
+        # In a pane too narrow for the three labels the buttons show their icon only (the label
+        # moves into the tooltip) rather than clipped text; see _fit_buttons.
+        self._labels = {
+            self.copy_payload_button: "Copy payload",
+            self.copy_row_button: "Copy row as JSON",
+            self.copy_as_button: "Copy as",
+        }
+        self._tooltips = {b: b.toolTip() for b in self._labels}
+        self._full_width = sum(b.sizeHint().width() for b in self._labels) + 24
+        self.compact_buttons = False
+        for button in self._labels:
+            button.setMinimumWidth(32)
         buttons = QHBoxLayout()
         buttons.addWidget(self.copy_payload_button)
         buttons.addWidget(self.copy_row_button)
@@ -156,6 +166,21 @@ class MessageDetailPanel(QWidget):
         layout.addWidget(self.views, 1)
         layout.addLayout(buttons)
         self._set_enabled(False)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_buttons(event.size().width())
+
+    def _fit_buttons(self, width: int) -> None:
+        """Icon-only buttons (label in the tooltip) when the labels would not fit ``width``."""
+        compact = width < self._full_width
+        if compact == self.compact_buttons:
+            return
+        self.compact_buttons = compact
+        for button, label in self._labels.items():
+            button.setText("" if compact else label)
+            tip = self._tooltips[button]
+            button.setToolTip((f"{label}: {tip}" if tip else label) if compact else tip)
 
     @property
     def record(self) -> MessageRecord | None:
