@@ -10,6 +10,8 @@
   in pyproject.toml covers Qt warnings in setup and call). A test that provokes an ERROR record
   on purpose declares it: ``@pytest.mark.expect_log_errors(r"regex")`` or the
   ``expect_log_errors`` fixture.
+- In CI (``CI=true``, exported by .ci/run) a skipped, xfailed or deselected test fails the run
+  (tests/ci_gate.py); a test that needs a missing tool calls ``ci_gate.skip_or_fail``.
 - ``peers``: official-client peer processes (realtime-js, realtime-py; tests/interop/peers.py),
   stopped at teardown. tests/interop is put on ``sys.path`` here so every suite can import
   ``peers``.
@@ -34,9 +36,10 @@ from peers import PeerPool  # noqa: E402  (needs tests/interop on sys.path)
 
 from inspector.server import RealtimeServer, ServerConfig  # noqa: E402
 
-# tests/ is on sys.path (rootdir-relative conftest import), so the plugin imports by name;
+# tests/ is on sys.path (rootdir-relative conftest import), so the plugins import by name;
+# ci_gate fails a CI run (CI=true) in which any test was skipped, xfailed or deselected;
 # pytester runs the inner sessions of tests/test_noise_guards.py.
-pytest_plugins = ["noise_guards", "pytester"]
+pytest_plugins = ["noise_guards", "ci_gate", "pytester"]
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 # pkg_smoke puts packaging/ on sys.path, so ribuild (the build helpers) imports after it.
-from pkg_smoke import SKIP_ENV, in_ci, make, require_root, require_tool, run
+from ci_gate import in_ci
+from pkg_smoke import SKIP_ENV, make, require_root, require_tool, run
 from ribuild.bundle import bundle_executable
 from ribuild.meta import AppMeta, read_meta
 
