@@ -157,10 +157,11 @@ async def test_11_join_error_and_rejoin(server: RealtimeServer, peers: PeerPool)
 
 async def test_12_token_expiry(server: RealtimeServer, peers: PeerPool) -> None:
     js = await js_client(peers, server)
-    short = user_token(server, "authenticated", exp_in=2)
+    # Valid for 4 to 5 s: the join is never refused for it on a loaded machine.
+    short = user_token(server, "authenticated", exp_in=5)
     await js.call("setAuth", client="c", token=short)
     await subscribe(js, server, "a", "room-1", listen={"system": True})
-    system = await js.expect(ev="system", channel="a", timeout=10)
+    system = await js.expect(ev="system", channel="a", timeout=30)
     payload = system["payload"]
     assert (payload["extension"], payload["status"], payload["channel"]) == (
         "system",
