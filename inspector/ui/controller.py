@@ -349,7 +349,7 @@ class InspectorController(ControllerBase):
             info.round_trip_ms = result.latency * 1000
             if result.ok:
                 info.state = SendState.OK
-            elif result.status is None and "time" in (result.error or ""):
+            elif result.timed_out:
                 info.state = SendState.TIMED_OUT
             else:
                 info.state, info.error = SendState.ERROR, result.error
