@@ -139,3 +139,6 @@ async def test_presence_is_tracked_again_after_a_forced_channel_error_and_rejoin
     state = await ada.call("presenceState", channel="a")
     assert sorted(state) == ["ada", "insp"]
     assert [p.get("name") for p in state["insp"]] == ["inspector"]
+    # Ada leaves while the tab is open: a row for it, nothing raised on the way.
+    assert await ada.call("unsubscribe", channel="a") == "ok"
+    await until(lambda: roster.keys() == ["insp"], what="ada gone")
