@@ -8,7 +8,8 @@
 # What "set up" installs, each step skipped when already done:
 #   - Debian packages (only when running as root with apt-get): Python venv support, Node.js and
 #     npm when missing, the libraries headless Qt needs, a font, Xvfb for the demo without a
-#     display, and the packaging tools the smoke tests use.
+#     display, the packaging tools the smoke tests use, and curl (the copied curl commands are
+#     run for real).
 #   - .venv with the project and its dev tools, pinned by requirements/constraints.txt.
 #   - tests/interop/js/node_modules from package-lock.json (realtime-js, supabase-js, ws).
 #   - .venv-realtime-py: realtime-py in its own venv (it pins websockets<16), from
@@ -27,7 +28,7 @@ die() { printf '\033[1;31m[bootstrap] %s\033[0m\n' "$*" >&2; exit 1; }
 DEB_QT="libgl1 libegl1 libfontconfig1 fonts-dejavu-core libxkbcommon0 libglib2.0-0 libdbus-1-3"
 DEB_X="xvfb xauth libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
 libxcb-image0 libxcb-render-util0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1"
-DEB_TOOLS="desktop-file-utils appstream dpkg-dev binutils"
+DEB_TOOLS="desktop-file-utils appstream dpkg-dev binutils curl"
 
 missing_debs() {
   local pkg out=()

@@ -10,16 +10,19 @@
   in pyproject.toml covers Qt warnings in setup and call). A test that provokes an ERROR record
   on purpose declares it: ``@pytest.mark.expect_log_errors(r"regex")`` or the
   ``expect_log_errors`` fixture.
+- In CI (``CI=true``, exported by .ci/run) a skipped, xfailed or deselected test fails the run
+  (tests/ci_gate.py); a test that needs a missing tool calls ``ci_gate.skip_or_fail``.
 - ``peers``: official-client peer processes (realtime-js, realtime-py; tests/interop/peers.py),
-  stopped at teardown. tests/interop is put on ``sys.path`` here so every suite can import
-  ``peers``.
+  stopped at teardown; an error their client libraries reported fails the test unless declared
+  (``peers.expect_errors(r"regex")`` or ``@pytest.mark.expect_peer_errors(r"regex")``).
+  tests/interop is put on ``sys.path`` here so every suite can import ``peers``.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from pathlib import Path
 
 import pytest
@@ -34,9 +37,10 @@ from peers import PeerPool  # noqa: E402  (needs tests/interop on sys.path)
 
 from inspector.server import RealtimeServer, ServerConfig  # noqa: E402
 
-# tests/ is on sys.path (rootdir-relative conftest import), so the plugin imports by name;
+# tests/ is on sys.path (rootdir-relative conftest import), so the plugins import by name;
+# ci_gate fails a CI run (CI=true) in which any test was skipped, xfailed or deselected;
 # pytester runs the inner sessions of tests/test_noise_guards.py.
-pytest_plugins = ["noise_guards", "pytester"]
+pytest_plugins = ["noise_guards", "ci_gate", "pytester"]
 
 
 @pytest.fixture
@@ -54,11 +58,39 @@ async def server(server_config: ServerConfig) -> AsyncIterator[RealtimeServer]:
         await srv.stop()
 
 
+PEER_ERRORS_MARKER = "expect_peer_errors"
+_CALL_PASSED = pytest.StashKey[bool]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{PEER_ERRORS_MARKER}(pattern, ..., kind=None, optional=False): the test provokes "
+        "errors of an official client peer matching these regexes on purpose "
+        "(tests/interop/peers.py)",
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_PASSED] = report.passed
+    return report
+
+
 @pytest.fixture
-async def peers() -> AsyncIterator[PeerPool]:
-    """Official-client peer processes (realtime-js, realtime-py), stopped at teardown."""
+async def peers(request: pytest.FixtureRequest) -> AsyncIterator[PeerPool]:
+    """Official-client peer processes (realtime-js, realtime-py), stopped at teardown; an error
+    their client libraries reported that the test did not declare fails the test."""
     pool = PeerPool()
+    for mark in request.node.iter_markers(PEER_ERRORS_MARKER):
+        pool.expect_errors(*mark.args, **mark.kwargs)
     try:
         yield pool
     finally:
-        await pool.close()
+        await pool.close()  # raises for undeclared errors
+    if request.node.stash.get(_CALL_PASSED, False) and (missing := pool.missing_errors()):
+        pytest.fail("\n".join(missing), pytrace=False)

@@ -8,6 +8,7 @@ batch of sends can be counted without exceptions.
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.parse
 from collections.abc import Sequence
@@ -59,6 +60,20 @@ class RestResult:
     def ok(self) -> bool:
         """True for a 2xx answer (the server answers 202 Accepted)."""
         return self.status is not None and 200 <= self.status < 300
+
+
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
+
+
+def _answer_text(response: httpx.Response) -> str:
+    """The server's message on one line: a JSON ``message``/``error``, the title of an HTML
+    page (a proxy's "413 Request Entity Too Large"), else the text with its white space
+    collapsed."""
+    body = response.content
+    if "html" in response.headers.get("content-type", "").lower():
+        title = _TITLE.search(body)
+        body = title.group(1) if title else response.reason_phrase.encode()
+    return " ".join(server_text(body).split())
 
 
 def _segment(name: str) -> str:
@@ -160,7 +175,7 @@ class RestClient:
         status = response.status_code
         error = None
         if not 200 <= status < 300:
-            text = server_text(response.content)
+            text = _answer_text(response)
             if status == 404 and endpoint == "single":
                 error = SINGLE_404
             else:

@@ -46,6 +46,10 @@ SECRET_NAMES: Final = frozenset(
 #: ``k`` would eat every letter k), and real keys and tokens are far longer.
 MIN_SECRET_LENGTH: Final = 8
 
+#: Characters after ``sb_secret_`` (and the other prefixes) from which an ``sb_`` key is
+#: redacted even when glued to a preceding word; real keys are far longer.
+SB_KEY_MIN_BODY: Final = 16
+
 #: How deep :func:`redact_value` looks when asked to stop (exports): deeper values are
 #: replaced as a whole.
 DEPTH_LIMIT: Final = 32
@@ -60,17 +64,27 @@ _VALUE: Final = r"[^\s\"'\\,;&#}]+"
 
 #: ``"apikey": "…"``: the whole JSON string (escapes included) goes.
 _JSON_FIELD = re.compile(rf'("(?:{_NAMES})"\s*:\s*)"(?:[^"\\]|\\.)*"', re.I)
+#: White space, also as JSON escapes (``\t``, ``\n``, ``\u0020``...) at any depth of quoting:
+#: a frame's text holds its payload's strings escaped.
+_SPACE: Final = r"(?:\s|\\+(?:[tnr]|u00(?:09|0[aAdD]|20)))"
 #: What follows a name in ``apikey=…``, ``token=…`` (URL queries, forms).
 _QUERY_TAIL: Final = rf"(=)()({_VALUE})"
 #: What follows a header name in ``apikey: …``, ``Authorization: Bearer …``.
-_HEADER_TAIL: Final = rf"(\s*[:=]\s*)((?:(?:bearer|basic)\s+)?)({_VALUE})"
+_HEADER_TAIL: Final = rf"(\s*[:=]\s*)((?:(?:bearer|basic){_SPACE}+)?)({_VALUE})"
 #: What follows ``Bearer`` anywhere.
-_BEARER_TAIL: Final = rf"(\s+)({_VALUE})"
+_BEARER_TAIL: Final = rf"({_SPACE}+)({_VALUE})"
 _QUERY = re.compile(rf"\b({_NAMES}){_QUERY_TAIL}", re.I)
 _HEADER = re.compile(rf"\b({_HEADER_NAMES}){_HEADER_TAIL}", re.I)
 _BEARER = re.compile(rf"\b(bearer){_BEARER_TAIL}", re.I)
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_SB_KEY = re.compile(r"\bsb_(?:publishable|secret|temp)_[A-Za-z0-9_-]+")
+#: A JWT (or JWE): ``eyJ…`` and every dot-joined segment after it, so that two tokens glued
+#: together go whole (a shorter match would leave the second one's signature behind).
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)+")
+#: A Supabase key: at a word start, or anywhere once it is as long as a real key (a key glued to
+#: a word, ``id0sb_secret_…``, is still a key; ``usb_temp_1`` is not).
+_SB_KEY = re.compile(
+    rf"\bsb_(?:publishable|secret|temp)_[A-Za-z0-9_-]+"
+    rf"|sb_(?:publishable|secret|temp)_[A-Za-z0-9_-]{{{SB_KEY_MIN_BODY},}}"
+)
 #: URL queries: the whole value up to the next parameter.
 _URL_QUERY = re.compile(rf"((?:^|[?&])(?:{_NAMES})=)[^&#]*", re.I)
 
@@ -91,7 +105,7 @@ def _maybe(text: str) -> bool:
 # case folding): one pattern per keyword, each starting with its literal and run only when the
 # keyword is there, so the regex engine skips ahead fast; the leading \b is checked after.
 _JWT_BYTES = re.compile(_JWT.pattern.encode())
-_SB_KEY_BYTES = re.compile(_SB_KEY.pattern.removeprefix(r"\b").encode())
+_SB_KEY_BYTES = re.compile(rb"sb_(?:publishable|secret|temp)_([A-Za-z0-9_-]+)")
 _FIELD_LOWER = re.compile(rf'("(?:{_NAMES})"\s*:\s*")((?:[^"\\]|\\.)+)"'.encode())
 _NAMED_LOWER: Final = tuple(
     (name.encode(), re.compile((re.escape(name) + tail).encode()))
@@ -228,7 +242,11 @@ def redact_bytes(data: bytes) -> bytes:
     if not any(keyword in lower for keyword in _KEYWORDS_LOWER):
         return data
     spans = [m.span() for m in _JWT_BYTES.finditer(data)]
-    spans += [m.span() for m in _SB_KEY_BYTES.finditer(data) if _starts_word(data, m)]
+    spans += [
+        m.span()
+        for m in _SB_KEY_BYTES.finditer(data)
+        if _starts_word(data, m) or len(m.group(1)) >= SB_KEY_MIN_BODY
+    ]
     spans += [m.span(2) for m in _FIELD_LOWER.finditer(lower)]
     for keyword, pattern in _NAMED_LOWER:
         if keyword in lower:

@@ -40,8 +40,12 @@ async def test_heartbeat_round_trip_is_measured(make_client: Callable[..., Realt
     client = make_client(on_event=log, heartbeat_interval=0.2)
     await client.connect()
     ok = await log.wait_for(HeartbeatEvent, lambda e: e.status == "ok")
+    sent = [e for e in log.of(HeartbeatEvent) if e.status == "sent" and e.at <= ok.at][-1]
+    # The round trip is the time from that heartbeat's send to its reply (how long it takes
+    # on a loaded machine is a duration, left to benchmarks).
     assert ok.rtt is not None
-    assert 0 < ok.rtt < 0.2
+    assert ok.rtt > 0
+    assert ok.rtt == ok.at - sent.at
     assert client.heartbeat_rtt is not None
 
 
@@ -92,16 +96,18 @@ async def test_restart_on_the_same_port_follows_the_schedule_and_duplicates_noth
         )
         assert second.retry_in == 2.0
         assert "refused" in second.reason
-        # The retry was due one second after the loss (session time, not wall sleeps).
+        # The retry was scheduled one second after the loss and never made early (session
+        # time); how late a loaded loop runs it is a duration, left to benchmarks.
         attempt = next(
             e for e in log.of(ConnectionStateChanged, mark) if e.state is ConnectionState.CONNECTING
         )
-        assert attempt.at - first.at == pytest.approx(1.0, abs=0.05)
+        assert first.at < attempt.at < second.at
+        assert attempt.at >= first.at + first.retry_in
         async with RealtimeServer(ServerConfig(port=port)) as again:
             opened = await log.wait_for(
                 ConnectionStateChanged, state_is(ConnectionState.OPEN), after=mark, timeout=15
             )
-            assert opened.at - second.at == pytest.approx(2.0, abs=0.3)
+            assert opened.at >= second.at + second.retry_in
             rejoined = await log.wait_count(
                 ChannelStateChanged, 2, lambda e: e.state is ChannelState.JOINED, after=mark
             )

@@ -20,6 +20,17 @@ redacted from everything a peer prints before it is stored, so no token reaches 
 
 Missing prerequisites (node, node_modules, the realtime-py venv) FAIL the test with a message
 saying to run ``bash scripts/bootstrap.sh setup``; they never skip.
+
+The official clients' own errors fail the test too. The JS peer reports an unhandled rejection
+or exception (``{"ev": "unhandled"}``) and every ``console.error`` (``{"ev": "console_error"}``);
+the realtime-py peer reports every log record of level ERROR or above, realtime-py's and
+asyncio's (``{"ev": "log", "level": "ERROR", …}``; warnings and errors also still go to its
+stderr). When the pool closes (the ``peers`` fixture's teardown) any such error the test did not
+declare fails the test, with the peer's last events and stderr. A test that provokes one on
+purpose declares it: ``peers.expect_errors(r"regex", kind="py", optional=False)`` or the marker
+``@pytest.mark.expect_peer_errors(r"regex", kind=None, optional=False)``; the regex is searched
+in the error's text. A declared error that never came fails the test (when it passed
+otherwise) unless ``optional=True``.
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +86,39 @@ def py_command() -> list[str]:
             f"the realtime-py venv (.venv-realtime-py) is missing: {SETUP_HINT}", pytrace=False
         )
     return [str(PY_VENV_PYTHON), str(PY_PEER)]
+
+
+#: Events a peer prints for an error of its client library (see the module docstring).
+ERROR_EVENTS = frozenset({"unhandled", "console_error"})
+_ERROR_LEVELS = frozenset({"ERROR", "CRITICAL"})
+
+
+def peer_error(event: dict[str, Any]) -> str | None:
+    """The text of an error the peer's client library reported, or None for other events."""
+    ev = event.get("ev")
+    if ev in ERROR_EVENTS:
+        return f"{ev}: {event.get('error')}"
+    if ev == "log" and event.get("level") in _ERROR_LEVELS:
+        return f"{event.get('level')} {event.get('logger')}: {event.get('message')}"
+    return None
+
+
+@dataclass
+class ExpectedPeerError:
+    """A peer error a test provokes on purpose."""
+
+    pattern: str
+    kind: str | None = None
+    optional: bool = False
+    seen: list[str] = field(default_factory=list)
+
+    def matches(self, kind: str, text: str) -> bool:
+        return (self.kind is None or self.kind == kind) and re.search(
+            self.pattern, text
+        ) is not None
+
+    def describe(self) -> str:
+        return f"{self.pattern!r}" + (f" from a {self.kind} peer" if self.kind else "")
 
 
 def _matches(event: dict[str, Any], fields: dict[str, Any]) -> bool:
@@ -167,6 +212,10 @@ class Peer:
             self._stderr.append(redact(line.decode(errors="replace").rstrip("\n")))
             del self._stderr[:-200]
             self._stderr_changed.set()
+
+    def errors(self) -> list[str]:
+        """The errors its client library reported so far (see :func:`peer_error`)."""
+        return [text for text in map(peer_error, self.events) if text is not None]
 
     def stderr_tail(self, lines: int = 20) -> str:
         return "\n".join(self._stderr[-lines:])
@@ -296,10 +345,21 @@ class Peer:
 
 
 class PeerPool:
-    """Starts peers for one test and stops them all at teardown (the ``peers`` fixture)."""
+    """Starts peers for one test and stops them all at teardown (the ``peers`` fixture); fails
+    on errors the peers' client libraries reported that the test did not declare."""
 
     def __init__(self) -> None:
         self.started: list[Peer] = []
+        self.expected: list[ExpectedPeerError] = []
+
+    def expect_errors(
+        self, *patterns: str, kind: str | None = None, optional: bool = False
+    ) -> list[ExpectedPeerError]:
+        """Declare errors the test provokes on purpose (regexes searched in the error text);
+        ``kind`` ("js" or "py") limits them to that peer kind."""
+        declared = [ExpectedPeerError(p, kind, optional) for p in patterns]
+        self.expected.extend(declared)
+        return declared
 
     async def js(self) -> Peer:
         peer = await Peer.start("js")
@@ -317,5 +377,36 @@ class PeerPool:
         self.started.append(peer)
         return peer
 
+    def unexpected_errors(self) -> list[str]:
+        """Errors the peers reported that no declaration matches (declarations record theirs)."""
+        out = []
+        for peer in self.started:
+            for text in peer.errors():
+                declared = next((e for e in self.expected if e.matches(peer.kind, text)), None)
+                if declared is None:
+                    out.append(
+                        f"{peer.kind} peer (pid {peer.proc.pid}) {text}\n"
+                        + peer._explain("reported this error")
+                    )
+                elif text not in declared.seen:
+                    declared.seen.append(text)
+        return out
+
+    def missing_errors(self) -> list[str]:
+        """Declared (not optional) errors that never came; call after :meth:`unexpected_errors`."""
+        return [
+            f"expected a peer error matching {e.describe()}, none came"
+            for e in self.expected
+            if not e.optional and not e.seen
+        ]
+
     async def close(self) -> None:
+        """Stop every peer, then raise :class:`PeerError` for errors nobody declared."""
         await asyncio.gather(*(p.close() for p in self.started), return_exceptions=True)
+        unexpected = self.unexpected_errors()
+        if unexpected:
+            raise PeerError(
+                f"{len(unexpected)} error(s) reported by an official client that the test did "
+                "not declare (declare one it provokes on purpose with peers.expect_errors or "
+                "@pytest.mark.expect_peer_errors):\n\n" + "\n\n".join(unexpected)
+            )

@@ -9,6 +9,7 @@ parser refuses (§11); a sender whose channel crashed gets ``phx_error`` and rej
 
 from __future__ import annotations
 
+import pytest
 from interop_helpers import js_client, py_client, subscribe
 from peers import PeerPool
 
@@ -16,6 +17,9 @@ from inspector.server import RealtimeServer
 from inspector.server.notes import ChannelCrashed
 
 
+@pytest.mark.expect_peer_errors(
+    r"Unrecognized message format .*x1", r"Unrecognized message format .*not-an-object", kind="py"
+)
 async def test_realtime_py_drops_non_object_payloads_and_keeps_receiving(
     server: RealtimeServer, peers: PeerPool
 ) -> None:

@@ -9,6 +9,7 @@ delays (1 s) are the clients' own and are not shortened.
 
 from __future__ import annotations
 
+import pytest
 from interop_helpers import joined_socket, js_client, messages, py_client, subscribe, user_token
 from peers import PeerPool
 
@@ -135,6 +136,7 @@ async def test_10_heartbeat(server: RealtimeServer, peers: PeerPool) -> None:
     assert '"ref":null' in reply.data  # type: ignore[operator]
 
 
+@pytest.mark.expect_peer_errors(r"join push error .*Unauthorized", kind="py")
 async def test_11_join_error_and_rejoin(server: RealtimeServer, peers: PeerPool) -> None:
     """A private channel the rules do not grant: exact reason, then the clients rejoin 1 s later."""
     emark = server.events.mark()
@@ -157,10 +159,11 @@ async def test_11_join_error_and_rejoin(server: RealtimeServer, peers: PeerPool)
 
 async def test_12_token_expiry(server: RealtimeServer, peers: PeerPool) -> None:
     js = await js_client(peers, server)
-    short = user_token(server, "authenticated", exp_in=2)
+    # Valid for 4 to 5 s: the join is never refused for it on a loaded machine.
+    short = user_token(server, "authenticated", exp_in=5)
     await js.call("setAuth", client="c", token=short)
     await subscribe(js, server, "a", "room-1", listen={"system": True})
-    system = await js.expect(ev="system", channel="a", timeout=10)
+    system = await js.expect(ev="system", channel="a", timeout=30)
     payload = system["payload"]
     assert (payload["extension"], payload["status"], payload["channel"]) == (
         "system",

@@ -16,9 +16,18 @@ from pathlib import Path
 import pytest
 
 # pkg_smoke puts packaging/ on sys.path, so ribuild (the build helpers) imports after it.
-from pkg_smoke import SKIP_ENV, in_ci, make, require_root, require_tool, run
+from ci_gate import in_ci
+from pkg_smoke import BUILD_TIMEOUT, SKIP_ENV, TEST_TIMEOUT, make, require_root, require_tool, run
 from ribuild.bundle import bundle_executable
 from ribuild.meta import AppMeta, read_meta
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A packaging test may build artifacts in its setup: the suite's 120 s per test is too
+    short for that on a loaded machine (see BUILD_TIMEOUT)."""
+    for item in items:
+        if item.get_closest_marker("packaging") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -102,6 +111,6 @@ def wheel_venv(artifacts: Path, wheel: Path) -> Path:
     python = venv / "bin" / "python"
     constraints = Path(__file__).resolve().parents[2] / "requirements" / "constraints.txt"
     pip: list[str | Path] = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    installed = run([*pip, "-c", constraints, wheel], timeout=110)
+    installed = run([*pip, "-c", constraints, wheel], timeout=BUILD_TIMEOUT)
     assert installed.returncode == 0, installed.describe()
     return venv

@@ -177,18 +177,25 @@ def window_options() -> WindowOptions:
 
 @pytest.fixture
 async def window(qtbot: Any, window_options: WindowOptions) -> AsyncIterator[MainWindow]:
-    """The real main window over a real :class:`InspectorController`, shown. The controller
-    shuts down at teardown; qtbot closes the window."""
+    """The real main window over a real :class:`InspectorController`, shown. At teardown the
+    controller shuts down first, then the window is closed and deleted.
+
+    Not ``qtbot.addWidget``: pytest-qt closes and deletes registered widgets before fixture
+    finalizers run, so a peer that leaves at teardown (the ``peers`` fixture) would reach a
+    controller still delivering to deleted models ("Internal C++ object already deleted")."""
     controller = InspectorController()
     win = MainWindow(controller, restore_tabs=window_options.restore_tabs)
-    qtbot.addWidget(win)
     if window_options.size is not None:
         win.resize(*window_options.size)
     win.show()
     try:
         yield win
     finally:
-        await controller.shutdown()
+        try:
+            await controller.shutdown()
+        finally:
+            win.close()
+            win.deleteLater()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

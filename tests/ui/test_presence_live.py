@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from gui_helpers import WindowOptions, js_subscribed, save_screenshot, until
+from interop_helpers import joined_socket
 from peers import Peer, PeerPool
 
 from inspector.server import RealtimeServer
@@ -100,3 +101,44 @@ async def test_roster_timeline_and_own_presence_with_two_realtime_js_peers(
     assert [p.get("name") for p in left["presences"]] == ["inspector"]
     await until(lambda: roster.own.state is OwnState.OFF, what="untrack ok")
     await until(lambda: roster.keys() == ["ada"], what="inspector gone")
+
+
+async def test_presence_is_tracked_again_after_a_forced_channel_error_and_rejoin(
+    window: MainWindow, server: RealtimeServer, peers: PeerPool
+) -> None:
+    """Issue 10 #25: the server errors the inspector's channel (phx_error, §4.6), which drops
+    its presence; the tab rejoins and tracks the same payload again, and realtime-js sees the
+    inspector leave and then join again with that payload."""
+    window.add_session_profile(Profile("live", "Local", server.url), server.anon_key)
+    assert window.connect_current() is None
+    emark = server.events.mark()
+    assert window.join(ChannelOptions("lobby", presence_key="insp")) is None
+    sid = await joined_socket(server, "lobby", emark)
+    c = window.controller
+    await until(lambda: c.channels["lobby"].status.state.value == "joined", what="joined")
+    roster = c.channels["lobby"].presence
+    pp = window.panels["lobby"].presence_panel
+    pp.payload_edit.setText('{"name": "inspector"}')
+    pp.track_button.click()
+    await until(lambda: roster.own.state is OwnState.TRACKED, what="track ok")
+
+    ada = await member(peers, server, "ada")
+    assert await ada.call("track", channel="a", meta={"name": "Ada"}) == "ok"
+    await until(lambda: roster.get("ada") is not None, what="ada in the inspector's roster")
+    state = await ada.call("presenceState", channel="a")
+    assert [p.get("name") for p in state["insp"]] == ["inspector"]
+
+    mark = ada.mark()
+    assert server.error_channel("realtime:lobby", socket_id=sid) == 1
+    left = await ada.expect(ev="presence", channel="a", kind="leave", key="insp", after=mark)
+    joined = await ada.expect(ev="presence", channel="a", kind="join", key="insp", after=mark)
+    assert ada.events.index(left) < ada.events.index(joined)
+    assert [p.get("name") for p in joined["presences"]] == ["inspector"]
+    await until(lambda: roster.own.state is OwnState.TRACKED, what="tracked again")
+    await until(lambda: sorted(roster.keys()) == ["ada", "insp"], what="both in the roster")
+    state = await ada.call("presenceState", channel="a")
+    assert sorted(state) == ["ada", "insp"]
+    assert [p.get("name") for p in state["insp"]] == ["inspector"]
+    # Ada leaves while the tab is open: a row for it, nothing raised on the way.
+    assert await ada.call("unsubscribe", channel="a") == "ok"
+    await until(lambda: roster.keys() == ["insp"], what="ada gone")

@@ -209,7 +209,21 @@ async def test_all_tabs_frames_and_csv(window: MainWindow, tmp_path: Path) -> No
     assert window.tabs.indexOf(by_channel["a"]) < 0
 
 
-async def test_long_export_cancelled_leaves_no_file(window: MainWindow, tmp_path: Path) -> None:
+@pytest.fixture
+def one_step_per_slice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The transfer job's clock moves a second per reading, so each slice does exactly one step
+    of the work: what a cancel test sees no longer depends on how fast the machine is."""
+    from types import SimpleNamespace
+
+    from inspector.ui.transfer import transfer_job
+
+    ticks = iter(range(1, 10**9))
+    monkeypatch.setattr(transfer_job, "time", SimpleNamespace(monotonic=lambda: float(next(ticks))))
+
+
+async def test_long_export_cancelled_leaves_no_file(
+    window: MainWindow, tmp_path: Path, one_step_per_slice: None
+) -> None:
     window.join(ChannelOptions("big"))
     log = window.controller.channels["big"].log
     log.set_capacity(60_000)
@@ -227,22 +241,39 @@ async def test_long_export_cancelled_leaves_no_file(window: MainWindow, tmp_path
     job = window.transfer.export_tab(path, window.panels["big"])
     assert job is not None
     progress: list[float] = []
-    job.progressed.connect(progress.append)
-    await until(lambda: bool(progress), what="some progress")
-    assert job.running
-    assert job.dialog.isVisible()
-    assert job.dialog.value() > 0
-    assert not window.transfer.export_tab_action.isEnabled()  # one transfer at a time
-    cancel_button = job.dialog.findChild(QPushButton)
-    assert cancel_button is not None
-    assert cancel_button.text() == "Cancel"
-    cancel_button.click()
+    seen: dict[str, object] = {}
+
+    def first_progress(fraction: float) -> None:
+        """Cancel at the first progress (after one step of 120), as a user clicking Cancel."""
+        progress.append(fraction)
+        if len(progress) > 1:
+            return
+        button = job.dialog.findChild(QPushButton)
+        seen.update(
+            running=job.running,
+            visible=job.dialog.isVisible(),
+            value=job.dialog.value(),
+            export_enabled=window.transfer.export_tab_action.isEnabled(),
+            button=button.text() if button is not None else None,
+        )
+        assert button is not None
+        button.click()
+
+    job.progressed.connect(first_progress)
+    await until(lambda: not job.running, what="the cancelled export")
+    assert seen == {
+        "running": True,
+        "visible": True,
+        "value": 1000 * 500 // 60_000,  # one CHUNK of 500 lines out of 60,000, in 1000 steps
+        "export_enabled": False,  # one transfer at a time
+        "button": "Cancel",
+    }
     assert job.ok is False
     assert "cancelled" in job.message
     assert not path.exists()
     assert not (tmp_path / "big.ndjson.part").exists()
     assert window.transfer.export_tab_action.isEnabled()
-    assert 0 < progress[-1] < 1
+    assert progress == [500 / 60_000]
 
 
 async def test_bad_lines_are_reported(window: MainWindow, tmp_path: Path) -> None:
@@ -295,15 +326,27 @@ async def test_import_limits_tabs_long_lines_and_special_files(
     assert len(imported_panels(window)) == MAX_IMPORT_CHANNELS
 
 
-async def test_long_import_cancelled_opens_nothing(window: MainWindow, tmp_path: Path) -> None:
+async def test_long_import_cancelled_opens_nothing(
+    window: MainWindow, tmp_path: Path, one_step_per_slice: None
+) -> None:
     path = tmp_path / "big.ndjson"
     line = json.dumps({"channel": "c", "time": 1.0, "direction": "in", "event": "e", "payload": {}})
     path.write_text((line + "\n") * 60_000, encoding="utf-8")
     job = window.transfer.import_file(path)
     progress: list[float] = []
-    job.progressed.connect(progress.append)
-    await until(lambda: bool(progress), what="some progress")
-    job.cancel()
+    running_at_first: list[bool] = []
+
+    def first_progress(fraction: float) -> None:
+        progress.append(fraction)
+        if len(progress) == 1:
+            running_at_first.append(job.running)
+            job.cancel()
+
+    job.progressed.connect(first_progress)
+    await until(lambda: not job.running, what="the cancelled import")
+    assert running_at_first == [True]
+    assert len(progress) == 1
+    assert 0 < progress[0] < 1
     assert job.ok is False
     assert imported_panels(window) == []
     assert window.tabs.count() == 0

@@ -63,6 +63,8 @@ class SecretStore:
         self._opt_in = plaintext_opt_in and self._plaintext_path is not None
         #: the last keychain error in plain words, or "".
         self.last_error = ""
+        #: why the opted-in plain-text file could not be read, or "".
+        self.plaintext_error = ""
 
     # ------------------------------------------------------------------------------ status
 
@@ -99,6 +101,8 @@ class SecretStore:
             )
         if self.last_error:
             text += f" Keychain error: {self.last_error}"
+        if self.plaintext_error:
+            text += f" {self.plaintext_error}"
         return text
 
     # ------------------------------------------------------------------------------ access
@@ -111,7 +115,7 @@ class SecretStore:
         if self._backend is not None:
             try:
                 value = self._backend.get_password(SERVICE, f"{profile_id}:{kind}") or ""
-            except keyring.errors.KeyringError as exc:
+            except Exception as exc:  # KeyringError, or a backend's own (D-Bus...): never raise
                 self._keychain_failed(exc)
         elif self._opt_in:
             value = self._read_plaintext().get(profile_id, {}).get(kind, "")
@@ -146,7 +150,7 @@ class SecretStore:
                 else:
                     with contextlib.suppress(keyring.errors.PasswordDeleteError):
                         self._backend.delete_password(SERVICE, f"{profile_id}:{kind}")
-            except keyring.errors.KeyringError as exc:
+            except Exception as exc:  # KeyringError, or a backend's own: never raise
                 self._persisted.pop(key, None)
                 self._keychain_failed(exc)
         elif self._opt_in:
@@ -196,15 +200,26 @@ class SecretStore:
             _tighten(self._plaintext_path)
         try:
             data = json.loads(self._plaintext_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except FileNotFoundError:
             return {}
+        except (OSError, ValueError) as exc:
+            return self._plaintext_unreadable(type(exc).__name__)
         if not isinstance(data, dict):
-            return {}
+            return self._plaintext_unreadable("not a JSON object")
+        self.plaintext_error = ""
         return {
             str(pid): {k: v for k, v in entry.items() if k in KINDS and isinstance(v, str)}
             for pid, entry in data.items()
             if isinstance(entry, dict)
         }
+
+    def _plaintext_unreadable(self, reason: str) -> dict[str, dict[str, str]]:
+        self.plaintext_error = (
+            f"{PLAINTEXT_FILE} could not be read ({reason}): its keys and tokens must be "
+            "entered again."
+        )
+        log.warning("%s could not be read (%s)", PLAINTEXT_FILE, reason)
+        return {}
 
     def _write_plaintext(self, data: dict[str, dict[str, str]]) -> None:
         """Replace the file atomically, never readable by others (issue #10 item 12).

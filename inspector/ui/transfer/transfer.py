@@ -29,6 +29,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from inspector import APP_NAME, __version__
+from inspector.protocol.redact import redact_bytes
 from inspector.store import MessageRecord, PayloadFormat
 from inspector.store.frames.frames import FrameLog, FrameRow
 from inspector.store.transfer.export import (
@@ -134,9 +135,10 @@ def read_ndjson(path: Path, importer: Importer, max_line: int = MAX_LINE_BYTES) 
 
 
 def csv_payload(record: MessageRecord) -> str:
-    """The Payload column of a CSV export: the whole payload, not the table's cut preview."""
+    """The Payload column of a CSV export: the whole payload, not the table's cut preview; a
+    binary one with its secrets masked in place (base64 hides them from the cell's redaction)."""
     if record.format is PayloadFormat.BINARY:
-        return "base64:" + base64.b64encode(record.payload).decode("ascii")
+        return "base64:" + base64.b64encode(redact_bytes(record.payload)).decode("ascii")
     return record.payload.decode("utf-8", "replace")
 
 

@@ -7,6 +7,7 @@
 //        {"ev": "done", "tag": "t1", "result": …} a command finished
 //        {"ev": "failed", "tag": "t1", "error": "…"}
 //        {"ev": "status" | "broadcast" | "presence" | "system" | "heartbeat" | …, …}
+//        {"ev": "unhandled" | "console_error", "error": "…"}   the library's own errors
 // Binary payloads (ArrayBuffer) are reported as {"__bytes__": [..]}.
 import { RealtimeClient } from '@supabase/realtime-js'
 import { createClient } from '@supabase/supabase-js'
@@ -180,6 +181,15 @@ const commands = {
     return null
   },
 
+  // the test of peers.py itself: an error as the library would report it
+  // {"how": "console" | "rejection" | "exception", "text"}
+  fault(cmd) {
+    if (cmd.how === 'console') console.error('fault:', cmd.text)
+    else if (cmd.how === 'rejection') Promise.reject(new Error(cmd.text))
+    else setTimeout(() => { throw new Error(cmd.text) }, 0)
+    return null
+  },
+
   async exit() {
     for (const { realtime } of clients.values()) {
       try {
@@ -189,6 +199,23 @@ const commands = {
     emit({ ev: 'bye' })
     process.exit(0)
   },
+}
+
+// The client library's own errors: every console.error becomes an event (and still reaches
+// stderr), like unhandled rejections and exceptions; peers.py fails the test on undeclared ones.
+function describe(value) {
+  if (value instanceof Error) return value.stack || value.message
+  if (typeof value === 'string') return value
+  try {
+    return JSON.stringify(plain(value))
+  } catch {
+    return String(value)
+  }
+}
+const consoleError = console.error.bind(console)
+console.error = (...args) => {
+  emit({ ev: 'console_error', error: args.map(describe).join(' ') })
+  consoleError(...args)
 }
 
 process.on('unhandledRejection', (reason) => emit({ ev: 'unhandled', error: String(reason && reason.message ? reason.message : reason) }))

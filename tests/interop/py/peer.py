@@ -4,6 +4,8 @@ Runs in its own venv (.venv-realtime-py: realtime-py pins websockets<16). Same p
 tests/interop/js/peer.mjs: commands on stdin, one JSON object a line, run in order; what it
 observes on stdout as NDJSON (``ready``, ``done``/``failed`` per command tag, ``status``,
 ``broadcast``, ``presence``, ``system``). Bytes are reported as ``{"__bytes__": [..]}``.
+Every log record of level ERROR is also reported, as ``{"ev": "log", "level", "logger",
+"message"}`` (tests/interop/peers.py fails a test on one it did not declare).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import json
 import logging
 import sys
+import traceback
 from typing import Any
 
 from realtime import AsyncRealtimeClient
@@ -21,6 +24,27 @@ from realtime import AsyncRealtimeClient
 logging.basicConfig(
     level=logging.WARNING, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s"
 )
+
+
+class ReportErrors(logging.Handler):
+    """Every ERROR record (realtime-py's, asyncio's "Task exception was never retrieved"...)
+    also becomes a ``{"ev": "log"}`` event: tests/interop/peers.py fails a test on one it did
+    not declare."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = f"{record.msg!r} % {record.args!r}"
+        if record.exc_info and record.exc_info[1] is not None:
+            message += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        emit({"ev": "log", "level": record.levelname, "logger": record.name, "message": message})
+
+
+logging.getLogger().addHandler(ReportErrors())
 
 clients: dict[str, AsyncRealtimeClient] = {}
 channels: dict[str, Any] = {}
@@ -162,6 +186,12 @@ async def cmd_setAuth(cmd: dict[str, Any]) -> Any:
 
 async def cmd_disconnect(cmd: dict[str, Any]) -> Any:
     await clients[cmd["client"]].close()
+    return None
+
+
+async def cmd_fault(cmd: dict[str, Any]) -> Any:
+    """The test of peers.py itself: an error record as realtime-py would log it."""
+    logging.getLogger("realtime._async.client").error("fault: %s", cmd.get("text"))
     return None
 
 
