@@ -273,7 +273,7 @@ async def test_long_export_cancelled_leaves_no_file(
     assert not path.exists()
     assert not (tmp_path / "big.ndjson.part").exists()
     assert window.transfer.export_tab_action.isEnabled()
-    assert progress == [500 / 60_000]
+    assert progress == [500 / 60_001]  # the header line, then the 60,000 rows
 
 
 async def test_bad_lines_are_reported(window: MainWindow, tmp_path: Path) -> None:
