@@ -75,8 +75,15 @@ async def test_roster_timeline_and_own_presence_with_two_realtime_js_peers(
     mark = ada.mark()
     pp.payload_edit.setText('{"name": "inspector", "role": "qa"}')
     pp.track_button.click()
-    joined = await ada.expect(ev="presence", channel="a", kind="join", after=mark)
-    assert [p.get("name") for p in joined["presences"]] == ["inspector"]
+    # Ada's own update (a join on the wire) can still be on its way to Ada's peer: wait for the
+    # join that carries the inspector, not merely the next join.
+    joined = await ada.expect(
+        lambda e: [p.get("name") for p in e["presences"]] == ["inspector"],
+        ev="presence",
+        channel="a",
+        kind="join",
+        after=mark,
+    )
     await until(lambda: roster.own.state is OwnState.TRACKED, what="track ok")
     await until(lambda: len(roster.keys()) == 2, what="inspector in the roster")
     await until(lambda: roster.own.key == joined["key"], what="own key spotted by payload")
