@@ -256,5 +256,15 @@ def _str_size(text: str) -> int:
     return len(data) + 2 + len(escaped) + 4 * long
 
 
+def plain_string(text: str) -> bool:
+    """Whether JSON writes ``text`` (UTF-8 kept as is) between its quotes unchanged: no ``"``,
+    ``\\``, control character or surrogate in it."""
+    try:
+        data = text.encode()
+    except UnicodeEncodeError:
+        return False
+    return not data.translate(None, _PLAIN)
+
+
 def _dumped_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
