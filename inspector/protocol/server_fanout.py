@@ -22,17 +22,67 @@ The matrix of §2.5:
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from .frames import BROADCAST, ENCODING_JSON, JSON, UserBroadcast
 from .serializer import VSN1, EncodeError, dumps, encode_binary
-from .server_json import JsonRejected
+from .server_json import JsonRejected, plain_string
 from .server_json import loads as strict_loads
 
 T = TypeVar("T")
 
 _MISSING = object()
+#: strings this long that JSON writes unchanged are copied into an encoding, not escaped ...
+_SPLICE_MIN = 64 * 1024
+#: ... in payloads of at most this many nodes (a walk in Python costs more than it saves).
+_SPLICE_NODES = 256
+
+
+class _TooMany(Exception):
+    pass
+
+
+def spliced_dumps(value: JSON) -> str:
+    """``dumps(value)``, with its long plain strings copied in instead of escaped character by
+    character (a 3 MB presence meta: about 2 ms instead of 9)."""
+    holes: list[str] = []
+    token = secrets.token_hex(8)
+    nodes = 0
+
+    def hollow(item: Any) -> Any:
+        nonlocal nodes
+        nodes += 1
+        if nodes > _SPLICE_NODES:
+            raise _TooMany
+        kind = type(item)
+        if kind is str and len(item) >= _SPLICE_MIN and plain_string(item):
+            holes.append(item)
+            return f"{token}{len(holes) - 1}"
+        if kind is dict:
+            return {k: hollow(v) for k, v in item.items()}
+        if kind is list:
+            return [hollow(v) for v in item]
+        return item
+
+    try:
+        skeleton = hollow(value)
+    except _TooMany:
+        return dumps(value)
+    if not holes:
+        return dumps(value)
+    text = dumps(skeleton)
+    parts: list[str] = []
+    for n, hole in enumerate(holes):
+        before, mark, text = text.partition(f'"{token}{n}"')
+        if not mark or token in before:  # the token also occurs elsewhere: never in practice
+            return dumps(value)
+        parts += (before, '"', hole, '"')
+    if token in text:
+        return dumps(value)
+    parts.append(text)
+    return "".join(parts)
 
 
 def _identity(data: str | bytes) -> Any:
@@ -154,8 +204,8 @@ class Fanout(Generic[T]):
         if not self._user:
             if vsn == VSN1:
                 obj = {"topic": topic, "event": self.event, "payload": self._payload, "ref": None}
-                return dumps(obj)
-            return dumps([None, None, topic, self.event, self._payload])
+                return spliced_dumps(obj)
+            return spliced_dumps([None, None, topic, self.event, self._payload])
         if vsn != VSN1:
             try:
                 return encode_binary(

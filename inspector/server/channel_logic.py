@@ -29,6 +29,7 @@ from inspector.protocol.server_events import (
     LeaveRequested,
     PresencePushed,
 )
+from inspector.protocol.server_json import compact_size
 
 from .auth import Identity
 from .crashes import join_config_error, join_payload_error, presence_event_crashes
@@ -350,7 +351,7 @@ class ChannelLogic:
                 reason = {"reason": "Presence track payload must be a map"}
                 conn.reply(ev.topic, ev.join_ref, ev.ref, "error", reason)
                 return
-            size = BroadcastPushed(ev.topic, ev.name, None, None, None, meta).size
+            size = compact_size(meta)  # the size a broadcast of it would have (§10)
             if size > self.limits.max_payload:
                 self.close_with_error(s, ev.topic, TRACK_TOO_BIG)
                 return

@@ -44,6 +44,9 @@ _ids = itertools.count(1)
 _YIELD_AFTER = 256 * 1024
 #: ... counting each message as this many bytes on top of its size (64 small ones).
 _MESSAGE_COST = 4 * 1024
+#: A message this large is handled in its turn: one at a time across the server's sockets, after
+#: the small messages already waiting (see ``large_frames``).
+_LARGE = 256 * 1024
 
 
 def unframe(frame: bytes) -> str | bytes:
@@ -84,6 +87,7 @@ class ClientSocket:
         max_write_buffer: int,
         budget: OutboundBudget | None = None,
         logs: LogLimiter | None = None,
+        large_frames: asyncio.Lock | None = None,
     ) -> None:
         self.id = next(_ids)
         self.ws = ws
@@ -101,6 +105,11 @@ class ClientSocket:
         self._limit = max_write_buffer
         self._budget = budget
         self._logs = logs
+        #: shared by the server's sockets: held while one handles a large message. A 3 MB frame
+        #: keeps the loop busy for milliseconds (parsing, checks, a diff to encode); taken in
+        #: turns, with the small messages that are ready going first, sockets sending large
+        #: frames at once delay a small one by one frame instead of by all of them.
+        self._large_frames = large_frames or asyncio.Lock()
         #: why the server dropped the socket (slow consumer), or "".
         self.drop_reason = ""
         self._closing = False
@@ -131,12 +140,15 @@ class ClientSocket:
                     await asyncio.sleep(0)
                 msg = await ws.receive()
                 kind = msg.type
-                if kind is WSMsgType.TEXT:
-                    self.on_data(msg.data, False)
-                    work += len(msg.data) + _MESSAGE_COST
-                elif kind is WSMsgType.BINARY:
-                    self.on_data(msg.data, True)
-                    work += len(msg.data) + _MESSAGE_COST
+                if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
+                    size = len(msg.data)
+                    if size < _LARGE:
+                        self.on_data(msg.data, kind is WSMsgType.BINARY)
+                    else:
+                        async with self._large_frames:
+                            await asyncio.sleep(0)  # the small messages ready now go first
+                            self.on_data(msg.data, kind is WSMsgType.BINARY)
+                    work += size + _MESSAGE_COST
                 elif kind is WSMsgType.CLOSE:  # the client closed: keep its reason
                     self.close_reason = msg.extra or ""
                     break

@@ -125,6 +125,8 @@ class RealtimeServer:
         self.logs = LogLimiter(log, config.log_interval_s)
         #: unsent output of every socket against the server-wide cap.
         self.outbound = OutboundBudget(config.max_total_write_buffer_bytes)
+        #: taken by a socket handling a large message: one at a time (client_socket.py).
+        self.large_frames = asyncio.Lock()
         self.hub: Hub[Peer] = Hub(
             PresenceBudget(config.max_presence_bytes_per_socket, config.max_presence_bytes)
         )
@@ -395,6 +397,7 @@ class RealtimeServer:
             max_write_buffer=config.max_write_buffer_bytes,
             budget=self.outbound,
             logs=self.logs,
+            large_frames=self.large_frames,
         )
         self._sockets.by_id[sock.id] = sock
         log.info(

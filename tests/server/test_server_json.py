@@ -20,6 +20,7 @@ from inspector.protocol.server_json import (
     OUT_OF_RANGE,
     TOO_DEEP,
     JsonRejected,
+    compact_size,
     loads,
 )
 
@@ -36,6 +37,8 @@ HOSTILE = [
     "1e-999",
     "1" + "0" * 310 + ".0",
     "1" + "0" * 310,
+    "9" * 300 + "e99",
+    "1" * 211 + "e98",
     '"\\ud800"',
     '"\\udc00"',
     '"\\uDBFF"',
@@ -112,6 +115,8 @@ def test_depth_limit_agrees_with_the_oracle(depth: int, inner: str, objects: boo
         ('{"n":NaN}', NOT_A_NUMBER),
         ('{"n":-Infinity}', OUT_OF_RANGE),
         ('{"n":1e999}', OUT_OF_RANGE),
+        ("[" + "9" * 300 + "e99]", OUT_OF_RANGE),
+        ("[" + "1" * 211 + "e99]", OUT_OF_RANGE),
         (b'{"n":-1e999}', OUT_OF_RANGE),
         ('{"s":"\\ud800"}', LONE_SURROGATE),
         (b'{"s":"\xed\xa0\x80"}', LONE_SURROGATE),
@@ -142,3 +147,79 @@ def test_accepted_values_come_back_parsed() -> None:
         "u": 0.0,
     }
     assert loads("[" * MAX_DEPTH + "]" * MAX_DEPTH) is not None
+
+
+# Numbers next to what the number scan classifies: non-ASCII digits and letters (which must
+# neither count as digits nor join two runs of them), ``p`` (which collides with ``0`` in the
+# substring search's skip table), exponents with and without signs, long mantissas.
+_number = st.builds(
+    lambda mantissa, exponent: mantissa + exponent,
+    st.sampled_from(["1", "1.5", "-2", "0.000", "9" * 300, "1" + "0" * 308, "4" * 309]),
+    st.sampled_from(["", "e000", "e308", "e309", "E+400", "e-999", "e+0400", "E0001", "e99"]),
+)
+_filler = st.text(alphabet="p٠١é0eE+ 9\u0300", max_size=8)
+_number_text = st.lists(
+    st.one_of(_number, _filler.map(json.dumps), st.just('"1e999"')), min_size=1, max_size=6
+).map(lambda xs: "[" + ",".join(xs) + "]")
+
+
+@settings(max_examples=400)
+@given(_number_text)
+def test_number_scan_agrees_with_the_oracle(text: str) -> None:
+    _check(text)
+    _check(text.encode())
+
+
+@pytest.mark.parametrize("pad", ["p" * 100_000, "٠" * 50_000, "q1" * 50_000])
+def test_large_frames_with_a_refused_number_are_refused(pad: str) -> None:
+    for tail, refused in (("1e999", True), ("1e99", False), ('"1e999"', False)):
+        raw = json.dumps(["1", "1000", "t", "presence", {"pad": pad}])[:-1] + f",{tail}]"
+        _check(raw)
+        _check(raw.encode())
+        assert _refused(raw) == refused
+
+
+def _refused(raw: str) -> bool:
+    try:
+        loads(raw)
+    except JsonRejected:
+        return True
+    return False
+
+
+json_value = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(codec="utf-8")),
+    lambda kids: (
+        st.lists(kids, max_size=6)
+        | st.dictionaries(st.text(st.characters(codec="utf-8"), max_size=4), kids, max_size=5)
+    ),
+    max_leaves=40,
+)
+
+
+def _dumped(value: object) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+@settings(max_examples=400)
+@given(json_value)
+def test_compact_size_is_the_size_of_the_compact_encoding(value: object) -> None:
+    assert compact_size(value) == _dumped(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"pad": "p" * 3_000_000},
+        {"s": '"\\\x00\x1f\x7f\n\té🎉' * 1000},
+        list(range(5000)),  # more nodes than the walk takes: measured by encoding
+        [[[]]] * 3000,
+        {str(n): {"k": [n, n / 3, None, True, False]} for n in range(1000)},
+    ],
+)
+def test_compact_size_of_large_values(value: object) -> None:
+    assert compact_size(value) == _dumped(value)
