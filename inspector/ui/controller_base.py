@@ -21,6 +21,7 @@ from typing import Final
 
 from PySide6.QtCore import QObject, Signal
 
+from inspector.protocol.frames import typed_channel_name
 from inspector.store import (
     ChannelOptions,
     ChannelStatus,
@@ -196,7 +197,12 @@ class ControllerBase(QObject):
                 self._set_channel_status(channel.name, ChannelStatus(TabState.WAITING))
 
     def join(self, options: ChannelOptions) -> str | None:
-        """Open a tab for ``options``; returns why it cannot be opened, or None."""
+        """Open a tab for ``options``; returns why it cannot be opened, or None. A name typed
+        with the ``realtime:`` prefix means the channel without it (issue #10 item 13), on every
+        path (the join dialog, restored tabs, the demo, scripts)."""
+        name = typed_channel_name(options.name)[0]
+        if name != options.name:
+            options = replace(options, name=name)
         error = options.validate() or join_conflict(options, self.open_options())
         if error is not None:
             return error

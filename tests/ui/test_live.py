@@ -318,3 +318,20 @@ async def test_the_tab_event_filter_is_applied_by_the_client(
     window._tick()
     assert c.channels["room"].filtered_out == 2
     assert "2 not matching the tab's events" in panel.counts_label.text()
+
+
+async def test_a_prefixed_name_joins_the_channel_on_every_path(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    """Issue #10 item 13 (QA): ``MainWindow.join`` (restored tabs, the demo, scripts), not only
+    the join dialog, takes ``realtime:room-2`` as the channel ``room-2``."""
+    c = await connect_through_profiles(window, server)
+    assert window.join(ChannelOptions("realtime:room-2")) is None
+    assert "room-2" in window.panels
+    assert "realtime:room-2" not in window.panels
+    await until(lambda: c.channels["room-2"].status.state is TabState.JOINED, what="joined")
+    assert "realtime:room-2" in server.topics(server.sockets[0].id)
+    assert server.publish("room-2", "hello", {"n": 1}) == 1
+    await until(
+        lambda: any(r.event == "hello" for r in c.channels["room-2"].log), what="the broadcast"
+    )
