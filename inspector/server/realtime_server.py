@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from inspector.protocol.frames import BROADCAST, ENCODING_BINARY, ENCODING_JSON, Frame, Message
 from inspector.protocol.invisible import printable
@@ -97,6 +98,29 @@ class _Sockets:
         task.add_done_callback(self.tasks.discard)
 
 
+class _BadRequestFilter(logging.Filter):
+    """aiohttp logs a traceback at ERROR for every malformed HTTP request a peer sends (a bad
+    Host line, a broken header): peer input, not a server fault. Such records go to the
+    server's rate-limited log as one warning line (peer text escaped) with counts; any other
+    aiohttp error still passes (issue #10 items 5 and 7)."""
+
+    def __init__(self, logs: LogLimiter) -> None:
+        super().__init__()
+        self._logs = logs
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, HttpProcessingError):
+            return True
+        self._logs.log(
+            logging.WARNING,
+            "malformed HTTP request",
+            "refused a malformed HTTP request: %s",
+            printable(str(exc)),
+        )
+        return False
+
+
 class RealtimeServer:
     """A Supabase Realtime Broadcast/Presence server for local use and tests."""
 
@@ -161,6 +185,7 @@ class RealtimeServer:
         self._sock: socket.socket | None = None
         self._listener: asyncio.AbstractServer | None = None
         self._flush_timer: asyncio.TimerHandle | None = None
+        self._bad_requests: _BadRequestFilter | None = None
         #: the listening socket's gate: connection cap and header timeout (set by start()).
         self.gate: ConnectionGate | None = None
         self._stopping = False
@@ -256,6 +281,8 @@ class RealtimeServer:
             sock.close()
             raise
         self._runner, self._sock, self.gate = runner, sock, gate
+        self._bad_requests = _BadRequestFilter(self.logs)
+        logging.getLogger("aiohttp.server").addFilter(self._bad_requests)
         self.port, self.bound_address = port, bound
         self._flush_timer = loop.call_later(config.log_interval_s, self._flush_logs)
         warning = exposure_warning(bound, port, config.jwt_secret)
@@ -290,6 +317,9 @@ class RealtimeServer:
         if self._flush_timer is not None:
             self._flush_timer.cancel()
             self._flush_timer = None
+        if self._bad_requests is not None:
+            logging.getLogger("aiohttp.server").removeFilter(self._bad_requests)
+            self._bad_requests = None
         if self._listener is not None:
             self._listener.close()
         runner, self._runner = self._runner, None

@@ -247,3 +247,29 @@ async def test_a_flood_of_malformed_frames_logs_a_bounded_number_of_lines_with_c
     lines = _messages(caplog, "malformed frame")
     assert len(lines) == 2, lines  # the first one, then the count at stop
     assert lines[1].startswith("malformed frame: 999 more in the last")
+
+
+async def test_malformed_http_requests_log_one_escaped_line_with_a_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """QA finding on issue #10 items 5 and 7: aiohttp logged a traceback at ERROR for each
+    malformed request (a Host header with an escape sequence); now one warning with the peer
+    text escaped, then a count, and no ERROR record (the noise guard would also fail on one)."""
+    caplog.set_level(logging.WARNING)
+    config = ServerConfig(port=0, log_interval_s=3600)
+    async with RealtimeServer(config) as server:
+        assert server.port is not None
+        for _ in range(50):
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(b"GET / HTTP/1.1\r\nHost: evil\x1b[31m.com\r\n\r\n")
+            await writer.drain()
+            answer = await reader.read()
+            assert answer.split(b" ", 2)[1] == b"400"
+            writer.close()
+            await writer.wait_closed()
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    lines = _messages(caplog, "malformed HTTP request")
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("refused a malformed HTTP request: 400")
+    assert "\x1b" not in lines[0]
+    assert lines[1].startswith("malformed HTTP request: 49 more in the last")
