@@ -55,6 +55,13 @@ class ConnectionStatusWidget(QLabel):
         self._token: TokenNote | None = None
         self.setAccessibleName("Connection status")
         self.setMinimumWidth(220)
+        #: The same words in the status bar whenever the connection needs attention
+        #: (reconnecting, disconnected with a reason, a token about to expire): the toolbar
+        #: cuts its label off on a small screen and moves it into its overflow menu at a large
+        #: scale factor, the status bar keeps the whole line (issue #10 items 17 and 19).
+        self.mirror = QLabel()
+        self.mirror.setAccessibleName("Connection attention")
+        self.mirror.setVisible(False)
         self.set_status(self._status, 0.0)
 
     @property
@@ -90,6 +97,14 @@ class ConnectionStatusWidget(QLabel):
             colour = c.error if token.expired else c.warning
         text = self.plain_text(now).replace("&", "&amp;").replace("<", "&lt;")
         self.setText(f"<b style='color:{colour.name()}'>●</b> {text}")
+        attention = (
+            token is not None
+            or status.state is LinkState.RECONNECTING
+            or (status.state is LinkState.DISCONNECTED and bool(status.reason))
+        )
+        if attention:
+            self.mirror.setText(f"<b style='color:{colour.name()}'>●</b> {text}")
+        self.mirror.setVisible(attention)
         tip = status.reason or status.state.value
         if status.state is LinkState.RECONNECTING:
             tip += f"\nReconnect now ({RECONNECT_SHORTCUT}) skips the wait"

@@ -249,6 +249,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.profile_problem)
         bar.addSeparator()
         bar.addWidget(self.status_widget)
+        self.statusBar().addPermanentWidget(self.status_widget.mirror)
         # Shown only when the token needs attention (the action itself stays in the menu).
         self.update_token_tool = bar.addAction(self.update_token_action.icon(), "Update token")
         self.update_token_tool.setToolTip(f"Paste a new user token ({UPDATE_TOKEN_SHORTCUT})")

@@ -267,3 +267,35 @@ def test_detail_buttons_drop_their_labels_rather_than_clip_them(qtbot: Any) -> N
     panel.resize(900, 400)
     qtbot.waitUntil(lambda: not panel.compact_buttons)
     assert panel.copy_row_button.text() == "Copy row as JSON"
+
+
+def test_the_status_bar_keeps_the_whole_attention_line_in_a_small_window(qtbot: Any) -> None:
+    """QA finding (items 17, 19): at 1024x700 the toolbar cut the token countdown off, and at
+    scale factor 2 it moved the status into its overflow menu. The status bar repeats the line
+    whenever the connection needs attention, whole; it is hidden when all is well."""
+    from inspector.store import ConnectionStatus, LinkState
+    from inspector.ui.connection_status import token_note
+
+    window = MainWindow(FakeController())
+    qtbot.addWidget(window)
+    window.resize(1024, 700)
+    window.show()
+    status = window.status_widget
+    mirror = status.mirror
+    status.set_status(ConnectionStatus(LinkState.CONNECTED, rtt_ms=0.8), 0.0)
+    QApplication.processEvents()
+    assert not mirror.isVisible()
+    status.set_token_note(token_note(1_000.0 + 200, 1_000.0), 0.0)
+    QApplication.processEvents()
+    assert mirror.isVisible()
+    assert "token expires in 3:20" in mirror.text()
+    assert mirror.width() >= mirror.sizeHint().width()
+    assert window.statusBar().isVisible()
+    status.set_token_note(None, 0.0)
+    status.set_status(ConnectionStatus(LinkState.RECONNECTING, retry_at=5.0, attempt=3), 0.0)
+    QApplication.processEvents()
+    assert mirror.isVisible()
+    assert "reconnecting" in mirror.text()
+    status.set_status(ConnectionStatus(LinkState.CONNECTED, rtt_ms=0.8), 0.0)
+    QApplication.processEvents()
+    assert not mirror.isVisible()
