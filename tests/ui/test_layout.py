@@ -176,6 +176,11 @@ def test_export_adds_the_extension_when_none_was_typed(tmp_path: Path) -> None:
     assert with_default_suffix(tmp_path / "out", CSV_FILTER) == tmp_path / "out.csv"
     assert with_default_suffix(tmp_path / "out.txt", CSV_FILTER) == tmp_path / "out.txt"
     assert with_default_suffix(tmp_path / ".rc", CSV_FILTER) == tmp_path / ".rc"
+    # QA: a dot in a date is no extension, a trailing dot is no extension, "All files" adds none.
+    dated = with_default_suffix(tmp_path / "export-2026.12.05", NDJSON_FILTER)
+    assert dated == tmp_path / "export-2026.12.05.ndjson"
+    assert with_default_suffix(tmp_path / "out.", CSV_FILTER) == tmp_path / "out.csv"
+    assert with_default_suffix(tmp_path / "out", "All files (*)") == tmp_path / "out"
 
 
 def focus_walk(start: QWidget, steps: int) -> list[QWidget]:

@@ -61,21 +61,26 @@ AskPath = Callable[[str, str, bool], Path | None]
 
 def with_default_suffix(path: Path, name_filter: str) -> Path:
     """``path`` with the filter's first extension added when the user typed none (``out`` ->
-    ``out.ndjson``; ``out.txt`` and ``.hidden`` stay as typed; issue #10 item 19)."""
-    if path.suffix or path.name.startswith("."):
+    ``out.ndjson``; ``out.txt`` and ``.hidden`` stay as typed; issue #10 item 19). A dot
+    followed by something that is no extension (``export-2026.12.05``) or by nothing
+    (``out.``) is part of the name. ``name_filter`` is the filter the user chose: "All files"
+    adds nothing."""
+    name = path.name
+    suffix = path.suffix[1:]
+    if name.startswith(".") or (suffix and suffix.isalnum() and not suffix.isdigit()):
         return path
     start = name_filter.find("(*.")
     if start < 0:
         return path
-    suffix = name_filter[start + 2 :].split(")")[0].split()[0]
-    return path.with_name(path.name + suffix)
+    extension = name_filter[start + 2 :].split(")")[0].split()[0]
+    return path.with_name(name.rstrip(".") + extension)
 
 
 def dialog_ask_path(parent: QWidget) -> AskPath:
     def ask(title: str, name_filter: str, save: bool) -> Path | None:
         if save:
-            path, _ = QFileDialog.getSaveFileName(parent, title, "", name_filter)
-            return with_default_suffix(Path(path), name_filter) if path else None
+            path, chosen = QFileDialog.getSaveFileName(parent, title, "", name_filter)
+            return with_default_suffix(Path(path), chosen or name_filter) if path else None
         path, _ = QFileDialog.getOpenFileName(parent, title, "", name_filter)
         return Path(path) if path else None
 
