@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Final
 
 __all__ = [
@@ -194,17 +195,46 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+# A template is parsed once into segments, then filled per send (a repeat run expands the same
+# template thousands of times a second). A segment is (kind, literal or name, template offset).
+_LIT: Final = 0  # literal text
+_VALUE: Final = 1  # the value's JSON (a whole-string placeholder or one outside strings)
+_TEXT: Final = 2  # the value as text (inside a string: JSON-escaped when in JSON)
+_Segment = tuple[int, str, int]
+#: Templates up to this size are kept parsed (bounded memory: 256 of them at most).
+_CACHE_MAX_CHARS: Final = 64 * 1024
+
+
+def _cached(parse: Callable[[str], tuple[_Segment, ...]]) -> Callable[[str], tuple[_Segment, ...]]:
+    cached = lru_cache(maxsize=256)(parse)
+
+    def segments(text: str) -> tuple[_Segment, ...]:
+        return cached(text) if len(text) <= _CACHE_MAX_CHARS else parse(text)
+
+    return segments
+
+
+@_cached
+def _text_segments(text: str) -> tuple[_Segment, ...]:
+    segs: list[_Segment] = []
+    pos = 0
+    for start, end, name in _scan(text):
+        if start > pos:
+            segs.append((_LIT, text[pos:start], pos))
+        segs.append((_LIT, _OPEN, start) if not name else (_TEXT, name, start))
+        pos = end
+    if pos < len(text):
+        segs.append((_LIT, text[pos:], pos))
+    return tuple(segs)
+
+
 def expand_text(text: str, variables: Variables) -> str:
     """Plain-text expansion (event names, binary payloads typed as text, URLs)."""
     if _OPEN not in text:
         return text
     out: list[str] = []
-    pos = 0
-    for start, end, name in _scan(text):
-        out.append(text[pos:start])
-        out.append(_OPEN if not name else _as_text(_value(variables, name, text, start)))
-        pos = end
-    out.append(text[pos:])
+    for kind, part, offset in _text_segments(text):
+        out.append(part if kind == _LIT else _as_text(_value(variables, part, text, offset)))
     return "".join(out)
 
 
@@ -235,21 +265,9 @@ def expand_json(text: str, variables: Variables) -> Any:
     return _expand_json(text, variables)[1]
 
 
-def _expand_json(text: str, variables: Variables) -> tuple[str, Any]:
-    if _OPEN not in text:
-        return text, _loads(text, text, [(0, 0)])
-    out: list[str] = []
-    # (offset in the output, offset in the template) where each copied stretch begins, to
-    # report a JSON error of the result at the template's position.
-    marks: list[tuple[int, int]] = [(0, 0)]
-    length = 0
-
-    def emit(piece: str, source: int) -> None:
-        nonlocal length
-        marks.append((length, source))
-        out.append(piece)
-        length += len(piece)
-
+@_cached
+def _json_segments(text: str) -> tuple[_Segment, ...]:
+    segs: list[_Segment] = []
     pos = 0
     i = 0
     while (found := _NEXT.search(text, i)) is not None:
@@ -257,29 +275,69 @@ def _expand_json(text: str, variables: Variables) -> tuple[str, Any]:
         if text[i] == '"':
             end = _json_string_end(text, i)
             if end < 0:
-                break  # unterminated: json.loads reports it below
-            body = text[i + 1 : end - 1]
-            if _OPEN in body:
-                emit(text[pos:i], pos)
-                whole = _PLACEHOLDER.fullmatch(body)
+                break  # unterminated: json.loads reports it
+            if text.find(_OPEN, i + 1, end - 1) >= 0:
+                if i > pos:
+                    segs.append((_LIT, text[pos:i], pos))
+                whole = _PLACEHOLDER.fullmatch(text, i + 1, end - 1)
                 if whole is not None and not _is_key(text, end):
-                    name = re.sub(r"\s+", "", whole.group("name"))
-                    value = _value(variables, name, text, i + 1)
-                    emit(_dumps(value, text, i + 1), i)
+                    segs.append((_VALUE, re.sub(r"\s+", "", whole.group("name")), i + 1))
                 else:
-                    emit('"' + _expand_in_string(text, i + 1, end - 1, variables) + '"', i)
+                    segs.append((_LIT, '"', i))
+                    at = i + 1
+                    for start, stop, name in _scan(text, i + 1, end - 1):
+                        if start > at:
+                            segs.append((_LIT, text[at:start], at))
+                        segs.append((_LIT, _OPEN, start) if not name else (_TEXT, name, start))
+                        at = stop
+                    segs.append((_LIT, text[at : end - 1] + '"', at))
                 pos = end
             i = end
             continue
-        emit(text[pos:i], pos)
+        if i > pos:
+            segs.append((_LIT, text[pos:i], pos))
         start, stop, name = next(_scan(text, i))
-        if not name:
-            emit(_OPEN, start)  # {{{{ outside a string: invalid JSON, reported below
-        else:
-            emit(_dumps(_value(variables, name, text, start), text, start), start)
+        # {{{{ outside a string stays {{: invalid JSON, reported when loaded
+        segs.append((_LIT, _OPEN, start) if not name else (_VALUE, name, start))
         pos = i = stop
-    emit(text[pos:], pos)
-    result = "".join(out)
+    if pos < len(text):
+        segs.append((_LIT, text[pos:], pos))
+    return tuple(segs)
+
+
+def _fill(
+    text: str, segs: tuple[_Segment, ...], variables: Variables, marks: list[tuple[int, int]] | None
+) -> str:
+    out: list[str] = []
+    length = 0
+    for kind, part, offset in segs:
+        if kind == _LIT:
+            piece = part
+        elif kind == _VALUE:
+            piece = _dumps(_value(variables, part, text, offset), text, offset)
+        else:
+            value = _value(variables, part, text, offset)
+            piece = json.dumps(_as_text(value), ensure_ascii=False)[1:-1]
+        if marks is not None:
+            marks.append((length, offset))
+            length += len(piece)
+        out.append(piece)
+    return "".join(out)
+
+
+def _expand_json(text: str, variables: Variables) -> tuple[str, Any]:
+    if _OPEN not in text:
+        return text, _loads(text, text, [(0, 0)])
+    segs = _json_segments(text)
+    result = _fill(text, segs, variables, None)
+    try:
+        return result, json.loads(result)
+    except (ValueError, RecursionError):
+        pass
+    # Again, noting where each piece came from, to report the error at the template's position.
+    # (The same variables: uuid/random are drawn again, which does not matter for the error.)
+    marks: list[tuple[int, int]] = [(0, 0)]
+    result = _fill(text, segs, variables, marks)
     return result, _loads(result, text, marks)
 
 
@@ -308,19 +366,3 @@ def _dumps(value: Any, text: str, offset: int) -> str:
         return json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise TemplateError(f"the value is not JSON: {exc}", text=text, offset=offset) from None
-
-
-def _expand_in_string(text: str, begin: int, stop: int, variables: Variables) -> str:
-    """The raw body ``text[begin:stop]`` of a JSON string, placeholders interpolated as text."""
-    out: list[str] = []
-    pos = begin
-    for start, end, name in _scan(text, begin, stop):
-        out.append(text[pos:start])
-        if not name:
-            out.append(_OPEN)
-        else:
-            value = _value(variables, name, text, start)
-            out.append(json.dumps(_as_text(value), ensure_ascii=False)[1:-1])
-        pos = end
-    out.append(text[pos:stop])
-    return "".join(out)
