@@ -199,9 +199,6 @@ class ComposerPanel(QWidget):
             shortcut = QShortcut(QKeySequence(seq), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.submit)
-        save = QShortcut(QKeySequence("Ctrl+S"), self)
-        save.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        save.activated.connect(self.save_requested)
         self.send_button.clicked.connect(self.submit)
         self.payload_edit.textChanged.connect(self.validate)
         self.event_edit.textChanged.connect(self.validate)
@@ -586,6 +583,10 @@ class ComposerPanel(QWidget):
             # Also handled here, not only by the QShortcut: key events that reach the editor
             # directly (no active window, tests) must send too.
             self.submit()
+            return True
+        if mods == Qt.KeyboardModifier.ControlModifier and key == Qt.Key.Key_S:
+            # the window's Save to library (Ctrl+S) when the key reaches an editor directly
+            self.save_requested.emit()
             return True
         arrows = (Qt.Key.Key_Up, Qt.Key.Key_Down)
         if (
