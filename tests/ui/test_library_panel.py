@@ -274,3 +274,59 @@ async def test_window_load_send_and_save(window: MainWindow, server: RealtimeSer
     QTest.keyClick(composer.payload_edit, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert window.save_dialog is not None
     window.save_dialog.reject()
+
+
+async def test_screenshots(window: MainWindow, server: RealtimeServer) -> None:
+    """docs/screenshots/library.png (the dock with folders, a message loaded with its preview)
+    and composer-preview.png / composer-template-error.png (UPDATE_SCREENSHOTS=1)."""
+    from gui_helpers import save_screenshot
+
+    library = window.library_dock.panel
+    assert library.path is not None
+    lib = Library(folders=["chat", "load tests", "ops"])
+    lib.add(
+        SavedMessage(
+            "hello",
+            "message",
+            '{\n  "seq": "{{seq}}",\n  "at": "{{now}}",\n  "from": "{{claims.sub}}",\n'
+            '  "text": "hello from {{env.USER}}"\n}',
+            folder="chat",
+            note="greets the room with a counter",
+        )
+    )
+    lib.add(SavedMessage("typing", "typing", '{"user": "ann"}', folder="chat"))
+    lib.add(
+        SavedMessage(
+            "burst item",
+            "load",
+            '{"n": "{{seq}}", "id": "{{uuid}}"}',
+            folder="load tests",
+            ack=True,
+        )
+    )
+    lib.add(
+        SavedMessage(
+            "restart", "ops.restart", '{"service": "api"}', folder="ops", via=Transport.REST
+        )
+    )
+    lib.add(SavedMessage("raw bytes", "blob", "de ad be ef", binary=True, encoding="hex"))
+    lib.add(SavedMessage("ping", "ping", "{}", channel="room-9"))
+    lib.save(library.path)
+    library.reload()
+    window.resize(1280, 800)
+    await _connect(window, server, "room-1")
+    window.library_dock.show()
+    panel = window.panels["room-1"]
+    panel.composer.set_variables_source(
+        lambda: {"sub": "7c1e-user", "role": "authenticated"}, env={"USER": "ann"}
+    )
+    library.select("chat", "hello")
+    library.load_selected()
+    await until(lambda: panel.composer.preview_label.isVisible(), what="the preview")
+    save_screenshot(window, "library")
+    save_screenshot(panel.composer, "composer-preview")
+    panel.composer.payload_edit.setPlainText(
+        '{\n  "seq": "{{seq}}",\n  "who": "{{claims.email}}"\n}'
+    )
+    panel.composer.refresh_preview()
+    save_screenshot(panel.composer, "composer-template-error")
