@@ -242,3 +242,23 @@ def test_prepare_send_json_binary_event_and_claims() -> None:
     assert claims_of(token) == {"sub": "u-1", "role": "authenticated"}
     assert claims_of(None) is None
     assert claims_of("not a jwt") is None
+
+
+def test_changes_on_disk_since_reading_are_not_overwritten(tmp_path: Path) -> None:
+    path = tmp_path / "lib.json"
+    _sample().save(path)
+    lib = load_library(path)
+    pulled = load_library(path)
+    pulled.add(SavedMessage("from a teammate", "e"))
+    pulled.save()  # e.g. a git pull while the window has the library open
+    theirs = path.read_text()
+    lib.add(SavedMessage("mine", "e"))
+    with pytest.raises(LibraryError, match="changed on disk"):
+        lib.save()
+    assert path.read_text() == theirs
+    fresh = load_library(path)
+    fresh.add(SavedMessage("mine", "e"))
+    fresh.save()
+    fresh.add(SavedMessage("again", "e"))
+    fresh.save()  # its own writes are not "changes on disk"
+    assert load_library(path).get("", "again") is not None

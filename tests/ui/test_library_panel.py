@@ -13,6 +13,7 @@ import pytest
 from gui_helpers import until
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDropEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialogButtonBox
 
 from inspector.server import RealtimeServer
@@ -120,7 +121,9 @@ def test_rename_duplicate_delete_undo_write_the_file(qtbot: Any, tmp_path: Path)
     assert path.read_text() == before
 
 
-def _drop(panel: LibraryPanel, pos: QPoint) -> None:
+def _drop(qtbot: Any, panel: LibraryPanel, pos: QPoint) -> None:
+    """A drop at ``pos`` of the selected messages; waits for the move it makes."""
+    changes = panel.undo_stack.index()
     event = QDropEvent(
         QPointF(pos),
         Qt.DropAction.MoveAction,
@@ -129,6 +132,7 @@ def _drop(panel: LibraryPanel, pos: QPoint) -> None:
         Qt.KeyboardModifier.NoModifier,
     )
     panel.tree.dropEvent(event)
+    qtbot.waitUntil(lambda: panel.undo_stack.index() > changes, timeout=2000)
 
 
 def test_folders_and_drag_to_reorder(qtbot: Any, tmp_path: Path) -> None:
@@ -138,7 +142,7 @@ def test_folders_and_drag_to_reorder(qtbot: Any, tmp_path: Path) -> None:
     panel.select("", "ping")
     folder = panel.folder_item("ops")
     assert folder is not None
-    _drop(panel, panel.tree.visualItemRect(folder).center())
+    _drop(qtbot, panel, panel.tree.visualItemRect(folder).center())
     assert load_library(path).get("ops", "ping") is not None
     assert panel.visible_names() == ["chat/hello", "chat/bye", "ops/restart", "ops/ping"]
     # drag "bye" above "hello" (upper edge of its row): reordered inside the folder
@@ -146,7 +150,7 @@ def test_folders_and_drag_to_reorder(qtbot: Any, tmp_path: Path) -> None:
     hello = panel.item_of("chat", "hello")
     assert hello is not None
     rect = panel.tree.visualItemRect(hello)
-    _drop(panel, QPoint(rect.center().x(), rect.top() + 1))
+    _drop(qtbot, panel, QPoint(rect.center().x(), rect.top() + 1))
     assert [m.ref for m in load_library(path).messages] == [
         "chat/bye",
         "chat/hello",
@@ -198,6 +202,17 @@ def test_corrupt_library_shows_error_and_is_never_overwritten(qtbot: Any, tmp_pa
     assert not panel.add_folder("f")
     assert not panel.folder_button.isEnabled()
     assert path.read_text() == bad
+    # a file changed on disk since it was read (a git pull) is not overwritten: Reload
+    path.write_text(json.dumps({"version": 1, "messages": []}))
+    assert panel.open(path)
+    path.write_text(json.dumps({"version": 1, "messages": [{"name": "theirs", "event": "e"}]}))
+    theirs = path.read_text()
+    assert not panel.save_message(SavedMessage("mine", "e"))
+    assert "changed on disk" in panel.note_label.text()
+    assert path.read_text() == theirs
+    panel.reload_action.trigger()
+    assert panel.save_message(SavedMessage("mine", "e"))
+    assert [m.name for m in load_library(path).messages] == ["theirs", "mine"]
     # a newer format opens read-only: shown, loadable, never written
     newer = tmp_path / "newer.json"
     newer.write_text(json.dumps({"version": 99, "messages": [{"name": "n", "event": "e"}]}))
@@ -269,8 +284,6 @@ async def test_window_load_send_and_save(window: MainWindow, server: RealtimeSer
     # Ctrl+S typed in the composer's editor reaches the same dialog
     window.save_dialog = None
     composer.payload_edit.setFocus()
-    from PySide6.QtTest import QTest
-
     QTest.keyClick(composer.payload_edit, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert window.save_dialog is not None
     window.save_dialog.reject()

@@ -273,6 +273,9 @@ class Library:
         self.extra: dict[str, Any] = dict(extra or {})
         #: why this library cannot be saved (a newer file version), or None.
         self.read_only = read_only
+        #: the file's text when last read or written (None: there was no file), to refuse
+        #: overwriting changes made on disk since (a ``git pull`` of a team's library).
+        self.disk_text: str | None = None
         self._messages: list[SavedMessage] = []
         self._folders: list[str] = []
         for folder in folders:
@@ -456,12 +459,32 @@ class Library:
         target = path if path is not None else self.path
         if target is None:
             raise LibraryError("this library has no file yet: choose one")
-        if self.path is not None and _same_file(target, self.path):
+        own = self.path is not None and _same_file(target, self.path)
+        if own:
             _refuse_if_corrupt(target)
-        atomic_write(target, self.dumps())
+            if _read_text(target) != self.disk_text:
+                raise LibraryError(
+                    "the file changed on disk since it was read; not overwritten. Reload it "
+                    "(this change is not saved) or save elsewhere.",
+                    path=target,
+                )
+        text = self.dumps()
+        atomic_write(target, text)
         if path is None or self.path is None:
             self.path = target
+            own = True
+        if own:
+            self.disk_text = text
         return target
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LibraryError(f"cannot read it to check it before saving: {exc}", path=path) from exc
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -606,4 +629,6 @@ def load_library(path: Path, *, missing_ok: bool = True) -> Library:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise LibraryError("not UTF-8 text", path=path, line=line) from None
-    return parse_library(text, path)
+    library = parse_library(text, path)
+    library.disk_text = text
+    return library

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QDropEvent, QKeyEvent, QKeySequence, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -125,7 +125,8 @@ class LibraryTree(QTreeWidget):
         index = -1
         if anchor is not None:
             index = int(anchor.data(0, Qt.ItemDataRole.UserRole + 3)) + (1 if after else 0)
-        self.dropped.emit(keys, folder, index)
+        # after the drag is over: the move rebuilds the tree, whose items the drag still uses
+        QTimer.singleShot(0, lambda: self.dropped.emit(keys, folder, index))
 
 
 class LibraryPanel(QWidget):
