@@ -59,6 +59,11 @@ def test_search_by_name_event_folder_note(qtbot: Any, tmp_path: Path) -> None:
         assert panel.visible_names() == expected, text
     panel.search_edit.setText("")
     assert len(panel.visible_names()) == 4
+    loaded: list[SavedMessage] = []
+    panel.load_requested.connect(loaded.append)
+    panel.search_edit.setText("ops.")
+    qtbot.keyClick(panel.search_edit, Qt.Key.Key_Return)  # Enter loads the first match
+    assert [m.ref for m in loaded] == ["ops/restart"]
 
 
 def test_enter_and_double_click_load(qtbot: Any, tmp_path: Path) -> None:
@@ -266,6 +271,17 @@ async def test_window_load_send_and_save(window: MainWindow, server: RealtimeSer
     library.select("", "ping")
     library.load_selected()
     assert "saved for channel “room-9”" in panel.notice_label.text()
+    # a saved ack/self applies to the tab as the checkboxes do (a rejoin with ack on)
+    library.select("chat", "bye")
+    library.load_selected()
+    controller = window.controller
+    await until(lambda: controller.channels["room-1"].options.ack, what="ack on")
+    await until(
+        lambda: controller.channels["room-1"].status.state is TabState.JOINED, what="rejoined"
+    )
+    assert composer.ack_check.isChecked()
+    library.select("", "ping")
+    library.load_selected()
     # Ctrl+S: save the composer; the loaded message's name is offered for overwrite
     composer.payload_edit.setPlainText('{"changed": 1}')
     dialog = window.save_to_library()
