@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from inspector.protocol import jwt
-from inspector.store import SendTemplate
+from inspector.store import SendTemplate, Transport
 from inspector.store.library import claims_of
 from inspector.ui.composer.composer_panel import ComposerPanel
 from inspector.ui.open_channel import SendRequest
@@ -100,3 +100,19 @@ def test_event_error_and_literal_braces(qtbot: Any) -> None:
     panel.payload_edit.setPlainText('{"t": "{{{{x}}"}')
     panel.submit()
     assert sent[0].payload == b'{"t":"{{x}}"}'
+
+
+def test_load_a_saved_binary_message_then_json(qtbot: Any) -> None:
+    panel, sent = make(qtbot)
+    panel.load(event="blob-{{seq}}", payload="de ad", binary=True, encoding="hex")
+    assert panel.binary
+    assert panel.binary_input.data() == b"\xde\xad"
+    panel.submit()
+    assert (sent[0].event, sent[0].payload, sent[0].binary) == ("blob-1", b"\xde\xad", True)
+    assert sent[0].template == SendTemplate("blob-{{seq}}", "")
+    panel.load(event="e", payload='{"a": 1}', transport=Transport.REST)
+    assert not panel.binary
+    assert panel.transport is Transport.REST
+    panel.submit()
+    assert sent[1].payload == b'{"a":1}'
+    assert sent[1].template is None  # nothing expanded: the row is the template
