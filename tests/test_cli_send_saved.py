@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,21 @@ async def test_send_vars_claims_and_no_vars(server: RealtimeServer) -> None:
     assert got[0][1]["sub"] == "user-7"
     assert isinstance(got[0][1]["at"], int)
     assert got[1:] == [("lit-{{seq}}", {"t": "{{seq}}"}), ("e-1", {})]
+
+
+async def test_payload_from_stdin_is_read_once(server: RealtimeServer) -> None:
+    """``--payload @/dev/stdin`` (what *Copy as CLI command* writes for long payloads) is a
+    pipe: read once, with or without variables."""
+    env = cli_env(server)
+    listener = await start("listen", "--channel", "room-s", "--count", "2", env=env)
+    await read_until(listener, joined)
+    for body in (b'{"plain": 1}', b'{"n": "{{seq}}"}'):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "inspector", "send", "--channel", "room-s", "--event", "in",
+            "--payload", "@/dev/stdin",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=env,
+        )  # fmt: skip
+        _, err = await asyncio.wait_for(proc.communicate(body), TIMEOUT)
+        assert proc.returncode == 0, err.decode()
+    assert await _broadcasts(listener) == [("in", {"plain": 1}), ("in", {"n": 1})]

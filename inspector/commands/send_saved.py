@@ -14,6 +14,7 @@ Two pieces, kept out of ``send.py``'s loop:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -121,9 +122,9 @@ def _find(args: argparse.Namespace) -> Any:
 
 
 def read_text_payload(args: argparse.Namespace) -> tuple[str, str] | None:
-    """``(text, where)`` of a JSON ``--payload`` (``@file`` read) when variables may apply;
-    None when ``--binary`` or ``--no-vars`` (the payload is then read as before)."""
-    if args.binary is not None or args.no_vars or args.payload is None:
+    """``(text, where)`` of a JSON ``--payload`` (``@file`` read once: it may be a pipe such
+    as ``@/dev/stdin``); None for ``--binary`` or without ``--payload``."""
+    if args.binary is not None or args.payload is None:
         return None
     text: str = args.payload
     where = "--payload"
@@ -135,9 +136,15 @@ def read_text_payload(args: argparse.Namespace) -> tuple[str, str] | None:
             raise UsageError(
                 f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}"
             ) from exc
-    if not has_placeholders(text):
-        return None  # read as before (same checks, same messages)
     return text, where
+
+
+def _parsed(text: str, where: str) -> tuple[Any, bool]:
+    """A payload without variables, parsed as ``send`` always did (same message)."""
+    try:
+        return json.loads(text), False
+    except ValueError as exc:
+        raise UsageError(f"the payload in {where} is not valid JSON: {exc}") from exc
 
 
 class MessageSource:
@@ -229,8 +236,10 @@ def message_source(
         )
     found = read_text_payload(args)
     if found is None:
-        return MessageSource(
-            args.event, "", expand=expand, where="--event", token=token, raw=read_payload()
-        )
-    text, where = found
-    return MessageSource(args.event, text, expand=expand, where=where, token=token)
+        raw = read_payload()  # --binary @FILE
+    else:
+        text, where = found
+        if expand and has_placeholders(text):
+            return MessageSource(args.event, text, expand=True, where=where, token=token)
+        raw = _parsed(text, where)
+    return MessageSource(args.event, "", expand=expand, where="--event", token=token, raw=raw)
