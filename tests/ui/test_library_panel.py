@@ -167,6 +167,20 @@ def test_folders_and_drag_to_reorder(qtbot: Any, tmp_path: Path) -> None:
     # a new (empty) folder is kept in the file
     assert panel.add_folder("later")
     assert "later" in json.loads(path.read_text())["folders"]
+    # rename a folder: its messages go with it; delete a folder with its messages, then undo
+    assert panel.rename_folder("ops", "operations")
+    assert load_library(path).get("operations", "restart") is not None
+    folder = panel.folder_item("operations")
+    assert folder is not None
+    panel.tree.setCurrentItem(folder)
+    assert panel.selected_folder() == "operations"
+    panel.delete_button.click()
+    lib = load_library(path)
+    assert "operations" not in lib.folders()
+    assert lib.get("operations", "restart") is None
+    assert "Deleted folder 'operations' and its 2 messages" in panel.note_label.text()
+    panel.note_undo.click()
+    assert load_library(path).get("operations", "ping") is not None
 
 
 def test_import_and_export(qtbot: Any, tmp_path: Path) -> None:

@@ -2,8 +2,9 @@
 
 - Search filters by name, event, folder and note; the tree shows folders, then the messages
   outside any folder. Double-click or Enter emits :attr:`LibraryPanel.load_requested`.
-- Rename (F2, in place), duplicate, delete, new folder, move into a folder and reorder (drag
-  and drop) are commands on a ``QUndoStack``: Undo (Ctrl+Z in the panel, or the Undo button of
+- Rename (F2, in place; a folder through a small dialog), duplicate, delete (a folder with its
+  messages), new folder, move into a folder and reorder (drag and drop; also a context menu)
+  are commands on a ``QUndoStack``: Undo (Ctrl+Z in the panel, or the Undo button of
   the note that follows a change) brings the previous state back, file included.
 - Every change is written at once (atomically, :mod:`inspector.store.library`). A library file
   that does not parse is shown as an error with its line and is never written; a file of a
@@ -240,6 +241,8 @@ class LibraryPanel(QWidget):
         self.tree.itemSelectionChanged.connect(self._update_buttons)
         self.tree.dropped.connect(self._dropped)
         self.tree.installEventFilter(self)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
         self.load_button.clicked.connect(self.load_selected)
         self.rename_button.clicked.connect(self._rename_selected)
         self.duplicate_button.clicked.connect(self.duplicate_selected)
@@ -407,6 +410,25 @@ class LibraryPanel(QWidget):
     def add_folder(self, folder: str) -> bool:
         return self.change(f"new folder {folder!r}", lambda lib: lib.add_folder(folder))
 
+    def rename_folder(self, folder: str, new_name: str) -> bool:
+        """Rename a folder; its messages go with it."""
+        return self.change(
+            f"renamed folder {folder!r} to {new_name!r}",
+            lambda lib: lib.rename_folder(folder, new_name),
+        )
+
+    def delete_folder(self, folder: str) -> bool:
+        """Delete a folder and the messages in it (one undoable change)."""
+        inside = [m.key for m in self.library.messages if m.folder == folder]
+
+        def apply(lib: Library) -> None:
+            for key in inside:
+                lib.remove(*key)
+            lib.remove_folder(folder)
+
+        what = f" and its {len(inside)} messages" if inside else ""
+        return self.change(f"deleted folder {folder!r}{what}", apply)
+
     def move_messages(self, keys: list[tuple[str, str]], folder: str, index: int = -1) -> bool:
         """Move ``keys`` (in order) into ``folder`` at ``index`` of the whole list."""
 
@@ -531,14 +553,22 @@ class LibraryPanel(QWidget):
         if item is not None:
             self.tree.setCurrentItem(item)
 
+    def selected_folder(self) -> str | None:
+        """The folder selected alone (no message selected with it), or None."""
+        items = self.tree.selectedItems()
+        if len(items) == 1 and items[0].data(0, KIND_ROLE) == FOLDER:
+            return str(items[0].data(0, KEY_ROLE)[0])
+        return None
+
     def _update_buttons(self) -> None:
         keys = self.selected_keys()
         one = len(keys) == 1
+        folder = self.selected_folder() is not None
         writable = self.writable
         self.load_button.setEnabled(one)
-        self.rename_button.setEnabled(one and writable)
+        self.rename_button.setEnabled((one or folder) and writable)
         self.duplicate_button.setEnabled(one and writable)
-        self.delete_button.setEnabled(bool(keys) and writable)
+        self.delete_button.setEnabled((bool(keys) or folder) and writable)
         self.folder_button.setEnabled(writable)
         for action in (self.import_action, self.folder_action):
             action.setEnabled(writable)
@@ -567,6 +597,12 @@ class LibraryPanel(QWidget):
             self._load_key(tuple(names[0].data(0, KEY_ROLE)))
 
     def _rename_selected(self) -> None:
+        folder = self.selected_folder()
+        if folder is not None:
+            name, ok = QInputDialog.getText(self, "Rename folder", "Folder name", text=folder)
+            if ok and name.strip() and name.strip() != folder:
+                self.rename_folder(folder, name.strip())
+            return
         items = [i for i in self.tree.selectedItems() if i.data(0, KIND_ROLE) == MESSAGE]
         if len(items) == 1:
             self.tree.editItem(items[0], 0)
@@ -591,6 +627,10 @@ class LibraryPanel(QWidget):
             self.select(copy.folder, copy.name)
 
     def delete_selected(self) -> None:
+        folder = self.selected_folder()
+        if folder is not None:
+            self.delete_folder(folder)
+            return
         keys = self.selected_keys()
         if keys:
             self.delete(keys)
@@ -599,6 +639,19 @@ class LibraryPanel(QWidget):
         name, ok = QInputDialog.getText(self, "New folder", "Folder name")
         if ok and name.strip():
             self.add_folder(name.strip())
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        for button in (
+            self.load_button,
+            self.rename_button,
+            self.duplicate_button,
+            self.delete_button,
+            self.folder_button,
+        ):
+            action = menu.addAction(button.text(), button.click)
+            action.setEnabled(button.isEnabled())
+        menu.popup(self.tree.viewport().mapToGlobal(pos))
 
     def _dropped(self, keys: list[tuple[str, str]], folder: str, index: int) -> None:
         self.move_messages([tuple(k) for k in keys], folder, index)  # type: ignore[misc]
