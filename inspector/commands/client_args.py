@@ -53,8 +53,8 @@ class UsageError(Exception):
     """Bad arguments: printed as one line, exit code 2."""
 
 
-def add_connection_options(p: argparse.ArgumentParser) -> None:
-    """The options every client subcommand takes."""
+def add_connection_options(p: argparse.ArgumentParser, *, channel_required: bool = True) -> None:
+    """The options every client subcommand takes (``send --saved`` may name no channel)."""
     p.add_argument(
         "--url",
         help="project URL (https://<ref>.supabase.co, http://127.0.0.1:54321) "
@@ -71,7 +71,7 @@ def add_connection_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--channel",
         action="append",
-        required=True,
+        required=channel_required,
         type=name_arg("a channel name"),
         metavar="NAME",
         help="channel name; a leading 'realtime:' is the topic prefix and is removed, with a "

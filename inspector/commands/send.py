@@ -44,6 +44,7 @@ from .client_args import (
     stop_on_signals,
     unless_stopped,
 )
+from .send_saved import add_saved_options, apply_saved, message_source
 
 HELP = "broadcast to a channel over the websocket or REST and print the results"
 
@@ -52,15 +53,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = subparsers.add_parser(
         "send", help=HELP, description=HELP + ".", epilog=EXIT_CODES_HELP
     )
-    add_connection_options(p)
+    add_connection_options(p, channel_required=False)
     p.add_argument(
         "--event",
-        required=True,
         type=name_arg("an event name"),
         metavar="E",
         help="the broadcast event name",
     )
-    body = p.add_mutually_exclusive_group(required=True)
+    body = p.add_mutually_exclusive_group()
     body.add_argument("--payload", metavar="JSON", help="JSON payload, or @file with JSON")
     body.add_argument("--binary", metavar="@FILE", help="raw bytes from a file (vsn 2 or REST)")
     p.add_argument("--ack", action="store_true", help="ask the server to acknowledge each push")
@@ -77,6 +77,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="S",
         help="seconds to wait for each ack or REST answer (default 10)",
     )
+    add_saved_options(p)  # issue #11: --saved, --library, --no-vars, --no-ack/--no-self
     p.set_defaults(run=run)
     return p
 
@@ -219,14 +220,17 @@ async def _paced(count: int, rate: float | None, stop: Stop) -> Any:
 
 
 async def _send(args: argparse.Namespace, out: Output) -> int:
+    apply_saved(args)  # issue #11: a saved message under the flags given
     if args.batch and not args.rest:
         raise UsageError("--batch needs --rest")
     if len(args.channel) != 1:
         raise UsageError("send takes exactly one --channel")
     args.channel = channel_names(args.channel, out)
-    payload, binary = _read_payload(args)
     settings = settings_from(args, push_timeout=args.timeout, rest_timeout=args.timeout)
     out.hide(settings.api_key, settings.access_token)
+    # issue #11: variables per message ({{seq}} = i); the first is expanded here (exit 2)
+    source = message_source(args, settings.access_token, lambda: _read_payload(args))
+    binary = source.binary
     if binary and settings.vsn != "2.0.0" and not args.rest:
         raise UsageError("binary payloads need --vsn 2 over the websocket (or --rest)")
     name = args.channel[0]
@@ -238,9 +242,10 @@ async def _send(args: argparse.Namespace, out: Output) -> int:
         with stop_on_signals(stop):
             if args.rest:
                 async for i in _paced(args.count, args.rate, stop):
+                    event, payload = source.at(i)
                     result = await client.rest_send(
                         name,
-                        args.event,
+                        event,
                         payload,
                         binary=binary,
                         private=args.private,
@@ -262,7 +267,8 @@ async def _send(args: argparse.Namespace, out: Output) -> int:
                     return EXIT_FAILURE
                 pending: list[asyncio.Task[PushResult]] = []
                 async for i in _paced(args.count, args.rate, stop):
-                    send = client.send(name, args.event, payload, binary=binary)
+                    event, payload = source.at(i)
+                    send = client.send(name, event, payload, binary=binary)
                     if args.rate:
                         task = asyncio.ensure_future(send)
                         task.add_done_callback(lambda t, i=i: _record(tally, i, t))

@@ -54,6 +54,9 @@ PRIVATE_HINT_ANON: Final = (
     "service_role) that its rules let read: set the Access token in Profiles… (Ctrl+Shift+P), "
     "or use Update token (Ctrl+Shift+U)."
 )
+#: The longest template (event + payload characters) a sent row keeps next to what was sent.
+TEMPLATE_KEPT = 64 * 1024
+
 PRIVATE_HINT_TOKEN: Final = (
     "The rules of this private channel do not let the profile's token read it: use a token "
     "whose role may (Update token, Ctrl+Shift+U) or another key in Profiles… (Ctrl+Shift+P)."
@@ -272,6 +275,10 @@ class ControllerBase(QObject):
         if channel is None:
             return None
         info = SendInfo(request.transport, ack=channel.options.ack)
+        if request.template is not None and request.template.size <= TEMPLATE_KEPT:
+            # the row holds what was sent; the detail pane also shows what was typed
+            info.template_event = request.template.event
+            info.template_payload = request.template.payload
         record = MessageRecord(
             time=self.wall_clock(),
             direction=Direction.OUT,

@@ -15,9 +15,12 @@ secrets); secrets through the :class:`~inspector.ui.profiles.secrets.SecretStore
 from __future__ import annotations
 
 import html
+import os
 import platform
 import sys
+from dataclasses import replace
 from importlib import metadata
+from pathlib import Path
 from typing import Final
 
 from PySide6 import __version__ as pyside_version
@@ -48,6 +51,7 @@ from inspector.store import (
     validate_key,
     validate_url,
 )
+from inspector.store.library import ENV_VAR, SavedMessage, default_library_path
 
 from .channels.channel_panel import ChannelPanel
 from .channels.channel_tabs import ChannelTabsWidget
@@ -63,6 +67,8 @@ from .connection_status import (
 from .controller_base import ControllerBase
 from .event_translation import is_token_expiry
 from .frames.frames_panel import FramesDock
+from .library.library_panel import LibraryDock
+from .library.save_dialog import SaveMessageDialog
 from .open_channel import SendRequest
 from .preferences_dialog import PreferencesDialog
 from .profiles.profile_list_model import ProfileListModel
@@ -155,6 +161,15 @@ class MainWindow(QMainWindow):
         self.transfer.profile_url = self._export_profile_url
         self.transfer.imported_panel.connect(self._imported_panel)
         self.frames_dock.panel.export_requested.connect(self.transfer.ask_export_frames)
+        # Issue #11: the message library (View menu; Save to library is Ctrl+S).
+        self._loaded: dict[str, SavedMessage] = {}
+        self.library_dock = LibraryDock.install(self, self.library_path(), self.view_menu)
+        library = self.library_dock.panel
+        library.load_requested.connect(self.load_saved)
+        library.library_opened.connect(lambda p: self.settings.set_library_path(str(p)))
+        library.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.file_menu.insertAction(self.quit_action, self.open_library_action)
+        self.file_menu.insertSeparator(self.quit_action)
         self.statusBar().showMessage("Ready", 3000)
 
         controller.connection_changed.connect(self._connection_changed)
@@ -222,6 +237,10 @@ class MainWindow(QMainWindow):
         self.pause_action = a("&Pause / Resume", "pause", "Ctrl+P", self._toggle_pause)
         self.follow_action = a("&Follow tail", "follow", "Ctrl+End", self._follow_tail)
         self.composer_focus_action = a("Focus &composer", "send", "Ctrl+E", self._focus_composer)
+        self.save_library_action = a(
+            "&Save to library…", None, QKeySequence.StandardKey.Save, self.save_to_library
+        )
+        self.open_library_action = a("Open &library file…", None, None, self._open_library)
         self.detail_action = a("&Detail pane", None, "Ctrl+D", self._toggle_detail)
         self.detail_action.setCheckable(True)
         self.detail_action.setChecked(True)
@@ -285,7 +304,12 @@ class MainWindow(QMainWindow):
         for act in (self.join_action, self.leave_action, self.rejoin_action, self.close_tab_action):
             channel.addAction(act)
         channel.addSeparator()
-        for act in (self.pause_action, self.follow_action, self.composer_focus_action):
+        for act in (
+            self.pause_action,
+            self.follow_action,
+            self.composer_focus_action,
+            self.save_library_action,
+        ):
             channel.addAction(act)
         view = self.view_menu = menus.addMenu("&View")
         view.addAction(self.detail_action)
@@ -546,11 +570,117 @@ class MainWindow(QMainWindow):
         self.persistence.restore_splitters(panel)
         wire_live_tab(panel, self.controller, self.active_profile)
         panel.send_requested.connect(self._sent)
+        panel.composer.save_requested.connect(self.save_to_library)
         panel.detail.copied.connect(self._copied)
         self.tabs.add_panel(panel, select=not self.persistence.restoring)
         if self.isVisible():
             # A tab raises the minimum size: once its layout is done, keep Send on screen.
             QTimer.singleShot(0, lambda: self._keep_on_screen(shrink=False))
+
+    # ------------------------------------------------------------------------------ library
+
+    def library_path(self) -> Path:
+        """``$RI_LIBRARY`` when set, else the library opened last, else the default one."""
+        if os.environ.get(ENV_VAR, "").strip():
+            return default_library_path()
+        last = self.settings.library_path()
+        return Path(last) if last else default_library_path()
+
+    def _open_library(self) -> None:
+        self.library_dock.show()
+        self.library_dock.panel.ask_open()
+
+    def load_saved(self, message: SavedMessage) -> bool:
+        """Load a saved message into the current live tab's composer (its ack/self apply: a
+        different one rejoins, as the checkboxes do); a saved channel other than the tab's is
+        shown as a note, the message is loaded into the current tab anyway."""
+        panel = self.tabs.current_live_panel()
+        if panel is None:
+            self.statusBar().showMessage("Open a channel tab to load a saved message into", 6000)
+            return False
+        composer = panel.composer
+        composer.load(
+            event=message.event,
+            payload=message.payload,
+            binary=message.binary,
+            encoding=message.encoding,
+            transport=message.via,
+        )
+        if (composer.ack_check.isChecked(), composer.self_check.isChecked()) != (
+            message.ack,
+            message.self_,
+        ):
+            composer.set_options(ack=message.ack, broadcast_self=message.self_)
+            composer.options_change_requested.emit(message.ack, message.self_)
+        self._loaded[panel.name] = message
+        notes = [f"Loaded “{message.ref}” from the library."]
+        if message.channel and message.channel != panel.name:
+            notes.append(f"It was saved for channel “{message.channel}”; it sends on this tab.")
+        if message.binary and not composer.binary:
+            notes.append("Its payload is binary: this profile's protocol 1.0.0 cannot send it.")
+        panel.show_notice(" ".join(notes))
+        composer.event_edit.setFocus()
+        return True
+
+    def saved_from_composer(self, panel: ChannelPanel) -> SavedMessage:
+        """What Save to library keeps of a tab's composer (name and folder asked later)."""
+        composer = panel.composer
+        binary = composer.binary
+        return SavedMessage(
+            name=composer.event_edit.text().strip() or "message",
+            event=composer.event_edit.text().strip(),
+            payload=(
+                composer.binary_input.edit.toPlainText()
+                if binary
+                else composer.payload_edit.toPlainText()
+            ),
+            binary=binary,
+            encoding=composer.binary_input.format if binary else "base64",
+            ack=composer.ack_check.isChecked(),
+            self_=composer.self_check.isChecked(),
+            via=composer.transport,
+            channel=panel.name,
+        )
+
+    def save_to_library(self) -> SaveMessageDialog | None:
+        """Ctrl+S: ask a name and folder (an existing one is offered for overwrite) and save
+        what is in the current tab's composer."""
+        panel = self.tabs.current_live_panel()
+        library = self.library_dock.panel
+        if panel is None:
+            self.statusBar().showMessage("Open a channel tab to save its composer", 6000)
+            return None
+        if library.problem:
+            self.library_dock.show()
+            QMessageBox.warning(self, "Save to library", library.problem)
+            return None
+        message = self.saved_from_composer(panel)
+        loaded = self._loaded.get(panel.name)
+        dialog = SaveMessageDialog(
+            library.library,
+            name=loaded.name if loaded is not None else message.name,
+            folder=loaded.folder if loaded is not None else "",
+            note=loaded.note if loaded is not None else "",
+            parent=self,
+        )
+
+        def accept() -> None:
+            saved = replace(
+                message,
+                name=dialog.name,
+                folder=dialog.folder,
+                note=dialog.note,
+                extra=loaded.extra if loaded is not None else {},
+            )
+            if library.save_message(saved, overwrite=dialog.overwrite):
+                self._loaded[panel.name] = saved
+                self.library_dock.show()
+                library.select(saved.folder, saved.name)
+
+        dialog.accepted.connect(accept)
+        dialog.open()
+        self.save_dialog = dialog
+        return dialog
 
     def _imported_panel(self, panel: ChannelPanel) -> None:
         panel.detail.setVisible(self.detail_action.isChecked())

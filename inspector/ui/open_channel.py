@@ -14,6 +14,7 @@ from inspector.store import (
     ChannelStatus,
     MessageLog,
     RateMeter,
+    SendTemplate,
     TabState,
     Transport,
 )
@@ -31,6 +32,8 @@ class SendRequest:
     transport: Transport = Transport.WEBSOCKET
     #: raw bytes (kind 3 encoding 0 over the websocket, octet-stream over REST; §2.3, §6.2).
     binary: bool = False
+    #: the event and payload as typed, when variables made them differ from what is sent.
+    template: SendTemplate | None = None
 
 
 class OpenChannel:

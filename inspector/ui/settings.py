@@ -68,6 +68,14 @@ class AppSettings:
     def set_last_profile_id(self, profile_id: str) -> None:
         self.qs.setValue("profiles/last", profile_id)
 
+    def library_path(self) -> str:
+        """The library file opened last in the Library panel ("" for the default)."""
+        value = self.qs.value("library/path")
+        return value if isinstance(value, str) else ""
+
+    def set_library_path(self, path: str) -> None:
+        self.qs.setValue("library/path", path)
+
     def plaintext_opt_in(self) -> bool:
         return self._get_json("secrets/plaintext_opt_in", False) is True
 

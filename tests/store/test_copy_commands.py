@@ -10,7 +10,7 @@ import argparse
 import base64
 import shlex
 
-from inspector.commands import send
+from inspector.commands import send, send_saved
 from inspector.store.messages.copy_commands import (
     CommandTarget,
     cli_command,
@@ -29,7 +29,9 @@ def _send_args(command: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()
     send.add_parser(sub)
-    return parser.parse_args(words[1:])
+    args = parser.parse_args(words[1:])
+    send_saved.apply_saved(args)  # flags not given resolve as the command resolves them
+    return args
 
 
 def test_url_loses_query_fragment_and_user_info() -> None:
@@ -38,6 +40,15 @@ def test_url_loses_query_fragment_and_user_info() -> None:
     assert rest_single_url(target, "a b") == (
         "http://127.0.0.1:54321/realtime/v1/api/broadcast/room%201%2F2/events/a%20b?private=true"
     )
+
+
+def test_cli_command_sends_braces_literally() -> None:
+    """A row whose payload or event holds ``{{`` is copied with --no-vars (issue #11)."""
+    target = CommandTarget("http://127.0.0.1:54321/", "room-1")
+    args = _send_args(cli_command(target, "e{{x", b'{"t": "{{seq}}"}', binary=False))
+    assert args.no_vars
+    assert args.payload == '{"t":"{{seq}}"}'
+    assert not _send_args(cli_command(target, "e", b'{"t": 1}', binary=False)).no_vars
 
 
 def test_cli_command_uses_the_real_flags() -> None:

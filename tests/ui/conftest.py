@@ -138,8 +138,10 @@ class MemoryKeyring(KeyringBackend):
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path) -> Path:
-    """QSettings of every scope and format under tmp_path; a test organization name."""
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """QSettings of every scope and format under tmp_path; a test organization name; the
+    message library (``RI_LIBRARY``) under tmp_path too."""
+    monkeypatch.setenv("RI_LIBRARY", str(tmp_path / "library.json"))
     folder = tmp_path / "settings"
     folder.mkdir()
     for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):

@@ -125,10 +125,14 @@ def cli_command(
             words.append("--self")
     prefix = ""
     if binary:
+        if "{{" in event:
+            words.append("--no-vars")  # send expands {{…}} (issue #11): this row is literal
         prefix = _pipe(payload, binary=True, text="")
         words += ["--binary", "@/dev/stdin"]
     else:
         text = _compact_json(payload)
+        if "{{" in event or "{{" in text:
+            words.append("--no-vars")  # send expands {{…}} (issue #11): this row is literal
         if len(text) > INLINE_LIMIT or "\n" in text:
             prefix = _pipe(payload, binary=False, text=text)
             words += ["--payload", "@/dev/stdin"]

@@ -82,6 +82,10 @@ class SendInfo:
     http_status: int | None = None
     #: the reason of an error, in the server's words when it gave one.
     error: str | None = None
+    #: the event and payload text as typed, when variables ({{seq}}, ...) expanded them:
+    #: the row's event and payload are what was sent (issue #11 item 2).
+    template_event: str | None = None
+    template_payload: str | None = None
 
     def status_text(self) -> str:
         """The status column: ``sent``, ``ok 1.8 ms``, ``error: reason``, ``REST 202 · 3.1 ms``."""

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from inspector.store import Profile
+from inspector.store.library import claims_of
 from inspector.store.messages.copy_commands import CommandTarget
 from inspector.store.profiles.profiles import normalize_url
 
@@ -97,5 +98,7 @@ def wire_live_tab(panel: ChannelPanel, controller: ControllerBase, active: Activ
     panel.untrack_requested.connect(controller.untrack)
     panel.detail.set_command_target(lambda: command_target(active, panel))
     panel.set_protocol_source(lambda: active.vsn)
+    # {{claims.*}} in the composer: the connection's user token (issue #11 item 2)
+    panel.composer.set_variables_source(lambda: claims_of(controller.access_token))
     # A bound method of the panel: Qt drops this connection when the tab goes away.
     active.changed.connect(panel.refresh_protocol)

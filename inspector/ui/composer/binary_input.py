@@ -112,6 +112,11 @@ class BinaryInputWidget(QWidget):
         self.clear_file()
         self.edit.setPlainText(encode(data, self._format))
 
+    @property
+    def format(self) -> str:
+        """How the field shows the bytes: ``hex`` or ``base64``."""
+        return self._format
+
     def set_format(self, fmt: str) -> None:
         self.format_combo.setCurrentIndex(self.format_combo.findData(fmt))
 

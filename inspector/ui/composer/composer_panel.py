@@ -4,7 +4,12 @@ file; :mod:`.binary_input`), with protocol 2.0.0 only: a 1.0.0 socket carries JS
 only (docs/realtime-protocol.md §2.4), so *Binary* is disabled there with the reason.
 
 Invalid JSON is shown where it is (line and column, underlined in the editor) and disables
-Send. ack and self are options of the channel's join: toggling them asks for a rejoin
+Send. Variables (``{{seq}}``, ``{{now}}``, ``{{env.X}}``, ``{{claims.sub}}``, ...;
+:mod:`inspector.protocol.template`) in the event and a JSON payload are expanded at each send;
+the panel shows the expanded next send under the editor (debounced while typing) and a
+template error with its line and column in place of the JSON error. ``{{seq}}`` counts this
+tab's sends (1 for the first). The sent row keeps what was sent; the template goes with the
+request (:attr:`SendRequest.template`). ack and self are options of the channel's join: toggling them asks for a rejoin
 (``options_change_requested``); the panel never sends anything itself, it emits intents.
 """
 
@@ -12,8 +17,12 @@ from __future__ import annotations
 
 import html
 import json
+import os
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -29,8 +38,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.protocol.template import TemplateError, Variables, has_placeholders
 from inspector.store import SendHistory, SendTemplate, Transport
 from inspector.store.channels.history import ENTRY_LIMIT
+from inspector.store.library import PreparedSend, prepare_send
 
 from ..common import icons, theme
 from ..common.payload_edit import PayloadEdit
@@ -51,6 +62,12 @@ TOO_DEEP_TO_SEND = (
     "Nested more than about 1,000 levels deep: too deep for the inspector to check and send "
     "(the JSON itself may be valid)."
 )
+
+
+#: How long typing must pause before the preview of a template is expanded again.
+PREVIEW_DELAY_MS = 150
+#: Characters of the expanded payload the preview line shows (the tooltip shows more).
+PREVIEW_CHARS = 300
 
 
 def check_json(text: str) -> tuple[str | None, int | None]:
@@ -74,11 +91,24 @@ class ComposerPanel(QWidget):
 
     send_requested = Signal(object)  # SendRequest
     options_change_requested = Signal(bool, bool)  # ack, self
+    #: Ctrl+S: save what is in the composer to the message library.
+    save_requested = Signal()
 
     def __init__(self, history: SendHistory | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._syncing = False
         self._recall_index = -1
+        #: ``{{seq}}`` of the next send from this tab.
+        self.seq = 1
+        self._event_error = ""
+        self._claims: Callable[[], Mapping[str, Any] | None] = lambda: None
+        self._env: Mapping[str, str] | None = None
+        #: the last template check: (ok, prepared or None).
+        self._template_ok = True
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(PREVIEW_DELAY_MS)
+        self._preview_timer.timeout.connect(self.refresh_preview)
         self.history_model = SendHistoryModel(history)
 
         self.event_edit = QLineEdit()
@@ -97,6 +127,13 @@ class ComposerPanel(QWidget):
         self.error_label.setAccessibleName("Payload error")
         self.hint_label = QLabel("")
         self.hint_label.setWordWrap(True)
+        self.preview_label = QLabel("")
+        self.preview_label.setFont(theme.mono_font())
+        self.preview_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.preview_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.preview_label.setAccessibleName("Preview of the next send")
+        self.preview_label.setWordWrap(True)
+        self.preview_label.setVisible(False)
 
         self.ack_check = QCheckBox("ack")
         self.ack_check.setToolTip(
@@ -148,8 +185,9 @@ class ComposerPanel(QWidget):
         options.addStretch(1)
         options.addWidget(self.send_button)
         grid = QGridLayout()
-        grid.addWidget(self.error_label, 0, 0)
-        grid.addWidget(self.hint_label, 1, 0)
+        grid.addWidget(self.preview_label, 0, 0)
+        grid.addWidget(self.error_label, 1, 0)
+        grid.addWidget(self.hint_label, 2, 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -248,6 +286,14 @@ class ComposerPanel(QWidget):
         if self.binary:
             return self._validate_binary()
         text = self.payload_edit.toPlainText()
+        if self.templated:
+            # Expanded after a pause in typing (a large payload is not expanded per key);
+            # submit() checks again at once.
+            self._preview_timer.start()
+            return self._template_ok
+        self._preview_timer.stop()
+        self.preview_label.setVisible(False)
+        self._template_ok = True
         error, pos = check_json(text)
         c = theme.colors()
         selections: list[QTextEdit.ExtraSelection] = []
@@ -302,6 +348,8 @@ class ComposerPanel(QWidget):
             hint = "Enter an event name to send."
         elif len(event.encode()) > 255:
             hint = "Event names are at most 255 bytes in binary frames (§2.3)."
+        elif has_placeholders(event) and self._expand_event(event) is None:
+            hint = self._event_error
         elif data is not None and self.transport is Transport.REST:
             hint = "REST sends the bytes as application/octet-stream (§6.2)."
         c = theme.colors()
@@ -310,8 +358,111 @@ class ComposerPanel(QWidget):
         )
         self.hint_label.setVisible(bool(hint))
         ok = self.binary_allowed and error is None and bool(event) and len(event.encode()) <= 255
+        ok = ok and (not has_placeholders(event) or self._expand_event(event) is not None)
         self.send_button.setEnabled(ok)
         return ok
+
+    # ------------------------------------------------------------------------------ variables
+
+    def set_variables_source(
+        self,
+        claims: Callable[[], Mapping[str, Any] | None],
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        """Where ``{{claims.*}}`` come from (the connection's user token) and ``{{env.*}}``
+        (default: the process environment)."""
+        self._claims = claims
+        self._env = env
+        self.validate()
+
+    def variables(self) -> Variables:
+        """The variables of the next send from this tab."""
+        return Variables(
+            seq=self.seq,
+            now=datetime.now(UTC),
+            env=os.environ if self._env is None else self._env,
+            claims=self._claims(),
+        )
+
+    @property
+    def templated(self) -> bool:
+        """Whether the event or the JSON payload uses variables."""
+        if has_placeholders(self.event_edit.text()):
+            return True
+        return not self.binary and has_placeholders(self.payload_edit.toPlainText())
+
+    def _expand_event(self, event: str) -> str | None:
+        try:
+            return prepare_send(event, "", self.variables()).event
+        except TemplateError as exc:
+            self._event_error = str(exc)
+            return None
+
+    def refresh_preview(self) -> PreparedSend | None:
+        """Expand the template now: show the next send, or the error with its place; Send is
+        enabled only when it expands to something that can be sent."""
+        self._preview_timer.stop()
+        if self.binary or not self.templated:
+            self.preview_label.setVisible(False)
+            self._template_ok = True
+            self.validate()
+            return None
+        c = theme.colors()
+        text = self.payload_edit.toPlainText()
+        selections: list[QTextEdit.ExtraSelection] = []
+        prepared: PreparedSend | None = None
+        error = ""
+        try:
+            prepared = prepare_send(self.event_edit.text().strip(), text, self.variables())
+        except TemplateError as exc:
+            error = str(exc)
+            if exc.offset is not None and not error.startswith("event name"):
+                selections.append(self._error_selection(exc.offset, len(text)))
+        self.payload_edit.setExtraSelections(selections)
+        hint = ""
+        if prepared is not None:
+            shown = prepared.payload.decode("utf-8", "replace")
+            line = f"Next send: {prepared.event}  {shown}"
+            self.preview_label.setText(
+                line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1] + "…"
+            )
+            self.preview_label.setToolTip(line[:4000])
+            if not prepared.event:
+                hint = "Enter an event name to send."
+            elif len(prepared.event.encode()) > 255:
+                hint = "Event names are at most 255 bytes in binary frames (§2.3)."
+        self.preview_label.setVisible(prepared is not None)
+        self.error_label.setText(
+            f"<span style='color:{c.error.name()}'>Template: "
+            f"{html.escape(error, quote=False)}</span>"
+            if error
+            else ""
+        )
+        self.error_label.setVisible(bool(error))
+        self.hint_label.setText(
+            f"<span style='color:{c.muted.name()}'>{hint}</span>" if hint else ""
+        )
+        self.hint_label.setVisible(bool(hint))
+        ok = prepared is not None and not hint
+        self._template_ok = ok
+        self.send_button.setEnabled(ok)
+        return prepared if ok else None
+
+    def _error_selection(self, pos: int, length: int) -> QTextEdit.ExtraSelection:
+        c = theme.colors()
+        sel = QTextEdit.ExtraSelection()
+        cursor = QTextCursor(self.payload_edit.document())
+        cursor.setPosition(min(pos, length))
+        cursor.movePosition(
+            QTextCursor.MoveOperation.NextCharacter, QTextCursor.MoveMode.KeepAnchor
+        )
+        fmt = QTextCharFormat()
+        fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+        fmt.setUnderlineColor(c.error)
+        fmt.setBackground(QColor(c.error.red(), c.error.green(), c.error.blue(), 60))
+        sel.format = fmt
+        sel.cursor = cursor
+        return sel
 
     def payload_bytes(self) -> bytes:
         text = self.payload_edit.toPlainText()
@@ -322,20 +473,44 @@ class ComposerPanel(QWidget):
     # ------------------------------------------------------------------------------ actions
 
     def submit(self) -> None:
-        if not self.validate():
-            return
-        event = self.event_edit.text().strip()
+        typed_event = self.event_edit.text().strip()
         if self.binary:
-            data = self.binary_input.data()
-            if data is None:
+            if not self.validate():
                 return
-            self.send_requested.emit(SendRequest(event, data, self.transport, binary=True))
+            data = self.binary_input.data()
+            event = self._expand_event(typed_event) if has_placeholders(typed_event) else None
+            if data is None or (event is None and has_placeholders(typed_event)):
+                return
+            template = SendTemplate(typed_event, "") if event not in (None, typed_event) else None
+            self.send_requested.emit(
+                SendRequest(
+                    event or typed_event, data, self.transport, binary=True, template=template
+                )
+            )
+            self._sent_one()
             return
-        request = SendRequest(event, self.payload_bytes(), self.transport)
+        if self.templated:
+            prepared = self.refresh_preview()
+            if prepared is None:
+                return
+            text = self.payload_edit.toPlainText()
+            request = SendRequest(
+                prepared.event,
+                prepared.payload,
+                self.transport,
+                template=SendTemplate(typed_event, text),
+            )
+            event = typed_event
+        else:
+            if not self.validate():
+                return
+            event = typed_event
+            request = SendRequest(event, self.payload_bytes(), self.transport)
         kept = self.history_model.add(SendTemplate(event, self.payload_edit.toPlainText()))
         self.history_combo.setCurrentIndex(-1)
         self._recall_index = -1
         self.send_requested.emit(request)
+        self._sent_one()
         if not kept:
             c = theme.colors()
             self.hint_label.setText(
@@ -343,6 +518,34 @@ class ComposerPanel(QWidget):
                 f"(sends over {ENTRY_LIMIT // 1024} KiB are not remembered).</span>"
             )
             self.hint_label.setVisible(True)
+
+    def _sent_one(self) -> None:
+        """One more send from this tab: ``{{seq}}`` moves on and the preview follows."""
+        self.seq += 1
+        if self.templated:
+            self.refresh_preview()
+
+    def load(
+        self,
+        *,
+        event: str,
+        payload: str,
+        binary: bool = False,
+        encoding: str = "base64",
+        transport: Transport = Transport.WEBSOCKET,
+    ) -> None:
+        """Fill the composer with a saved message (the library); ack/self are the caller's."""
+        self.set_binary(binary and self.binary_allowed)
+        self.event_edit.setText(event)
+        if binary and self.binary_allowed:
+            self.binary_input.set_format(encoding)
+            self.binary_input.edit.setPlainText(payload)
+        else:
+            self.payload_edit.set_text(payload)
+        self.set_transport(transport)
+        self.validate()
+        if self.templated:
+            self.refresh_preview()
 
     def prefill(self, event: str, payload: str) -> bool:
         """Fill an empty composer with an example (the demo); False when it has an event."""
@@ -380,6 +583,10 @@ class ComposerPanel(QWidget):
             # Also handled here, not only by the QShortcut: key events that reach the editor
             # directly (no active window, tests) must send too.
             self.submit()
+            return True
+        if mods == Qt.KeyboardModifier.ControlModifier and key == Qt.Key.Key_S:
+            # the window's Save to library (Ctrl+S) when the key reaches an editor directly
+            self.save_requested.emit()
             return True
         arrows = (Qt.Key.Key_Up, Qt.Key.Key_Down)
         if (

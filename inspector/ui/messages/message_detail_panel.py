@@ -89,6 +89,24 @@ def describe_meta(meta: Any) -> str:
     return "meta · " + " · ".join(parts) if parts else "meta {}"
 
 
+#: Characters of a template the detail pane shows.
+TEMPLATE_SHOWN = 2000
+
+
+def template_text(record: MessageRecord) -> str:
+    """ "Typed as: ..." for a send whose variables were expanded (the views show what was sent)."""
+    send = record.send
+    if send is None or send.template_event is None:
+        return ""
+    lines = [f"Sent from a template (variables expanded below). Event typed: {send.template_event}"]
+    if send.template_payload:
+        shown = send.template_payload
+        if len(shown) > TEMPLATE_SHOWN:
+            shown = shown[: TEMPLATE_SHOWN - 1] + "…"
+        lines.append(f"Payload typed: {shown}")
+    return reveal("\n".join(lines))
+
+
 class MessageDetailPanel(QWidget):
     """Header, meta, payload views and copy buttons for one record."""
 
@@ -112,6 +130,12 @@ class MessageDetailPanel(QWidget):
         self.meta_label.setAccessibleName("Broadcast metadata")
         self.meta_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.meta_label.setVisible(False)
+        self.template_label = QLabel("")
+        self.template_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.template_label.setWordWrap(True)
+        self.template_label.setAccessibleName("Template of this send")
+        self.template_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.template_label.setVisible(False)
         self.evicted_note = QLabel(EVICTED_NOTE)
         self.evicted_note.setWordWrap(True)
         self.evicted_note.setAccessibleName("Row evicted")
@@ -162,6 +186,7 @@ class MessageDetailPanel(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
         layout.addWidget(self.meta_label)
+        layout.addWidget(self.template_label)
         layout.addWidget(self.evicted_note)
         layout.addWidget(self.views, 1)
         layout.addLayout(buttons)
@@ -214,12 +239,15 @@ class MessageDetailPanel(QWidget):
             self.title.setText("No row selected")
             self.subtitle.setText("")
             self.meta_label.setVisible(False)
+            self.template_label.setVisible(False)
             self._set_enabled(False)
             return
         self._set_enabled(True)
         meta = record.meta_json()
         self.meta_label.setText(describe_meta(meta) if meta is not None else "")
         self.meta_label.setVisible(meta is not None)
+        self.template_label.setText(template_text(record))
+        self.template_label.setVisible(bool(self.template_label.text()))
         self.refresh()
 
     def refresh(self) -> None:
