@@ -44,6 +44,7 @@ def test_gap_says_from_to_and_when_first_seen() -> None:
     t.feed_value({"seq": 2}, 11.0)
     t.feed_value({"seq": 5}, 12.0)  # 3-4 missing, seen now
     t.feed_value({"seq": 6}, 13.0)
+    assert "missing 2 (gap 3-4)," in t.summary_text()
     t.feed_value({"seq": 9}, 14.0)  # 7-8
     assert t.gaps() == [Gap(1, 3, 4, 12.0), Gap(1, 7, 8, 14.0)]
     assert t.gaps()[0].text() == "3-4"
@@ -189,7 +190,7 @@ def test_gap_list_is_capped_with_a_count_of_the_dropped() -> None:
     assert (t.counts().missing, t.counts().out_of_order, t.counts().duplicates) == (5, 1, 0)
     feed(t, 8)  # a remembered gap still fills
     assert (t.counts().missing, t.counts().gaps) == (4, 2)
-    assert "and 2 more" not in t.summary_text(gap_limit=5)
+    assert "missing 4 (gaps 6, 10 and 2 more)," in t.summary_text(gap_limit=5)  # 2 forgotten
     assert t.summary_text(gap_limit=1).startswith("received 8, missing 4 (gaps 6 and 3 more)")
 
 

@@ -45,7 +45,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -113,19 +113,27 @@ class SeqCounts:
     gaps: int = 0
     #: gaps forgotten to keep memory bounded (their numbers stay in ``missing``).
     gaps_dropped: int = 0
-    #: the run's first and highest number (None before any; a run's counts only).
+    #: the (current) run's first and highest number (None before any).
     first: int | None = None
     highest: int | None = None
+    #: the run's number, from 1 (0 in the totals).
+    run: int = 0
 
     def to_dict(self) -> dict[str, int | None]:
-        return {
+        """JSON-ready: the totals' fields, or a run's (``run``, ``first``, ``highest``)."""
+        out: dict[str, int | None] = {"run": self.run} if self.run else {}
+        out |= {
             "received": self.received,
             "missing": self.missing,
             "duplicates": self.duplicates,
             "out_of_order": self.out_of_order,
+        }
+        if self.run:
+            return out | {"open_gaps": self.gaps, "first": self.first, "highest": self.highest}
+        return out | {
             "no_counter": self.no_counter,
             "runs": self.runs,
-            "gaps": self.gaps,
+            "open_gaps": self.gaps,
             "gaps_dropped": self.gaps_dropped,
         }
 
@@ -169,6 +177,7 @@ class _Run:
             gaps=len(self.los) - 1,
             first=self.start,
             highest=self.his[-1],
+            run=self.index,
         )
 
     def gaps(self) -> Iterator[Gap]:
@@ -368,6 +377,22 @@ class SeqTracker:
             out.append(self._run.counts())
         return out
 
+    def to_dict(self, time_text: Callable[[float], str]) -> dict[str, Any]:
+        """Everything as JSON-ready data (``listen --track-seq``'s summary line): the path, the
+        totals, the gaps (``time_text`` writes when each was first seen) and each run's counts."""
+        gaps = [
+            {
+                "run": g.run,
+                "from": g.first,
+                "to": g.last,
+                "missing": g.size,
+                "first_seen": time_text(g.seen_at),
+            }
+            for g in self.gaps()
+        ]
+        runs = [r.to_dict() for r in self.runs()]
+        return {"path": self.path, **self.counts().to_dict(), "gaps": gaps, "per_run": runs}
+
     @property
     def runs_dropped(self) -> int:
         """Earlier runs whose own counts were forgotten (their numbers stay in the totals)."""
@@ -391,7 +416,7 @@ class SeqTracker:
         gaps = self.gaps()
         if gaps:
             shown = ", ".join(_gap_label(g, c.runs) for g in gaps[:gap_limit])
-            more = len(gaps) - gap_limit + c.gaps_dropped
+            more = max(0, len(gaps) - gap_limit) + c.gaps_dropped
             if more > 0:
                 shown += f" and {more:,} more"
             parts[-1] += f" ({'gap' if len(gaps) == 1 and not more else 'gaps'} {shown})"
