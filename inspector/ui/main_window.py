@@ -544,6 +544,7 @@ class MainWindow(QMainWindow):
         )
         panel.detail.setVisible(self.detail_action.isChecked())
         self.persistence.restore_splitters(panel)
+        self.persistence.restore_seq(panel)
         wire_live_tab(panel, self.controller, self.active_profile)
         panel.send_requested.connect(self._sent)
         panel.detail.copied.connect(self._copied)
