@@ -248,12 +248,12 @@ class SeqTracker:
         """The counter in a parsed payload: the first value the path selects, when it is an
         integer (not a boolean, not a float); else None."""
         try:
-            found = next(iter(self._query.finditer(value)), None)
+            found = self._query.findall(value)  # faster than finditer for one value
         except (jsonpath.JSONPathError, RecursionError, TypeError, ValueError):
             return None  # a filter over odd data must not stop the receive path
-        if found is None:
+        if not found:
             return None
-        number = found.obj
+        number = found[0]
         if type(number) is not int:
             return None
         return number
