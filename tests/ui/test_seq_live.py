@@ -14,13 +14,17 @@ from typing import Any
 import pytest
 from gui_fakes import FakeController
 from gui_helpers import WindowOptions, save_screenshot, until
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PySide6.QtWidgets import QAbstractItemView
 
 from inspector.server import RealtimeServer
 from inspector.store import ChannelOptions, Direction, MessageRecord, Profile
+from inspector.store.messages.seq_tracker import SeqTracker
 from inspector.ui.channels.channel_panel import ChannelPanel
 from inspector.ui.channels.imported_panel import ImportedChannelPanel
 from inspector.ui.main_window import MainWindow
+from inspector.ui.messages.json_tree import JsonTreeModel
 from inspector.ui.messages.payload_views import TREE
 
 pytestmark = [pytest.mark.gui]
@@ -211,3 +215,21 @@ def test_an_imported_tab_counts_its_rows(qtbot: Any, tmp_path: Any) -> None:
     c = panel.channel.seq.counts()
     assert (c.received, c.missing) == (5, 3)
     assert "missing 3" in shown_counts(panel)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=12), st.integers(min_value=0, max_value=3))
+def test_track_this_field_paths_select_the_field(qtbot: Any, key: str, index: int) -> None:
+    """Whatever a key holds (spaces, quotes, ``$``, non-ASCII), the Tree's path for *Track this
+    field* is a JSONPath that selects exactly that value (``Copy path``'s ``$.$x`` is not)."""
+    value = {"outer": {key: [0, 1, 2, 3]}}
+    model = JsonTreeModel(value)
+    outer = model.index(0, 0)
+    model.fetchMore(outer)
+    inner = model.index(0, 0, outer)
+    model.fetchMore(inner)
+    leaf = model.index(index, 0, inner)
+    path = model.node_jsonpath(leaf)
+    assert SeqTracker(path).read(value) == index, path
