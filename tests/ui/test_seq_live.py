@@ -148,6 +148,11 @@ async def test_a_typed_path_and_a_new_run(window: MainWindow, server: RealtimeSe
     )
     panel.seq_bar.gaps_button.click()
     assert gap_rows(panel) == [["2", "2", "1"]]
+    tracker = panel.channel.seq
+    assert panel.track_seq("$[") is not None  # a bad path leaves the counter being watched
+    assert panel.channel.seq is tracker
+    assert bar.error_label.isVisible()
+    assert bar.counts_label.isVisible()
     panel.clear()  # Clear empties the table and starts the counts over
     assert panel.channel.seq is not None
     assert panel.channel.seq.counts().received == 0

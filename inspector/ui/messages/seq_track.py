@@ -217,9 +217,8 @@ class SeqTrackBar(QWidget):
         """Why the typed path cannot be tracked (empty: no error)."""
         self.error_label.setText(text)
         self.error_label.setVisible(bool(text))
-        if text:
+        if text:  # a counter already watched goes on, and its counts stay in view
             self.error_label.setStyleSheet(f"color: {theme.colors().error.name()};")
-        self.counts_label.setVisible(not text)
 
     def set_tracking(self, tracker: SeqTracker | None) -> None:
         """A new tracker (or none): the path field and buttons follow, the counts redraw."""
