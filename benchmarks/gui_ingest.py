@@ -111,6 +111,7 @@ def scenario(
     frames_dock: bool = False,
     mode: str = "raw",
     capture: bool = True,
+    track_seq: str = "",
 ) -> dict[str, Any]:
     gui.send(
         {
@@ -119,6 +120,7 @@ def scenario(
             "capacity": capacity,
             "frames_dock": frames_dock,
             "capture": capture,
+            "track_seq": track_seq,
         }
     )
     ready = gui.read()

@@ -9,6 +9,13 @@ server closed every channel (exit 1), or until the reader of stdout went away (e
 Payloads are redacted as values, never as text, so every line stays JSON; binary payloads
 have secret-shaped runs masked in place before they are base64-encoded (``--show-secrets``
 prints them as received; the session's own key and token are hidden either way).
+
+``--track-seq PATH`` watches an integer counter in each broadcast's payload (a JSONPath such as
+``$.seq``; the rules are :mod:`inspector.store.messages.seq_tracker`'s, shared with the window)
+per channel and, at exit, adds its counters: one line per channel on stderr (``summary: room-1
+$.seq: received 9, missing 1 (gap 5), duplicates 0, out of order 0, no counter 0``) and one
+``kind: "summary"`` line per channel on stdout (event ``seq_summary``) with the counts, the
+gaps (from, to, first seen) and each run's counts. The exit code does not change.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from inspector.client import (
 )
 from inspector.protocol.frames import channel_name
 from inspector.protocol.redact import redact_bytes
+from inspector.store.messages.seq_tracker import SeqPathError, SeqTracker, compile_path
 
 from .client_args import (
     EXIT_CODES_HELP,
@@ -82,6 +90,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="stop after S seconds, connecting and joining included",
     )
     p.add_argument(
+        "--track-seq",
+        type=seq_path_arg,
+        metavar="PATH",
+        help="watch an integer counter in each payload (JSONPath, e.g. $.seq): at exit, print "
+        "received, missing (with the gaps), duplicates, out of order and no counter per "
+        "channel; a drop to 1 starts a new run",
+    )
+    p.add_argument(
         "--show-secrets",
         action="store_true",
         help="print payloads exactly as received instead of redacting secret-looking values "
@@ -95,6 +111,15 @@ def run(args: argparse.Namespace) -> int:
     return run_main("listen", _listen, args)
 
 
+def seq_path_arg(text: str) -> str:
+    """``--track-seq``: a JSONPath the tracker can use (checked before connecting, exit 2)."""
+    try:
+        compile_path(text)
+    except SeqPathError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
+
+
 class _Printer:
     """Turns client events into output lines and counts broadcasts."""
 
@@ -103,7 +128,8 @@ class _Printer:
         out: Output,
         count: int | None,
         loop: asyncio.AbstractEventLoop,
-        topics: set[str],
+        topics: list[str],
+        track_seq: str | None = None,
     ) -> None:
         self.out = out
         self.count = count
@@ -118,6 +144,8 @@ class _Printer:
         self._flush_scheduled = False
         # Event times are loop times; convert to wall clock once.
         self._offset = time.time() - loop.time()
+        #: one sequence tracker per channel topic (--track-seq), in the order given.
+        self.trackers = {t: SeqTracker(track_seq) for t in topics} if track_seq else {}
 
     def _time(self, at: float) -> str:
         stamp = dt.datetime.fromtimestamp(at + self._offset, dt.UTC)
@@ -155,6 +183,16 @@ class _Printer:
         self._flush_scheduled = False
         self.out.flush()
 
+    def seq_summary(self) -> None:
+        """At exit (--track-seq): each channel's counters, on stderr for people and as one
+        ``summary`` line on stdout."""
+        now = self._loop.time()
+        for topic, tracker in self.trackers.items():
+            payload = tracker.to_dict(lambda wall: self._time(wall - self._offset))
+            self._line(now, "summary", topic, "seq_summary", payload)
+            name = channel_name(topic)  # Output escapes hidden characters on stderr
+            self.out.error(f"summary: {name} {tracker.path}: {tracker.summary_text()}")
+
     def handle(self, e: ClientEvent, now: float) -> None:
         if isinstance(e, BroadcastReceived):
             if self.count is not None and self.broadcasts >= self.count:
@@ -164,6 +202,12 @@ class _Printer:
             payload = e.display_payload()
             if e.binary and self.out.redact:  # base64 hides nothing: mask the bytes themselves
                 payload = {"$binary": base64.b64encode(redact_bytes(e.payload_bytes())).decode()}
+            tracker = self.trackers.get(e.topic)
+            if tracker is not None:
+                if e.binary:
+                    tracker.feed_nothing()
+                else:
+                    tracker.feed_value(payload, e.received_at + self._offset)
             self._line(e.received_at, "broadcast", e.topic, e.event, payload, e.meta(), **extra)
             if self.count is not None and self.broadcasts >= self.count:
                 self.done.set()
@@ -219,11 +263,13 @@ async def _listen(args: argparse.Namespace, out: Output) -> int:
         )
         for name in args.channel
     ]
-    printer = _Printer(out, args.count, loop, {cfg.topic for cfg in configs})
+    topics = [cfg.topic for cfg in configs]
+    printer = _Printer(out, args.count, loop, topics, args.track_seq)
     client = RealtimeClient(settings, on_event=printer)
     stop = Stop()
     out.on_closed = stop.set
     deadline = None if args.timeout is None else loop.time() + args.timeout
+    listening = False  # connected and joined: the --track-seq summary is printed at exit
     try:
         with stop_on_signals(stop):
             setup = loop.create_task(_connect_and_join(client, configs))
@@ -240,11 +286,14 @@ async def _listen(args: argparse.Namespace, out: Output) -> int:
             except InspectorError as exc:
                 out.error(exc.message)
                 return EXIT_FAILURE
+            listening = True
             await _first(
                 loop, deadline, stop.wait(), printer.done.wait(), printer.all_closed.wait()
             )
     finally:
         await client.close()
+        if listening:
+            printer.seq_summary()
         out.flush()
     if stop.is_set():
         return _stopped(args, out, stop, printer)

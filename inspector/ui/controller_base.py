@@ -438,6 +438,7 @@ class ControllerBase(QObject):
             return False
         channel.rate.add(self.clock())
         channel.log.append(record)
+        channel.seq_incoming(record)
         return True
 
     def _add_system(self, name: str, event: str, details: dict[str, object]) -> None:

@@ -1,25 +1,34 @@
 """What one open tab holds, and what a composer asks to send; no Qt here.
 
 :class:`OpenChannel` is the state behind one live tab (its options, bounded log, join status,
-message rate and presence roster); the controller owns one per open channel and the tab's
-widgets read it. :class:`SendRequest` is one broadcast a composer asked to send.
+message rate, presence roster and the counter it watches for sequence gaps); the controller
+owns one per open channel and the tab's widgets read it. :class:`SendRequest` is one broadcast
+a composer asked to send.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from inspector.store import (
     ChannelOptions,
     ChannelStatus,
+    Direction,
     MessageLog,
+    MessageRecord,
+    PayloadFormat,
     RateMeter,
     SendTemplate,
     TabState,
     Transport,
 )
+from inspector.store.messages.seq_tracker import SeqTracker
 from inspector.store.presence.presence_roster import PresenceRoster
 from inspector.store.ring import ByteBudget
+
+#: Rows already in a tab that tracking a counter counts first (the newest ones).
+SEQ_REPLAY_ROWS: Final = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +65,8 @@ class OpenChannel:
         self._filter_seen = 0
         #: who is present, the join/leave timeline and our own tracking (presence panel).
         self.presence = PresenceRoster()
+        #: the counter this tab watches for sequence gaps (issue #11 §5), or None.
+        self.seq: SeqTracker | None = None
 
     @property
     def name(self) -> str:
@@ -74,3 +85,32 @@ class OpenChannel:
             return False
         self.filtered_out += grown
         return True
+
+    def track_seq(self, path: str) -> SeqTracker:
+        """Watch the integer counter at JSONPath ``path`` in incoming payloads: the received
+        rows still in the log are counted first (the newest :data:`SEQ_REPLAY_ROWS`), then each
+        new one (:meth:`seq_incoming`). Raises ``SeqPathError`` for a path it cannot use."""
+        tracker = SeqTracker(path)
+        log = self.log
+        for row in range(max(0, len(log) - SEQ_REPLAY_ROWS), len(log)):
+            record = log[row]
+            if record.direction is Direction.IN:
+                _feed(tracker, record)
+        self.seq = tracker
+        return tracker
+
+    def stop_seq(self) -> None:
+        self.seq = None
+
+    def seq_incoming(self, record: MessageRecord) -> None:
+        """Count a received broadcast's counter (the controller calls this per incoming row)."""
+        tracker = self.seq
+        if tracker is not None:
+            _feed(tracker, record)
+
+
+def _feed(tracker: SeqTracker, record: MessageRecord) -> None:
+    if record.format is PayloadFormat.BINARY:
+        tracker.feed_nothing()
+    else:
+        tracker.feed_bytes(record.payload, record.time)

@@ -112,6 +112,14 @@ class AppSettings:
         items = [SendTemplate(redact_text(t.event), redact_text(t.payload)) for t in history.items]
         self._set_json(f"history/{_key(channel)}", SendHistory(items).to_data())
 
+    def seq_path(self, channel: str) -> str:
+        """The counter path a tab of this channel watches for sequence gaps ("" for none)."""
+        value = self._get_json(f"seq_path/{_key(channel)}", "")
+        return value if isinstance(value, str) else ""
+
+    def save_seq_path(self, channel: str, path: str) -> None:
+        self._set_json(f"seq_path/{_key(channel)}", path)
+
     # ------------------------------------------------------------------------------ window
 
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:

@@ -115,6 +115,14 @@ class WindowPersistence:
         for name, panel in self.tabs.panels.items():
             self.settings.save_history(name, panel.composer.history_model.history)
 
+    def restore_seq(self, panel: ChannelPanel) -> None:
+        """Watch the counter this channel's tab watched last time (issue #11 §5), and keep
+        the path whenever the tab starts or stops watching one."""
+        path = self.settings.seq_path(panel.name)
+        if path:
+            panel.track_seq(path)
+        panel.seq_path_changed.connect(self.settings.save_seq_path)
+
     def restore_splitters(self, panel: ChannelPanel) -> None:
         for splitter, key in ((panel.h_splitter, "h"), (panel.v_splitter, "v")):
             sizes = self.settings.splitter_sizes(key)

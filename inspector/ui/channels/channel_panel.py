@@ -1,5 +1,5 @@
 """ChannelPanel: one tab. Join state and options, filters, Pause/Follow/Clear, the live table,
-the detail pane and the composer.
+the detail pane, the composer, and the sequence-gap bar (a counter the tab watches).
 
 The panel takes a :class:`~inspector.ui.open_channel.OpenChannel` (options, log, status) and
 emits intents (leave, rejoin, send, change ack/self); the main window wires those to the
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from itertools import pairwise
 from typing import Final
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from inspector.protocol.invisible import reveal
 from inspector.store import ChannelOptions, ChannelStatus, MessageFilter, SendHistory, TabState
+from inspector.store.messages.seq_tracker import SeqPathError
 
 from ..common import theme
 from ..common.log_controls import (
@@ -41,6 +42,7 @@ from ..messages.message_detail_panel import MessageDetailPanel
 from ..messages.message_filter_proxy import MessageFilterProxyModel
 from ..messages.message_table_model import MessageTableModel, RecordRole
 from ..messages.message_table_view import MessageTableView
+from ..messages.seq_track import SeqGapsPanel, SeqTrackBar
 from ..open_channel import OpenChannel, SendRequest
 from ..presence.presence_panel import PresencePanel
 
@@ -79,6 +81,8 @@ CHIP_TIPS: Final = {
     "presence": "presence: this tab receives presence state and joins/leaves",
     "events": "events: only broadcasts whose event matches are shown",
 }
+#: How often the sequence counts redraw while a counter is watched (never per message).
+SEQ_REFRESH_MS: Final = 250
 
 
 def chip_tooltip(chip: str) -> str:
@@ -98,6 +102,9 @@ class ChannelPanel(QWidget):
     untrack_requested = Signal(str)
     #: the unread count or the title changed; the window updates the tab text.
     title_changed = Signal()
+    #: ``(name, path)``: the tab started watching a counter (``""``: stopped); the window
+    #: keeps the path for the channel.
+    seq_path_changed = Signal(str, str)
 
     def __init__(
         self,
@@ -147,6 +154,14 @@ class ChannelPanel(QWidget):
         self.presence_button.setCheckable(True)
         self.presence_button.setToolTip("Who is here, joins and leaves, and Track/Untrack")
         self.presence_button.setVisible(False)
+        # Sequence gaps (issue #11 §5): the bar under the filters, hidden until asked for.
+        self.seq_button = QToolButton()
+        self.seq_button.setText("Sequence")
+        self.seq_button.setCheckable(True)
+        self.seq_button.setToolTip(
+            "Watch a counter in incoming payloads (such as $.seq): missing numbers, duplicates, "
+            "out of order"
+        )
         header = QHBoxLayout()
         header.addWidget(self.state_label, 1)
         header.addLayout(self.chips)
@@ -171,7 +186,15 @@ class ChannelPanel(QWidget):
         bar.addWidget(self.follow_button)
         bar.addWidget(self.pause_button)
         bar.addWidget(self.clear_button)
+        bar.addWidget(self.seq_button)
         bar.addWidget(self.counts_label, 2)
+        self.seq_bar = SeqTrackBar()
+        self.seq_bar.setVisible(False)
+        self.seq_gaps = SeqGapsPanel()
+        self.seq_gaps.setVisible(False)
+        self._seq_timer = QTimer(self)
+        self._seq_timer.setInterval(SEQ_REFRESH_MS)
+        self._seq_timer.timeout.connect(self.refresh_seq)
 
         # --- table, detail, composer
         self.table = MessageTableView()
@@ -188,6 +211,7 @@ class ChannelPanel(QWidget):
         self.presence_panel = PresencePanel(channel.presence, channel.options)
         self.presence_panel.setVisible(False)
         self.h_splitter.addWidget(self.presence_panel)
+        self.h_splitter.addWidget(self.seq_gaps)
         self.h_splitter.setStretchFactor(0, 3)
         self.h_splitter.setStretchFactor(1, 2)
         self.h_splitter.setChildrenCollapsible(False)
@@ -208,6 +232,7 @@ class ChannelPanel(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.notice_label)
         layout.addLayout(bar)
+        layout.addWidget(self.seq_bar)
         layout.addWidget(self.v_splitter, 1)
 
         # --- wiring
@@ -237,6 +262,11 @@ class ChannelPanel(QWidget):
         self.composer.options_change_requested.connect(
             lambda ack, slf: self.options_change_requested.emit(self.name, ack, slf)
         )
+        self.seq_button.toggled.connect(self.seq_bar.setVisible)
+        self.seq_bar.track_requested.connect(self.track_seq)
+        self.seq_bar.stop_requested.connect(self.stop_seq)
+        self.seq_bar.gaps_button.toggled.connect(self._show_gaps)
+        self.detail.track_field_requested.connect(self.track_seq)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.flushed.connect(self._flushed)
         self.model.dataChanged.connect(self._data_changed)
@@ -251,6 +281,7 @@ class ChannelPanel(QWidget):
         Follow/Pause/Clear, the table, the detail, then the composer in reading order ending at
         Send (it jumped between the composer and the table; issue #10 item 19)."""
         c = self.composer
+        b = self.seq_bar
         chain: list[QWidget] = [
             self.presence_button,
             self.rejoin_button,
@@ -260,6 +291,11 @@ class ChannelPanel(QWidget):
             self.follow_button,
             self.pause_button,
             self.clear_button,
+            self.seq_button,
+            b.path_edit,
+            b.track_button,
+            b.stop_button,
+            b.gaps_button,
             self.table,
             self.detail.views,
             self.detail.views.tabBar(),
@@ -381,10 +417,67 @@ class ChannelPanel(QWidget):
             self._update_counts()
 
     def clear(self) -> None:
+        """Empty the table; a watched counter starts over too."""
         self.channel.log.clear()
         self.channel.filtered_out = 0
+        if self.channel.seq is not None:
+            self.channel.seq.reset()
+            self.refresh_seq()
         self.detail.show_record(None)
         self._update_counts()
+
+    # ------------------------------------------------------------------------------ sequence gaps
+
+    def track_seq(self, path: str) -> str | None:
+        """Watch the counter at JSONPath ``path`` (typed, or *Track this field*): the rows in
+        the table are counted first, then each new one. Returns why not, or None."""
+        try:
+            tracker = self.channel.track_seq(path)
+        except SeqPathError as exc:
+            self.seq_bar.show_error(str(exc))
+            self.seq_button.setChecked(True)
+            return str(exc)
+        self.seq_button.setChecked(True)
+        self.seq_bar.set_tracking(tracker)
+        self.seq_gaps.refresh(tracker)
+        self.refresh_seq()
+        self._seq_timer.start()
+        self.seq_path_changed.emit(self.name, tracker.path)
+        return None
+
+    def stop_seq(self) -> None:
+        self.channel.stop_seq()
+        self._seq_timer.stop()
+        self.seq_bar.set_tracking(None)
+        self.seq_gaps.refresh(None)
+        self.refresh_seq()
+        self.seq_path_changed.emit(self.name, "")
+
+    def refresh_seq(self) -> None:
+        """Redraw the counts and the visible gap list (the timer calls this; cheap when
+        nothing changed)."""
+        tracker = self.channel.seq
+        self.seq_bar.refresh(tracker)
+        if self.seq_gaps.isVisible():
+            self.seq_gaps.refresh(tracker)
+        missing = 0 if tracker is None else tracker.counts().missing
+        text = f"Sequence ({missing:,} missing)" if missing else "Sequence"
+        if self.seq_button.text() != text:  # the counts show even while the bar is hidden
+            self.seq_button.setText(text)
+
+    def _show_gaps(self, shown: bool) -> None:
+        self.seq_gaps.setVisible(shown)
+        if not shown:
+            return
+        self.seq_gaps.refresh(self.channel.seq)
+        splitter = self.h_splitter
+        sizes = splitter.sizes()
+        at = splitter.indexOf(self.seq_gaps)
+        wanted = self.fontMetrics().averageCharWidth() * 44
+        if sizes[at] < wanted and sizes[0] > 2 * wanted:  # the table gives the list room
+            sizes[0] -= wanted - sizes[at]
+            sizes[at] = wanted
+            splitter.setSizes(sizes)
 
     def _apply_filter(self) -> None:
         self._filter_timer.stop()

@@ -5,7 +5,8 @@ children :data:`BATCH` at a time through ``canFetchMore``/``fetchMore`` (the pat
 ``itemviews/fetchmore`` example), so a multi-megabyte payload opens at once and costs memory
 only for what is looked at (issue #5 §2, "the detail view formats lazily"). Long strings are
 cut in the Value column; *Copy value* copies the whole value, *Copy path* a path such as
-``items[3].name``. Keys and values show invisible and direction-changing characters as
+``items[3].name``; *Track this field* (on an integer) watches it for sequence gaps in the tab
+with an RFC 9535 JSONPath such as ``$.seq`` (issue #11 §5). Keys and values show invisible and direction-changing characters as
 ``\\uXXXX`` in the warning colour (QA finding 7); the copies keep them as they came.
 """
 
@@ -17,7 +18,14 @@ import re
 from collections.abc import Iterator
 from typing import Any, Final
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QTreeView, QWidget
 
@@ -33,6 +41,8 @@ HEADERS: Final = ("Key", "Value", "Type")
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 _IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+#: A member name RFC 9535 lets a path write as ``.name`` (ASCII only here; others in brackets).
+_SHORTHAND = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class _Node:
@@ -138,6 +148,22 @@ class JsonTreeModel(QAbstractItemModel):
             return "$"
         return "$" + "".join(reversed(parts))
 
+    def node_jsonpath(self, index: AnyIndex) -> str:
+        """An RFC 9535 JSONPath to the node at ``index``: ``$.seq``, ``$.items[3]["a b"]``
+        (what *Track this field* hands to the sequence tracker's JSONPath library)."""
+        parts: list[str] = []
+        node: _Node | None = self._node(index)
+        while node is not None and node.parent is not None and not self._scalar:
+            key = node.key
+            if isinstance(key, int):
+                parts.append(f"[{key}]")
+            elif key is not None and _SHORTHAND.match(key):
+                parts.append(f".{key}")
+            else:
+                parts.append(f"[{json.dumps(key)}]")
+            node = node.parent
+        return "$" + "".join(reversed(parts))
+
     def node_value(self, index: AnyIndex) -> Any:
         return self._node(index).value
 
@@ -232,8 +258,16 @@ class JsonTreeModel(QAbstractItemModel):
         return None
 
 
+def is_counter(value: Any) -> bool:
+    """An integer (not a boolean): what a sequence counter can be."""
+    return type(value) is int
+
+
 class JsonTreeView(QTreeView):
-    """The tree with *Copy value* and *Copy path* in its context menu."""
+    """The tree with *Copy value*, *Copy path* and *Track this field* in its context menu."""
+
+    #: *Track this field*: the JSONPath of the selected integer.
+    track_field_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -247,14 +281,37 @@ class JsonTreeView(QTreeView):
         self.copy_value_action.triggered.connect(self.copy_value)
         self.copy_path_action = QAction("Copy path", self)
         self.copy_path_action.triggered.connect(self.copy_path)
+        self.track_action = QAction("Track this field (sequence gaps)", self)
+        self.track_action.setToolTip(
+            "Count this integer in every incoming payload of the tab: missing numbers, "
+            "duplicates, out of order"
+        )
+        self.track_action.setEnabled(False)
+        self.track_action.triggered.connect(self.track_field)
         self.addAction(self.copy_value_action)
         self.addAction(self.copy_path_action)
+        self.addAction(self.track_action)
+        self.selectionModel().currentChanged.connect(self._current_changed)
+        self.tree_model.modelReset.connect(lambda: self.track_action.setEnabled(False))
         self.setColumnWidth(0, 180)
         self.setColumnWidth(1, 260)
 
     def set_value(self, value: Any) -> None:
         self.tree_model.set_value(value)
         self.expandToDepth(0)
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        ok = current.isValid() and is_counter(self.tree_model.node_value(current))
+        self.track_action.setEnabled(ok)
+
+    def track_field(self) -> str:
+        """Ask to track the selected integer; its JSONPath, or "" when it is not one."""
+        index = self.currentIndex()
+        if not index.isValid() or not is_counter(self.tree_model.node_value(index)):
+            return ""
+        path = self.tree_model.node_jsonpath(index)
+        self.track_field_requested.emit(path)
+        return path
 
     def copy_value(self) -> str:
         index = self.currentIndex()

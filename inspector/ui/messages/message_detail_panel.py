@@ -111,6 +111,8 @@ class MessageDetailPanel(QWidget):
     """Header, meta, payload views and copy buttons for one record."""
 
     copied = Signal(str)
+    #: *Track this field* in the Tree: the JSONPath of an integer to watch for sequence gaps.
+    track_field_requested = Signal(str)
 
     def __init__(self, channel: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,6 +143,7 @@ class MessageDetailPanel(QWidget):
         self.evicted_note.setAccessibleName("Row evicted")
         self.evicted_note.setVisible(False)
         self.views = PayloadViewsWidget()
+        self.views.tree.track_field_requested.connect(self.track_field_requested)
         #: the first view's editor: pretty JSON, or the hexdump of a binary payload.
         self.text = self.views.primary.text
         self.highlighter = self.views.highlighter
