@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import TIMEOUT, cli_env, read_until, run, start
+from cli_helpers import TIMEOUT, cli_env, joined, read_until, run, start
 
 from inspector.client import BroadcastReceived, ChannelConfig, ClientSettings, RealtimeClient
 from inspector.server import RealtimeServer
@@ -188,7 +188,7 @@ async def test_listen_output_replays_over_rest(
     server: RealtimeServer, listener: Listener, tmp_path: Path
 ) -> None:
     recorder = await start("listen", "--channel", "src", "--count", "3", env=cli_env(server))
-    await read_until(recorder, lambda line: line["kind"] == "join")
+    await read_until(recorder, joined)
     for i, payload in enumerate(({"i": 0}, b"\x01\x02", {"i": 2})):
         await listener.client.rest_send("src", f"ev{i}", payload, binary=isinstance(payload, bytes))
     out, _ = await asyncio.wait_for(recorder.communicate(), TIMEOUT)
