@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from inspector.store.messages.records import Direction, PayloadFormat
+from inspector.store.messages.records import Direction, MessageRecord, PayloadFormat
 from inspector.store.timefmt import checked_epoch
 from inspector.store.transfer.export import (
     FRAME,
@@ -236,3 +236,32 @@ def read_recording(lines: Iterable[str]) -> Recording:
     if not reader.result.kind:
         raise NotARecording("the file is empty")
     return reader.result
+
+
+def recording_from_records(records: Iterable[MessageRecord], channel: str) -> Recording:
+    """The broadcasts of an imported tab's rows (both directions; system rows counted in
+    ``not_messages``), as :func:`read_recording` reads them from a file. Payloads are the
+    rows' bytes: JSON rows go out as their JSON value, binary rows as bytes."""
+    result = Recording(kind="tab", channels=[channel])
+    first: float | None = None
+    last = 0.0
+    for number, record in enumerate(records, 1):
+        if record.direction is Direction.SYSTEM:
+            result.not_messages += 1
+            continue
+        binary = record.format is PayloadFormat.BINARY
+        payload: Any = record.payload
+        if not binary:
+            try:
+                payload = json.loads(record.payload)
+            except (ValueError, RecursionError):
+                payload = record.payload.decode("utf-8", "replace")
+        if first is None:
+            first = record.time
+        last = max(last, record.time - first)
+        result.messages.append(
+            RecordedMessage(
+                last, record.event, payload, binary, record.direction.label, channel, number
+            )
+        )
+    return result
