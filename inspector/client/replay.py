@@ -424,7 +424,7 @@ class Replayer:
             s.record_timed_out()
         if self.on_result is not None:
             self.on_result(index, item, outcome)
-        self._report()
+        self._report(force=self._paused)  # while paused, late answers show at once
 
     def _report(self, *, force: bool = False, finished: bool = False) -> None:
         callback = self.on_progress

@@ -57,6 +57,8 @@ ReadRecording = Callable[[Path], Recording]
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
     if seconds < 60:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(int(seconds), 60)
@@ -152,8 +154,8 @@ class ReplayDialog(QDialog):
         self.loop_spin = QSpinBox()
         self.loop_spin.setAccessibleName("Loops")
         self.loop_spin.setRange(1, 1_000_000)
-        self.loop_spin.setSuffix(" ×")
-        form.addRow("Play", self.loop_spin)
+        self.loop_spin.setToolTip("Play the recording this many times, one after the other")
+        form.addRow("Loops", self.loop_spin)
         self.via_combo = QComboBox()
         self.via_combo.setAccessibleName("Send via")
         self.via_combo.addItem("WebSocket", WEBSOCKET)
