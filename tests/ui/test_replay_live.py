@@ -45,6 +45,7 @@ def _write(path: Path, rows: list[tuple[float, str, bytes, Direction, PayloadFor
 async def _joined(window: MainWindow, server: RealtimeServer, name: str) -> InspectorController:
     c = window.controller
     assert isinstance(c, InspectorController)
+    window.resize(1100, 700)  # the screenshots' size
     window.add_session_profile(Profile("x", "Local", server.url), server.anon_key)
     window.connect_current()
     assert window.join(ChannelOptions(name, ack=True, broadcast_self=True)) is None
@@ -103,6 +104,8 @@ async def test_replay_to_channel_from_an_imported_tab(
     assert echoes[1].format is PayloadFormat.BINARY
     assert echoes[1].payload == b"\x00\xff"
     assert echoes[0].payload == b'{"n":1}'
+    panel = window.panels["live"]
+    await until(lambda: not panel.model.has_pending(), what="rows shown")
     save_screenshot(window, "replay-done")
     bar.close_button.click()
     assert "live" not in window.replay.bars
@@ -143,6 +146,8 @@ async def test_replay_file_pause_resume_cancel(
     # the replay holds: the server's echoes of what was sent catch up, nothing more goes out
     await until(lambda: sum(r.direction is Direction.IN for r in log) >= at_pause, what="echoes")
     assert bar.progress.value() == at_pause
+    panel = window.panels["target"]
+    await until(lambda: not panel.model.has_pending(), what="rows shown")
     save_screenshot(window, "replay-progress")
     bar.pause_button.click()
     assert bar.pause_button.text() == "Pause"

@@ -50,6 +50,7 @@ class ReplayBar(QFrame):
         self.progress.setAccessibleName("Replay sends")
         self.stats_label = QLabel("starting…")
         self.stats_label.setAccessibleName("Replay counts")
+        self.stats_label.setWordWrap(True)  # a narrow window wraps the percentiles
         self.pause_button = QToolButton()
         self.pause_button.setText("Pause")
         self.pause_button.setToolTip("Hold the replay; Resume continues at the recorded gaps")
