@@ -10,7 +10,12 @@ import pytest
 
 from inspector.store import Direction, MessageRecord, PayloadFormat
 from inspector.store.transfer.export import header_line, message_line
-from inspector.store.transfer.recording import NotARecording, read_recording
+from inspector.store.transfer.recording import (
+    NotARecording,
+    RecordingReader,
+    read_recording,
+    recording_from_records,
+)
 
 T0 = 1_767_225_600.0
 
@@ -154,3 +159,32 @@ def test_malformed_lines_are_skipped_with_their_numbers() -> None:
 def test_a_file_that_is_not_a_recording_is_refused(lines: list[str], says: str) -> None:
     with pytest.raises(NotARecording, match=says):
         read_recording(lines)
+
+
+def test_an_imported_tabs_rows_are_a_recording() -> None:
+    rows = [
+        _record(T0, "a", b'{"n":1}'),
+        MessageRecord(time=T0 + 0.5, direction=Direction.SYSTEM, event="joined", payload=b"{}"),
+        _record(T0 + 1.0, "b", b"\x00\x01", fmt=PayloadFormat.BINARY),
+        _record(T0 + 1.5, "c", b"not json", Direction.OUT),
+    ]
+    rec = recording_from_records(rows, "room")
+    assert [(m.event, m.offset, m.direction, m.binary) for m in rec.messages] == [
+        ("a", 0.0, "in", False),
+        ("b", 1.0, "in", True),
+        ("c", 1.5, "out", False),
+    ]
+    assert rec.messages[0].payload == {"n": 1}
+    assert rec.messages[1].payload == b"\x00\x01"
+    assert rec.messages[2].payload == "not json"
+    assert rec.not_messages == 1
+
+
+def test_the_reader_reads_a_line_at_a_time() -> None:
+    reader = RecordingReader()
+    reader.feed(1, message_line(_record(T0, "a", b"{}"), "r"))
+    assert len(reader.result.messages) == 1
+    reader.feed(2, "{broken")
+    assert reader.finish().error_count == 1
+    with pytest.raises(NotARecording, match="empty"):
+        RecordingReader().finish()

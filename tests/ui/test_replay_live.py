@@ -130,9 +130,12 @@ async def test_replay_file_pause_resume_cancel(
     assert dialog is not None
     assert not dialog.replay_button.isEnabled()
     dialog.file_button.click()
+    await until(lambda: dialog.job is None, what="file read")
     assert "notes.txt cannot be replayed: line 1 is not JSON" in dialog.preview_label.text()
     assert not dialog.replay_button.isEnabled()
     dialog.file_button.click()
+    assert "Reading long.ndjson…" in dialog.preview_label.text()
+    await until(lambda: dialog.job is None, what="file read")
     assert dialog.replay_button.isEnabled()
     assert "400 messages, about 20.0 s" in dialog.preview_label.text()
     dialog.replay_button.click()

@@ -137,7 +137,10 @@ def _shape(data: Any) -> str | None:
     return None
 
 
-class _Reader:
+class RecordingReader:
+    """Reads a recording a line at a time (so a window can show progress and stop);
+    :func:`read_recording` in one go."""
+
     def __init__(self) -> None:
         self.result = Recording()
         self.first_time: float | None = None
@@ -145,6 +148,8 @@ class _Reader:
         self.seen_channels: set[str] = set()
 
     def feed(self, number: int, line: str) -> None:
+        """Read line ``number`` (1-based); :class:`NotARecording` when the first non-blank line
+        is not a recording line."""
         if not line.strip():
             return
         result = self.result
@@ -217,6 +222,12 @@ class _Reader:
             RecordedMessage(offset, event, payload, binary, direction, channel, number)
         )
 
+    def finish(self) -> Recording:
+        """What was read; :class:`NotARecording` when nothing but blank lines came."""
+        if not self.result.kind:
+            raise NotARecording("the file is empty")
+        return self.result
+
     def _error(self, number: int, reason: str) -> None:
         self.result.error_count += 1
         if len(self.result.errors) < MAX_ERRORS_KEPT:
@@ -230,12 +241,10 @@ def read_recording(lines: Iterable[str]) -> Recording:
     Raises :class:`NotARecording` when the first non-blank line is not a recording line; other
     bad lines are skipped and listed in ``errors`` with their numbers.
     """
-    reader = _Reader()
+    reader = RecordingReader()
     for number, line in enumerate(lines, 1):
         reader.feed(number, line)
-    if not reader.result.kind:
-        raise NotARecording("the file is empty")
-    return reader.result
+    return reader.finish()
 
 
 def recording_from_records(records: Iterable[MessageRecord], channel: str) -> Recording:

@@ -11,7 +11,7 @@ malformed lines are skipped and counted in the preview.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -21,18 +21,15 @@ from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 
 from inspector.store import TabState
 from inspector.store.transfer.export import MAX_LINE_BYTES
-from inspector.store.transfer.recording import (
-    Recording,
-    read_recording,
-    recording_from_records,
-)
+from inspector.store.transfer.recording import RecordingReader, recording_from_records
 
 from ..channels.channel_panel import ChannelPanel, short_name
 from ..channels.channel_tabs import ChannelTabsWidget
 from ..channels.imported_panel import ImportedChannelPanel
 from ..common import icons
 from ..controller_base import ControllerBase
-from ..transfer.transfer import NDJSON_FILTER, AskPath, dialog_ask_path
+from ..transfer.transfer import CHUNK, NDJSON_FILTER, SKIP_CHUNK, AskPath, dialog_ask_path
+from ..transfer.transfer_job import Steps, TransferJob
 from .replay_bar import ReplayBar
 from .replay_dialog import ReplayDialog
 
@@ -40,24 +37,30 @@ from .replay_dialog import ReplayDialog
 BAR_INDEX: Final = 2
 
 
-def read_recording_file(path: Path) -> Recording:
-    """The recording in ``path``; ValueError (NotARecording) or OSError with the reason."""
+def read_recording_steps(path: Path, reader: RecordingReader) -> Steps:
+    """Feed ``path`` to ``reader`` line by line (a :class:`TransferJob`'s steps: progress, Cancel,
+    the window stays live). A line over MAX_LINE_BYTES is never held whole: it is skipped and
+    reaches the reader as text that is not JSON (a malformed line, or not a recording when it
+    is the first). Only regular files are read."""
     if not path.is_file():
         raise ValueError(f"{path.name} is not a regular file")
-    return read_recording(_lines(path))
-
-
-def _lines(path: Path) -> Iterator[str]:
-    """The file's lines as text; a line over MAX_LINE_BYTES is never held whole and comes out
-    as text that is not JSON (counted as a malformed line)."""
+    size = max(1, path.stat().st_size)
+    done = number = 0
     with path.open("rb") as fh:
         while raw := fh.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            done += len(raw)
             if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                while (rest := fh.readline(1024 * 1024)) and not rest.endswith(b"\n"):
-                    pass
-                yield f"(a line longer than {MAX_LINE_BYTES // 2**20} MiB)"
+                while (rest := fh.readline(SKIP_CHUNK)) and not rest.endswith(b"\n"):
+                    done += len(rest)
+                    yield done / size
+                done += len(rest)
+                reader.feed(number, f"(longer than {MAX_LINE_BYTES // 2**20} MiB: not read)")
                 continue
-            yield raw.decode("utf-8", "replace")
+            reader.feed(number, raw.decode("utf-8", "replace"))
+            if number % CHUNK == 0:
+                yield done / size
+    return f"{len(reader.finish().messages):,} broadcasts read from {path.name}"
 
 
 class ReplayActions(QObject):
@@ -166,10 +169,21 @@ class ReplayActions(QObject):
             ack_of=self._ack_of,
             vsn=self.vsn(),
             ask_file=lambda: self.ask_path("Replay file", NDJSON_FILTER, False),
-            read=read_recording_file,
+            read=self._read_job,
             parent=self.parent_widget,
         )
         return self._open(dialog, "")
+
+    def _read_job(self, path: Path) -> tuple[TransferJob, RecordingReader]:
+        reader = RecordingReader()
+        job = TransferJob(
+            f"Reading {path.name}",
+            read_recording_steps(path, reader),
+            self.parent_widget,
+            show_after_ms=400,
+        )
+        job.start()
+        return job, reader
 
     def _open(self, dialog: ReplayDialog, source: str) -> ReplayDialog:
         self.dialog = dialog

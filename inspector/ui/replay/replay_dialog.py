@@ -43,17 +43,18 @@ from inspector.client.replay import (
     select,
 )
 from inspector.protocol.event_filter import parse_event_list
-from inspector.store.transfer.recording import Recording
+from inspector.store.transfer.recording import NotARecording, Recording, RecordingReader
 
 from ..channels.channel_panel import short_name
+from ..transfer.transfer_job import TransferJob
 
 DIRECTION_CHOICES: Final = (
     ("in", "Received rows (in)"),
     ("out", "Sent rows (out)"),
     ("both", "Both directions"),
 )
-#: ``read(path) -> Recording``; raises ValueError/OSError with a message for people.
-ReadRecording = Callable[[Path], Recording]
+#: ``read(path) -> (job, reader)``: a started job that feeds the file to the reader.
+ReadRecording = Callable[[Path], tuple[TransferJob, RecordingReader]]
 
 
 def _duration(seconds: float) -> str:
@@ -94,6 +95,8 @@ class ReplayDialog(QDialog):
         self._ask_file = ask_file
         self._read = read
         self._selection: Selection | None = None
+        #: the file being read (Choose file…), or None.
+        self.job: TransferJob | None = None
 
         form = QFormLayout()
         self.file_label = QLabel(source or "no file chosen")
@@ -225,20 +228,45 @@ class ReplayDialog(QDialog):
             return
         self.load_file(path)
 
-    def load_file(self, path: Path) -> bool:
-        """Read ``path`` as the recording; False (and the reason shown) when it is not one."""
+    def load_file(self, path: Path) -> TransferJob:
+        """Start reading ``path`` as the recording (a job with progress and Cancel); when it
+        ends, the preview shows what it holds or why it cannot be replayed."""
         assert self._read is not None
+        if self.job is not None and self.job.running:
+            self.job.cancel()
         self.source = path.name
         self.file_label.setText(path.name)
         self.file_label.setToolTip(str(path))
-        try:
-            self.recording = self._read(path)
-        except (OSError, ValueError) as exc:
-            self.recording = None
-            self._update(problem=f"{path.name} cannot be replayed: {exc}")
-            return False
-        self._update()
-        return True
+        self.recording = None
+        self._update(problem=f"Reading {path.name}…")
+        job, reader = self._read(path)
+        self.job = job
+
+        def finished(ok: bool, message: str) -> None:
+            if self.job is not job:
+                return
+            self.job = None
+            if not ok:
+                why = message.split(" failed: ", 1)[-1]
+                self._update(problem=f"{path.name} cannot be replayed: {why}")
+                return
+            try:
+                self.recording = reader.finish()
+            except NotARecording as exc:
+                self._update(problem=f"{path.name} cannot be replayed: {exc}")
+                return
+            self._update()
+
+        job.finished.connect(finished)
+        if not job.running:  # a job that ended at once (tests) has already emitted
+            finished(bool(job.ok), job.message)
+        return job
+
+    def done(self, result: int) -> None:
+        """Closing the dialog stops a read in progress."""
+        if self.job is not None and self.job.running:
+            self.job.cancel()
+        super().done(result)
 
     # ------------------------------------------------------------------------------ preview
 
