@@ -31,7 +31,7 @@ from typing import Any, Final, Protocol
 from inspector.protocol.event_filter import compile_events
 
 from .client import RealtimeClient
-from .errors import InspectorError
+from .errors import ClientStateError, InspectorError
 from .events import PushResult, PushStatus
 from .send_summary import SendSummary
 
@@ -206,6 +206,8 @@ class ReplayProgress:
     paused: bool
     finished: bool = False
     cancelled: bool = False
+    #: why the replay stopped by itself (``Replayer.stop_reason``), or "".
+    reason: str = ""
 
 
 @dataclass(slots=True)
@@ -249,6 +251,8 @@ class Replayer:
         self.done = 0
         #: the latest a send went out after its deadline, in seconds.
         self.late_max = 0.0
+        #: why the replay stopped by itself (the client was closed, the channel left), or "".
+        self.stop_reason = ""
         self._paused = False
         self._cancelled = False
         self._waker: asyncio.Future[None] | None = None
@@ -285,6 +289,12 @@ class Replayer:
             self._cancelled = True
             self._paused = False
             self._wake()
+
+    def _stop(self, exc: ClientStateError) -> None:
+        """The client cannot send on the channel any more: every later send would fail alike."""
+        if not self.stop_reason:
+            self.stop_reason = exc.message
+        self.cancel()
 
     def _wake(self) -> None:
         waker = self._waker
@@ -379,6 +389,10 @@ class Replayer:
             result: PushResult = await self.client.send(
                 self.channel, item.event, item.payload, binary=item.binary
             )
+        except ClientStateError as exc:
+            self._outcome(index, item, SendOutcome("error", error=exc.message))
+            self._stop(exc)
+            return
         except InspectorError as exc:
             self._outcome(index, item, SendOutcome("error", error=exc.message))
             return
@@ -448,5 +462,6 @@ class Replayer:
                 self._paused,
                 finished=finished,
                 cancelled=self._cancelled,
+                reason=self.stop_reason,
             )
         )

@@ -257,6 +257,11 @@ async def _replay(args: argparse.Namespace, out: Output) -> int:
     if args.json:
         out.line({**summary.as_dict(), **extra})
         out.flush()
+    if replayer.stop_reason:
+        out.error(
+            f"stopped after {replayer.done:,} of {replayer.total:,} sends: {replayer.stop_reason}"
+        )
+        return EXIT_FAILURE
     if replayer.cancelled and stop.signal is not None:
         out.error(f"interrupted after {replayer.done:,} of {replayer.total:,} sends")
         return stop.exit_code()
@@ -288,6 +293,7 @@ def _extra(
         "skipped_lines": recording.error_count,
         "late_max_ms": round(replayer.late_max * 1000, 3),
         "cancelled": replayer.cancelled,
+        "stopped": replayer.stop_reason or None,
     }
 
 

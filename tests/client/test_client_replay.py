@@ -113,3 +113,27 @@ async def test_rest_replay_keeps_order_and_counts_answers(
     got = await _received(log, 5)
     assert [e.event for e in got] == [f"r{i}" for i in range(5)]
     assert (summary.sent, summary.ok, summary.answered) == (5, 5, 5)
+
+
+async def test_a_channel_left_mid_replay_stops_it_with_the_reason(
+    make_client: Callable[..., RealtimeClient],
+) -> None:
+    _log, sender = await _pair(make_client)
+    items = [Item(i * 0.01, f"e{i}", {"i": i}) for i in range(1000)]
+    sent = asyncio.Event()
+    replayer = Replayer(
+        sender,
+        "replay-room",
+        items,
+        ReplayOptions(),
+        on_sent=lambda i, _item: sent.set() if i >= 2 else None,
+    )
+    task = asyncio.ensure_future(replayer.run())
+    await asyncio.wait_for(sent.wait(), TIMEOUT)
+    await sender.leave("replay-room", timeout=TIMEOUT)
+    summary = await asyncio.wait_for(task, TIMEOUT)
+    assert replayer.cancelled
+    assert "not joined to channel replay-room" in replayer.stop_reason
+    # a send made while the leave was under way is refused; the first after it stops the run
+    assert summary.error >= 1
+    assert summary.sent == replayer.done < 1000

@@ -98,7 +98,11 @@ class ReplayBar(QFrame):
             self.pause_button.setText("Resume" if p.paused else "Pause")
             return
         self.running = False
-        word = "Cancelled" if p.cancelled else "Done"
+        word = "Done"
+        if p.reason:
+            word = f"Stopped ({p.reason})"
+        elif p.cancelled:
+            word = "Cancelled"
         self.stats_label.setText(f"{word}: {summary_text(p.summary)}")
         self.setToolTip(p.summary.format_table(f"{word}: {self.title_label.text()}"))
         self.pause_button.setVisible(False)
