@@ -1,8 +1,8 @@
 """Replay in the window (issue #11 item 4): the real window, controller and local server.
 
 "Replay to channel…" on an imported tab sends its received rows, in order and unchanged, into
-a joined live tab (self on, so the server echoes them back), with the progress bar and the
-summary; "Replay file…" on a live tab pauses, resumes and cancels a long replay. A file that is
+a joined live tab (self on, so the server echoes them back; asking for acks rejoins the tab
+with ack first), with the progress bar and the summary; "Replay file…" on a live tab pauses, resumes and cancels a long replay. A file that is
 not a recording is refused in the dialog with its line.
 """
 
@@ -42,13 +42,15 @@ def _write(path: Path, rows: list[tuple[float, str, bytes, Direction, PayloadFor
     return path
 
 
-async def _joined(window: MainWindow, server: RealtimeServer, name: str) -> InspectorController:
+async def _joined(
+    window: MainWindow, server: RealtimeServer, name: str, *, ack: bool = True
+) -> InspectorController:
     c = window.controller
     assert isinstance(c, InspectorController)
     window.resize(1100, 700)  # the screenshots' size
     window.add_session_profile(Profile("x", "Local", server.url), server.anon_key)
     window.connect_current()
-    assert window.join(ChannelOptions(name, ack=True, broadcast_self=True)) is None
+    assert window.join(ChannelOptions(name, ack=ack, broadcast_self=True)) is None
     await until(lambda: c.channels[name].status.state is TabState.JOINED, what="joined")
     return c
 
@@ -56,7 +58,7 @@ async def _joined(window: MainWindow, server: RealtimeServer, name: str) -> Insp
 async def test_replay_to_channel_from_an_imported_tab(
     window: MainWindow, server: RealtimeServer, tmp_path: Path
 ) -> None:
-    c = await _joined(window, server, "live")
+    c = await _joined(window, server, "live", ack=False)
     IN, OUT, JSON, BIN = Direction.IN, Direction.OUT, PayloadFormat.JSON, PayloadFormat.BINARY
     rec = _write(
         tmp_path / "rec.ndjson",
@@ -83,9 +85,16 @@ async def test_replay_to_channel_from_an_imported_tab(
     dialog.speed_spin.setValue(10)
     assert "3 messages" in dialog.preview_label.text()
     assert "2 left out by the filters" in dialog.preview_label.text()  # "mine" is sent
-    assert "on: the target tab's join option" in dialog.ack_label.text()
+    assert not dialog.ack_check.isChecked()  # the tab's join option
+    assert "no round trips" in dialog.ack_label.text()
+    dialog.ack_check.setChecked(True)
+    assert "the tab rejoins with ack on before the replay starts" in dialog.ack_label.text()
     save_screenshot(dialog, "replay-dialog")
     dialog.replay_button.click()
+    # ack is a join option: the tab rejoins with it, then the replay starts
+    await until(lambda: "live" in window.replay.bars, what="replay started after the rejoin")
+    assert c.channels["live"].options.ack
+    assert window.panels["live"].composer.ack_check.isChecked()
     bar = window.replay.bars["live"]
     assert window.tabs.currentWidget() is window.panels["live"]
     await until(lambda: not bar.running, what="replay finished")

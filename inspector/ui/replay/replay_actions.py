@@ -11,7 +11,7 @@ malformed lines are skipped and counted in the preview.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -19,7 +19,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 
-from inspector.store import TabState
+from inspector.client.replay import ReplayOptions
+from inspector.store import ChannelStatus, TabState
 from inspector.store.transfer.export import MAX_LINE_BYTES
 from inspector.store.transfer.recording import RecordingReader, recording_from_records
 
@@ -87,6 +88,8 @@ class ReplayActions(QObject):
         self.bars: dict[str, ReplayBar] = {}
         #: the dialog last opened (tests drive it).
         self.dialog: ReplayDialog | None = None
+        #: target channel -> the replay to start once it has rejoined (its ack changed).
+        self.pending: dict[str, Callable[[], object]] = {}
 
         def action(text: str, slot: Callable[[], object]) -> QAction:
             act = QAction(icons.icon("send"), text, parent)
@@ -99,6 +102,7 @@ class ReplayActions(QObject):
         tabs.currentChanged.connect(self.update_actions)
         tabs.tabs_changed.connect(self.update_actions)
         controller.channel_status_changed.connect(self.update_actions)
+        controller.channel_status_changed.connect(self._status_changed)
         controller.channel_closed.connect(self._channel_closed)
         self.update_actions()
 
@@ -195,11 +199,46 @@ class ReplayActions(QObject):
     # ------------------------------------------------------------------------------ running
 
     def start(self, dialog: ReplayDialog) -> ReplayBar | None:
-        """Start what ``dialog`` describes; the bar, or None (said in the status bar)."""
+        """Start what ``dialog`` describes; the bar, or None (said in the status bar, or the
+        target tab first rejoins to change its ack and the replay starts once it is joined)."""
         target = dialog.target()
         chosen = dialog.selection()
         if target is None or chosen is None:
             return None
+        ack = dialog.ack()
+        channel = self.controller.channel(target)
+        if ack is not None and channel is not None and channel.options.ack != ack:
+            options = dialog.options()
+            source = dialog.source
+            self.pending[target] = lambda: self._start(target, chosen.items, options, source)
+            self.controller.change_broadcast_options(
+                target, ack=ack, broadcast_self=channel.options.broadcast_self
+            )
+            self.message.emit(
+                f"Rejoining “{short_name(target)}” with ack {'on' if ack else 'off'}; the "
+                "replay starts once it is joined",
+                5000,
+            )
+            return None
+        return self._start(target, chosen.items, dialog.options(), dialog.source)
+
+    def _status_changed(self, name: str, status: object) -> None:
+        start = self.pending.get(name)
+        if start is None or not isinstance(status, ChannelStatus):
+            return
+        if status.state is TabState.JOINED:
+            del self.pending[name]
+            start()
+        elif status.state in (TabState.ERRORED, TabState.LEFT):
+            del self.pending[name]
+            self.message.emit(
+                f"“{short_name(name)}” did not rejoin ({status.state.value}): nothing was replayed",
+                8000,
+            )
+
+    def _start(
+        self, target: str, items: Sequence[object], options: ReplayOptions, source: str
+    ) -> ReplayBar | None:
         panel = self.tabs.panels.get(target)
         if panel is None:
             self.message.emit(f"“{short_name(target)}” is not open any more", 5000)
@@ -208,14 +247,14 @@ class ReplayActions(QObject):
         if old is not None and old.running:
             self.message.emit(f"A replay is already running in “{short_name(target)}”", 5000)
             return None
-        title = f"Replay of {dialog.source} → {short_name(target)}"
+        title = f"Replay of {source} → {short_name(target)}"
         holder: list[ReplayBar] = []
 
         def progress(p: object) -> None:
             if holder:
                 holder[0].show_progress(p)
 
-        handle = self.controller.start_replay(target, chosen.items, dialog.options(), progress)
+        handle = self.controller.start_replay(target, items, options, progress)
         if handle is None:
             self.message.emit(f"“{short_name(target)}” is not joined: nothing was sent", 5000)
             return None
@@ -237,6 +276,7 @@ class ReplayActions(QObject):
 
     def _channel_closed(self, name: str) -> None:
         """A closed tab takes its replay with it."""
+        self.pending.pop(name, None)
         bar = self.bars.pop(name, None)
         if bar is not None:
             bar.cancel()

@@ -4,8 +4,8 @@ Opened from an imported tab ("Replay to channel…": the tab's rows are the reco
 picks a joined live channel) or from a live tab ("Replay file…": the user picks an NDJSON
 file, the tab is the target). Options are the CLI's: original timing times a speed factor or a
 fixed rate, an event filter (the table's syntax), the direction of the recorded rows, loops,
-WebSocket or REST. Acks are the target tab's join option (its composer's ack box), not a
-replay option, so the dialog says which applies. The preview line says how many messages
+WebSocket or REST, and acks: ``ack`` is a join option (§5.2), so asking for it (or not) when
+the target tab was joined otherwise rejoins that tab first, and the dialog says so. The preview line says how many messages
 would go out and how long that takes, or why nothing would.
 """
 
@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -164,9 +165,15 @@ class ReplayDialog(QDialog):
         self.via_combo.addItem("WebSocket", WEBSOCKET)
         self.via_combo.addItem("REST", REST)
         form.addRow("Via", self.via_combo)
+        self.ack_check = QCheckBox("Ask the server to acknowledge each send")
+        self.ack_check.setAccessibleName("Acks")
         self.ack_label = QLabel()
         self.ack_label.setWordWrap(True)
-        form.addRow("Acks", self.ack_label)
+        acks = QVBoxLayout()
+        acks.setSpacing(0)
+        acks.addWidget(self.ack_check)
+        acks.addWidget(self.ack_label)
+        form.addRow("Acks", acks)
 
         self.preview_label = QLabel()
         self.preview_label.setWordWrap(True)
@@ -184,7 +191,10 @@ class ReplayDialog(QDialog):
         layout.addWidget(self.preview_label)
         layout.addWidget(self.buttons)
 
+        self.target_combo.currentIndexChanged.connect(self._target_changed)
+        self._target_changed()
         for signal in (
+            self.ack_check.toggled,
             self.target_combo.currentIndexChanged,
             self.speed_spin.valueChanged,
             self.rate_spin.valueChanged,
@@ -213,6 +223,16 @@ class ReplayDialog(QDialog):
             loops=self.loop_spin.value(),
             via=str(self.via_combo.currentData()),
         )
+
+    def ack(self) -> bool | None:
+        """Whether the target tab should join with ack (None over REST: not a question)."""
+        if self.via_combo.currentData() == REST:
+            return None
+        return self.ack_check.isChecked()
+
+    def _target_changed(self, *_args: object) -> None:
+        target = self.target()
+        self.ack_check.setChecked(target is not None and self._ack_of(target))
 
     def selection(self) -> Selection | None:
         """What would be replayed (None without a recording)."""
@@ -273,17 +293,21 @@ class ReplayDialog(QDialog):
     def _update(self, *_args: Any, problem: str | None = None) -> None:
         target = self.target()
         options = self.options()
+        rest = options.via == REST
+        self.ack_check.setEnabled(target is not None and not rest)
         if target is None:
-            self.ack_label.setText("—")
-        elif options.via == REST:
-            self.ack_label.setText("REST: every request is answered (HTTP status and time)")
-        else:
-            on = self._ack_of(target)
+            self.ack_label.setText("")
+        elif rest:
+            self.ack_label.setText("REST answers every request (HTTP status and time)")
+        elif self.ack_check.isChecked() != self._ack_of(target):
             self.ack_label.setText(
-                f"{'on' if on else 'off'}: the target tab's join option (its composer's ack "
-                "box changes it)"
-                + ("" if on else "; without acks there are no round trips to report")
+                "ack is a join option: the tab rejoins with ack "
+                f"{'on' if self.ack_check.isChecked() else 'off'} before the replay starts"
             )
+        elif not self.ack_check.isChecked():
+            self.ack_label.setText("without acks there are no round trips to report")
+        else:
+            self.ack_label.setText("the tab is joined with ack on")
         self._selection = None
         if problem is None:
             problem = self._problem(target, options)
