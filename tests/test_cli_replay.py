@@ -106,8 +106,10 @@ async def test_replay_of_an_export_in_order_binary_kept_json_summary(
     assert summary["rtt_ms"]["count"] == 3
     assert all(summary["rtt_ms"][k] > 0 for k in ("p50", "p95", "p99", "max"))
     assert (summary["messages"], summary["left_out"], summary["skipped_lines"]) == (3, 1, 0)
-    assert "replay of" in err
-    assert "ack p95" in err
+    table = err.splitlines()
+    assert table[0] == f"realtime-inspector replay: replay of {rec} into rp:"
+    assert table[1] == "  sent         3"
+    assert any(line.startswith("  ack p95     ") and line.endswith(" ms") for line in table)
 
 
 async def test_not_a_recording_aborts_before_sending(

@@ -32,6 +32,8 @@ from inspector.client.replay import (
     select,
 )
 from inspector.protocol.event_filter import parse_event_list
+from inspector.protocol.invisible import reveal
+from inspector.protocol.redact import redact_text
 from inspector.store.transfer.recording import NotARecording, Recording, read_recording
 
 from .client_args import (
@@ -253,7 +255,9 @@ async def _replay(args: argparse.Namespace, out: Output) -> int:
         progress.end()
         await client.close()
     extra = _extra(args, recording, chosen.left_out, replayer)
-    out.error(summary.format_table(f"replay of {_shown(args.file)} into {name}:", _table(extra)))
+    _table_to_stderr(
+        out, summary.format_table(f"replay of {_shown(args.file)} into {name}:", _table(extra))
+    )
     if args.json:
         out.line({**summary.as_dict(), **extra})
         out.flush()
@@ -304,6 +308,19 @@ def _table(extra: dict[str, Any]) -> dict[str, object]:
         f"broadcasts, {extra['skipped_lines']:,} malformed lines",
         "latest send": f"{extra['late_max_ms']:.3f} ms after its time",
     }
+
+
+def _table_to_stderr(out: Output, table: str) -> None:
+    """The summary table on stderr: its title as a command line, its rows as they are (each
+    made one safe line: the file and channel names are the user's)."""
+    title, *rows = table.splitlines()
+    out.error(title)
+    try:
+        for row in rows:
+            sys.stderr.write(reveal(redact_text(row), multiline=False) + "\n")
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass
 
 
 async def _cancel_on(stop: Stop, replayer: Replayer) -> None:
