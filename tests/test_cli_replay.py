@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -232,3 +233,27 @@ async def test_ctrl_c_stops_with_a_summary(
     assert summary["cancelled"] is True
     assert 2 <= summary["sent"] < 400
     assert "interrupted after" in err.decode()
+
+
+async def test_replay_reads_stdin(
+    server: RealtimeServer, listener: Listener, tmp_path: Path
+) -> None:
+    rec = _export(tmp_path / "s.ndjson", [(i * 0.001, f"s{i}", b"{}", IN, JSON) for i in range(3)])
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "inspector",
+        "replay",
+        "-",
+        "--channel",
+        "rp",
+        "--json",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=cli_env(server),
+    )
+    out, err = await asyncio.wait_for(proc.communicate(rec.read_bytes()), TIMEOUT)
+    assert proc.returncode == 0, err.decode()
+    assert json.loads(out)["file"] == "stdin"
+    assert [e.event for e in await listener.wait(3)] == ["s0", "s1", "s2"]

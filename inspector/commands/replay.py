@@ -16,8 +16,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from inspector.client import ChannelConfig, InspectorError, RealtimeClient
 from inspector.client.replay import (
@@ -34,6 +35,7 @@ from inspector.client.replay import (
 from inspector.protocol.event_filter import parse_event_list
 from inspector.protocol.invisible import reveal
 from inspector.protocol.redact import redact_text
+from inspector.store.transfer.export import MAX_LINE_BYTES
 from inspector.store.transfer.recording import NotARecording, Recording, read_recording
 
 from .client_args import (
@@ -141,22 +143,31 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _read(path: str) -> Recording:
-    """The recording in ``path`` (``-``: stdin); UsageError when it cannot be one."""
+    """The recording in ``path`` (``-``: stdin), read a line at a time; UsageError when it
+    cannot be one."""
     shown = "stdin" if path == "-" else path
     try:
-        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        if path == "-":
+            return read_recording(_lines(sys.stdin.buffer))
+        with Path(path).open("rb") as fh:
+            return read_recording(_lines(fh))
     except OSError as exc:
         raise UsageError(f"cannot read {shown}: {exc.strerror or exc}") from exc
-    try:
-        return read_recording(_lines(raw))
     except NotARecording as exc:
         raise UsageError(f"{shown} is not a recording: {exc}") from exc
 
 
-def _lines(raw: bytes) -> Any:
-    for line in raw.split(b"\n"):
-        # A line that is not UTF-8 reaches the reader as text that is not JSON: skipped, named.
-        yield line.decode("utf-8", "replace")
+def _lines(stream: BinaryIO) -> Iterator[str]:
+    """Text lines; one over MAX_LINE_BYTES is skipped without being held whole and comes out as
+    text that is not JSON (a malformed line, named with its number). Bytes that are not UTF-8
+    are replaced, so such a line is malformed too unless it is JSON anyway."""
+    while raw := stream.readline(MAX_LINE_BYTES + 1):
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield f"(longer than {MAX_LINE_BYTES >> 20} MiB: not read)"
+            continue
+        yield raw.decode("utf-8", "replace")
 
 
 def _report_errors(out: Output, recording: Recording) -> None:
