@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from inspector.protocol.event_filter import compile_events
@@ -210,11 +210,6 @@ class ReplayProgress:
     reason: str = ""
 
 
-@dataclass(slots=True)
-class _State:
-    pending: set[asyncio.Task[None]] = field(default_factory=set)
-
-
 class Replayer:
     """Sends a selection on its schedule; see the module docstring.
 
@@ -256,7 +251,8 @@ class Replayer:
         self._paused = False
         self._cancelled = False
         self._waker: asyncio.Future[None] | None = None
-        self._state = _State()
+        self._pending: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._last_progress = -1.0
         self._started: float | None = None
         self._paused_since: float | None = None
@@ -305,7 +301,7 @@ class Replayer:
 
     async def run(self) -> SendSummary:
         """Send everything (or until cancelled); the summary once every outcome is in."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         o = self.options
         offsets = [item.offset for item in self.items]
         start = loop.time()
@@ -327,7 +323,7 @@ class Replayer:
                 self._report()
             await self._settle()
         finally:
-            for task in self._state.pending:
+            for task in self._pending:
                 task.cancel()
             self.summary.elapsed = loop.time() - start - self._paused_total
         self._report(force=True, finished=True)
@@ -366,7 +362,7 @@ class Replayer:
             self._waker = None
 
     async def _settle(self) -> None:
-        pending = self._state.pending
+        pending = self._pending
         if not pending:
             return
         if self._cancelled:
@@ -381,8 +377,8 @@ class Replayer:
         # The push is queued when the task first runs, in creation order: wire order is
         # schedule order.
         task = asyncio.ensure_future(self._push_result(index, item))
-        self._state.pending.add(task)
-        task.add_done_callback(self._state.pending.discard)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     async def _push_result(self, index: int, item: Any) -> None:
         try:
@@ -442,9 +438,9 @@ class Replayer:
 
     def _report(self, *, force: bool = False, finished: bool = False) -> None:
         callback = self.on_progress
-        if callback is None:
+        loop = self._loop
+        if callback is None or loop is None:
             return
-        loop = asyncio.get_running_loop()
         now = loop.time()
         if not force and now - self._last_progress < self.progress_interval:
             return
