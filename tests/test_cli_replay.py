@@ -15,11 +15,19 @@ import pytest
 from cli_helpers import TIMEOUT, cli_env, joined, read_until, run, start
 
 from inspector.client import BroadcastReceived, ChannelConfig, ClientSettings, RealtimeClient
-from inspector.server import RealtimeServer
+from inspector.server import RealtimeServer, ServerConfig
+from inspector.server.rules import Rules
 from inspector.store import Direction, MessageRecord, PayloadFormat
 from inspector.store.transfer.export import message_line
 
 T0 = 1_767_225_600.0
+
+
+@pytest.fixture
+def server_config() -> ServerConfig:
+    """For the suite-wide ``server`` fixture: private ``ok-*`` channels open to anon."""
+    rules = Rules.from_data({"allow": [{"channels": ["ok-*"], "roles": ["anon"], "can": ["all"]}]})
+    return ServerConfig(port=0, rules=rules)
 
 
 class Listener:
@@ -257,3 +265,48 @@ async def test_replay_reads_stdin(
     assert proc.returncode == 0, err.decode()
     assert json.loads(out)["file"] == "stdin"
     assert [e.event for e in await listener.wait(3)] == ["s0", "s1", "s2"]
+
+
+async def test_private_replay_over_rest_reaches_the_private_channel(
+    server: RealtimeServer, tmp_path: Path
+) -> None:
+    got: list[str] = []
+    arrived = asyncio.Event()
+
+    def on_event(e: Any) -> None:
+        if isinstance(e, BroadcastReceived):
+            got.append(e.event)
+            arrived.set()
+
+    client = RealtimeClient(ClientSettings(server.url, server.anon_key), on_event=on_event)
+    try:
+        await client.connect()
+        await client.join(ChannelConfig("ok-priv", private=True))
+        rec = _export(tmp_path / "p.ndjson", [(0.0, "secret-ish", b"{}", IN, JSON)])
+        code, _, err = await run(
+            "replay",
+            str(rec),
+            "--channel",
+            "ok-priv",
+            "--private",
+            "--via",
+            "rest",
+            env=cli_env(server),
+        )
+        assert code == 0, err
+        await asyncio.wait_for(arrived.wait(), TIMEOUT)
+        assert got == ["secret-ish"]
+        code, _, err = await run(  # a private channel the rules do not open: refused
+            "replay",
+            str(rec),
+            "--channel",
+            "room-x",
+            "--private",
+            "--via",
+            "rest",
+            env=cli_env(server),
+        )
+        assert code == 1
+        assert "1 of 1 sends failed" in err
+    finally:
+        await client.close()

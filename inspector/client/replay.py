@@ -215,7 +215,8 @@ class Replayer:
 
     ``on_sent(index, item)`` is called when a send starts and ``on_result(index, item,
     outcome)`` when it ends (``index`` counts sends over all passes, from 0); ``on_progress``
-    at most every ``progress_interval`` seconds and once at the end. Call :meth:`run` once.
+    at most every ``progress_interval`` seconds and once at the end; ``private`` is for REST
+    sends (None: the joined channel's setting). Call :meth:`run` once.
     """
 
     def __init__(
@@ -229,6 +230,7 @@ class Replayer:
         on_sent: Callable[[int, Any], None] | None = None,
         on_result: Callable[[int, Any, SendOutcome], None] | None = None,
         progress_interval: float = 0.1,
+        private: bool | None = None,
     ) -> None:
         problem = options.check()
         if problem is not None:
@@ -241,6 +243,8 @@ class Replayer:
         self.on_sent = on_sent
         self.on_result = on_result
         self.progress_interval = progress_interval
+        #: REST only: a private channel (§6; None: the joined channel's setting).
+        self.private = private
         self.summary = SendSummary()
         self.total = len(self.items) * options.loops
         self.done = 0
@@ -409,7 +413,7 @@ class Replayer:
             self.on_sent(index, item)
         try:
             result = await self.client.rest_send(
-                self.channel, item.event, item.payload, binary=item.binary
+                self.channel, item.event, item.payload, binary=item.binary, private=self.private
             )
         except InspectorError as exc:
             self._outcome(index, item, SendOutcome("error", error=exc.message))

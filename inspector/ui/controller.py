@@ -423,6 +423,7 @@ class InspectorController(ControllerBase):
             on_progress=on_progress,
             on_sent=sent,
             on_result=result,
+            private=channel.options.private,
         )
         self._spawn(replayer.run(), f"replay {name}")
         return replayer
