@@ -242,7 +242,9 @@ async def _replay(args: argparse.Namespace, out: Output) -> int:
     stop = Stop()
     out.on_closed = stop.set
     progress = _Progress()
-    replayer = Replayer(client, name, chosen.items, options, on_progress=progress)
+    replayer = Replayer(
+        client, name, chosen.items, options, on_progress=progress, private=args.private
+    )
     try:
         with stop_on_signals(stop):
             if args.via == WEBSOCKET:
