@@ -28,7 +28,7 @@ def test_headless_subcommands_never_import_qt() -> None:
     code = (
         "import sys\n"
         "from inspector.cli import main\n"
-        "for sub in ('listen', 'send'):\n"
+        "for sub in ('listen', 'send', 'replay'):\n"
         "    try:\n"
         "        main([sub, '--help'])\n"
         "    except SystemExit as exc:\n"
@@ -42,6 +42,7 @@ def test_headless_subcommands_never_import_qt() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "usage: realtime-inspector listen" in proc.stdout
     assert "usage: realtime-inspector send" in proc.stdout
+    assert "usage: realtime-inspector replay" in proc.stdout
     assert proc.stdout.strip().endswith("QT:")
 
 

@@ -17,9 +17,9 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QObject
 
@@ -34,6 +34,7 @@ from inspector.client.events import (
     PushResult,
     PushStatus,
 )
+from inspector.client.replay import REST, Replayer, ReplayItem, ReplayOptions, SendOutcome
 from inspector.client.settings import ClientSettings
 from inspector.protocol.channel import ChannelConfig
 from inspector.protocol.frames import topic_for
@@ -48,6 +49,7 @@ from inspector.store import (
     TabState,
     Transport,
 )
+from inspector.store.messages.records import json_bytes
 
 from .controller_base import SILENT_DROP_HINT, ControllerBase
 from .event_translation import EventTranslator, error_text
@@ -55,6 +57,14 @@ from .frames.frame_capture import FrameCapture
 from .open_channel import OpenChannel, SendRequest
 
 log = logging.getLogger(__name__)
+
+#: A replayed send's outcome as a row's state.
+_STATES = {
+    "ok": SendState.OK,
+    "sent": SendState.SENT,
+    "timed_out": SendState.TIMED_OUT,
+    "error": SendState.ERROR,
+}
 
 
 class InspectorController(ControllerBase):
@@ -365,6 +375,58 @@ class InspectorController(ControllerBase):
             else:
                 info.state, info.error = SendState.ERROR, result.error
         self._send_updated(channel, record)
+
+    # ------------------------------------------------------------------------------ replay
+
+    def start_replay(
+        self,
+        name: str,
+        items: Sequence[object],
+        options: object,
+        on_progress: Callable[[object], None],
+    ) -> Replayer | None:
+        """Replay into the joined tab ``name`` with the client's engine (the CLI's code path);
+        each send becomes an outgoing row whose status updates in place."""
+        client = self.client
+        channel = self.channels.get(name)
+        if client is None or channel is None or channel.status.state is not TabState.JOINED:
+            return None
+        assert isinstance(options, ReplayOptions)
+        transport = Transport.REST if options.via == REST else Transport.WEBSOCKET
+        rows: dict[int, MessageRecord] = {}
+
+        def sent(index: int, item: Any) -> None:
+            payload = item.payload if item.binary else json_bytes(item.payload)
+            record = self._replay_row(name, item.event, payload, item.binary, transport)
+            if record is not None:
+                rows[index] = record
+
+        def result(index: int, _item: Any, outcome: SendOutcome) -> None:
+            record = rows.pop(index, None)
+            if record is None or record.send is None:
+                return
+            info = record.send
+            info.state = _STATES.get(outcome.status, SendState.ERROR)
+            info.error = outcome.error
+            info.http_status = outcome.http_status
+            if outcome.rtt is not None:
+                info.round_trip_ms = outcome.rtt * 1000
+            live = self.channels.get(name)
+            if live is not None:
+                self._send_updated(live, record)
+
+        replayer = Replayer(
+            client,
+            name,
+            cast(Sequence[ReplayItem], items),
+            options,
+            on_progress=on_progress,
+            on_sent=sent,
+            on_result=result,
+            private=channel.options.private,
+        )
+        self._spawn(replayer.run(), f"replay {name}")
+        return replayer
 
     # ------------------------------------------------------------------------------ presence
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Final
+from typing import Final, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
@@ -34,6 +34,7 @@ from inspector.store import (
     Profile,
     SendInfo,
     TabState,
+    Transport,
     join_conflict,
     system_record,
     validate_key,
@@ -66,6 +67,19 @@ SILENT_DROP_HINT: Final = (
     "no reply: the server drops writes it does not authorize without answering; "
     "this private channel is probably read-only for this key or token"
 )
+
+
+class ReplayHandle(Protocol):
+    """A running replay, as the window controls it (the client's ``Replayer``)."""
+
+    @property
+    def paused(self) -> bool: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def cancel(self) -> None: ...
 
 
 def _onoff(value: bool) -> str:
@@ -289,6 +303,38 @@ class ControllerBase(QObject):
         )
         channel.log.append(record)
         self._start_send(channel, record, request)
+        return record
+
+    def start_replay(
+        self,
+        name: str,
+        items: Sequence[object],
+        options: object,
+        on_progress: Callable[[object], None],
+    ) -> ReplayHandle | None:
+        """Replay ``items`` (recorded broadcasts) into the live tab ``name`` with ``options``
+        (:class:`inspector.client.replay.ReplayOptions`); each send is an outgoing row whose
+        status updates in place. ``on_progress`` gets the engine's progress snapshots (the
+        last one has ``finished``). None when the tab is not joined."""
+        return None
+
+    def _replay_row(
+        self, name: str, event: str, payload: bytes, binary: bool, transport: Transport
+    ) -> MessageRecord | None:
+        """The outgoing row of one replayed send (pending until its outcome)."""
+        channel = self.channels.get(name)
+        if channel is None:
+            return None
+        ack = channel.options.ack and transport is Transport.WEBSOCKET
+        record = MessageRecord(
+            time=self.wall_clock(),
+            direction=Direction.OUT,
+            event=event,
+            payload=payload,
+            format=PayloadFormat.BINARY if binary else PayloadFormat.JSON,
+            send=SendInfo(transport, ack=ack),
+        )
+        channel.log.append(record)
         return record
 
     def set_presence_listening(self, name: str, enabled: bool) -> None:

@@ -55,6 +55,7 @@ from inspector.store.library import ENV_VAR, SavedMessage, default_library_path
 
 from .channels.channel_panel import ChannelPanel
 from .channels.channel_tabs import ChannelTabsWidget
+from .channels.imported_panel import ImportedChannelPanel
 from .channels.join_dialog import JoinChannelDialog
 from .channels.live_tab import ActiveProfile, wire_live_tab
 from .common import icons, theme
@@ -74,6 +75,7 @@ from .preferences_dialog import PreferencesDialog
 from .profiles.profile_list_model import ProfileListModel
 from .profiles.profiles_dialog import ProfilesDialog
 from .profiles.secrets import ACCESS_TOKEN, API_KEY, SecretStore
+from .replay.replay_actions import ReplayActions
 from .settings import AppSettings
 from .token_dialog import UpdateTokenDialog
 from .transfer.transfer import TransferActions
@@ -170,6 +172,10 @@ class MainWindow(QMainWindow):
         library.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.file_menu.insertAction(self.quit_action, self.open_library_action)
         self.file_menu.insertSeparator(self.quit_action)
+        # Issue #11 item 4: replay of recordings (Channel menu, imported tabs' button).
+        self.replay = ReplayActions(self.tabs, controller, self, lambda: self.active_profile.vsn)
+        self.replay.add_to_menu(self.channel_menu)
+        self.replay.message.connect(self.statusBar().showMessage)
         self.statusBar().showMessage("Ready", 3000)
 
         controller.connection_changed.connect(self._connection_changed)
@@ -300,7 +306,7 @@ class MainWindow(QMainWindow):
             self.clear_action,
         ):
             edit.addAction(act)
-        channel = menus.addMenu("&Channel")
+        channel = self.channel_menu = menus.addMenu("&Channel")
         for act in (self.join_action, self.leave_action, self.rejoin_action, self.close_tab_action):
             channel.addAction(act)
         channel.addSeparator()
@@ -685,6 +691,8 @@ class MainWindow(QMainWindow):
 
     def _imported_panel(self, panel: ChannelPanel) -> None:
         panel.detail.setVisible(self.detail_action.isChecked())
+        if isinstance(panel, ImportedChannelPanel):
+            self.replay.watch_imported(panel)
 
     def _copied(self, what: str) -> None:
         self.statusBar().showMessage(f"Copied {what}", 2000)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QToolButton, QVBoxLayout, QWidget
 
 from inspector.store import ChannelOptions, ChannelStatus, MessageRecord, TabState
 from inspector.store.frames.frames import FrameLog, FrameRow
@@ -27,6 +28,9 @@ from .channel_panel import ChannelPanel, short_name, tab_text
 
 class ImportedChannelPanel(ChannelPanel):
     """A read-only tab with the rows of one channel from an NDJSON file."""
+
+    #: "Replay to channel…" was clicked (issue #11 item 4; the window's ReplayActions answer).
+    replay_requested = Signal()
 
     def __init__(
         self,
@@ -46,6 +50,15 @@ class ImportedChannelPanel(ChannelPanel):
         self.rejoin_button.setVisible(False)
         self.rate_label.setVisible(False)
         self.table.setAccessibleName(f"Imported messages of {channel}")
+        self.replay_button = QToolButton()
+        self.replay_button.setText("Replay to channel…")
+        self.replay_button.setToolTip("Send these rows into a joined channel again")
+        self.replay_button.clicked.connect(self.replay_requested.emit)
+        outer = self.layout()
+        first = outer.itemAt(0) if outer is not None else None
+        header = first.layout() if first is not None else None
+        if header is not None:  # the header row: state, chips, rate, buttons
+            header.addWidget(self.replay_button)
         self._describe()
 
     def title(self) -> str:

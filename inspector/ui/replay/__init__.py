@@ -1,0 +1,1 @@
+"""Replay of recordings into a channel (issue #11 item 4): dialog, progress bar, actions."""
