@@ -310,3 +310,34 @@ async def test_private_replay_over_rest_reaches_the_private_channel(
         assert "1 of 1 sends failed" in err
     finally:
         await client.close()
+
+
+async def test_expand_vars_fills_each_send_and_a_bad_template_sends_nothing(
+    server: RealtimeServer, listener: Listener, tmp_path: Path
+) -> None:
+    rec = _export(
+        tmp_path / "rec.ndjson",
+        [
+            (0.000, "tick-{{seq}}", b'{"n":"{{seq}}","who":"{{env.RI_WHO}}"}', IN, JSON),
+            (0.001, "tick-{{seq}}", b'{"n":"{{seq}}","lit":"{{{{"}', IN, JSON),
+        ],
+    )
+    args = ("replay", str(rec), "--channel", "rp", "--rate", "1000", "--loop", "2")
+    code, _, err = await run(*args, env=cli_env(server, RI_WHO="qa"))
+    assert code == 0, err
+    got = await listener.wait(4)
+    assert [e.event for e in got] == ["tick-{{seq}}"] * 4  # by default: exactly as recorded
+    code, _, err = await run(*args, "--expand-vars", env=cli_env(server, RI_WHO="qa"))
+    assert code == 0, err
+    got = (await listener.wait(8))[4:]
+    assert [e.event for e in got] == ["tick-1", "tick-2", "tick-3", "tick-4"]
+    assert [e.json_payload() for e in got] == [
+        {"n": 1, "who": "qa"},
+        {"n": 2, "lit": "{{"},
+        {"n": 3, "who": "qa"},
+        {"n": 4, "lit": "{{"},
+    ]
+    code, lines, err = await run(*args, "--expand-vars", env=cli_env(server))
+    assert (code, lines) == (2, [])
+    assert "--expand-vars: message 1 (tick-{{seq}}): line 1, column 23: the environment" in err
+    assert len(await listener.marker()) == 8

@@ -216,7 +216,8 @@ class Replayer:
     ``on_sent(index, item)`` is called when a send starts and ``on_result(index, item,
     outcome)`` when it ends (``index`` counts sends over all passes, from 0); ``on_progress``
     at most every ``progress_interval`` seconds and once at the end; ``private`` is for REST
-    sends (None: the joined channel's setting). Call :meth:`run` once.
+    sends (None: the joined channel's setting); ``prepare(index, item)`` returns the item
+    as it goes out (``--expand-vars``). Call :meth:`run` once.
     """
 
     def __init__(
@@ -231,6 +232,7 @@ class Replayer:
         on_result: Callable[[int, Any, SendOutcome], None] | None = None,
         progress_interval: float = 0.1,
         private: bool | None = None,
+        prepare: Callable[[int, Any], Any] | None = None,
     ) -> None:
         problem = options.check()
         if problem is not None:
@@ -245,6 +247,9 @@ class Replayer:
         self.progress_interval = progress_interval
         #: REST only: a private channel (§6; None: the joined channel's setting).
         self.private = private
+        #: ``prepare(index, item)`` -> the item as it goes out (e.g. its variables expanded at
+        #: the moment of the send); None sends the recorded item unchanged.
+        self.prepare = prepare
         self.summary = SendSummary()
         self.total = len(self.items) * options.loops
         self.done = 0
@@ -319,6 +324,8 @@ class Replayer:
                 late = loop.time() - (start + self._paused_total + due)
                 self.late_max = max(self.late_max, late)
                 item = self.items[i]
+                if self.prepare is not None:
+                    item = self.prepare(index, item)
                 if o.via == REST:
                     await self._rest(index, item)
                 else:

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
@@ -35,6 +39,14 @@ from inspector.client.replay import (
 from inspector.protocol.event_filter import parse_event_list
 from inspector.protocol.invisible import reveal
 from inspector.protocol.redact import redact_text
+from inspector.protocol.template import (
+    TemplateError,
+    Variables,
+    expand_json,
+    expand_text,
+    has_placeholders,
+)
+from inspector.store.library import claims_of
 from inspector.store.transfer.export import MAX_LINE_BYTES
 from inspector.store.transfer.recording import NotARecording, Recording, read_recording
 
@@ -132,6 +144,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="seconds to wait for each ack or REST answer (default 10)",
     )
     p.add_argument(
+        "--expand-vars",
+        action="store_true",
+        help="expand {{variables}} in recorded events and JSON payloads at each send ({{seq}} "
+        "counts the sends from 1); by default payloads go out exactly as recorded",
+    )
+    p.add_argument(
         "--json", action="store_true", help="also print the summary as one JSON object on stdout"
     )
     p.set_defaults(run=run)
@@ -168,6 +186,41 @@ def _lines(stream: BinaryIO) -> Iterator[str]:
             yield f"(longer than {MAX_LINE_BYTES >> 20} MiB: not read)"
             continue
         yield raw.decode("utf-8", "replace")
+
+
+@dataclass(frozen=True, slots=True)
+class _Expanded:
+    """A recorded broadcast with its variables expanded for one send."""
+
+    offset: float
+    event: str
+    payload: Any
+    binary: bool
+
+
+def _expander(items: Sequence[Any], token: str | None) -> Callable[[int, Any], Any]:
+    """``prepare`` for the replayer: each send's event and JSON payload expanded with its
+    ``{{seq}}`` (sends counted from 1 over every pass) and time; binary payloads go out as
+    recorded. Every item is expanded once first, so a bad template (an unknown variable, an
+    unset environment variable) is a usage error before anything is sent."""
+    base = Variables(env=dict(os.environ), claims=claims_of(token))
+
+    def expand(index: int, item: Any) -> _Expanded:
+        variables = replace(base, seq=index + 1, now=datetime.now(UTC))
+        event = expand_text(item.event, variables)
+        payload = item.payload
+        if not item.binary:
+            text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+            if has_placeholders(text):
+                payload = expand_json(text, variables)
+        return _Expanded(item.offset, event, payload, item.binary)
+
+    for number, item in enumerate(items, 1):
+        try:
+            expand(0, item)
+        except TemplateError as exc:
+            raise UsageError(f"--expand-vars: message {number} ({item.event}): {exc}") from exc
+    return expand
 
 
 def _report_errors(out: Output, recording: Recording) -> None:
@@ -238,12 +291,19 @@ async def _replay(args: argparse.Namespace, out: Output) -> int:
             "the recording holds binary payloads: they need --vsn 2 over the websocket "
             "(or --via rest)"
         )
+    prepare = _expander(chosen.items, settings.access_token) if args.expand_vars else None
     client = RealtimeClient(settings)
     stop = Stop()
     out.on_closed = stop.set
     progress = _Progress()
     replayer = Replayer(
-        client, name, chosen.items, options, on_progress=progress, private=args.private
+        client,
+        name,
+        chosen.items,
+        options,
+        on_progress=progress,
+        private=args.private,
+        prepare=prepare,
     )
     try:
         with stop_on_signals(stop):
