@@ -118,7 +118,8 @@ class AuthApi:
         self._issuer = issuer
         self.jwt_expiry_s = jwt_expiry_s
         self.reuse_interval_s = reuse_interval_s
-        self._clock = clock
+        #: the time source (seconds since the epoch); tests move it on.
+        self.clock = clock
         self._sessions: dict[str, _Session] = {}
         self._tokens: dict[str, _RefreshToken] = {}
         self._last_sign_in: dict[str, float] = {}
@@ -222,7 +223,7 @@ class AuthApi:
             raise _bad("invalid_credentials", INVALID_LOGIN)
         if email and not user.email_confirmed:
             raise _bad("email_not_confirmed", "Email not confirmed")
-        now = self._clock()
+        now = self.clock()
         self._last_sign_in[user.id] = now
         session = _Session(str(uuid.uuid4()), user.id, now)
         self._sessions[session.id] = session
@@ -243,7 +244,7 @@ class AuthApi:
         user = self.users.by_id(session.user_id) if session is not None else None
         if session is None or user is None:
             raise _bad("session_not_found", "Invalid Refresh Token: No Valid Session Found")
-        now = self._clock()
+        now = self.clock()
         issued: str | None = None
         if record.revoked:
             active = self._tokens.get(session.current) if session.current else None
@@ -333,7 +334,7 @@ class AuthApi:
     def _verified_claims(self, token: str) -> dict[str, Any]:
         """The claims of a token this server signed (the JWKS or the secret), or GoTrue's 403
         ``bad_jwt`` with golang-jwt's reason."""
-        verdict = self._auth.authenticate(token, self._clock())
+        verdict = self._auth.authenticate(token, self.clock())
         if isinstance(verdict, JwtError):
             reason = _jwt_reason(verdict, token)
             raise AuthError(
