@@ -106,7 +106,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     auth.add_argument(
         "--signing-key-file",
         metavar="FILE",
-        help="use this private key (PEM, or a JWK with \"d\") instead of generating one; its "
+        help='use this private key (PEM, or a JWK with "d") instead of generating one; its '
         "type gives the algorithm",
     )
     auth.add_argument(
@@ -337,7 +337,9 @@ def load_signing_key(args: argparse.Namespace) -> SigningKey | str | None:
     if args.signing_key_file is None:
         return args.signing_key
     if args.signing_key == "HS256":
-        raise SigningKeyError("--signing-key-file holds an asymmetric key; drop --signing-key HS256")
+        raise SigningKeyError(
+            "--signing-key-file holds an asymmetric key; drop --signing-key HS256"
+        )
     return SigningKey.from_file(args.signing_key_file, args.signing_key)
 
 

@@ -320,11 +320,11 @@ class AuthApi:
         if user is None:
             raise AuthError(403, "user_not_found", "User from sub claim in JWT does not exist")
         session_id = claims.get("session_id")
-        if isinstance(session_id, str) and session_id and session_id != str(uuid.UUID(int=0)):
-            if session_id not in self._sessions:
-                raise AuthError(
-                    403, "session_not_found", "Session from session_id claim in JWT does not exist"
-                )
+        nil = str(uuid.UUID(int=0))
+        if isinstance(session_id, str) and session_id not in ("", nil, *self._sessions):
+            raise AuthError(
+                403, "session_not_found", "Session from session_id claim in JWT does not exist"
+            )
         aud = claims.get("aud")
         first = aud[0] if isinstance(aud, list) and aud else aud
         if first != request.headers.get("X-JWT-AUD", AUDIENCE):
@@ -413,8 +413,10 @@ def _params(body: bytes, grant: str) -> dict[str, str]:
         return out
     if not isinstance(data, dict):
         kind = _go_kind(data)
-        raise _bad("bad_json", f"{prefix}json: cannot unmarshal {kind} into Go value of type "
-                   f"api.{_STRUCTS[grant]}")
+        raise _bad(
+            "bad_json",
+            f"{prefix}json: cannot unmarshal {kind} into Go value of type api.{_STRUCTS[grant]}",
+        )
     for key, value in data.items():
         name = next((f for f in fields if f == key.lower()), None)
         if name is None or value is None:

@@ -284,9 +284,13 @@ class RealtimeServer:
         anon and service_role keys, the secret's HS256 keys and the configured ``sb_…`` keys."""
         config = self.config
         return frozenset(
-            (self.anon_key, self.service_role_key, *self.legacy_keys)
-            + config.publishable_keys
-            + config.secret_keys
+            (
+                self.anon_key,
+                self.service_role_key,
+                *self.legacy_keys,
+                *config.publishable_keys,
+                *config.secret_keys,
+            )
         )
 
     async def start(self) -> None:

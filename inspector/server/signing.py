@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -102,7 +102,9 @@ class SigningKey:
         try:
             data = p.read_bytes()
         except OSError as exc:
-            raise SigningKeyError(f"cannot read signing key file {p}: {exc.strerror or exc}") from None
+            raise SigningKeyError(
+                f"cannot read signing key file {p}: {exc.strerror or exc}"
+            ) from None
         text = data.strip()
         kid: str | None = None
         if text.startswith(b"{"):
@@ -144,7 +146,7 @@ def _from_jwk(text: bytes, p: Path) -> tuple[Any, str | None, str | None]:
     if isinstance(jwk, dict) and isinstance(jwk.get("keys"), list) and len(jwk["keys"]) == 1:
         jwk = jwk["keys"][0]  # a JWKS holding one private key
     if not isinstance(jwk, dict) or "d" not in jwk:
-        raise SigningKeyError(f"{p}: a JWK file must hold one private key (with \"d\")")
+        raise SigningKeyError(f'{p}: a JWK file must hold one private key (with "d")')
     kty = jwk.get("kty")
     algorithm = {"EC": ECAlgorithm, "RSA": RSAAlgorithm}.get(kty if isinstance(kty, str) else "")
     if algorithm is None:
@@ -155,7 +157,11 @@ def _from_jwk(text: bytes, p: Path) -> tuple[Any, str | None, str | None]:
         raise SigningKeyError(f"{p}: not a usable {kty} JWK ({exc})") from None
     kid = jwk.get("kid")
     alg = jwk.get("alg")
-    return private, kid if isinstance(kid, str) and kid else None, alg if isinstance(alg, str) else None
+    return (
+        private,
+        kid if isinstance(kid, str) and kid else None,
+        alg if isinstance(alg, str) else None,
+    )
 
 
 class JwksVerifier:
@@ -163,7 +169,7 @@ class JwksVerifier:
     a key (``jwt_verification.ex``): RS* needs an RSA key, ES* an EC key, EdDSA/Ed25519/Ed448
     an OKP Ed key, each with the token's ``kid``."""
 
-    _KTY = {"RS": "RSA", "ES": "EC", "Ed": "OKP"}
+    _KTY: ClassVar[dict[str, str]] = {"RS": "RSA", "ES": "EC", "Ed": "OKP"}
 
     def __init__(self, jwks: Mapping[str, Any]) -> None:
         keys = jwks.get("keys")

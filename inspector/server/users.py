@@ -120,7 +120,7 @@ class Users:
     @classmethod
     def from_text(cls, text: str, source: str = "users") -> Users:
         try:
-            data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
+            data = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             where = f"{source}, line {mark.line + 1}" if mark is not None else source

@@ -127,7 +127,9 @@ async def test_wrong_password_is_supabase_js_auth_api_error(
     result = await js.call("signIn", client="c", email="nobody@example.com", password="x")
     assert result["error"]["code"] == "invalid_credentials"
     # then the right one works, and getUser reads /auth/v1/user with the session
-    result = await js.call("signIn", client="c", email="ALICE@example.com", password="alice-password")
+    result = await js.call(
+        "signIn", client="c", email="ALICE@example.com", password="alice-password"
+    )
     assert result["user"]["email"] == "alice@example.com"
     user = await js.call("getUser", client="c")
     assert user["user"]["email"] == "alice@example.com"
@@ -140,7 +142,9 @@ async def test_signed_in_guest_is_refused_by_the_rules(
     server: RealtimeServer, peers: PeerPool
 ) -> None:
     js = await js_client(peers, server, lib="supabase-js")
-    result = await js.call("signIn", client="c", email="mallory@example.com", password="mallory-password")
+    result = await js.call(
+        "signIn", client="c", email="mallory@example.com", password="mallory-password"
+    )
     assert result["user"]["role"] == "guest"
     status = await subscribe(
         js, server, "g", "team-red", config={"private": True}, status="CHANNEL_ERROR"
@@ -157,7 +161,9 @@ async def test_asymmetric_user_token_verified_by_jwks_and_foreign_key_refused(
     async with RealtimeServer(_config(tmp_path, signing_key=alg)) as server:
         assert server.signing_key.alg == alg
         js = await js_client(peers, server, lib="supabase-js")
-        result = await js.call("signIn", client="c", email="alice@example.com", password="alice-password")
+        result = await js.call(
+            "signIn", client="c", email="alice@example.com", password="alice-password"
+        )
         assert "error" not in result
         await subscribe(js, server, "a", "team-red", config={"private": True})
 
