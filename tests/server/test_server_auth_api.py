@@ -258,7 +258,8 @@ async def test_refresh_rotates_and_the_new_token_works(server: RealtimeServer) -
     assert second["refresh_token"] != first["refresh_token"]
     assert second["user"]["id"] == first["user"]["id"]
     old, new = peek(first["access_token"]), peek(second["access_token"])
-    assert old is not None and new is not None
+    assert old is not None
+    assert new is not None
     assert new.claims["session_id"] == old.claims["session_id"]
     assert new.claims["amr"] == old.claims["amr"]  # still the password sign-in
     r = await _post(server, "?grant_type=refresh_token", {"refresh_token": second["refresh_token"]})
