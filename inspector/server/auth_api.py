@@ -97,7 +97,7 @@ class _RefreshToken:
 
 class AuthApi:
     """``POST /auth/v1/token`` (password, refresh_token), ``GET /auth/v1/user``,
-    ``GET /auth/v1/.well-known/jwks.json``."""
+    ``POST /auth/v1/logout``, ``GET /auth/v1/.well-known/jwks.json``."""
 
     def __init__(
         self,
@@ -156,6 +156,8 @@ class AuthApi:
             status, body = await handler(request)
         except AuthError as exc:
             return self._error(request, exc)
+        if body is None:
+            return web.Response(status=status, headers=CORS_HEADERS)
         return web.Response(
             status=status, text=dumps(body), content_type=_JSON, headers=CORS_HEADERS
         )
@@ -304,6 +306,45 @@ class AuthApi:
     # ------------------------------------------------------------------------------ /user
 
     async def _user(self, request: web.Request) -> tuple[int, dict[str, Any]]:
+        user, claims = self._authenticated(request)
+        aud = claims.get("aud")
+        first = aud[0] if isinstance(aud, list) and aud else aud
+        if first != request.headers.get("X-JWT-AUD", AUDIENCE):
+            raise _bad("validation_failed", "Token audience doesn't match request audience")
+        return 200, self.user_json(user)
+
+    async def logout(self, request: web.Request) -> web.Response:
+        return await self._serve(request, self._logout)
+
+    async def _logout(self, request: web.Request) -> tuple[int, None]:
+        """``POST /logout?scope=global|local|others`` (logout.go): 204; the sessions go, and
+        with them their refresh tokens (the access tokens then fail ``/user`` with
+        ``session_not_found``)."""
+        user, claims = self._authenticated(request)  # requireAuthentication runs first
+        scope = request.query.get("scope", "") or "global"
+        if scope not in ("global", "local", "others"):
+            raise _bad("validation_failed", f"Unsupported logout scope {_go_quote(scope)}")
+        current = claims.get("session_id")
+        for session in list(self._sessions.values()):
+            if session.user_id != user.id:
+                continue
+            mine = session.id == current
+            if scope == "global" or (scope == "local") == mine:
+                self._end(session)
+        log.info("auth: user %s signed out (%s)", user.id, scope)
+        return 204, None
+
+    def sessions_of(self, user_id: str) -> int:
+        """How many sessions the user has (signed in and not signed out)."""
+        return sum(1 for s in self._sessions.values() if s.user_id == user_id)
+
+    def _end(self, session: _Session) -> None:
+        for token in session.tokens:
+            self._tokens.pop(token, None)
+        self._sessions.pop(session.id, None)
+
+    def _authenticated(self, request: web.Request) -> tuple[User, dict[str, Any]]:
+        """``requireAuthentication``: the bearer token's user (and claims), or GoTrue's error."""
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token or any(ch.isspace() for ch in token):
@@ -325,11 +366,7 @@ class AuthApi:
             raise AuthError(
                 403, "session_not_found", "Session from session_id claim in JWT does not exist"
             )
-        aud = claims.get("aud")
-        first = aud[0] if isinstance(aud, list) and aud else aud
-        if first != request.headers.get("X-JWT-AUD", AUDIENCE):
-            raise _bad("validation_failed", "Token audience doesn't match request audience")
-        return 200, self.user_json(user)
+        return user, claims
 
     def _verified_claims(self, token: str) -> dict[str, Any]:
         """The claims of a token this server signed (the JWKS or the secret), or GoTrue's 403
@@ -429,6 +466,11 @@ def _params(body: bytes, grant: str) -> dict[str, str]:
             )
         out[name] = value
     return out
+
+
+def _go_quote(text: str) -> str:
+    """Go's ``%q`` of a string, close enough: double quotes, backslash escapes."""
+    return json.dumps(text)
 
 
 def _go_kind(value: object) -> str:

@@ -275,7 +275,8 @@ class RealtimeServer:
         if self.users is not None:
             app.router.add_post("/auth/v1/token", auth.token)
             app.router.add_get("/auth/v1/user", auth.user)
-            for path in ("/auth/v1/token", "/auth/v1/user"):
+            app.router.add_post("/auth/v1/logout", auth.logout)
+            for path in ("/auth/v1/token", "/auth/v1/user", "/auth/v1/logout"):
                 app.router.add_route("OPTIONS", path, auth.options)
         return app
 

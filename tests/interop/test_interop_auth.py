@@ -136,6 +136,8 @@ async def test_wrong_password_is_supabase_js_auth_api_error(
     assert user["user"]["user_metadata"] == {"name": "Alice"}
     refreshed = await js.call("refreshSession", client="c")
     assert refreshed["user"]["email"] == "alice@example.com"
+    assert await js.call("signOut", client="c") == {"error": None}  # POST /logout answered 204
+    assert server.auth_api.sessions_of(result["user"]["id"]) == 0
 
 
 async def test_signed_in_guest_is_refused_by_the_rules(

@@ -429,3 +429,32 @@ async def test_without_users_there_is_no_sign_in(tmp_path: Path) -> None:
         assert r.status_code == 404
         jwks = await http.get(f"{server.url}/auth/v1/.well-known/jwks.json")
         assert jwks.json() == {"keys": []}  # HS256: no key is served
+
+
+async def _logout(server: RealtimeServer, token: str, scope: str | None = None) -> httpx.Response:
+    query = f"?scope={scope}" if scope is not None else ""
+    async with httpx.AsyncClient(timeout=5) as http:
+        return await http.post(
+            f"{server.url}/auth/v1/logout{query}",
+            headers={"apikey": server.anon_key, "Authorization": f"Bearer {token}"},
+        )
+
+
+async def test_logout_scopes(server: RealtimeServer) -> None:
+    a, b, c = [await _sign_in(server) for _ in range(3)]
+    bad = await _logout(server, a["access_token"], "everywhere")
+    assert bad.status_code == 400
+    assert bad.json()["msg"] == 'Unsupported logout scope "everywhere"'
+    local = await _logout(server, a["access_token"], "local")
+    assert local.status_code == 204
+    assert local.content == b""
+    gone = await _post(server, "?grant_type=refresh_token", {"refresh_token": a["refresh_token"]})
+    assert gone.json()["error_code"] == "refresh_token_not_found"
+    assert (await _user(server, a["access_token"])).json()["error_code"] == "session_not_found"
+    assert (await _user(server, b["access_token"])).status_code == 200
+    assert (await _logout(server, b["access_token"], "others")).status_code == 204
+    assert (await _user(server, b["access_token"])).status_code == 200
+    assert (await _user(server, c["access_token"])).status_code == 403
+    assert (await _logout(server, b["access_token"])).status_code == 204  # global
+    assert (await _user(server, b["access_token"])).status_code == 403
+    assert (await _logout(server, "nope")).status_code == 403

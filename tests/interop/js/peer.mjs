@@ -202,6 +202,11 @@ const commands = {
     return authResult(data, error)
   },
 
+  async signOut(cmd) {
+    const { error } = await supabaseOf(cmd).auth.signOut(cmd.scope ? { scope: cmd.scope } : undefined)
+    return error ? { error: authError(error) } : { error: null }
+  },
+
   async getUser(cmd) {
     const { data, error } = await supabaseOf(cmd).auth.getUser()
     return error ? { error: authError(error) } : { user: data.user }
