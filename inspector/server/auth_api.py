@@ -1,14 +1,16 @@
 """Sign-in for ``serve --users``: the Supabase Auth (GoTrue) calls the clients make to sign in
-with a password, refresh a session and read the user, with GoTrue's shapes, statuses and texts.
+with a password, refresh a session, read the user and sign out, with GoTrue's shapes, statuses
+and texts.
 
 Read (not copied) from supabase/auth at commit bc32168e13fdc928c98b449fc76bc3fdb9a293c5
 (2026-08-20): ``internal/api/token.go`` (grant types, password grant), ``token_refresh.go``
 (refresh token validation), ``internal/tokens/service.go`` (the session response, the access
-token claims, refresh token rotation with the reuse interval), ``internal/api/auth.go`` and
-``user.go`` (``GET /user``), ``errors.go`` and ``apierrors/`` (error bodies: ``{"code": status,
-"error_code", "msg"}``, or ``{"code": error_code, "message"}`` when the request says
-``X-Supabase-Api-Version: 2024-01-01`` as supabase-js does), ``internal/models/user.go`` and
-``identity.go`` (the user object). docs/server.md ("Sign-in") lists what differs.
+token claims, refresh token rotation with the reuse interval), ``internal/api/auth.go``,
+``user.go`` (``GET /user``) and ``logout.go``, ``errors.go`` and ``apierrors/`` (error bodies:
+``{"code": status, "error_code", "msg"}``, or ``{"code": error_code, "message"}`` when the
+request says ``X-Supabase-Api-Version: 2024-01-01`` as supabase-js does),
+``internal/models/user.go`` and ``identity.go`` (the user object). docs/server.md ("Sign-in")
+lists what differs.
 
 Before GoTrue, the gateway (Kong in ``supabase start``) wants an ``apikey`` (header or query)
 that is one of the project's keys: 401 ``{"message": "No API key found in request"}`` /
