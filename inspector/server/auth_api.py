@@ -34,10 +34,12 @@ from typing import Any
 
 from aiohttp import web
 
+from inspector.protocol.invisible import printable
 from inspector.protocol.jwt import JwtError, JwtErrorCode, peek
 from inspector.protocol.serializer import dumps
 
 from .auth import Authenticator
+from .lograte import LogLimiter
 from .signing import SigningKey
 from .users import User, Users
 
@@ -112,6 +114,7 @@ class AuthApi:
         jwt_expiry_s: int = 3600,
         reuse_interval_s: float = 10.0,
         clock: Callable[[], float] = time.time,
+        logs: LogLimiter | None = None,
     ) -> None:
         self.users = users
         self._key = signing_key
@@ -126,6 +129,8 @@ class AuthApi:
         self._tokens: dict[str, _RefreshToken] = {}
         self._last_sign_in: dict[str, float] = {}
         self._created = clock()
+        #: refusals are peer-caused: one line per kind per interval (lograte.py).
+        self._logs = logs or LogLimiter(log, 10.0)
 
     def __repr__(self) -> str:
         return f"AuthApi(users={len(self.users)}, sessions={len(self._sessions)})"
@@ -175,7 +180,13 @@ class AuthApi:
             return None
         else:
             message = "Invalid authentication credentials"
-        log.info("auth %s refused by the gateway check: %s", request.path, message)
+        self._logs.log(
+            logging.INFO,
+            "auth gateway refusal",
+            "auth %s refused by the gateway check: %s",
+            printable(request.path),
+            message,
+        )
         return web.Response(
             status=401, text=dumps({"message": message}), content_type=_JSON, headers=CORS_HEADERS
         )
@@ -191,7 +202,14 @@ class AuthApi:
             body = {"code": exc.error_code, "message": exc.message}
         else:
             body = {"code": exc.status, "error_code": exc.error_code, "msg": exc.message}
-        log.info("auth %s: %d %s", request.path, exc.status, exc.error_code)
+        self._logs.log(
+            logging.INFO,
+            "auth error",
+            "auth %s: %d %s",
+            printable(request.path),
+            exc.status,
+            exc.error_code,
+        )
         return web.Response(
             status=exc.status, text=dumps(body), content_type=_JSON, headers=headers
         )
@@ -258,7 +276,11 @@ class AuthApi:
                 for token in session.tokens:  # reuse outside the interval: the family goes
                     self._tokens[token].revoked = True
                 session.current = None
-                log.warning("auth: a used refresh token was presented again; session revoked")
+                self._logs.log(
+                    logging.WARNING,
+                    "auth refresh reuse",
+                    "auth: a used refresh token was presented again; its session's tokens revoked",
+                )
                 raise _bad("refresh_token_already_used", "Invalid Refresh Token: Already Used")
         if issued is None:
             record.revoked = True

@@ -207,6 +207,7 @@ class RealtimeServer:
             issuer=lambda: self.url + "/auth/v1",
             jwt_expiry_s=config.jwt_expiry_s,
             reuse_interval_s=config.refresh_token_reuse_interval_s,
+            logs=self.logs,
         )
         self.port: int | None = None
         #: the address actually bound (``0.0.0.0`` for every IPv4 interface), once started.
