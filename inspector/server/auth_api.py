@@ -468,7 +468,8 @@ def _params(body: bytes, grant: str) -> dict[str, str]:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
+        bad = exc if isinstance(exc, json.JSONDecodeError) else None
+        where = f" at line {bad.lineno} column {bad.colno}" if bad is not None else ""
         raise _bad("bad_json", f"{prefix}invalid JSON{where}") from None
     if data is None:
         return out

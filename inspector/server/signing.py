@@ -148,11 +148,10 @@ def _from_jwk(text: bytes, p: Path) -> tuple[Any, str | None, str | None]:
     if not isinstance(jwk, dict) or "d" not in jwk:
         raise SigningKeyError(f'{p}: a JWK file must hold one private key (with "d")')
     kty = jwk.get("kty")
-    algorithm = {"EC": ECAlgorithm, "RSA": RSAAlgorithm}.get(kty if isinstance(kty, str) else "")
-    if algorithm is None:
+    if kty not in ("EC", "RSA"):
         raise SigningKeyError(f"{p}: unsupported JWK kty {kty!r} (use EC or RSA)")
     try:
-        private = algorithm.from_jwk(jwk)
+        private = ECAlgorithm.from_jwk(jwk) if kty == "EC" else RSAAlgorithm.from_jwk(jwk)
     except (jwt.InvalidKeyError, ValueError, KeyError, TypeError) as exc:
         raise SigningKeyError(f"{p}: not a usable {kty} JWK ({exc})") from None
     kid = jwk.get("kid")
