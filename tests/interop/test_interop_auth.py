@@ -24,14 +24,22 @@ users:
   - email: mallory@example.com
     password: mallory-password
     role: guest
+  - email: bob@example.com
+    password: bob-password
 """
 
-# signed-in users (role authenticated) may use team-* channels; the guest role may not
+# signed-in users (role authenticated) may use team-* channels; the guest role may not; only
+# alice may use dm-alice
 RULES = """
 [[allow]]
 channels = ["team-*"]
 roles = ["authenticated"]
 can = ["read", "write", "presence"]
+
+[[allow]]
+channels = ["dm-alice"]
+users = ["alice@example.com"]
+can = ["all"]
 """
 
 ALICE = {"SUPABASE_EMAIL": "alice@example.com", "SUPABASE_PASSWORD": "alice-password"}
@@ -185,3 +193,22 @@ async def test_asymmetric_user_token_verified_by_jwks_and_foreign_key_refused(
         await js.call("setAuth", client="rt2", token=forged.sign(claims))
         status = await subscribe(js, server, "d", "team-red", client="rt2", status="CHANNEL_ERROR")
         assert status["error"] == "JwtSignatureError: Failed to validate JWT signature"
+
+
+async def test_rules_for_one_user_let_her_in_and_keep_others_out(
+    server: RealtimeServer, peers: PeerPool
+) -> None:
+    """The rules file names a user: she joins her channel, another signed-in user with the same
+    role is refused (an RLS policy on auth.uid() / auth.email())."""
+    js = await js_client(peers, server, "alice", lib="supabase-js")
+    await js.call("signIn", client="alice", email="alice@example.com", password="alice-password")
+    await subscribe(js, server, "a", "dm-alice", client="alice", config={"private": True})
+    await js_client(js, server, "bob", lib="supabase-js")
+    result = await js.call("signIn", client="bob", email="bob@example.com", password="bob-password")
+    assert result["user"]["role"] == "authenticated"
+    status = await subscribe(
+        js, server, "b", "dm-alice", client="bob", config={"private": True}, status="CHANNEL_ERROR"
+    )
+    assert status["error"] == (
+        "Unauthorized: You do not have permissions to read from this Channel topic: dm-alice"
+    )
