@@ -219,9 +219,8 @@ class AuthApi:
     async def _token(self, request: web.Request) -> tuple[int, dict[str, Any]]:
         grant = request.query.get("grant_type", "")
         if grant not in ("password", "refresh_token"):
-            # id_token, pkce and web3 exist on GoTrue but not here; unknown ones as GoTrue
-            if grant in ("id_token", "pkce", "web3"):
-                raise _bad("validation_failed", f"grant_type {grant} is not supported here")
+            # GoTrue's answer to a grant it does not know; id_token, pkce and web3 exist there
+            # but not here, so they get it too (docs/server.md)
             raise _bad("invalid_credentials", "unsupported_grant_type")
         params = _params(await request.read(), grant)
         if grant == "password":

@@ -217,7 +217,9 @@ async def test_malformed_json_is_bad_json(
         assert body["msg"] == message
 
 
-@pytest.mark.parametrize("query", ["", "?grant_type=", "?grant_type=magic", "?grant=password"])
+@pytest.mark.parametrize(
+    "query", ["", "?grant_type=", "?grant_type=magic", "?grant=password", "?grant_type=pkce"]
+)
 async def test_missing_or_unknown_grant_type(server: RealtimeServer, query: str) -> None:
     r = await _post(server, query, {"email": "alice@example.com", "password": "alice-password"})
     assert r.status_code == 400
