@@ -19,6 +19,8 @@ from inspector.protocol.jwt import CLI_DEV_SECRET
 from inspector.server import DEFAULT_PORT, RealtimeServer, RulesError, ServerConfig
 from inspector.server.demo import DemoTraffic
 from inspector.server.exposure import ExposureRefused, display, exposure_warning
+from inspector.server.signing import ASYMMETRIC, SigningKey, SigningKeyError
+from inspector.server.users import UsersError
 
 #: The environment variable that can hold the JWT secret (never printed).
 SECRET_ENV = "REALTIME_INSPECTOR_JWT_SECRET"
@@ -81,6 +83,38 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--rules",
         metavar="FILE",
         help="TOML or JSON rules for private channels (which roles may read/write/presence)",
+    )
+    auth = p.add_argument_group(
+        "sign-in and signing keys",
+        "Supabase Auth's password sign-in, refresh and user endpoints for a users file, and "
+        "asymmetric JWTs with a JWKS (docs/server.md, Sign-in and Signing keys)",
+    )
+    auth.add_argument(
+        "--users",
+        metavar="FILE",
+        help="YAML or JSON users (email, password, role, metadata) who can sign in at "
+        "/auth/v1/token with supabase.auth.signInWithPassword",
+    )
+    auth.add_argument(
+        "--signing-key",
+        choices=[*ASYMMETRIC, "HS256"],
+        default=None,
+        help="sign the printed keys and issued tokens with a new ES256 or RS256 key pair "
+        "(kid in the header, public key at /auth/v1/.well-known/jwks.json) instead of the "
+        "HS256 secret; HS256 tokens of the secret keep working",
+    )
+    auth.add_argument(
+        "--signing-key-file",
+        metavar="FILE",
+        help='use this private key (PEM, or a JWK with "d") instead of generating one; its '
+        "type gives the algorithm",
+    )
+    auth.add_argument(
+        "--jwt-expiry",
+        type=_count,
+        default=3600,
+        metavar="SECONDS",
+        help="lifetime of access tokens issued at sign-in and refresh (3600)",
     )
     p.add_argument(
         "--demo-traffic",
@@ -275,6 +309,9 @@ def config_from_args(
         port=args.port,
         jwt_secret=secret,
         rules=args.rules,
+        users=args.users,
+        signing_key=args.signing_key,
+        jwt_expiry_s=args.jwt_expiry,
         publishable_keys=tuple(args.publishable_key),
         secret_keys=tuple(args.secret_key),
         connect_error_delay_ms=args.connect_error_delay_ms,
@@ -294,24 +331,49 @@ def config_from_args(
     )
 
 
+def load_signing_key(args: argparse.Namespace) -> SigningKey | str | None:
+    """--signing-key-file read (its type must agree with --signing-key when both are given),
+    else the algorithm to generate (None: HS256 with the secret)."""
+    if args.signing_key_file is None:
+        return args.signing_key
+    if args.signing_key == "HS256":
+        raise SigningKeyError(
+            "--signing-key-file holds an asymmetric key; drop --signing-key HS256"
+        )
+    return SigningKey.from_file(args.signing_key_file, args.signing_key)
+
+
 def banner(server: RealtimeServer, secret_source: str = "") -> str:
     """What to give clients. The keys are printed on purpose: the user needs them; the secret
-    never is (only where it came from)."""
+    and private keys never are (only where they came from)."""
     bound = server.bound_address
     listening = display(bound, server.port or 0) if bound is not None else "?"
-    return "\n".join(
-        (
-            "Realtime Inspector local server is running.",
-            f"  Listening on:     {listening}",
-            f"  JWT secret:       {secret_source or 'given in-process'} (not shown)",
-            f"  Project URL:      {server.url}",
-            f"  WebSocket URL:    {server.ws_url}",
-            f"  REST broadcast:   {server.rest_url}",
-            f"  anon key:         {server.anon_key}",
-            f"  service_role key: {server.service_role_key}",
-            "Press Ctrl+C to stop.",
+    lines = [
+        "Realtime Inspector local server is running.",
+        f"  Listening on:     {listening}",
+        f"  JWT secret:       {secret_source or 'given in-process'} (not shown)",
+    ]
+    key = server.signing_key
+    if key.asymmetric:
+        lines.append(f"  Signing key:      {key.alg}, kid {key.kid}, {key.source}")
+        lines.append(f"  JWKS:             {server.url}/auth/v1/.well-known/jwks.json")
+    lines += [
+        f"  Project URL:      {server.url}",
+        f"  WebSocket URL:    {server.ws_url}",
+        f"  REST broadcast:   {server.rest_url}",
+    ]
+    if server.users is not None:
+        count = len(server.users)
+        lines.append(
+            f"  Auth (sign-in):   {server.url}/auth/v1 ({count} user{'s' if count != 1 else ''} "
+            f"from {server.users.source})"
         )
-    )
+    lines += [
+        f"  anon key:         {server.anon_key}",
+        f"  service_role key: {server.service_role_key}",
+        "Press Ctrl+C to stop.",
+    ]
+    return "\n".join(lines)
 
 
 async def serve(
@@ -361,7 +423,10 @@ def run(args: argparse.Namespace) -> int:
         _, secret_source = jwt_secret_from(args, os.environ)
         config = config_from_args(args)
         config.rules = config.load_rules()
-    except (RulesError, SecretError) as exc:
+        config.signing_key = load_signing_key(args)
+        config.signing_key = config.load_signing_key()
+        config.users = config.load_users()
+    except (RulesError, SecretError, SigningKeyError, UsersError) as exc:
         _err(str(exc))
         return 2
     try:

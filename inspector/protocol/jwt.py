@@ -58,6 +58,8 @@ class JwtError:
     code: JwtErrorCode
     expired_seconds: int = 0
     detail: str = ""
+    #: for :attr:`JwtErrorCode.SIGNER`: the token's ``kid`` that no JWKS key matches.
+    kid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +179,15 @@ def verify(
     expected = hmac.new(secret.encode(), peeked.signing_input, digest).digest()
     if not hmac.compare_digest(expected, peeked.signature):
         return JwtError(JwtErrorCode.BAD_SIGNATURE)
-    claims = peeked.claims
+    return check_claims(peeked.claims, now, claim_validators)
+
+
+def check_claims(
+    claims: dict[str, Any], now: float, claim_validators: dict[str, Any] | None = None
+) -> dict[str, Any] | JwtError:
+    """The claim checks of :func:`verify`, once the signature holds (§9.1): ``exp``, ``iat``,
+    the exact-match validators, then ``role`` and ``exp`` present. Also used by the local
+    server for asymmetric tokens, whose signature it checks against its JWKS."""
     if "exp" in claims:
         exp = claims["exp"]
         if not _is_number(exp):
@@ -198,6 +208,18 @@ _REQUIRED = "Fields `role` and `exp` are required in JWT"
 _SIGNER = "Failed to generate JWT signer, check your JWT secret or JWKS configuration"
 
 
+def _signer_text(err: JwtError) -> str:
+    """The signer text; with the token's ``kid`` when the JWKS has no key for it (the real
+    server writes it with Elixir's ``inspect``: in double quotes)."""
+    if err.kid is None:
+        return _SIGNER
+    quoted = err.kid.replace("\\", "\\\\").replace('"', '\\"')
+    return (
+        f'Failed to generate JWT signer for key ID (kid) "{quoted}", '
+        "check your JWT secret or JWKS configuration"
+    )
+
+
 def handshake_text(err: JwtError) -> str:
     """The ``error`` text of a refused websocket handshake (HTTP 401, §1.4)."""
     return {
@@ -206,7 +228,7 @@ def handshake_text(err: JwtError) -> str:
         JwtErrorCode.MISSING_CLAIMS: _REQUIRED,
         JwtErrorCode.MALFORMED: "The token provided is not a valid JWT",
         JwtErrorCode.BAD_SIGNATURE: "Failed to validate JWT signature",
-        JwtErrorCode.SIGNER: _SIGNER,
+        JwtErrorCode.SIGNER: _signer_text(err),
         JwtErrorCode.BAD_EXP: "Token expiration time is invalid",
         JwtErrorCode.CLAIM_MISMATCH: "Invalid JWT claims",
     }[err.code]
@@ -220,7 +242,7 @@ def join_reason(err: JwtError) -> str:
         JwtErrorCode.MISSING_CLAIMS: f"InvalidJWTToken: {_REQUIRED}",
         JwtErrorCode.MALFORMED: "MalformedJWT: The token provided is not a valid JWT",
         JwtErrorCode.BAD_SIGNATURE: "JwtSignatureError: Failed to validate JWT signature",
-        JwtErrorCode.SIGNER: f"JwtSignerError: {_SIGNER}",
+        JwtErrorCode.SIGNER: f"JwtSignerError: {_signer_text(err)}",
         JwtErrorCode.BAD_EXP: "InvalidJWTToken: Token expiration time is invalid",
         JwtErrorCode.CLAIM_MISMATCH: "InvalidJWTToken: Invalid JWT claims",
     }[err.code]
@@ -234,7 +256,7 @@ def system_text(err: JwtError) -> str:
         JwtErrorCode.MISSING_CLAIMS: _REQUIRED,
         JwtErrorCode.MALFORMED: "The token provided is not a valid JWT",
         JwtErrorCode.BAD_SIGNATURE: "Failed to validate JWT signature",
-        JwtErrorCode.SIGNER: _SIGNER,
+        JwtErrorCode.SIGNER: _signer_text(err),
         JwtErrorCode.BAD_EXP: "Token expiration time is invalid",
         JwtErrorCode.CLAIM_MISMATCH: "Invalid JWT claims",
     }[err.code]

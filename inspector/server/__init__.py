@@ -13,6 +13,8 @@ from .config import DEFAULT_PORT, ServerConfig
 from .faults import Faults
 from .realtime_server import CURRENT, RealtimeServer
 from .rules import Permissions, Rules, RulesError
+from .signing import SigningKey, SigningKeyError
+from .users import Users, UsersError
 
 __all__ = [
     "CURRENT",
@@ -23,4 +25,8 @@ __all__ = [
     "Rules",
     "RulesError",
     "ServerConfig",
+    "SigningKey",
+    "SigningKeyError",
+    "Users",
+    "UsersError",
 ]

@@ -189,7 +189,7 @@ class ChannelLogic:
             return join_reason(identity), None
         perms = ALL
         if config.private:
-            perms = self.rules.permissions(identity.role, ev.name)
+            perms = self.rules.permissions(identity.role, ev.name, identity.claims)
             if not perms.can_join:
                 return unauthorized(ev.name), None
         if config.replay is not None:
@@ -395,7 +395,7 @@ class ChannelLogic:
             self.close_with_error(s, ev.topic, system_text(identity))
             return
         if sub.private:
-            perms = self.rules.permissions(identity.role, sub.name)
+            perms = self.rules.permissions(identity.role, sub.name, identity.claims)
             if not perms.can_join:
                 self.close_with_error(s, ev.topic, no_longer_permitted(sub.name))
                 return

@@ -9,6 +9,8 @@ from typing import Any
 from inspector.protocol.jwt import CLI_DEV_SECRET
 
 from .rules import Rules
+from .signing import SigningKey
+from .users import Users
 
 #: The Supabase CLI's API port, so programs written for ``supabase start`` work unchanged.
 DEFAULT_PORT = 54321
@@ -31,6 +33,19 @@ class ServerConfig:
     jwt_secret: str = CLI_DEV_SECRET
     #: private-channel rules: a TOML/JSON file path, a :class:`Rules`, or None (no grants).
     rules: str | Path | Rules | None = None
+    #: what signs the printed keys and issued tokens: None (HS256 with ``jwt_secret``),
+    #: "ES256"/"RS256" (a key pair generated at start) or a :class:`SigningKey` (e.g. read
+    #: from a file). Asymmetric keys are served at ``/auth/v1/.well-known/jwks.json`` and
+    #: tokens are verified against that JWKS; HS256 tokens with the secret keep working.
+    signing_key: str | SigningKey | None = None
+    #: users who can sign in (``/auth/v1/token``): a YAML/JSON file path, a :class:`Users`,
+    #: or None (no Auth endpoints but the JWKS).
+    users: str | Path | Users | None = None
+    #: lifetime of issued access tokens (GoTrue's ``JWT_EXP``, the CLI's ``jwt_expiry``).
+    jwt_expiry_s: int = 3600
+    #: a refresh token already used may be used again this long (GoTrue's
+    #: ``REFRESH_TOKEN_REUSE_INTERVAL``, default 10 s); later the session's tokens are revoked.
+    refresh_token_reuse_interval_s: float = 10.0
     #: opaque ``sb_publishable_…`` strings accepted as the anon role (§9.2).
     publishable_keys: tuple[str, ...] = ()
     #: opaque ``sb_secret_…`` strings accepted as the service_role role (§9.2).
@@ -89,6 +104,20 @@ class ServerConfig:
     event_log_size: int = 10_000
     #: seconds ``stop()`` waits for clients to answer the close handshake.
     shutdown_timeout_s: float = 2.0
+
+    def load_signing_key(self) -> SigningKey:
+        """The signing key object, generating a key pair when an algorithm was named."""
+        if isinstance(self.signing_key, SigningKey):
+            return self.signing_key
+        if self.signing_key is None or self.signing_key == "HS256":
+            return SigningKey.legacy(self.jwt_secret)
+        return SigningKey.generate(self.signing_key)
+
+    def load_users(self) -> Users | None:
+        """The users object, reading the file when a path was given."""
+        if self.users is None or isinstance(self.users, Users):
+            return self.users
+        return Users.from_file(self.users)
 
     def load_rules(self) -> Rules:
         """The rules object, reading the file when a path was given."""

@@ -29,11 +29,12 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from inspector.protocol.frames import BROADCAST, ENCODING_BINARY, ENCODING_JSON, Frame, Message
 from inspector.protocol.invisible import printable
-from inspector.protocol.jwt import JwtError, demo_key, handshake_text
+from inspector.protocol.jwt import JwtError, demo_key, handshake_text, peek
 from inspector.protocol.serializer import VSN1, EncodeError, dumps, encode, negotiate_vsn
 from inspector.protocol.server_fanout import Fanout
 
 from .auth import Authenticator
+from .auth_api import AuthApi
 from .channel_logic import ChannelLogic, Peer
 from .client_socket import ClientSocket
 from .config import ServerConfig
@@ -52,6 +53,7 @@ from .lograte import LogLimiter
 from .notes import HandshakeRefused, SocketOpened, fingerprint
 from .recorder import Journal
 from .rest import RestApi
+from .users import Users
 from .wsframe import ws_frame
 
 log = logging.getLogger("inspector.server")
@@ -61,6 +63,12 @@ CURRENT = "__current__"
 
 _WS_PATHS = ("/realtime/v1/websocket", "/socket/websocket")
 _API_PREFIXES = ("/realtime/v1/api", "/api")
+
+
+def _claims_of(token: str) -> dict[str, Any]:
+    peeked = peek(token)
+    assert peeked is not None
+    return peeked.claims
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -134,11 +142,16 @@ class RealtimeServer:
         self.frames = self.journal.frames
         #: protocol events and server notes.
         self.events = self.journal.events
+        #: what signs the keys below and issued tokens (HS256 secret or an ES256/RS256 pair).
+        self.signing_key = signing_key = config.load_signing_key()
+        #: the public keys served at /auth/v1/.well-known/jwks.json ({"keys": []} for HS256).
+        self.jwks = signing_key.jwks()
         self.auth = Authenticator(
             config.jwt_secret,
             publishable_keys=config.publishable_keys,
             secret_keys=config.secret_keys,
             claim_validators=config.claim_validators,
+            jwks=self.jwks if signing_key.asymmetric else None,
         )
         self.rules = config.load_rules()
         #: event rate and payload limit, shared by the websocket and REST paths (§10).
@@ -172,10 +185,30 @@ class RealtimeServer:
             journal=self.journal,
             max_batch_messages=config.max_batch_messages,
         )
-        #: HS256 keys for the anon and service_role roles signed with the configured secret;
-        #: with the default secret they are the Supabase CLI's demo keys (§9.2).
+        #: keys for the anon and service_role roles: HS256 with the configured secret (with
+        #: the default secret the Supabase CLI's demo keys, §9.2), or signed with the
+        #: asymmetric key (same claims, ``kid`` in the header).
         self.anon_key = demo_key("anon", config.jwt_secret)
         self.service_role_key = demo_key("service_role", config.jwt_secret)
+        #: the HS256 keys of the secret, still accepted (as legacy keys on a real project).
+        self.legacy_keys = (self.anon_key, self.service_role_key)
+        if signing_key.asymmetric:
+            self.anon_key = signing_key.sign(_claims_of(self.anon_key))
+            self.service_role_key = signing_key.sign(_claims_of(self.service_role_key))
+        users = config.load_users()
+        #: the users who can sign in (``serve --users``), or None.
+        self.users: Users | None = users
+        #: the Supabase Auth endpoints: sign-in, refresh, user, JWKS.
+        self.auth_api = AuthApi(
+            users or Users(),
+            signing_key=signing_key,
+            auth=self.auth,
+            apikeys=self.api_keys,
+            issuer=lambda: self.url + "/auth/v1",
+            jwt_expiry_s=config.jwt_expiry_s,
+            reuse_interval_s=config.refresh_token_reuse_interval_s,
+            logs=self.logs,
+        )
         self.port: int | None = None
         #: the address actually bound (``0.0.0.0`` for every IPv4 interface), once started.
         self.bound_address: str | None = None
@@ -237,7 +270,30 @@ class RealtimeServer:
             single = prefix + "/broadcast/{topic:.+}/events/{event:[^/]+}"
             app.router.add_post(single, rest.single)
             app.router.add_route("OPTIONS", single, rest.options)
+        auth = self.auth_api
+        app.router.add_get("/auth/v1/.well-known/jwks.json", auth.jwks)
+        app.router.add_route("OPTIONS", "/auth/v1/.well-known/jwks.json", auth.options)
+        if self.users is not None:
+            app.router.add_post("/auth/v1/token", auth.token)
+            app.router.add_get("/auth/v1/user", auth.user)
+            app.router.add_post("/auth/v1/logout", auth.logout)
+            for path in ("/auth/v1/token", "/auth/v1/user", "/auth/v1/logout"):
+                app.router.add_route("OPTIONS", path, auth.options)
         return app
+
+    def api_keys(self) -> frozenset[str]:
+        """The keys the gateway check of the Auth endpoints accepts as ``apikey``: the printed
+        anon and service_role keys, the secret's HS256 keys and the configured ``sb_…`` keys."""
+        config = self.config
+        return frozenset(
+            (
+                self.anon_key,
+                self.service_role_key,
+                *self.legacy_keys,
+                *config.publishable_keys,
+                *config.secret_keys,
+            )
+        )
 
     async def start(self) -> None:
         """Bind and serve. ``port=0`` picks a free port (read ``self.port``)."""

@@ -31,7 +31,7 @@ from .notes import RestBroadcast
 from .wsframe import ws_frame
 
 if TYPE_CHECKING:
-    from .auth import Authenticator
+    from .auth import Authenticator, Identity
     from .hub import Hub
     from .limits import TenantLimits
     from .recorder import Journal
@@ -96,14 +96,20 @@ class RestApi:
             return web.Response(status=status, headers=headers)
         return web.Response(status=status, text=dumps(body), content_type=_JSON, headers=headers)
 
-    def _authorize(self, request: web.Request) -> tuple[str, web.Response | None]:
+    def _authorize(self, request: web.Request) -> tuple[Identity | None, web.Response | None]:
         token = bearer_token(request.headers.get("Authorization"), request.headers.get("apikey"))
         identity = self.auth.authenticate(token, time.time())
         if isinstance(identity, JwtError):
-            return "", self._response(401, {"message": "Unauthorized"})
+            return None, self._response(401, {"message": "Unauthorized"})
         if self.limits.over(time.time()):
-            return "", self._response(429, {"message": "You have exceeded your rate limit"})
-        return identity.role, None
+            return None, self._response(429, {"message": "You have exceeded your rate limit"})
+        return identity, None
+
+    def _may_write(self, identity: Identity | None, name: str) -> bool:
+        """Broadcast write on the private channel ``name`` (§9.3), by role and user."""
+        if identity is None:
+            return False
+        return self.rules.permissions(identity.role, name, identity.claims).write
 
     def _record(self, request: web.Request, status: int, messages: int, deliveries: int) -> None:
         note = RestBroadcast(
@@ -163,7 +169,7 @@ class RestApi:
 
     async def batch(self, request: web.Request) -> web.Response:
         """``POST /api/broadcast``: 202, or 401/422/429 (§6.2)."""
-        role, refused = self._authorize(request)
+        identity, refused = self._authorize(request)
         if refused is not None:
             self._record(request, refused.status, 0, 0)
             return refused
@@ -200,7 +206,7 @@ class RestApi:
                 work = 0
                 await asyncio.sleep(0)
             name, event, private = msg["topic"], msg["event"], bool(msg.get("private", False))
-            if private and not self.rules.permissions(role, name).write:
+            if private and not self._may_write(identity, name):
                 continue  # dropped silently, still 202 (§6.2)
             payload: dict[str, Any] = {"type": BROADCAST, "event": event, "payload": msg["payload"]}
             if msg.get("id") is not None:
@@ -216,7 +222,7 @@ class RestApi:
 
     async def single(self, request: web.Request) -> web.Response:
         """``POST /api/broadcast/{topic}/events/{event}``: 202, or 401/403/415/422 (§6.2)."""
-        role, refused = self._authorize(request)
+        identity, refused = self._authorize(request)
         if refused is not None:
             self._record(request, refused.status, 0, 0)
             return refused
@@ -233,7 +239,7 @@ class RestApi:
                     "error": "Unsupported Media Type. Use application/json or application/octet-stream"
                 },
             )
-        if private and not self.rules.permissions(role, name).write:
+        if private and not self._may_write(identity, name):
             self._record(request, 403, 0, 0)  # unlike batch, single refuses (§6.2)
             return self._response(403, {"message": "Unauthorized"})
         body = await request.read()

@@ -6,7 +6,12 @@ small file instead. TOML (or the same structure as JSON)::
     [[allow]]
     channels = ["room-*", "lobby"]      # channel names (no "realtime:"), shell-style patterns
     roles = ["authenticated"]           # JWT role claims; "*" matches any role
+    users = ["alice@example.com"]       # optional: only these users (e-mail or sub claim)
     can = ["read", "write", "presence"] # also "presence_read", "presence_write", "all"
+
+An entry needs ``roles``, ``users`` or both; with ``users`` it matches only tokens whose
+``email`` (case-insensitive) or ``sub`` claim is listed (as an RLS policy on ``auth.uid()`` or
+``auth.email()`` would), with ``roles`` too only those roles.
 
 Grants add up across entries; nothing is allowed unless granted; ``service_role`` may
 everything (§9.3). ``read`` is broadcast read, ``write`` broadcast write, ``presence`` both
@@ -65,10 +70,26 @@ class Rule:
     channels: tuple[str, ...]
     roles: tuple[str, ...]
     grants: frozenset[str]
+    #: e-mail addresses (lower case) or sub claims; empty: any user.
+    users: tuple[str, ...] = ()
 
-    def matches(self, role: str, name: str) -> bool:
-        role_ok = "*" in self.roles or role in self.roles
-        return role_ok and any(fnmatch.fnmatchcase(name, pat) for pat in self.channels)
+    def matches(self, role: str, name: str, claims: Mapping[str, Any] | None = None) -> bool:
+        role_ok = not self.roles or "*" in self.roles or role in self.roles
+        return (
+            role_ok
+            and self._user_ok(claims)
+            and any(fnmatch.fnmatchcase(name, pat) for pat in self.channels)
+        )
+
+    def _user_ok(self, claims: Mapping[str, Any] | None) -> bool:
+        if not self.users:
+            return True
+        if not claims:
+            return False
+        sub, email = claims.get("sub"), claims.get("email")
+        return (isinstance(sub, str) and sub in self.users) or (
+            isinstance(email, str) and email.lower() in self.users
+        )
 
 
 def _strings(entry: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
@@ -105,9 +126,13 @@ class Rules:
             where = f"{source}: allow entry {i}"
             if not isinstance(entry, Mapping):
                 raise RulesError(f"{where} must be a table/object")
-            extra = set(entry) - {"channels", "roles", "can"}
+            extra = set(entry) - {"channels", "roles", "users", "can"}
             if extra:
                 raise RulesError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
+            if "roles" not in entry and "users" not in entry:
+                raise RulesError(f"{where}: give 'roles', 'users' or both")
+            roles = _strings(entry, "roles", where) if "roles" in entry else ()
+            users = _strings(entry, "users", where) if "users" in entry else ()
             grants: set[str] = set()
             for word in _strings(entry, "can", where):
                 if word not in _GRANTS:
@@ -118,8 +143,9 @@ class Rules:
             out.append(
                 Rule(
                     _strings(entry, "channels", where),
-                    _strings(entry, "roles", where),
+                    roles,
                     frozenset(grants),
+                    tuple(u.lower() if "@" in u else u for u in users),
                 )
             )
         return cls(out)
@@ -139,13 +165,16 @@ class Rules:
             raise RulesError(f"{p}: not valid {'JSON' if is_json else 'TOML'}: {exc}") from exc
         return cls.from_data(data, str(p))
 
-    def permissions(self, role: str, name: str) -> Permissions:
-        """What ``role`` may do on the private channel ``name``."""
+    def permissions(
+        self, role: str, name: str, claims: Mapping[str, Any] | None = None
+    ) -> Permissions:
+        """What ``role`` (the user of ``claims``, for entries with ``users``) may do on the
+        private channel ``name``."""
         if role == SERVICE_ROLE:  # service_role bypasses RLS (§9.3)
             return ALL
         grants: set[str] = set()
         for rule in self.rules:
-            if rule.matches(role, name):
+            if rule.matches(role, name, claims):
                 grants |= rule.grants
         if not grants:
             return NONE

@@ -70,3 +70,33 @@ def test_bad_rules_say_why(tmp_path: Path, text: str, message: str) -> None:
 def test_missing_rules_file(tmp_path: Path) -> None:
     with pytest.raises(RulesError, match="cannot read rules file"):
         Rules.from_file(tmp_path / "nope.toml")
+
+
+def test_rules_for_named_users() -> None:
+    """``users`` grants to particular users (e-mail, any case, or sub), as an RLS policy on
+    auth.uid() would; with ``roles`` as well both must match."""
+    rules = Rules.from_data(
+        {
+            "allow": [
+                {"channels": ["dm-alice"], "users": ["Alice@Example.com"], "can": ["all"]},
+                {
+                    "channels": ["staff"],
+                    "roles": ["authenticated"],
+                    "users": ["0b4a1c2d-0000-4000-8000-000000000001"],
+                    "can": ["read"],
+                },
+            ]
+        }
+    )
+    alice = {"sub": "x", "email": "alice@example.com", "role": "authenticated"}
+    bob = {"sub": "0b4a1c2d-0000-4000-8000-000000000001", "email": "bob@example.com"}
+    assert rules.permissions("authenticated", "dm-alice", alice).write
+    assert rules.permissions("anything", "dm-alice", alice).read  # no roles: any role
+    assert not rules.permissions("authenticated", "dm-alice", bob).can_join
+    assert not rules.permissions("authenticated", "dm-alice").can_join  # no claims, no user
+    assert rules.permissions("authenticated", "staff", bob).read
+    assert not rules.permissions("anon", "staff", bob).read
+    with pytest.raises(RulesError, match="give 'roles', 'users' or both"):
+        Rules.from_data({"allow": [{"channels": ["x"], "can": ["read"]}]})
+    with pytest.raises(RulesError, match="'users' must be a non-empty list"):
+        Rules.from_data({"allow": [{"channels": ["x"], "users": [], "can": ["read"]}]})

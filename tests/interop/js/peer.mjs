@@ -59,6 +59,25 @@ function realtimeOf(cmd) {
   return c.realtime
 }
 
+function supabaseOf(cmd) {
+  const c = clients.get(cmd.client)
+  if (!c || !c.supabase) throw new Error(`no supabase-js client ${cmd.client}`)
+  return c.supabase
+}
+
+function authError(error) {
+  return { name: error.name, message: error.message, status: error.status ?? null, code: error.code ?? null }
+}
+
+function authResult(data, error) {
+  if (error) return { error: authError(error) }
+  const s = data.session
+  return {
+    user: { id: data.user.id, email: data.user.email, role: data.user.role },
+    session: { token_type: s.token_type, expires_in: s.expires_in, expires_at: s.expires_at },
+  }
+}
+
 const commands = {
   // {"id", "lib": "realtime-js" | "supabase-js", "url", "key", "options": {...}, "accessToken"?}
   client(cmd) {
@@ -169,6 +188,28 @@ const commands = {
 
   async unsubscribe(cmd) {
     return await channelOf(cmd).unsubscribe()
+  },
+
+  // supabase-js Auth: {"client", "email", "password"} -> the user, or the error as supabase-js
+  // reports it ({name, message, status, code})
+  async signIn(cmd) {
+    const { data, error } = await supabaseOf(cmd).auth.signInWithPassword({ email: cmd.email, password: cmd.password })
+    return authResult(data, error)
+  },
+
+  async refreshSession(cmd) {
+    const { data, error } = await supabaseOf(cmd).auth.refreshSession()
+    return authResult(data, error)
+  },
+
+  async signOut(cmd) {
+    const { error } = await supabaseOf(cmd).auth.signOut(cmd.scope ? { scope: cmd.scope } : undefined)
+    return error ? { error: authError(error) } : { error: null }
+  },
+
+  async getUser(cmd) {
+    const { data, error } = await supabaseOf(cmd).auth.getUser()
+    return error ? { error: authError(error) } : { user: data.user }
   },
 
   async setAuth(cmd) {
