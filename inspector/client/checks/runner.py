@@ -29,8 +29,9 @@ each a :class:`ReceivedMessage`: identity, channel, event, payload, presence key
 
 Timing (docs/checks.md, "Timing"): every joined channel keeps what it receives from the join
 on, with arrival times, so listening never starts late. An ``expect`` window starts at the
-previous step's *mark*: for ``send``, ``track`` and ``untrack`` the moment the message left
-(before any ack or HTTP answer), for other steps their end; ``from: start_of_check`` starts it
+previous step's *mark*: for ``join``, ``leave``, ``send``, ``track`` and ``untrack`` the moment
+its message left (before any reply, ack or HTTP answer), for ``wait`` and the expect steps
+their end; ``from: start_of_check`` starts it
 at the check's start. ``within`` counts from the window start.
 """
 
@@ -479,6 +480,8 @@ class CheckRun:
                 token = expand_text(spec.token, base) if spec.token else None
             except TemplateError as exc:
                 raise _SetupError(f"identity {name}: {exc}") from None
+            if token is not None and not token.strip():
+                raise _SetupError(f"identity {name}: the token is empty")
             if not key:
                 raise _SetupError(
                     "no API key: set SUPABASE_ANON_KEY (or SUPABASE_PUBLISHABLE_KEY) or give "
@@ -627,6 +630,7 @@ class CheckRun:
         )
         self._buffers.setdefault((step.identity, channel), [])  # listening starts now
         ident.joined[channel] = cfg
+        mark = asyncio.get_running_loop().time()
         try:
             await client.join(cfg, timeout=step.timeout)
         except (JoinRefused, ChannelClosed) as exc:
@@ -638,7 +642,7 @@ class CheckRun:
                         f"refused, but the reason {exc.reason!r} does not match {pattern!r}",
                         server_reason=exc.reason,
                     ) from None
-                return _Outcome(server_reason=exc.reason)
+                return _Outcome(server_reason=exc.reason, mark=mark)
             raise _Failed(
                 f"the server refused the join: {exc.reason}", server_reason=exc.reason
             ) from None
@@ -647,7 +651,7 @@ class CheckRun:
             raise _Failed(f"no reply to the join within {step.timeout:g} s") from None
         if step.expect == "refused":
             raise _Failed("the server accepted the join (expected a refusal)")
-        return _Outcome()
+        return _Outcome(mark=mark)
 
     async def _quiet_leave(self, ident: _Identity, client: RealtimeClient, channel: str) -> None:
         ident.joined.pop(channel, None)
@@ -662,11 +666,12 @@ class CheckRun:
             raise _Failed(f"identity {step.identity} has not joined {channel}")
         ident.joined.pop(channel, None)
         ident.tracked.discard(channel)
+        mark = asyncio.get_running_loop().time()
         try:
             await client.leave(channel, timeout=10.0)
         except TimeoutError:
             raise _Failed("no reply to the leave within 10 s") from None
-        return _Outcome()
+        return _Outcome(mark=mark)
 
     async def _send(self, step: m.Send) -> _Outcome:
         loop = asyncio.get_running_loop()
@@ -819,7 +824,7 @@ class CheckRun:
         if near:
             reason += f"; closest: {near[0].text()}"
         elif others:
-            seen = sorted({o.event for o in others})
+            seen = sorted({f"{o.event} {o.key}" if o.key is not None else o.event for o in others})
             reason += f"; seen instead: {', '.join(seen[:5])}"
         else:
             reason += "; nothing arrived on the channel"
