@@ -244,3 +244,15 @@ def test_load_files_reports_every_bad_file(tmp_path: Path) -> None:
 )
 def test_durations(text: Any, seconds: float) -> None:
     assert parse_duration(text) == seconds
+
+
+def test_the_yaml_examples_in_docs_checks_md_load() -> None:
+    text = (ROOT / "docs" / "checks.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
+    checks = [b for b in blocks if "\nsteps:" in b and "jobs:" not in b]
+    assert checks
+    for block in checks:
+        loaded = load_text(block, "doc.yaml")
+        assert loaded.checks[0].steps
+    first = load_text(checks[0], "orders.yaml").checks[0]
+    assert (first.line, first.steps[2].line) == (2, 11)  # what the failure shown there says
