@@ -4,10 +4,11 @@ API (used by ``realtime-inspector check`` and the window's Checks panel)::
 
     from inspector.client.checks import CheckRun, run_check, load_file
 
-    checks = load_file("examples/checks/order_roundtrip.yaml").checks
+    checks = load_file("examples/checks/order_confirmed.yaml").checks
     result = await run_check(checks[0], env=os.environ, on_event=print)   # CheckResult
 
-    run = CheckRun(checks[0], on_event=callback)   # or iterate: async for ev in run.events()
+    run = CheckRun(checks[0], on_event=callback,   # or iterate: async for ev in run.events()
+                   url=profile_url, key=profile_key)   # when the file has no connect.url/key
     task = asyncio.create_task(run.run())          # -> CheckResult, once
     run.cancel()                                   # the running step fails "cancelled",
                                                    # the rest are skipped, cleanup still runs
@@ -350,8 +351,14 @@ class CheckRun:
         env: Mapping[str, str] | None = None,
         on_event: Callable[[RunEvent], None] | None = None,
         client_factory: ClientFactory | None = None,
+        url: str | None = None,
+        key: str | None = None,
     ) -> None:
         self.check = check
+        #: Used when the file gives no ``connect.url``/``connect.key``, before the environment
+        #: (the window passes its current profile's).
+        self.default_url = url
+        self.default_key = key
         self.env: Mapping[str, str] = dict(os.environ if env is None else env)
         self.on_event = on_event
         self._factory = client_factory
@@ -462,11 +469,17 @@ class CheckRun:
             raise _SetupError(f"vars.{name}: {exc}") from None
         conn = check.connect
         try:
-            url = expand_text(conn.url, base) if conn.url else self.env.get("SUPABASE_URL", "")
+            url = (
+                expand_text(conn.url, base)
+                if conn.url
+                else self.default_url or self.env.get("SUPABASE_URL", "")
+            )
             default_key = (
                 expand_text(conn.key, base)
                 if conn.key
-                else self.env.get("SUPABASE_ANON_KEY") or self.env.get("SUPABASE_PUBLISHABLE_KEY")
+                else self.default_key
+                or self.env.get("SUPABASE_ANON_KEY")
+                or self.env.get("SUPABASE_PUBLISHABLE_KEY")
             )
         except TemplateError as exc:
             raise _SetupError(f"connect: {exc}") from None
@@ -598,7 +611,7 @@ class CheckRun:
         except InspectorError as exc:
             raise _Failed(exc.message) from None
 
-    async def _client(self, name: str) -> tuple[_Identity, RealtimeClient]:
+    async def _client(self, name: str, *, connect: bool = True) -> tuple[_Identity, RealtimeClient]:
         ident = self._identities[name]
         if ident.client is None:
             client = (
@@ -609,7 +622,7 @@ class CheckRun:
             previous = client.on_event
             client.on_event = partial(self._on_client_event, name, previous)
             ident.client = client
-        if not ident.connected:
+        if connect and not ident.connected:
             await ident.client.connect()
             ident.connected = True
         return ident, ident.client
@@ -683,12 +696,9 @@ class CheckRun:
         want_error = step.expect == "error"
         pattern = expand_text(step.reason, variables) if step.reason else None
         if step.via == "rest":
-            ident = self._identities[step.identity]
-            if ident.client is None:
-                await self._client(step.identity)  # REST needs no socket, but keep one client
-            assert ident.client is not None
+            _, rest_client = await self._client(step.identity, connect=False)  # no socket
             mark = loop.time()
-            res = await ident.client.rest_send(channel, event, payload, private=step.private)
+            res = await rest_client.rest_send(channel, event, payload, private=step.private)
             if res.status is None:
                 raise _Failed(f"no answer from the REST endpoint: {res.error}")
             ok, text = res.ok, (res.error or "")
@@ -987,6 +997,11 @@ async def run_check(
     env: Mapping[str, str] | None = None,
     on_event: Callable[[RunEvent], None] | None = None,
     client_factory: ClientFactory | None = None,
+    url: str | None = None,
+    key: str | None = None,
 ) -> CheckResult:
-    """Run ``check`` once (see :class:`CheckRun` for events and cancelling)."""
-    return await CheckRun(check, env=env, on_event=on_event, client_factory=client_factory).run()
+    """Run ``check`` once (see :class:`CheckRun` for events, cancelling, ``url``/``key``)."""
+    run = CheckRun(
+        check, env=env, on_event=on_event, client_factory=client_factory, url=url, key=key
+    )
+    return await run.run()

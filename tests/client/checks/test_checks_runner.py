@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Any
 
+from inspector.client import ClientSettings, ConnectionState, RealtimeClient
 from inspector.client.checks import (
     CheckFinished,
     CheckRun,
@@ -261,3 +262,44 @@ steps:
     assert step.status is StepStatus.FAILED
     assert len(step.near_misses) == 2
     assert {"$binary": "/wAB"} in got
+
+
+async def test_url_and_key_given_by_the_caller_and_rest_needs_no_socket(
+    server: RealtimeServer,
+) -> None:
+    text = """\
+name: rest only
+steps:
+  - send: {channel: t-rest, via: rest, event: e, payload: {a: 1}}
+  - send: {channel: t-rest, via: rest, event: e, expect: error, private: true}
+"""
+    clients: list[RealtimeClient] = []
+    states: list[ConnectionState] = []
+
+    def factory(name: str, settings: ClientSettings) -> RealtimeClient:
+        clients.append(RealtimeClient(settings))
+        return clients[-1]
+
+    def on_event(ev: RunEvent) -> None:
+        if isinstance(ev, StepFinished):
+            states.append(clients[0].state)
+
+    check = _check(text)
+    assert check.channels() == ()
+    result = await run_check(
+        check,
+        env={},
+        url=server.url,
+        key=server.anon_key,
+        client_factory=factory,
+        on_event=on_event,
+    )
+    assert result.status is CheckStatus.PASSED, [s.to_dict() for s in result.steps]
+    assert result.steps[1].server_reason  # the server's refusal text
+    assert states == [ConnectionState.CLOSED, ConnectionState.CLOSED]
+    assert len(clients) == 1
+
+
+def test_channels_lists_the_joined_channels() -> None:
+    check = _check(ROUNDTRIP)
+    assert check.channels() == ("t-room",)
