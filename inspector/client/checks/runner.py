@@ -330,6 +330,33 @@ class _Outcome:
     mark: float | None = None
 
 
+class _Record:
+    """What one identity received on one channel, oldest first, bounded.
+
+    Positions are absolute (they survive trimming), so an expect that is reading it never skips
+    or rereads a message when the oldest are dropped.
+    """
+
+    __slots__ = ("base", "items")
+
+    def __init__(self) -> None:
+        self.items: list[ReceivedMessage] = []
+        #: How many were dropped from the front.
+        self.base = 0
+
+    def append(self, msg: ReceivedMessage) -> None:
+        self.items.append(msg)
+        if len(self.items) > MAX_BUFFERED:
+            drop = len(self.items) - MAX_BUFFERED // 2
+            del self.items[:drop]
+            self.base += drop
+
+    def since(self, position: int) -> tuple[list[ReceivedMessage], int]:
+        """The messages from absolute ``position`` on, and the position after them."""
+        start = max(position - self.base, 0)
+        return self.items[start:], self.base + len(self.items)
+
+
 class _Identity:
     def __init__(self, name: str, settings: ClientSettings, claims: Mapping[str, Any] | None):
         self.name = name
@@ -365,7 +392,7 @@ class CheckRun:
         self.result: CheckResult | None = None
         self._queues: list[asyncio.Queue[RunEvent | None]] = []
         self._identities: dict[str, _Identity] = {}
-        self._buffers: dict[tuple[str, str], list[ReceivedMessage]] = {}
+        self._buffers: dict[tuple[str, str], _Record] = {}
         self._arrived = asyncio.Event()
         self._values: dict[str, Any] = {}
         self._seq = 0
@@ -641,7 +668,7 @@ class CheckRun:
             presence_enabled=step.presence,
             private=step.private,
         )
-        self._buffers.setdefault((step.identity, channel), [])  # listening starts now
+        self._buffers.setdefault((step.identity, channel), _Record())  # listening starts now
         ident.joined[channel] = cfg
         mark = asyncio.get_running_loop().time()
         try:
@@ -748,7 +775,7 @@ class CheckRun:
 
     # ------------------------------------------------------------------ expects
 
-    def _buffer(self, identity: str, channel: str) -> list[ReceivedMessage]:
+    def _buffer(self, identity: str, channel: str) -> _Record:
         buf = self._buffers.get((identity, channel))
         ident = self._identities[identity]
         if buf is None or channel not in ident.joined:
@@ -798,11 +825,10 @@ class CheckRun:
         matched: list[ReceivedMessage] = []
         near: list[NearMiss] = []
         others: list[ReceivedMessage] = []
-        index = 0
+        position = 0
         while True:
-            while index < len(buf):
-                msg = buf[index]
-                index += 1
+            fresh, position = buf.since(position)
+            for msg in fresh:
                 if msg.received_at < start or msg.received_at > deadline:
                     continue
                 ok, diffs = match(msg)
@@ -859,11 +885,10 @@ class CheckRun:
         match = self._matcher(step)
         start = self._start if step.from_ == "start_of_check" else mark
         deadline = start + step.within
-        index = 0
+        position = 0
         while True:
-            while index < len(buf):
-                msg = buf[index]
-                index += 1
+            fresh, position = buf.since(position)
+            for msg in fresh:
                 if msg.received_at < start or msg.received_at > deadline:
                     continue
                 if match(msg)[0]:
@@ -901,8 +926,6 @@ class CheckRun:
         self._msg_seq += 1
         msg = make(self._msg_seq)
         buf.append(msg)
-        if len(buf) > MAX_BUFFERED:
-            del buf[: len(buf) - MAX_BUFFERED]
         self._arrived.set()
         self._emit(MessageRecorded(self.check, msg))
 

@@ -6,6 +6,8 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
 from inspector.client import ClientSettings, ConnectionState, RealtimeClient
 from inspector.client.checks import (
     CheckFinished,
@@ -13,6 +15,7 @@ from inspector.client.checks import (
     CheckStarted,
     CheckStatus,
     MessageRecorded,
+    ReceivedMessage,
     RunEvent,
     StepFinished,
     StepStarted,
@@ -303,3 +306,26 @@ steps:
 def test_channels_lists_the_joined_channels() -> None:
     check = _check(ROUNDTRIP)
     assert check.channels() == ("t-room",)
+
+
+def test_records_drop_the_oldest_without_losing_a_readers_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from inspector.client.checks import runner
+
+    monkeypatch.setattr(runner, "MAX_BUFFERED", 4)
+    record = runner._Record()
+
+    def msg(seq: int) -> ReceivedMessage:
+        return ReceivedMessage(seq, "i", "c", "broadcast", "e", {}, None, None, 0.0, 0.0, 0.0)
+
+    for seq in range(1, 4):
+        record.append(msg(seq))
+    first, position = record.since(0)
+    assert [m.seq for m in first] == [1, 2, 3]
+    for seq in range(4, 8):  # past the bound: the oldest go
+        record.append(msg(seq))
+    rest, position = record.since(position)
+    assert [m.seq for m in rest] == [4, 5, 6, 7]  # 1-3 dropped, nothing skipped or reread
+    assert len(record.items) <= 4
+    assert record.since(position) == ([], position)
