@@ -64,7 +64,7 @@ from inspector.protocol.template import TemplateError, Variables, expand_json, e
 
 from ..client import RealtimeClient
 from ..errors import ChannelClosed, InspectorError, JoinRefused, JoinTimedOut
-from ..events import ClientEvent
+from ..events import ClientEvent, ErrorOccurred
 from ..settings import ClientSettings
 from . import model as m
 from .match import (
@@ -366,6 +366,8 @@ class _Identity:
         self.connected = False
         self.joined: dict[str, ChannelConfig] = {}
         self.tracked: set[str] = set()
+        #: (loop time, message) of connection and channel errors the client reported.
+        self.errors: list[tuple[float, str]] = []
 
 
 class CheckRun:
@@ -864,6 +866,10 @@ class CheckRun:
             reason += f"; seen instead: {', '.join(seen[:5])}"
         else:
             reason += "; nothing arrived on the channel"
+        for at, text in self._identities[step.identity].errors:
+            if at >= start:  # say why nothing came: the socket or channel had trouble
+                reason += f"; meanwhile, at +{at - self._start:.3f} s: {text}"
+                break
         raise _Failed(reason, matched=matched, near=near[:MAX_NEAR_MISSES])
 
     def _capture(self, step: m.Expect | m.ExpectPresence, msg: ReceivedMessage) -> dict[str, Any]:
@@ -916,6 +922,10 @@ class CheckRun:
                 self._record_broadcast(identity, event)
             elif isinstance(event, PresenceChanged):
                 self._record_presence(identity, event)
+            elif isinstance(event, ErrorOccurred):
+                errors = self._identities[identity].errors
+                errors.append((event.at, event.error.message))
+                del errors[:-20]
         except Exception:  # peer input never raises out of a receive path
             log.warning("a check could not record a message", exc_info=True)
 

@@ -329,3 +329,23 @@ def test_records_drop_the_oldest_without_losing_a_readers_place(
     assert [m.seq for m in rest] == [4, 5, 6, 7]  # 1-3 dropped, nothing skipped or reread
     assert len(record.items) <= 4
     assert record.since(position) == ([], position)
+
+
+async def test_a_lost_connection_is_named_in_the_failure(server: RealtimeServer) -> None:
+    text = """\
+name: lost
+steps:
+  - join: {channel: t-lost}
+  - expect: {channel: t-lost, event: never, within: 1s}
+"""
+
+    def on_event(ev: RunEvent) -> None:
+        if isinstance(ev, StepStarted) and ev.index == 1:
+            for sock in server.sockets:
+                sock.close_soon(1011, "server went away")
+
+    result = await run_check(_check(text), env=_env(server), on_event=on_event)
+    step = result.steps[1]
+    assert step.status is StepStatus.FAILED
+    assert "; meanwhile, at +" in step.reason
+    assert "the connection was lost" in step.reason
