@@ -220,7 +220,8 @@ def _explain(doc: _Doc, error: jsonschema.ValidationError, path: Path_) -> None:
     where = _where(path)
     value = error.instance
     if kind == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
+        subschema = error.schema
+        allowed = sorted(subschema.get("properties", {})) if isinstance(subschema, Mapping) else []
         extra = [k for k in value if k not in allowed] if isinstance(value, dict) else []
         if _is_step(path):
             for k in extra:
@@ -253,7 +254,8 @@ def _explain(doc: _Doc, error: jsonschema.ValidationError, path: Path_) -> None:
         doc.at(path, f"{where}: names are letters, digits and _ (not starting with a digit)")
         return
     if kind == "enum":
-        options = ", ".join(map(str, error.validator_value))
+        choices = error.validator_value
+        options = ", ".join(map(str, choices if isinstance(choices, list) else []))
         doc.at(path, f"{where}: {value!r} is not one of {options}")
         return
     if kind == "type":
