@@ -53,6 +53,7 @@ from .channels.channel_panel import ChannelPanel
 from .channels.channel_tabs import ChannelTabsWidget
 from .channels.join_dialog import JoinChannelDialog
 from .channels.live_tab import ActiveProfile, wire_live_tab
+from .checks.checks_dock import ChecksDock, ChecksHost
 from .common import icons, theme
 from .connection_status import (
     RECONNECT_SHORTCUT,
@@ -155,6 +156,22 @@ class MainWindow(QMainWindow):
         self.transfer.profile_url = self._export_profile_url
         self.transfer.imported_panel.connect(self._imported_panel)
         self.frames_dock.panel.export_requested.connect(self.transfer.ask_export_frames)
+        # Issue #12 §4: the Checks dock (View menu), New check from selection (Channel menu).
+        self.checks_dock = ChecksDock.install(
+            self,
+            ChecksHost(
+                controller,
+                self.tabs,
+                self.settings,
+                profile=lambda: self.active_profile.profile,
+                api_key=lambda p: self.secrets.get(p.id, API_KEY) or "",
+                connect=self.connect_current,
+                join=self.join,
+            ),
+            self.view_menu,
+            self.channel_menu,
+        )
+        self.active_profile.changed.connect(self.checks_dock.refresh_target)
         self.statusBar().showMessage("Ready", 3000)
 
         controller.connection_changed.connect(self._connection_changed)
@@ -281,7 +298,7 @@ class MainWindow(QMainWindow):
             self.clear_action,
         ):
             edit.addAction(act)
-        channel = menus.addMenu("&Channel")
+        channel = self.channel_menu = menus.addMenu("&Channel")
         for act in (self.join_action, self.leave_action, self.rejoin_action, self.close_tab_action):
             channel.addAction(act)
         channel.addSeparator()
