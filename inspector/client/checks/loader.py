@@ -121,6 +121,13 @@ class _Doc:
             p = p[:-1]
 
 
+#: The tags of plain YAML data; others (``!!python/object``, custom ``!tags``) are refused.
+_TAGS = frozenset(
+    "tag:yaml.org,2002:" + t
+    for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary")
+)
+
+
 class _Builder:
     def __init__(self, doc: _Doc) -> None:
         self.doc = doc
@@ -132,6 +139,9 @@ class _Builder:
         if self.nodes > MAX_NODES:
             raise _TooBig
         self.doc.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if node.tag not in _TAGS:
+            self.doc.at(path, f"the YAML tag {node.tag!r} is not allowed (plain data only)")
+            return None
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)  # merge keys (<<)
             out: dict[str, Any] = {}
