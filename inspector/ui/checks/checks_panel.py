@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -63,6 +63,8 @@ CHECK_MARKS: Final = {
     CheckStatus.CANCELLED: "– cancelled",
 }
 RUNNING: Final = "… running"
+#: The width the panel asks for when its dock first opens (its minimum is about 330 px).
+PREFERRED_WIDTH: Final = 500
 
 
 def format_duration(seconds: float) -> str:
@@ -199,20 +201,19 @@ class ChecksPanel(QWidget):
             "Draft a check from the rows selected in the current tab (sends and receives)",
         )
         self.cancel_button.setEnabled(False)
-        buttons = QHBoxLayout()
-        for button in (
-            self.open_button,
-            self.remove_button,
-            self.run_all_button,
-            self.run_button,
-            self.cancel_button,
-            self.draft_button,
-        ):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
+        # Two short rows, so the dock stays narrow next to a tab on a 1024-pixel screen.
+        files_row = QHBoxLayout()
+        for button in (self.open_button, self.remove_button, self.draft_button):
+            files_row.addWidget(button)
+        files_row.addStretch(1)
+        run_row = QHBoxLayout()
+        for button in (self.run_all_button, self.run_button, self.cancel_button):
+            run_row.addWidget(button)
+        run_row.addStretch(1)
         self.target_label = QLabel()
         self.target_label.setAccessibleName("Where checks run")
         self.target_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.target_label.setWordWrap(True)
         self.note_label = QLabel()
         self.note_label.setAccessibleName("Checks note")
         self.note_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -244,7 +245,8 @@ class ChecksPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(buttons)
+        layout.addLayout(files_row)
+        layout.addLayout(run_row)
         layout.addWidget(self.target_label)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.note_label)
@@ -258,6 +260,11 @@ class ChecksPanel(QWidget):
         self.tree.currentItemChanged.connect(self._current_changed)
         self.tree.itemClicked.connect(self._clicked)
         self._update_buttons()
+
+    def sizeHint(self) -> QSize:
+        """Wide enough for step titles when the dock first opens (it may be made narrower)."""
+        hint = super().sizeHint()
+        return QSize(max(hint.width(), PREFERRED_WIDTH), hint.height())
 
     # ------------------------------------------------------------------------------ files
 
