@@ -784,6 +784,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.checks_dock.runs.cancel()  # a running check leaves and disconnects
         self.save_state()
         self._tick_timer.stop()
         super().closeEvent(event)

@@ -264,11 +264,19 @@ class ChecksDock(QDockWidget):
             if error is not None:
                 return f"Tabs not opened: {error}"
         for name, options in wanted.items():
-            if host.controller.channel(name) is None:
+            open_tab = host.controller.channel(name)
+            if open_tab is None:
                 error = host.join(options)
                 if error is not None:
                     notes.append(f"{short_name(name)}: {error}")
-            elif host.controller.channel(name).status.state is TabState.LEFT:  # type: ignore[union-attr]
+                continue
+            if open_tab.options.private != options.private:
+                kind = "private" if options.private else "public"
+                notes.append(
+                    f"the open tab “{short_name(name)}” is not {kind} like the check's channel: "
+                    "its traffic will not show there"
+                )
+            if open_tab.status.state is TabState.LEFT:
                 host.controller.rejoin(name)
         if not await self._joined(list(wanted)):
             notes.append(f"tabs not joined within {TABS_TIMEOUT_S:g} s")
