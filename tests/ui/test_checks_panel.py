@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from inspector.client.checks import StepResult, StepStatus, load_text
 from inspector.store import ChannelOptions
@@ -49,8 +50,9 @@ def test_durations(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
 
 
-def test_tree_of_a_valid_and_an_invalid_file(qtbot: object, tmp_path: Path) -> None:
+def test_tree_of_a_valid_and_an_invalid_file(qtbot: QtBot, tmp_path: Path) -> None:
     panel = ChecksPanel()
+    qtbot.addWidget(panel)
     good = tmp_path / "tabs.yaml"
     loaded = load_text(TEXT, good)
     panel.set_entry(FileEntry(str(good), loaded))
