@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -201,3 +202,48 @@ def test_check_never_imports_qt() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "usage: realtime-inspector check" in proc.stdout
     assert proc.stdout.strip().endswith("QT:")
+
+
+async def test_sigterm_cancels_the_running_check_and_still_reports(
+    server: RealtimeServer, tmp_path: Path
+) -> None:
+    text = """\
+name: signals
+checks:
+  - name: long
+    steps:
+      - join: {channel: cli-sig}
+      - expect: {channel: cli-sig, event: never, within: 60s}
+  - name: after
+    steps: [{wait: 1ms}]
+"""
+    path = _write(tmp_path, "sig.yaml", text)
+    junit = tmp_path / "j.xml"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "inspector",
+        "check",
+        str(path),
+        "--junit",
+        str(junit),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=cli_env(server),
+    )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TIMEOUT
+    while (False, "cli-sig") not in server.hub.channels():  # the check has joined: it runs
+        assert loop.time() < deadline, "the check never joined"
+        await asyncio.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    assert proc.returncode == 143
+    text_out = out.decode()
+    assert f"STOP   long  ({path}:3)" in text_out
+    assert "step 2 (line 6) expect never on cli-sig: cancelled" in text_out
+    assert "SKIP   after" in text_out
+    cases = {c.name: c for s in JUnitXml.fromfile(str(junit)) for c in s}
+    assert isinstance(cases["long"].result[0], Failure)
+    assert isinstance(cases["after"].result[0], Skipped)
+    assert (False, "cli-sig") not in server.hub.channels()  # it left before exiting

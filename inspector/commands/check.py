@@ -5,12 +5,14 @@ reason and near-misses; ``--json`` prints one JSON object per check instead, the
 ``--junit PATH`` writes JUnit XML (one testsuite per file, one testcase per check, the failure
 text naming the step and the reason). Exit codes: 0 every check passed, 1 a check failed (or
 could not start), 2 a file is invalid or the arguments are (each problem as FILE:LINE:COLUMN:
-what is wrong), 130/143 when a signal stopped the run.
+what is wrong), 130/143 when Ctrl+C or SIGTERM stopped the run (the running check is
+cancelled and cleaned up, the rest are skipped, the report is still written).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import fnmatch
 import json
 import os
@@ -26,18 +28,27 @@ from inspector.client.checks import (
     Check,
     CheckFile,
     CheckResult,
+    CheckRun,
     CheckStatus,
     LoadError,
     Problem,
     StepResult,
     StepStatus,
     load_files,
-    run_check,
 )
 from inspector.protocol.invisible import reveal
 from inspector.protocol.redact import redact_text
 
-from .client_args import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Output, UsageError, run_main
+from .client_args import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    Output,
+    Stop,
+    UsageError,
+    run_main,
+    stop_on_signals,
+)
 
 HELP = "run check files (YAML, docs/checks.md) and report pass/fail, optionally as JUnit XML"
 EXIT_HELP = (
@@ -111,17 +122,21 @@ async def main(args: argparse.Namespace, out: Output) -> int:
             raise UsageError(f"no check matches --only {' '.join(args.only)}")
     report = _Report(files)
     t0 = time.monotonic()
-    stop = False
-    for check in checks:
-        if stop:
-            report.outcomes.append(_Outcome(check, skipped="not run (--fail-fast)"))
+    skip = ""
+    stop = Stop()
+    with stop_on_signals(stop):
+        for check in checks:
+            if stop.is_set():
+                skip = "not run (stopped by a signal)"
+            if skip:
+                report.outcomes.append(_Outcome(check, skipped=skip))
+                _print(out, args, report.outcomes[-1])
+                continue
+            result = await _run_one(check, stop)
+            report.outcomes.append(_Outcome(check, result))
             _print(out, args, report.outcomes[-1])
-            continue
-        result = await run_check(check, env=os.environ)
-        report.outcomes.append(_Outcome(check, result))
-        _print(out, args, report.outcomes[-1])
-        if args.fail_fast and not result.passed:
-            stop = True
+            if args.fail_fast and not result.passed:
+                skip = "not run (--fail-fast)"
     report.duration = time.monotonic() - t0
     counts = _counts(report)
     if args.json:
@@ -134,7 +149,23 @@ async def main(args: argparse.Namespace, out: Output) -> int:
         )
     if args.junit:
         _write_junit(Path(args.junit), report, out)
+    if stop.is_set():
+        return stop.exit_code()
     return EXIT_OK if counts["passed"] == len(report.outcomes) else EXIT_FAILURE
+
+
+async def _run_one(check: Check, stop: Stop) -> CheckResult:
+    """Run one check; Ctrl+C or SIGTERM cancels it (the step fails, cleanup runs)."""
+    run = CheckRun(check, env=os.environ)
+    task = asyncio.ensure_future(run.run())
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((task, stopper), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    if not task.done():
+        run.cancel()
+    return await task
 
 
 def _counts(report: _Report) -> dict[str, int]:

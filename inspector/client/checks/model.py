@@ -210,6 +210,10 @@ class Check:
     #: The suite: the file's ``name`` with ``checks``, else the file name without extension.
     suite: str = ""
 
+    def channels(self) -> tuple[str, ...]:
+        """The channels its ``join`` steps name, in order, once each (variables unexpanded)."""
+        return tuple(dict.fromkeys(s.channel for s in self.steps if isinstance(s, Join)))
+
 
 @dataclass(frozen=True, slots=True)
 class CheckFile:

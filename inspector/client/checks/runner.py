@@ -4,10 +4,11 @@ API (used by ``realtime-inspector check`` and the window's Checks panel)::
 
     from inspector.client.checks import CheckRun, run_check, load_file
 
-    checks = load_file("examples/checks/order_roundtrip.yaml").checks
+    checks = load_file("examples/checks/order_confirmed.yaml").checks
     result = await run_check(checks[0], env=os.environ, on_event=print)   # CheckResult
 
-    run = CheckRun(checks[0], on_event=callback)   # or iterate: async for ev in run.events()
+    run = CheckRun(checks[0], on_event=callback,   # or iterate: async for ev in run.events()
+                   url=profile_url, key=profile_key)   # when the file has no connect.url/key
     task = asyncio.create_task(run.run())          # -> CheckResult, once
     run.cancel()                                   # the running step fails "cancelled",
                                                    # the rest are skipped, cleanup still runs
@@ -63,7 +64,7 @@ from inspector.protocol.template import TemplateError, Variables, expand_json, e
 
 from ..client import RealtimeClient
 from ..errors import ChannelClosed, InspectorError, JoinRefused, JoinTimedOut
-from ..events import ClientEvent
+from ..events import ClientEvent, ErrorOccurred
 from ..settings import ClientSettings
 from . import model as m
 from .match import (
@@ -329,6 +330,33 @@ class _Outcome:
     mark: float | None = None
 
 
+class _Record:
+    """What one identity received on one channel, oldest first, bounded.
+
+    Positions are absolute (they survive trimming), so an expect that is reading it never skips
+    or rereads a message when the oldest are dropped.
+    """
+
+    __slots__ = ("base", "items")
+
+    def __init__(self) -> None:
+        self.items: list[ReceivedMessage] = []
+        #: How many were dropped from the front.
+        self.base = 0
+
+    def append(self, msg: ReceivedMessage) -> None:
+        self.items.append(msg)
+        if len(self.items) > MAX_BUFFERED:
+            drop = len(self.items) - MAX_BUFFERED // 2
+            del self.items[:drop]
+            self.base += drop
+
+    def since(self, position: int) -> tuple[list[ReceivedMessage], int]:
+        """The messages from absolute ``position`` on, and the position after them."""
+        start = max(position - self.base, 0)
+        return self.items[start:], self.base + len(self.items)
+
+
 class _Identity:
     def __init__(self, name: str, settings: ClientSettings, claims: Mapping[str, Any] | None):
         self.name = name
@@ -338,6 +366,8 @@ class _Identity:
         self.connected = False
         self.joined: dict[str, ChannelConfig] = {}
         self.tracked: set[str] = set()
+        #: (loop time, message) of connection and channel errors the client reported.
+        self.errors: list[tuple[float, str]] = []
 
 
 class CheckRun:
@@ -350,15 +380,21 @@ class CheckRun:
         env: Mapping[str, str] | None = None,
         on_event: Callable[[RunEvent], None] | None = None,
         client_factory: ClientFactory | None = None,
+        url: str | None = None,
+        key: str | None = None,
     ) -> None:
         self.check = check
+        #: Used when the file gives no ``connect.url``/``connect.key``, before the environment
+        #: (the window passes its current profile's).
+        self.default_url = url
+        self.default_key = key
         self.env: Mapping[str, str] = dict(os.environ if env is None else env)
         self.on_event = on_event
         self._factory = client_factory
         self.result: CheckResult | None = None
         self._queues: list[asyncio.Queue[RunEvent | None]] = []
         self._identities: dict[str, _Identity] = {}
-        self._buffers: dict[tuple[str, str], list[ReceivedMessage]] = {}
+        self._buffers: dict[tuple[str, str], _Record] = {}
         self._arrived = asyncio.Event()
         self._values: dict[str, Any] = {}
         self._seq = 0
@@ -462,11 +498,17 @@ class CheckRun:
             raise _SetupError(f"vars.{name}: {exc}") from None
         conn = check.connect
         try:
-            url = expand_text(conn.url, base) if conn.url else self.env.get("SUPABASE_URL", "")
+            url = (
+                expand_text(conn.url, base)
+                if conn.url
+                else self.default_url or self.env.get("SUPABASE_URL", "")
+            )
             default_key = (
                 expand_text(conn.key, base)
                 if conn.key
-                else self.env.get("SUPABASE_ANON_KEY") or self.env.get("SUPABASE_PUBLISHABLE_KEY")
+                else self.default_key
+                or self.env.get("SUPABASE_ANON_KEY")
+                or self.env.get("SUPABASE_PUBLISHABLE_KEY")
             )
         except TemplateError as exc:
             raise _SetupError(f"connect: {exc}") from None
@@ -598,7 +640,7 @@ class CheckRun:
         except InspectorError as exc:
             raise _Failed(exc.message) from None
 
-    async def _client(self, name: str) -> tuple[_Identity, RealtimeClient]:
+    async def _client(self, name: str, *, connect: bool = True) -> tuple[_Identity, RealtimeClient]:
         ident = self._identities[name]
         if ident.client is None:
             client = (
@@ -609,7 +651,7 @@ class CheckRun:
             previous = client.on_event
             client.on_event = partial(self._on_client_event, name, previous)
             ident.client = client
-        if not ident.connected:
+        if connect and not ident.connected:
             await ident.client.connect()
             ident.connected = True
         return ident, ident.client
@@ -628,7 +670,7 @@ class CheckRun:
             presence_enabled=step.presence,
             private=step.private,
         )
-        self._buffers.setdefault((step.identity, channel), [])  # listening starts now
+        self._buffers.setdefault((step.identity, channel), _Record())  # listening starts now
         ident.joined[channel] = cfg
         mark = asyncio.get_running_loop().time()
         try:
@@ -683,12 +725,9 @@ class CheckRun:
         want_error = step.expect == "error"
         pattern = expand_text(step.reason, variables) if step.reason else None
         if step.via == "rest":
-            ident = self._identities[step.identity]
-            if ident.client is None:
-                await self._client(step.identity)  # REST needs no socket, but keep one client
-            assert ident.client is not None
+            _, rest_client = await self._client(step.identity, connect=False)  # no socket
             mark = loop.time()
-            res = await ident.client.rest_send(channel, event, payload, private=step.private)
+            res = await rest_client.rest_send(channel, event, payload, private=step.private)
             if res.status is None:
                 raise _Failed(f"no answer from the REST endpoint: {res.error}")
             ok, text = res.ok, (res.error or "")
@@ -738,7 +777,7 @@ class CheckRun:
 
     # ------------------------------------------------------------------ expects
 
-    def _buffer(self, identity: str, channel: str) -> list[ReceivedMessage]:
+    def _buffer(self, identity: str, channel: str) -> _Record:
         buf = self._buffers.get((identity, channel))
         ident = self._identities[identity]
         if buf is None or channel not in ident.joined:
@@ -788,11 +827,10 @@ class CheckRun:
         matched: list[ReceivedMessage] = []
         near: list[NearMiss] = []
         others: list[ReceivedMessage] = []
-        index = 0
+        position = 0
         while True:
-            while index < len(buf):
-                msg = buf[index]
-                index += 1
+            fresh, position = buf.since(position)
+            for msg in fresh:
                 if msg.received_at < start or msg.received_at > deadline:
                     continue
                 ok, diffs = match(msg)
@@ -828,6 +866,10 @@ class CheckRun:
             reason += f"; seen instead: {', '.join(seen[:5])}"
         else:
             reason += "; nothing arrived on the channel"
+        for at, text in self._identities[step.identity].errors:
+            if at >= start:  # say why nothing came: the socket or channel had trouble
+                reason += f"; meanwhile, at +{at - self._start:.3f} s: {text}"
+                break
         raise _Failed(reason, matched=matched, near=near[:MAX_NEAR_MISSES])
 
     def _capture(self, step: m.Expect | m.ExpectPresence, msg: ReceivedMessage) -> dict[str, Any]:
@@ -849,11 +891,10 @@ class CheckRun:
         match = self._matcher(step)
         start = self._start if step.from_ == "start_of_check" else mark
         deadline = start + step.within
-        index = 0
+        position = 0
         while True:
-            while index < len(buf):
-                msg = buf[index]
-                index += 1
+            fresh, position = buf.since(position)
+            for msg in fresh:
                 if msg.received_at < start or msg.received_at > deadline:
                     continue
                 if match(msg)[0]:
@@ -881,6 +922,10 @@ class CheckRun:
                 self._record_broadcast(identity, event)
             elif isinstance(event, PresenceChanged):
                 self._record_presence(identity, event)
+            elif isinstance(event, ErrorOccurred):
+                errors = self._identities[identity].errors
+                errors.append((event.at, event.error.message))
+                del errors[:-20]
         except Exception:  # peer input never raises out of a receive path
             log.warning("a check could not record a message", exc_info=True)
 
@@ -891,8 +936,6 @@ class CheckRun:
         self._msg_seq += 1
         msg = make(self._msg_seq)
         buf.append(msg)
-        if len(buf) > MAX_BUFFERED:
-            del buf[: len(buf) - MAX_BUFFERED]
         self._arrived.set()
         self._emit(MessageRecorded(self.check, msg))
 
@@ -987,6 +1030,11 @@ async def run_check(
     env: Mapping[str, str] | None = None,
     on_event: Callable[[RunEvent], None] | None = None,
     client_factory: ClientFactory | None = None,
+    url: str | None = None,
+    key: str | None = None,
 ) -> CheckResult:
-    """Run ``check`` once (see :class:`CheckRun` for events and cancelling)."""
-    return await CheckRun(check, env=env, on_event=on_event, client_factory=client_factory).run()
+    """Run ``check`` once (see :class:`CheckRun` for events, cancelling, ``url``/``key``)."""
+    run = CheckRun(
+        check, env=env, on_event=on_event, client_factory=client_factory, url=url, key=key
+    )
+    return await run.run()

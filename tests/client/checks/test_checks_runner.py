@@ -6,12 +6,16 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
+from inspector.client import ClientSettings, ConnectionState, RealtimeClient
 from inspector.client.checks import (
     CheckFinished,
     CheckRun,
     CheckStarted,
     CheckStatus,
     MessageRecorded,
+    ReceivedMessage,
     RunEvent,
     StepFinished,
     StepStarted,
@@ -261,3 +265,87 @@ steps:
     assert step.status is StepStatus.FAILED
     assert len(step.near_misses) == 2
     assert {"$binary": "/wAB"} in got
+
+
+async def test_url_and_key_given_by_the_caller_and_rest_needs_no_socket(
+    server: RealtimeServer,
+) -> None:
+    text = """\
+name: rest only
+steps:
+  - send: {channel: t-rest, via: rest, event: e, payload: {a: 1}}
+  - send: {channel: t-rest, via: rest, event: e, expect: error, private: true}
+"""
+    clients: list[RealtimeClient] = []
+    states: list[ConnectionState] = []
+
+    def factory(name: str, settings: ClientSettings) -> RealtimeClient:
+        clients.append(RealtimeClient(settings))
+        return clients[-1]
+
+    def on_event(ev: RunEvent) -> None:
+        if isinstance(ev, StepFinished):
+            states.append(clients[0].state)
+
+    check = _check(text)
+    assert check.channels() == ()
+    result = await run_check(
+        check,
+        env={},
+        url=server.url,
+        key=server.anon_key,
+        client_factory=factory,
+        on_event=on_event,
+    )
+    assert result.status is CheckStatus.PASSED, [s.to_dict() for s in result.steps]
+    assert result.steps[1].server_reason  # the server's refusal text
+    assert states == [ConnectionState.CLOSED, ConnectionState.CLOSED]
+    assert len(clients) == 1
+
+
+def test_channels_lists_the_joined_channels() -> None:
+    check = _check(ROUNDTRIP)
+    assert check.channels() == ("t-room",)
+
+
+def test_records_drop_the_oldest_without_losing_a_readers_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from inspector.client.checks import runner
+
+    monkeypatch.setattr(runner, "MAX_BUFFERED", 4)
+    record = runner._Record()
+
+    def msg(seq: int) -> ReceivedMessage:
+        return ReceivedMessage(seq, "i", "c", "broadcast", "e", {}, None, None, 0.0, 0.0, 0.0)
+
+    for seq in range(1, 4):
+        record.append(msg(seq))
+    first, position = record.since(0)
+    assert [m.seq for m in first] == [1, 2, 3]
+    for seq in range(4, 8):  # past the bound: the oldest go
+        record.append(msg(seq))
+    rest, position = record.since(position)
+    assert [m.seq for m in rest] == [4, 5, 6, 7]  # 1-3 dropped, nothing skipped or reread
+    assert len(record.items) <= 4
+    assert record.since(position) == ([], position)
+
+
+async def test_a_lost_connection_is_named_in_the_failure(server: RealtimeServer) -> None:
+    text = """\
+name: lost
+steps:
+  - join: {channel: t-lost}
+  - expect: {channel: t-lost, event: never, within: 1s}
+"""
+
+    def on_event(ev: RunEvent) -> None:
+        if isinstance(ev, StepStarted) and ev.index == 1:
+            for sock in server.sockets:
+                sock.close_soon(1011, "server went away")
+
+    result = await run_check(_check(text), env=_env(server), on_event=on_event)
+    step = result.steps[1]
+    assert step.status is StepStatus.FAILED
+    assert "; meanwhile, at +" in step.reason
+    assert "the connection was lost" in step.reason
