@@ -263,5 +263,24 @@ async def test_invalid_file_cancel_and_remembered_files(
     assert dock.panel.step_result(key, 1).reason == "cancelled"  # type: ignore[union-attr]
     assert dock.panel.run_all_button.isEnabled()
 
+    # A check that cannot start (an unset variable in an identity) says why; nothing runs.
+    unset = tmp_path / "unset.yaml"
+    unset.write_text(
+        "name: unset\nidentities: {u: {token: '{{env.RI_CHECKS_TEST_UNSET}}'}}\n"
+        "steps:\n  - join: {channel: slow, identity: u}\n"
+    )
+    dock.add_file(str(unset))
+    unset_key = (str(unset.resolve()), 0)
+    await _run(window, [unset_key])
+    unset_item = dock.panel.check_item(unset_key)
+    assert unset_item is not None
+    assert unset_item.text(COL_RESULT) == "✗ error"
+    assert unset_item.child(0).text(COL_RESULT) == "– skipped"
+    dock.panel.tree.setCurrentItem(unset_item)
+    assert "Could not start: identity u:" in dock.panel.detail.toPlainText()
+    assert "RI_CHECKS_TEST_UNSET" in dock.panel.detail.toPlainText()
+    dock.remove_file(key[0])
+    dock.remove_file(unset_key[0])
+
     dock.remove_file(str(bad.resolve()))
-    assert window.settings.check_files() == [str(missing.resolve()), key[0]]
+    assert window.settings.check_files() == [str(missing.resolve())]
