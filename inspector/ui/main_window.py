@@ -58,6 +58,7 @@ from .channels.channel_tabs import ChannelTabsWidget
 from .channels.imported_panel import ImportedChannelPanel
 from .channels.join_dialog import JoinChannelDialog
 from .channels.live_tab import ActiveProfile, wire_live_tab
+from .checks.checks_dock import ChecksDock, ChecksHost
 from .common import icons, theme
 from .connection_status import (
     RECONNECT_SHORTCUT,
@@ -176,6 +177,22 @@ class MainWindow(QMainWindow):
         self.replay = ReplayActions(self.tabs, controller, self, lambda: self.active_profile.vsn)
         self.replay.add_to_menu(self.channel_menu)
         self.replay.message.connect(self.statusBar().showMessage)
+        # Issue #12 §4: the Checks dock (View menu), New check from selection (Channel menu).
+        self.checks_dock = ChecksDock.install(
+            self,
+            ChecksHost(
+                controller,
+                self.tabs,
+                self.settings,
+                profile=lambda: self.active_profile.profile,
+                api_key=lambda p: self.secrets.get(p.id, API_KEY) or "",
+                connect=self.connect_current,
+                join=self.join,
+            ),
+            self.view_menu,
+            self.channel_menu,
+        )
+        self.active_profile.changed.connect(self.checks_dock.refresh_target)
         self.statusBar().showMessage("Ready", 3000)
 
         controller.connection_changed.connect(self._connection_changed)
@@ -906,6 +923,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.checks_dock.runs.cancel()  # a running check leaves and disconnects
         self.save_state()
         self._tick_timer.stop()
         super().closeEvent(event)

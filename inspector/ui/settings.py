@@ -120,6 +120,18 @@ class AppSettings:
     def save_seq_path(self, channel: str, path: str) -> None:
         self._set_json(f"seq_path/{_key(channel)}", path)
 
+    # ------------------------------------------------------------------------------ checks
+
+    def check_files(self) -> list[str]:
+        """The check files open in the Checks panel (issue #12 §4), in order."""
+        data = self._get_json("checks/files", [])
+        if not isinstance(data, list):
+            return []
+        return list(dict.fromkeys(p for p in data if isinstance(p, str) and p))
+
+    def save_check_files(self, paths: list[str]) -> None:
+        self._set_json("checks/files", list(paths))
+
     # ------------------------------------------------------------------------------ window
 
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:

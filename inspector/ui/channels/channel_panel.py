@@ -518,10 +518,16 @@ class ChannelPanel(QWidget):
             self.detail.refresh()
 
     def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
-        indexes = self.table.selectionModel().selectedRows()
+        selection = self.table.selectionModel()
+        indexes = selection.selectedRows()
         if not indexes:
             return  # keep showing the last selected record (it may just have been evicted)
-        record = indexes[0].data(RecordRole)
+        # Several rows may be selected (New check from selection): show the one last clicked.
+        current = self.table.currentIndex()
+        shown_index = (
+            current if current.isValid() and selection.isRowSelected(current.row()) else indexes[0]
+        )
+        record = shown_index.data(RecordRole)
         shown = self.detail.record
         # Qt moves the selection off an evicted row onto its neighbour: the user did not pick
         # that row. Keep the evicted record (Copy payload copies it) and select nothing.

@@ -1,0 +1,1 @@
+"""The Checks panel and check drafts (issue #12 §4)."""
