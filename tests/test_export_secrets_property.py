@@ -173,6 +173,22 @@ def test_frames_export_holds_no_secret(case: tuple[str, MessageRecord, list[str]
         assert leaked(line, planted_secrets) == []
 
 
+def test_a_token_split_across_binary_frame_fields_is_hidden() -> None:
+    """Found by the property: a kind 4 frame whose topic ends inside a token and whose event
+    holds the rest of it (and the start of another); neither piece looks like a token."""
+    token = ANON_KEY
+    body = (token + token).encode()
+    body += b"m" * (48 + 194 + 128 - len(body)) + b'{"n": 1}'
+    # kind 4, topic 48 bytes, event 194, metadata 128, JSON: the topic ends inside the first
+    # token, the event holds its rest and the start of the second
+    raw = bytes([4, 48, 194, 128, 1]) + body
+    line = frame_line(FrameRow(1767225600.0, IN, BINARY, len(raw), raw, "2.0.0"))
+    data = json.loads(line)
+    assert "topic" in data  # the frame decodes: the fields are there, masked
+    for piece in (token[:40], token[40:80], token[-30:]):
+        assert piece not in line
+
+
 def test_the_shapes_the_property_found() -> None:
     """The three holes the property found, as plain examples (redact_text and redact_bytes)."""
     from inspector.protocol.redact import redact_bytes, redact_text

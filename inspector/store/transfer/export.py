@@ -278,8 +278,19 @@ def record_from(data: dict[str, Any]) -> MessageRecord:
 
 
 def frame_data(row: FrameRow) -> dict[str, Any]:
-    """The JSON object of one frame line, secrets redacted."""
-    summary = row.summary()
+    """The JSON object of one frame line, secrets redacted.
+
+    A binary frame is decoded from its masked bytes: its fields are slices of the frame, so a
+    secret can straddle them (a topic that ends inside a token and an event that holds the
+    rest, neither of which looks like a token alone); masking first hides every piece.
+    """
+    data = row.data
+    masked = redact_bytes(data) if isinstance(data, bytes) else None
+    summary = (
+        row.summary()
+        if masked is None or masked is data
+        else FrameRow(row.time, row.direction, row.opcode, row.size, masked, row.vsn).summary()
+    )
     out: dict[str, Any] = {
         "type": FRAME,
         "time": row.time,
@@ -296,9 +307,8 @@ def frame_data(row: FrameRow) -> dict[str, Any]:
         value = getattr(summary, key)
         if value is not None:
             out[key] = value
-    data = row.data
-    if isinstance(data, bytes):
-        out["data_base64"] = base64.b64encode(redact_bytes(data)).decode("ascii")
+    if masked is not None:
+        out["data_base64"] = base64.b64encode(masked).decode("ascii")
     else:
         out["data"] = row.shown_text(reveal=False)
     redacted: dict[str, Any] = redact_value(out, max_depth=DEPTH_LIMIT)
