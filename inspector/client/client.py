@@ -50,6 +50,7 @@ from .errors import (
 from .event_queue import EventQueue
 from .events import ClientEvent, ErrorOccurred
 from .link import Link
+from .proxies import proxy_for
 from .rest import RestClient, RestMessage, RestResult
 from .settings import ClientSettings
 from .tap import FrameRecord, make_record
@@ -221,6 +222,7 @@ class RealtimeClient:
         try:
             ws: ClientConnection = await connect(
                 url,
+                proxy=proxy_for(url),  # what proxy=True finds, without its cost per connection
                 open_timeout=self.settings.open_timeout,
                 ping_interval=None,  # Realtime has its own heartbeat (§7.1)
                 compression=None,
