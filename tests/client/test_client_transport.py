@@ -477,3 +477,27 @@ async def test_frames_sent_as_the_socket_opens_reach_the_tap(
     events = [(r.direction, getattr(r.decoded(), "event", None)) for r in frames.records]
     assert ("out", "phx_join") in events
     assert events.index(("out", "phx_join")) < events.index(("in", "phx_reply"))
+
+
+async def test_a_frame_we_refuse_is_the_reported_reason_for_the_end() -> None:
+    async with raw_server() as raw:
+        log = EventLog()
+        client = RealtimeClient(
+            ClientSettings(
+                f"ws://127.0.0.1:{raw.port}/socket", "anon-key", reconnect_schedule=(30.0,)
+            ),
+            on_event=log,
+        )
+        try:
+            await asyncio.wait_for(client.connect(), TIMEOUT)
+            peer = await asyncio.wait_for(raw.peers.get(), TIMEOUT)
+            peer.writer.write(b"\x82\x7f" + (1 << 40).to_bytes(8, "big"))  # claims 1 TiB
+            (closing,) = await peer.read_frames(1)
+            peer.writer.write(frame(8, closing[1]))
+            peer.writer.close()
+            lost = await log.wait_for(ErrorOccurred)
+            assert isinstance(lost.error, ConnectionLost)
+            assert lost.error.code == 1009
+            assert lost.error.message.startswith("the connection was lost (socket closed: 1009 (")
+        finally:
+            await client.close()
