@@ -14,7 +14,9 @@ subscriber at a time as fast as the socket takes them: vsn 1.0.0 JSON text frame
 
 Then our ack round trip on loopback: sequential broadcasts with ``ack`` against the local
 server (``realtime-inspector serve``, its own process). Prints one table; nothing is asserted.
-The medians of ``--repeat`` runs are shown, with the spread.
+The medians of ``--repeat`` runs are shown, with the spread, and for ours and realtime-js the
+process's CPU time per broadcast (Node's counts all its threads, its garbage collector's too),
+which says more than the rate when other work shares the machine.
 """
 
 from __future__ import annotations
@@ -170,6 +172,7 @@ def main() -> int:
 
     producer, port = start_producer(args.payload_bytes)
     results: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
     started = time.time()
     try:
         rows = subscribers(port, args.count, args.py_count)
@@ -179,6 +182,8 @@ def main() -> int:
                 if name.startswith("ours") and res.get("dropped"):
                     name += f" [dropped {res['dropped']}]"
                 results.setdefault((vsn, name), []).append(res["rate"])
+                if "cpu_us_per_msg" in res:
+                    cpu.setdefault((vsn, name), []).append(res["cpu_us_per_msg"])
                 print(f"  {vsn} {name:34} {res['rate']:>10,.0f} msg/s", file=sys.stderr)
     finally:
         producer.terminate()
@@ -198,7 +203,10 @@ def main() -> int:
         f"{args.count:,} broadcasts per run ({args.py_count:,} for realtime-py), median of "
         f"{args.repeat} runs, {os.cpu_count()} CPUs, {time.time() - started:.0f} s\n"
     )
-    header = f"{'format':18} {'receiver':34} {'msg/s':>10} {'spread':>17} {'/ py':>6} {'/ js':>6}"
+    header = (
+        f"{'format':18} {'receiver':34} {'msg/s':>10} {'spread':>17} {'/ py':>6} {'/ js':>6}"
+        f" {'CPU us/msg':>10}"
+    )
     print(header)
     print("-" * len(header))
     py_rate = med.get((V1, "realtime-py 2.34.1"))
@@ -209,7 +217,8 @@ def main() -> int:
         fmt = "v1 JSON text" if vsn == V1 else "v2 binary kind 4"
         vs_py = f"{rate / py_rate:5.1f}x" if py_rate else "     -"
         vs_js = f"{rate / js_rate:5.2f}x" if js_rate else "     -"
-        print(f"{fmt:18} {name:34} {rate:>10,.0f} {spread:>17} {vs_py:>6} {vs_js:>6}")
+        cpu_text = f"{statistics.median(cpu[(vsn, name)]):10.2f}" if (vsn, name) in cpu else ""
+        print(f"{fmt:18} {name:34} {rate:>10,.0f} {spread:>17} {vs_py:>6} {vs_js:>6} {cpu_text}")
     if rtts:
         print(
             f"\nAck round trip, ours -> local server (own process), {len(rtts):,} sequential "

@@ -2,7 +2,8 @@
 
     python benchmarks/ingest_ours.py URL KEY VSN COUNT MODE   (MODE: callback | iterator)
 
-Prints one JSON line: {"received": n, "seconds": s, "rate": r, "dropped": d}. The clock runs
+Prints one JSON line: {"received": n, "seconds": s, "rate": r, "dropped": d,
+"cpu_us_per_msg": c} (the process's CPU time over the same span, per broadcast). The clock runs
 from the first broadcast to the "done" broadcast the producer sends last.
 """
 
@@ -18,16 +19,18 @@ from inspector.client import BroadcastReceived, ChannelConfig, ClientSettings, R
 
 async def main(url: str, key: str, vsn: str, count: int, mode: str) -> dict[str, float]:
     done = asyncio.Event()
-    state = {"n": 0, "first": 0.0, "last": 0.0}
+    state = {"n": 0, "first": 0.0, "last": 0.0, "cpu0": 0.0, "cpu1": 0.0}
 
     def on_event(event: object) -> None:
         if event.__class__ is BroadcastReceived:
             if event.event == "done":  # type: ignore[attr-defined]
                 state["last"] = time.perf_counter()
+                state["cpu1"] = time.process_time()
                 done.set()
                 return
             if state["n"] == 0:
                 state["first"] = time.perf_counter()
+                state["cpu0"] = time.process_time()
             state["n"] += 1
 
     settings = ClientSettings(url, key, vsn=vsn, heartbeat_interval=60)
@@ -56,6 +59,7 @@ async def main(url: str, key: str, vsn: str, count: int, mode: str) -> dict[str,
         "seconds": seconds,
         "rate": state["n"] / seconds,
         "dropped": dropped,
+        "cpu_us_per_msg": (state["cpu1"] - state["cpu0"]) / state["n"] * 1e6,
     }
 
 

@@ -1,4 +1,4 @@
-"""The asyncio Realtime client: websockets transport pumping the pure protocol session.
+"""The asyncio Realtime client: a websocket transport pumping the pure protocol session.
 
 One :class:`RealtimeClient` holds one :class:`~inspector.protocol.session.ClientSession`, at
 most one open websocket (:class:`~inspector.client.link.Link`), one timer and one REST client.
@@ -19,8 +19,6 @@ import urllib.parse
 from collections.abc import AsyncIterator, Callable, Mapping
 from functools import partial
 from typing import Any, cast
-
-from websockets.asyncio.client import ClientConnection, connect
 
 from inspector.protocol.channel import Channel, ChannelConfig, InvalidTransition
 from inspector.protocol.events import (
@@ -53,6 +51,7 @@ from .link import Link
 from .rest import RestClient, RestMessage, RestResult
 from .settings import ClientSettings
 from .tap import FrameRecord, make_record
+from .transport import open_websocket
 
 log = logging.getLogger(__name__)
 
@@ -219,13 +218,10 @@ class RealtimeClient:
         url = self.endpoints.websocket
         self._tap_marker("open", self.endpoints.websocket_redacted)
         try:
-            ws: ClientConnection = await connect(
+            ws = await open_websocket(
                 url,
                 open_timeout=self.settings.open_timeout,
-                ping_interval=None,  # Realtime has its own heartbeat (§7.1)
-                compression=None,
                 max_size=MAX_FRAME_BYTES * 4,
-                max_queue=64,
                 close_timeout=2.0,
             )
         except asyncio.CancelledError:
@@ -237,7 +233,7 @@ class RealtimeClient:
             await ws.close()
             return
         on_sent = self._tap_out if self._on_frame is not None else None
-        link = Link(ws, self._on_message, on_sent, self._on_lost)
+        link = Link(ws, self._on_messages, on_sent, self._on_lost)
         self._link = link
         self._ever_opened = True
         self.session.connection_made(loop.time())
@@ -284,13 +280,17 @@ class RealtimeClient:
         self.session.connection_lost(now, text)
         self._pump()
 
-    def _on_message(self, data: str | bytes) -> None:
+    def _on_messages(self, batch: list[str | bytes]) -> None:
+        """The messages of one TCP read: all into the session, then one pump."""
         loop = self._loop
         assert loop is not None
         now = loop.time()
         if self._on_frame is not None:
-            self._tap("in", data, now)
-        self.session.receive(data, now)
+            for data in batch:
+                self._tap("in", data, now)
+        receive = self.session.receive
+        for data in batch:
+            receive(data, now)
         if not self._pump_scheduled:
             self._pump_scheduled = True
             loop.call_soon(self._pump)

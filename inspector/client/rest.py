@@ -4,11 +4,19 @@ Each call yields a :class:`RestResult` with the HTTP status, the body, the laten
 anything but 2xx, the server's message in plain words. Transport failures (unreachable host,
 TLS, timeout) also come back as a result, with ``status`` None and the translated error, so a
 batch of sends can be counted without exceptions.
+
+Nothing is paid for REST until it is used: the httpx client of a :class:`RestClient` is made on
+its first request, and every one of them in the process shares one TLS context
+(:func:`shared_ssl_context`), so a client that never sends over REST costs no certificate
+bundle (issue #14 §3: loading it took 20 ms and about 850 KB per client).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import ssl
+import threading
 import time
 import urllib.parse
 from collections.abc import Sequence
@@ -19,7 +27,7 @@ import httpx
 
 from inspector.protocol.serializer import dumps
 
-from .errors import InspectorError, InvalidPayload, server_text, translate
+from .errors import ClientStateError, InspectorError, InvalidPayload, server_text, translate
 
 #: What realtime-js says when the single endpoint is missing (§6.3).
 SINGLE_404 = "the server has no single-message REST endpoint (Realtime v2.97.0 or newer is needed)"
@@ -76,6 +84,24 @@ def _answer_text(response: httpx.Response) -> str:
     return " ".join(server_text(body).split())
 
 
+_ssl_lock = threading.Lock()
+_ssl_contexts: dict[tuple[str, str], ssl.SSLContext] = {}
+
+
+def shared_ssl_context() -> ssl.SSLContext:
+    """The process's one TLS context for REST, made on first use: httpx's default (certifi's
+    bundle, or ``$SSL_CERT_FILE`` / ``$SSL_CERT_DIR`` when set). A context is safe to share
+    across clients, event loops and threads; it is made again only if those variables change."""
+    key = (os.environ.get("SSL_CERT_FILE", ""), os.environ.get("SSL_CERT_DIR", ""))
+    ctx = _ssl_contexts.get(key)
+    if ctx is None:
+        with _ssl_lock:
+            ctx = _ssl_contexts.get(key)
+            if ctx is None:
+                ctx = _ssl_contexts[key] = httpx.create_ssl_context(trust_env=True)
+    return ctx
+
+
 def _segment(name: str) -> str:
     """One URL path segment; ``.`` and ``..`` escaped too, which URL libraries would resolve."""
     if name in (".", ".."):
@@ -96,7 +122,20 @@ class RestClient:
         self.rest_base = rest_base.rstrip("/")
         self._api_key = api_key
         self.access_token = access_token
-        self._http = httpx.AsyncClient(timeout=timeout, trust_env=True)
+        self._timeout = timeout
+        #: Made on the first request (see the module docstring).
+        self._http: httpx.AsyncClient | None = None
+        self._closed = False
+
+    def _client(self) -> httpx.AsyncClient:
+        http = self._http
+        if http is None:
+            if self._closed:
+                raise ClientStateError("the REST client was closed")
+            http = self._http = httpx.AsyncClient(
+                timeout=self._timeout, trust_env=True, verify=shared_ssl_context()
+            )
+        return http
 
     def _headers(self, content_type: str) -> dict[str, str]:
         # The server reads Authorization first, then apikey (§6.1); realtime-js sends both.
@@ -164,7 +203,7 @@ class RestClient:
     ) -> RestResult:
         start = time.perf_counter()
         try:
-            response = await self._http.post(url, content=body, headers=headers)
+            response = await self._client().post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             host = urllib.parse.urlsplit(url).netloc.rpartition("@")[2]
             err = translate(exc, what=f"the REST endpoint at {host}")
@@ -183,4 +222,7 @@ class RestClient:
         return RestResult(endpoint, status, response.content, latency, error)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        self._closed = True
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()

@@ -15,12 +15,15 @@ realtime-js writes (§1.1). REST lives under ``<base>/api`` (§6). Invalid input
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Final
 
 from .redact import redact_url
 from .serializer import VSN1, VSN2
+
+_SPACE = re.compile(r"\s")
 
 #: ``log_level`` values the server knows; realtime-js also allows ``warn`` (ignored, §1.2).
 LOG_LEVELS: Final = ("info", "warn", "warning", "error")
@@ -79,7 +82,7 @@ def endpoints(url: str, api_key: str, vsn: str = VSN2, log_level: str | None = N
     key = api_key.strip() or (query.get("apikey") or [""])[0].strip()
     if not key:
         raise ValueError("the API key is empty")
-    if any(ch.isspace() for ch in key):
+    if _SPACE.search(key):  # what str.isspace() calls white space, in one C scan
         raise ValueError("the API key contains spaces")
     version = normalize_vsn(vsn)
     if log_level is not None and log_level not in LOG_LEVELS:
