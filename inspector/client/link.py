@@ -47,6 +47,11 @@ class Link:
         self._reader = asyncio.create_task(self._read(), name="realtime-reader")
         self._writer = asyncio.create_task(self._write(), name="realtime-writer")
 
+    @property
+    def backlog(self) -> int:
+        """Frames queued and not yet handed to the websocket."""
+        return len(self._outbox)
+
     def set_on_sent(self, on_sent: Callable[[str | bytes], None] | None) -> None:
         self._on_sent = on_sent
 
