@@ -441,7 +441,9 @@ class TemplateMessages:
     """``make(seq)`` for a run: the event name and JSON payload expanded per message with
     :mod:`inspector.protocol.template` (``{{seq}}`` the message's number, ``{{now}}`` its
     time), binary payloads sent as they are. A template without placeholders is expanded
-    once. The first message is expanded when this is built, so a bad template raises
+    once. ``add_seq`` (a key, e.g. ``"seq"``): a JSON object payload without that key gets it,
+    with the message's number (the window's default, so sequence tracking works between two
+    tabs). The first message is expanded when this is built, so a bad template raises
     :class:`~inspector.protocol.template.TemplateError` before anything is sent."""
 
     def __init__(
@@ -451,14 +453,18 @@ class TemplateMessages:
         variables: Variables | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
+        add_seq: str | None = None,
     ) -> None:
+        self._add_seq = add_seq
         self._event = event
         self._payload = payload
         self._base = variables if variables is not None else Variables()
         self._clock = clock or _utc_now
         self._event_fixed = not has_placeholders(event)
         self._binary = isinstance(payload, bytes)
-        self._payload_fixed = self._binary or not has_placeholders(str(payload))
+        self._payload_fixed = (
+            self._binary or not has_placeholders(str(payload))
+        ) and add_seq is None
         first = self._expand(1)
         self._fixed: RepeatMessage | None = (
             first if self._event_fixed and self._payload_fixed else None
@@ -469,6 +475,9 @@ class TemplateMessages:
         variables = replace(self._base, seq=seq, now=self._clock())
         event = self._event if self._event_fixed else expand_text(self._event, variables)
         payload = self._payload if self._binary else expand_json(str(self._payload), variables)
+        key = self._add_seq
+        if key is not None and isinstance(payload, dict) and key not in payload:
+            payload = {**payload, key: seq}
         return RepeatMessage(event, payload, self._binary)
 
     @property
