@@ -117,9 +117,14 @@ async def test_ctrl_c_during_a_duration_run_prints_the_summary(server: RealtimeS
         *SEND, "--payload", '{"n": "{{seq}}"}', "--duration", "600", "--ack",
         "--in-flight", "4", env=cli_env(server),
     )  # fmt: skip
-    await read_until(proc, lambda line: line.get("i") == 1)
-    proc.send_signal(signal.SIGINT)
-    out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    try:
+        await read_until(proc, lambda line: line.get("i") == 1)
+        proc.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
     assert proc.returncode == 130, err.decode()
     summary = json.loads(out.decode().splitlines()[-1])["summary"]
     assert "summary:" in err.decode(), err.decode()
@@ -136,10 +141,15 @@ async def test_ctrl_c_with_json_still_prints_the_one_object(server: RealtimeServ
         *SEND, "--payload", "{}", "--count", "100000000", "--rate", "2000", "--json",
         env=cli_env(server),
     )  # fmt: skip
-    # nothing on stdout until the end: wait for the server to see the first broadcast
-    await server.events.wait_for(lambda r: isinstance(r.event, BroadcastPushed), timeout=20)
-    proc.send_signal(signal.SIGINT)
-    out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    try:
+        # nothing on stdout until the end: wait for the server to see the first broadcast
+        await server.events.wait_for(lambda r: isinstance(r.event, BroadcastPushed), timeout=20)
+        proc.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
     assert proc.returncode == 130, err.decode()
     lines = out.decode().splitlines()
     assert len(lines) == 1
