@@ -6,6 +6,9 @@ sent. No timing is asserted."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 from gui_helpers import save_screenshot, signal_future, until
 
@@ -62,16 +65,15 @@ async def test_counted_run_with_acks_in_flight_ends_with_its_summary(
     log = c.channels["rep"].log
     await until(lambda: not panel.model.has_pending(), what="rows shown")
     sent = [r for r in log if r.direction is Direction.OUT]
-    assert [r.payload_json() for r in sent] == [
-        {"from": "window", "seq": n} for n in range(1, 301)
-    ]
+    assert [r.payload_json() for r in sent] == [{"from": "window", "seq": n} for n in range(1, 301)]
     assert all(r.send is not None and r.send.state is SendState.OK for r in sent)
     assert panel.model.rowCount() == len(log)
     # the summary on demand, as a table
     assert control.summary_button.isEnabled()
     control.summary_button.click()
     dialog = control.dialog
-    assert dialog is not None and dialog.isVisible()
+    assert dialog is not None
+    assert dialog.isVisible()
     table = dialog.table_label.text()
     assert table.splitlines()[0] == "sent            300"
     assert "round trip p99" in table
@@ -81,10 +83,8 @@ async def test_counted_run_with_acks_in_flight_ends_with_its_summary(
     dialog.close()
 
 
-async def until_future(fut: object) -> tuple[str, object, str]:
-    import asyncio
-
-    return await asyncio.wait_for(fut, TIMEOUT)  # type: ignore[arg-type, no-any-return]
+async def until_future(fut: asyncio.Future[Any]) -> Any:
+    return await asyncio.wait_for(fut, TIMEOUT)
 
 
 async def test_duration_run_shows_progress_and_cancel_gives_the_summary(
@@ -100,7 +100,7 @@ async def test_duration_run_shows_progress_and_cancel_gives_the_summary(
     control.set_pace(rate=200)
     progressed = signal_future(c.repeat_progress, lambda _n, p: p.sent > 0 and not p.done)
     control.start_button.click()
-    _name, progress = await until_future(progressed)  # type: ignore[misc]
+    _name, progress = await until_future(progressed)
     assert progress.total == 300 or progress.duration == 600
     await until(lambda: control.status_label.text().count("sent ") == 1, what="progress shown")
     assert "msg/s" in control.status_label.text()
