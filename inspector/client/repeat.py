@@ -58,6 +58,9 @@ MAX_BATCH = 256
 MAX_BACKLOG = 4096
 #: Seconds that outcomes still in flight get after a cancel.
 CANCEL_GRACE = 1.0
+#: The shortest pause between wakeups of a paced run: at high rates several messages go per
+#: wakeup instead of one timer each (the average rate is kept by the absolute deadlines).
+MIN_SLEEP = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +294,7 @@ class RepeatSender:
                 if allowed <= 0:
                     wait_until = end
                     if due is not None and (window is None or self._outstanding < window):
-                        next_at = pacer.deadline(seq + 1)
+                        next_at = max(pacer.deadline(seq + 1), now + MIN_SLEEP)
                         wait_until = next_at if end is None else min(next_at, end)
                     if self.on_progress is not None:  # progress goes on while waiting
                         tick = now + plan.progress_every
