@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import pty
 import re
 import signal
+import sys
 
 import pytest
 from cli_helpers import TIMEOUT, cli_env, joined, read_until, run, start
@@ -179,3 +182,37 @@ def test_bad_repeat_flags_exit_2(
             code = exc.code  # type: ignore[assignment]
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+async def test_progress_goes_to_stderr_only_when_it_is_a_terminal(server: RealtimeServer) -> None:
+    """On a terminal the run rewrites one progress line in place (``\\r``), then clears it
+    before the summary table; a piped stderr never gets it (see the --json test)."""
+    master, slave = pty.openpty()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "inspector", *SEND, "--payload", "{}", "--duration", "0.8",
+            "--rate", "200", "--json",
+            stdout=asyncio.subprocess.PIPE, stderr=slave, env=cli_env(server),
+        )  # fmt: skip
+        os.close(slave)
+        slave = -1
+        out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+        if slave != -1:
+            os.close(slave)
+    err = b"".join(chunks).decode()
+    assert proc.returncode == 0, err
+    sent = json.loads(out)["sent"]
+    assert re.search(r"\r\x1b\[Ksent [\d,]+ +ok 0 +error 0 +timed out 0 +[\d,]+ msg/s", err), err
+    assert "\r\x1b[Krealtime-inspector send: summary:" in err.replace("\r\n", "\n")
+    assert table(err.replace("\r\n", "\n").replace("\r\x1b[K", "\n"))["sent"] == f"{sent:,}"
