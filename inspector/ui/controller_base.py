@@ -195,6 +195,8 @@ class ControllerBase(QObject):
         """Disconnect on purpose (named so as not to shadow QObject.disconnect)."""
         if not self.active:
             return
+        for name in list(self.channels):
+            self.cancel_repeat(name)  # a repeat run stops with its connection (summary follows)
         self._start_disconnect()
         self._set_connection(ConnectionStatus(LinkState.DISCONNECTED))
         for channel in self.channels.values():
@@ -223,6 +225,7 @@ class ControllerBase(QObject):
         channel = self.channels.get(name)
         if channel is None or channel.status.state is TabState.LEFT:
             return
+        self.cancel_repeat(name)
         if self.active:
             self._start_leave(channel)
         self._set_channel_status(name, ChannelStatus(TabState.LEFT))
@@ -245,6 +248,7 @@ class ControllerBase(QObject):
         channel = self.channels.get(name)
         if channel is None:
             return
+        self.cancel_repeat(name)
         if self.active and channel.status.state is not TabState.LEFT:
             self._start_leave(channel)
         del self.channels[name]

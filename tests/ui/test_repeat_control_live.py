@@ -130,3 +130,24 @@ async def test_a_bad_template_is_refused_before_anything_is_sent(
     assert "Not started: line 1, column 7: unknown variable" in text
     assert not composer.repeat.running
     assert not any(r.direction is Direction.OUT for r in c.channels["bad"].log)
+
+
+async def test_leaving_the_tab_stops_its_run_with_the_summary(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    c, panel = await open_tab(window, server, "gone", ack=True)
+    composer = panel.composer
+    composer.event_edit.setText("e")
+    composer.repeat_button.click()
+    composer.repeat.set_mode(duration=600)
+    composer.repeat.set_pace(rate=100)
+    progressed = signal_future(c.repeat_progress, lambda _n, p: p.sent > 0)
+    finished = signal_future(c.repeat_finished)
+    composer.repeat.start_button.click()
+    await until_future(progressed)
+    c.leave("gone")
+    name, summary, _error = await until_future(finished)
+    assert name == "gone"
+    assert summary.cancelled
+    assert not c.repeat_running("gone")
+    assert "Cancelled: sent" in composer.repeat.status_label.text()
