@@ -134,6 +134,13 @@ class RealtimeClient:
         """Events the async-iterator consumer lost because it fell behind."""
         return self._queue.dropped if self._queue is not None else 0
 
+    @property
+    def backlog(self) -> int:
+        """Frames queued for the websocket and not yet handed to it (0 without a socket); a
+        sender that outruns the socket waits while this is high."""
+        link = self._link
+        return link.backlog if link is not None else 0
+
     def _now(self) -> float:
         return self._get_loop().time()
 
@@ -348,6 +355,20 @@ class RealtimeClient:
         1.0.0; ``binary=True`` sends bytes (kind 3 encoding 0, vsn 2.0.0 only). With the
         channel's ``ack`` the result is ok/error/timed out with the round trip, else "sent".
         """
+        return await self.send_nowait(name, event, payload, binary=binary, timeout=timeout)
+
+    def send_nowait(
+        self,
+        name: str,
+        event: str,
+        payload: Any,
+        *,
+        binary: bool = False,
+        timeout: float | None = None,
+    ) -> asyncio.Future[PushResult]:
+        """:meth:`send` without a coroutine: the push is queued now and the future resolves
+        with its :class:`PushResult` (at once, "sent", without ``ack``). Repeat runs use it to
+        keep thousands of pushes in flight without a task each; raises like :meth:`send`."""
         topic = self._topic(name)
         try:
             push_id = self.session.push_broadcast(
@@ -355,7 +376,10 @@ class RealtimeClient:
             )
         except (EncodeError, TypeError, ValueError) as exc:
             raise InvalidPayload(str(exc)) from exc
-        return await self._await_push(push_id)
+        waiter: asyncio.Future[PushResult] = self._get_loop().create_future()
+        self._push_waiters[push_id] = waiter
+        self._pump()
+        return waiter
 
     async def track(self, name: str, payload: Mapping[str, Any]) -> PushResult:
         """Track presence on a joined channel (§8.1)."""

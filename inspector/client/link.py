@@ -43,6 +43,11 @@ class Link:
         self._on_sent = on_sent
         self.ws.set_on_sent(on_sent)
 
+    @property
+    def backlog(self) -> int:
+        """Frames queued and not yet written (the socket's buffer is full)."""
+        return self.ws.backlog
+
     # ------------------------------------------------------------------ writing
 
     def send_many(self, frames: list[str | bytes]) -> None:

@@ -438,11 +438,11 @@ class Replayer:
     def _outcome(self, index: int, item: Any, outcome: SendOutcome) -> None:
         s = self.summary
         if outcome.status == "ok":
-            s.record_ok(outcome.rtt)
+            s.record("ok", outcome.rtt)
         elif outcome.status == "error":
-            s.record_error(outcome.rtt)
+            s.record("error", outcome.rtt)
         elif outcome.status == "timed_out":
-            s.record_timed_out()
+            s.record("timed_out")
         if self.on_result is not None:
             self.on_result(index, item, outcome)
         self._report(force=self._paused)  # while paused, late answers show at once

@@ -1,137 +1,174 @@
-"""SendSummary: the counts and ack round trips of a run of sends (replay, repeat, load).
+"""The summary of a run of sends (repeat and burst, replay, load): counts, rate and round trips.
 
-One type for every sender (issue #11 items 3 and 4): counts ``sent`` / ``ok`` / ``error`` /
-``timed_out``, the elapsed time and the send rate, and the round trips of answered sends
-(acks over the websocket, the HTTP answer over REST) in an HDR histogram (``hdrhistogram``,
-microsecond resolution, 3 significant digits, 1 us .. 60 s; longer values count as 60 s) with
-p50 / p95 / p99 / max. :meth:`SendSummary.as_dict` is what ``--json`` prints,
-:meth:`SendSummary.format_table` the table on stderr. No clock is read here: the caller
-passes the times in.
+One type for every sender (issue #11 items 3 and 4).
+
+Round trips (websocket acks, REST answers) go into an HDR histogram at microsecond resolution
+(1 µs to 1 hour, 3 significant digits), so p50/p95/p99/max stay exact to 0.1 % whatever the
+number of sends, in constant memory. The CLI prints :meth:`SendSummary.format_table` on stderr
+and :meth:`SendSummary.as_dict` with ``--json``; the window shows the same numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-#: Histogram range in microseconds: 1 us to 60 s, 3 significant digits.
-_LOWEST_US: Final = 1
-_HIGHEST_US: Final = 60_000_000
-_DIGITS: Final = 3
-#: The percentiles the summary reports.
-PERCENTILES: Final = (50.0, 95.0, 99.0)
+__all__ = ["SendSummary"]
+
+#: The histogram's range in microseconds: 1 µs .. 1 hour (longer round trips are clamped).
+_LOWEST_US = 1
+_HIGHEST_US = 3_600_000_000
+_DIGITS = 3
+
+
+def _ms(us: float) -> float:
+    return round(us / 1000, 3)
 
 
 class SendSummary:
-    """Counts and round trips of a run of sends; see the module docstring."""
+    """Counts (``sent``, ``ok``, ``error``, ``timed_out``), ``elapsed`` seconds, the achieved
+    ``rate`` and the ack round trips (``histogram``, in microseconds; ``p50``/``p95``/``p99``/
+    ``max`` in milliseconds, None without a round trip).
+
+    ``sent`` counts every message handed to the socket or posted; ``ok``/``error``/
+    ``timed_out`` count the outcomes that came back (a send without ``ack`` has none, so
+    ``ok`` stays 0 and :attr:`unanswered` is ``sent``). ``cancelled`` says the run was cut short.
+    """
 
     def __init__(self) -> None:
         self.sent = 0
         self.ok = 0
         self.error = 0
         self.timed_out = 0
-        #: seconds from the first send to the end of the run (set by the caller).
+        #: Seconds from the first send to the last outcome (or the cancel).
         self.elapsed = 0.0
-        self._rtt = HdrHistogram(_LOWEST_US, _HIGHEST_US, _DIGITS)
+        #: True when the run was cancelled before its count or duration.
+        self.cancelled = False
+        #: Round trips in microseconds.
+        self.histogram = HdrHistogram(_LOWEST_US, _HIGHEST_US, _DIGITS)
 
-    # ---------------------------------------------------------------------------- recording
+    # ------------------------------------------------------------------ recording
 
     def record_sent(self) -> None:
         """One send went out (its outcome may follow)."""
         self.sent += 1
 
-    def record_ok(self, rtt: float | None = None) -> None:
-        """An answered send (``rtt`` in seconds, when measured)."""
-        self.ok += 1
-        if rtt is not None:
-            self.record_rtt(rtt)
-
-    def record_error(self, rtt: float | None = None) -> None:
-        """A refused or failed send (a refusal still has a round trip)."""
-        self.error += 1
-        if rtt is not None:
-            self.record_rtt(rtt)
-
-    def record_timed_out(self) -> None:
-        self.timed_out += 1
-
     def record_rtt(self, seconds: float) -> None:
-        micros = round(seconds * 1_000_000)
-        self._rtt.record_value(min(max(micros, _LOWEST_US), _HIGHEST_US))
+        """One round trip, in seconds (clamped to the histogram's range)."""
+        us = round(seconds * 1_000_000)
+        self.histogram.record_value(min(max(us, _LOWEST_US), _HIGHEST_US))
 
-    # ---------------------------------------------------------------------------- reading
+    def record(self, status: str, rtt: float | None = None) -> None:
+        """One outcome: ``ok``, ``error`` or ``timed_out`` (``sent`` and unknown words count
+        nothing; ``dropped``, a push the client could not send, counts as an error); a round
+        trip in seconds when one was measured."""
+        if status == "ok":
+            self.ok += 1
+        elif status == "timed_out":
+            self.timed_out += 1
+        elif status in ("error", "dropped"):
+            self.error += 1
+        if rtt is not None:
+            self.record_rtt(rtt)
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def unanswered(self) -> int:
+        """Sends without an outcome (no ``ack``, or still in flight when the run ended)."""
+        return max(0, self.sent - self.ok - self.error - self.timed_out)
 
     @property
     def failed(self) -> int:
         return self.error + self.timed_out
 
     @property
-    def answered(self) -> int:
-        """Round trips measured."""
-        return int(self._rtt.get_total_count())
-
-    @property
     def rate(self) -> float:
-        """Sends per second over :attr:`elapsed` (0 before any time passed)."""
+        """Achieved messages per second over the run (0 before anything was sent)."""
         return self.sent / self.elapsed if self.elapsed > 0 else 0.0
 
-    def rtt_ms(self, percentile: float) -> float | None:
-        """The round trip at ``percentile`` (0..100) in ms, None without round trips."""
-        if not self.answered:
-            return None
-        return float(self._rtt.get_value_at_percentile(percentile)) / 1000.0
+    @property
+    def rtt_count(self) -> int:
+        return int(self.histogram.get_total_count())
 
-    def rtt_max_ms(self) -> float | None:
-        if not self.answered:
+    def percentile(self, q: float) -> float | None:
+        """The round trip at percentile ``q`` (0..100) in milliseconds, or None."""
+        if not self.rtt_count:
             return None
-        return float(self._rtt.get_max_value()) / 1000.0
+        return _ms(self.histogram.get_value_at_percentile(q))
+
+    @property
+    def p50(self) -> float | None:
+        return self.percentile(50)
+
+    @property
+    def p95(self) -> float | None:
+        return self.percentile(95)
+
+    @property
+    def p99(self) -> float | None:
+        return self.percentile(99)
+
+    @property
+    def max(self) -> float | None:
+        if not self.rtt_count:
+            return None
+        return _ms(self.histogram.get_max_value())
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain JSON: counts, elapsed seconds, rate, and ``rtt_ms`` p50/p95/p99/max (None
-        each without round trips)."""
-
-        def ms(value: float | None) -> float | None:
-            return None if value is None else round(value, 3)
-
+        """One JSON object (``--json``): counts, ``elapsed_s``, ``rate`` and ``rtt_ms``."""
         return {
             "sent": self.sent,
             "ok": self.ok,
             "error": self.error,
             "timed_out": self.timed_out,
+            "unanswered": self.unanswered,
+            "cancelled": self.cancelled,
             "elapsed_s": round(self.elapsed, 3),
             "rate_per_s": round(self.rate, 1),
             "rtt_ms": {
-                "count": self.answered,
-                "p50": ms(self.rtt_ms(50)),
-                "p95": ms(self.rtt_ms(95)),
-                "p99": ms(self.rtt_ms(99)),
-                "max": ms(self.rtt_max_ms()),
+                "count": self.rtt_count,
+                "p50": self.p50,
+                "p95": self.p95,
+                "p99": self.p99,
+                "max": self.max,
             },
         }
 
     def format_table(self, title: str = "", extra: Mapping[str, object] | None = None) -> str:
-        """A small aligned table for people (stderr, the window's summary); ``extra`` rows are
-        appended as they are."""
+        """The summary as aligned text lines for people (the CLI's stderr, the window's
+        tooltips), no trailing newline; with a ``title`` line the rows are indented under it;
+        ``extra`` rows (name -> value) are appended as they are."""
 
         def ms(value: float | None) -> str:
-            return "—" if value is None else f"{value:.3f} ms"
+            return "-" if value is None else f"{value:.3f} ms"
 
-        rows: list[tuple[str, str]] = [
+        rows = [
             ("sent", f"{self.sent:,}"),
             ("ok", f"{self.ok:,}"),
             ("error", f"{self.error:,}"),
             ("timed out", f"{self.timed_out:,}"),
-            ("elapsed", f"{self.elapsed:.3f} s"),
-            ("rate", f"{self.rate:,.1f} msg/s"),
-            ("ack p50", ms(self.rtt_ms(50))),
-            ("ack p95", ms(self.rtt_ms(95))),
-            ("ack p99", ms(self.rtt_ms(99))),
-            ("ack max", ms(self.rtt_max_ms())),
         ]
+        if self.unanswered and (self.ok or self.error or self.timed_out):
+            rows.append(("no answer", f"{self.unanswered:,}"))
+        rows += [
+            ("elapsed", f"{self.elapsed:.3f} s" + (" (cancelled)" if self.cancelled else "")),
+            ("rate", f"{self.rate:,.1f} msg/s"),
+        ]
+        if self.rtt_count:
+            rows += [
+                ("round trip p50", ms(self.p50)),
+                ("round trip p95", ms(self.p95)),
+                ("round trip p99", ms(self.p99)),
+                ("round trip max", ms(self.max)),
+            ]
+        else:
+            rows.append(("round trip", "- (no acks: send with ack to measure)"))
         rows += [(str(k), str(v)) for k, v in (extra or {}).items()]
-        width = max(len(k) for k, _ in rows)
+        width = max(len(name) for name, _ in rows)
+        indent = "  " if title else ""
         lines = [title] if title else []
-        lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
+        lines += [f"{indent}{name.ljust(width)}  {value}" for name, value in rows]
         return "\n".join(lines)

@@ -403,6 +403,11 @@ class WebSocket(asyncio.Protocol):
 
     # ------------------------------------------------------------------ frames out
 
+    @property
+    def backlog(self) -> int:
+        """Frames queued and not yet handed to the socket (it is full, or not attached yet)."""
+        return len(self._outbox)
+
     def send_many(self, frames: list[str | bytes]) -> None:
         """Queue frames in order; they are written at once unless the socket is full (or
         :meth:`attach` has not been called yet: the client reports the socket open first)."""

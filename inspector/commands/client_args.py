@@ -217,6 +217,25 @@ class Output:
                 text = dump({"$redacted": "nested too deeply to check for secrets"})
         self._lines.append(text)
 
+    @property
+    def buffered(self) -> int:
+        """Lines waiting for :meth:`flush`."""
+        return len(self._lines)
+
+    def table(self, title: str, text: str) -> None:
+        """A block for people on stderr (a summary table): a title line with the command
+        name, then ``text`` as it is, each line escaped like any other stderr line."""
+        self.flush()
+        if self._writer is not None:
+            self._writer.wait_idle(0.2)
+        self._stderr(f"{title}:")
+        try:
+            for row in text.splitlines():
+                sys.stderr.write("  " + reveal(redact_text(row), multiline=False) + "\n")
+            sys.stderr.flush()
+        except BrokenPipeError:
+            _to_devnull(sys.stderr)
+
     def flush(self) -> None:
         if self.closed:
             return

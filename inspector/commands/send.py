@@ -2,16 +2,23 @@
 
 Over the websocket (default) it connects, joins with ``--ack``/``--self``/``--private`` and
 pushes; over REST (``--rest``) it posts to the single endpoint (``--batch``: the batch one).
-Each result is one JSON line; the last line is ``{"summary": {...}}`` with the counts (sent,
-ok, error, timed_out, dropped) and the round trip p50/p99 in milliseconds (acks or REST).
+Each result is one JSON line; the last line is ``{"summary": {...}}``
+(:meth:`~inspector.client.send_summary.SendSummary.as_dict`: counts, elapsed, rate, round trip
+p50/p95/p99/max in milliseconds). With ``--json`` only that summary object is printed.
+
+Repeat and burst (issue #11 §3): ``--count N`` and/or ``--duration S``, paced by ``--rate R``
+or windowed by ``--in-flight K`` (acks or REST answers), run by the client's
+:class:`~inspector.client.repeat.RepeatSender`. The event name and the payload are templates
+(:mod:`inspector.protocol.template`), expanded per message (``{{seq}}``, ``{{now}}``, ...). A
+repeat run prints its summary as a table on stderr, and live progress there when stderr is a
+terminal.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +26,17 @@ from inspector.client import (
     ChannelConfig,
     InspectorError,
     InvalidPayload,
-    PushResult,
-    PushStatus,
     RealtimeClient,
     RestResult,
 )
+from inspector.client.repeat import (
+    Outcome,
+    RepeatMessage,
+    RepeatPlan,
+    RepeatProgress,
+    RepeatSender,
+)
+from inspector.client.send_summary import SendSummary
 
 from .client_args import (
     EXIT_CODES_HELP,
@@ -67,9 +80,35 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--rest", action="store_true", help="send over REST instead of the websocket")
     p.add_argument("--batch", action="store_true", help="with --rest: use the batch endpoint")
     p.add_argument(
-        "--count", type=count_arg, default=1, metavar="N", help="send N times (default 1)"
+        "--count",
+        type=count_arg,
+        metavar="N",
+        help="send N times (default 1, or as many as --duration allows)",
     )
-    p.add_argument("--rate", type=rate_arg, metavar="R", help="at most R sends per second")
+    p.add_argument(
+        "--duration",
+        type=seconds_arg,
+        metavar="S",
+        help="keep sending for S seconds (with --count: whichever ends first)",
+    )
+    p.add_argument(
+        "--rate",
+        type=rate_arg,
+        metavar="R",
+        help="R sends per second, on fixed deadlines (default: as fast as allowed)",
+    )
+    p.add_argument(
+        "--in-flight",
+        type=count_arg,
+        metavar="K",
+        help="at most K sends waiting for their ack or REST answer (needs --ack or --rest; "
+        "default 1 without --rate)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print only the summary, as one JSON object (no line per send)",
+    )
     p.add_argument(
         "--timeout",
         type=seconds_arg,
@@ -78,6 +117,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="seconds to wait for each ack or REST answer (default 10)",
     )
     add_saved_options(p)  # issue #11: --saved, --library, --no-vars, --no-ack/--no-self
+    p.epilog = (
+        "The event name and the payload may hold variables, expanded for each message: "
+        "{{seq}} (1, 2, 3, ...), {{now}}, {{now_ms}}, {{uuid}}, {{random_int:A:B}}, "
+        "{{env.NAME}}, {{claims.sub}} ...; a JSON string that is only a placeholder takes its "
+        'type ("{{seq}}" is a number); {{{{ writes {{. ' + EXIT_CODES_HELP
+    )
     p.set_defaults(run=run)
     return p
 
@@ -86,16 +131,20 @@ def run(args: argparse.Namespace) -> int:
     return run_main("send", _send, args)
 
 
-def _read_payload(args: argparse.Namespace) -> tuple[Any, bool]:
-    """(payload, binary) from --payload / --binary; UsageError for bad input (exit 2)."""
+# ------------------------------------------------------------------ the message (templates)
+
+
+def _read_payload(args: argparse.Namespace) -> tuple[str | bytes, str]:
+    """(payload, where) from --payload / --binary: the template text (or the raw bytes) and
+    where it came from; UsageError for a file that cannot be read (exit 2)."""
     if args.binary is not None:
         if not args.binary.startswith("@"):
             raise UsageError("--binary takes @FILE (raw bytes are read from the file)")
         try:
-            return Path(args.binary[1:]).read_bytes(), True
+            return Path(args.binary[1:]).read_bytes(), args.binary[1:]
         except OSError as exc:
             raise UsageError(f"cannot read {args.binary[1:]}: {exc.strerror or exc}") from exc
-    text = args.payload
+    text: str = args.payload
     where = "--payload"
     if text.startswith("@"):
         where = text[1:]
@@ -105,118 +154,10 @@ def _read_payload(args: argparse.Namespace) -> tuple[Any, bool]:
             raise UsageError(
                 f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}"
             ) from exc
-    try:
-        return json.loads(text), False
-    except ValueError as exc:
-        raise UsageError(f"the payload in {where} is not valid JSON: {exc}") from exc
+    return text, where
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100), or None without values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
-class _Tally:
-    def __init__(self, out: Output, channel: str, event: str) -> None:
-        self.out = out
-        self.channel = channel
-        self.event = event
-        self.counts = {"sent": 0, "ok": 0, "error": 0, "timed_out": 0, "dropped": 0}
-        self.rtts: list[float] = []
-
-    def push(self, i: int, r: PushResult) -> None:
-        status = r.status.value
-        self.counts["sent"] += 1
-        if r.status is not PushStatus.SENT:
-            self.counts[status] += 1
-        line: dict[str, Any] = {
-            "i": i,
-            "channel": self.channel,
-            "event": self.event,
-            "status": status,
-        }
-        if r.rtt is not None:
-            self.rtts.append(r.rtt)
-            line["rtt_ms"] = round(r.rtt * 1000, 3)
-        if r.status not in (PushStatus.OK, PushStatus.SENT):
-            line["error"] = r.error_text()
-        self.out.line(line)
-
-    def rest(self, i: int, r: RestResult) -> None:
-        self.counts["sent"] += 1
-        line: dict[str, Any] = {
-            "i": i,
-            "channel": self.channel,
-            "event": self.event,
-            "endpoint": r.endpoint,
-            "http": r.status,
-            "latency_ms": round(r.latency * 1000, 3),
-        }
-        if r.ok:
-            self.counts["ok"] += 1
-            self.rtts.append(r.latency)
-            line["status"] = "ok"
-        elif r.timed_out:
-            self.counts["timed_out"] += 1
-            line["status"] = "timed_out"
-            line["error"] = r.error
-        else:
-            self.counts["error"] += 1
-            line["status"] = "error"
-            line["error"] = r.error
-        self.out.line(line)
-
-    def failure(self, i: int, message: str) -> None:
-        self.counts["sent"] += 1
-        self.counts["error"] += 1
-        self.out.line(
-            {
-                "i": i,
-                "channel": self.channel,
-                "event": self.event,
-                "status": "error",
-                "error": message,
-            }
-        )
-
-    @property
-    def failed(self) -> int:
-        return self.counts["error"] + self.counts["timed_out"] + self.counts["dropped"]
-
-    def summary(self) -> dict[str, Any]:
-        p50, p99 = percentile(self.rtts, 50), percentile(self.rtts, 99)
-        return {
-            "summary": {
-                **self.counts,
-                "rtt_ms": {
-                    "p50": None if p50 is None else round(p50 * 1000, 3),
-                    "p99": None if p99 is None else round(p99 * 1000, 3),
-                },
-            }
-        }
-
-
-async def _paced(count: int, rate: float | None, stop: Stop) -> Any:
-    """Yield 1..count, at most ``rate`` per second (pacing, not waiting for events)."""
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    for i in range(1, count + 1):
-        if stop.is_set():
-            return
-        if rate:
-            due = start + (i - 1) / rate
-            delay = due - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        else:
-            # a send without an ack completes without waiting: give the loop its turn, so the
-            # socket is written and Ctrl+C/SIGTERM are seen during a long --count (item 8)
-            await asyncio.sleep(0)
-        yield i
+# ------------------------------------------------------------------ setup and connection
 
 
 async def _send(args: argparse.Namespace, out: Output) -> int:
@@ -225,35 +166,37 @@ async def _send(args: argparse.Namespace, out: Output) -> int:
         raise UsageError("--batch needs --rest")
     if len(args.channel) != 1:
         raise UsageError("send takes exactly one --channel")
+    if args.in_flight is not None and not (args.ack or args.rest):
+        raise UsageError("--in-flight needs --ack (or --rest): without acks nothing is in flight")
     args.channel = channel_names(args.channel, out)
     settings = settings_from(args, push_timeout=args.timeout, rest_timeout=args.timeout)
     out.hide(settings.api_key, settings.access_token)
-    # issue #11: variables per message ({{seq}} = i); the first is expanded here (exit 2)
-    source = message_source(args, settings.access_token, lambda: _read_payload(args))
+    # issue #11: variables per message ({{seq}} = n); the first is expanded here (exit 2)
+    source = message_source(
+        args, settings.access_token or settings.api_key, lambda: (_read_payload(args)[0], True)
+    )
     binary = source.binary
     if binary and settings.vsn != "2.0.0" and not args.rest:
         raise UsageError("binary payloads need --vsn 2 over the websocket (or --rest)")
+    make = source.repeat_message
     name = args.channel[0]
-    tally = _Tally(out, name, args.event)
+    plan = RepeatPlan(
+        name,
+        count=args.count if args.count is not None or args.duration is not None else 1,
+        duration=args.duration,
+        rate=args.rate,
+        in_flight=args.in_flight,
+        rest=args.rest,
+        batch=args.batch,
+        private=args.private if args.rest else None,
+        timeout=args.timeout,
+    )
     client = RealtimeClient(settings)
     stop = Stop()
     out.on_closed = stop.set
     try:
         with stop_on_signals(stop):
-            if args.rest:
-                async for i in _paced(args.count, args.rate, stop):
-                    event, payload = source.at(i)
-                    result = await client.rest_send(
-                        name,
-                        event,
-                        payload,
-                        binary=binary,
-                        private=args.private,
-                        batch=args.batch,
-                    )
-                    tally.rest(i, result)
-                    out.flush()
-            else:
+            if not args.rest:
                 try:
                     config = ChannelConfig(
                         name,
@@ -261,41 +204,20 @@ async def _send(args: argparse.Namespace, out: Output) -> int:
                         broadcast_ack=args.ack,
                         private=args.private,
                     )
-                    await unless_stopped(_connect_and_join(client, config), stop)
+                    if not await unless_stopped(_connect_and_join(client, config), stop):
+                        summary = SendSummary()
+                        summary.cancelled = True
+                        return _finish(args, out, plan, summary, stop)
                 except InspectorError as exc:
                     out.error(exc.message)
                     return EXIT_FAILURE
-                pending: list[asyncio.Task[PushResult]] = []
-                async for i in _paced(args.count, args.rate, stop):
-                    event, payload = source.at(i)
-                    send = client.send(name, event, payload, binary=binary)
-                    if args.rate:
-                        task = asyncio.ensure_future(send)
-                        task.add_done_callback(lambda t, i=i: _record(tally, i, t))
-                        pending.append(task)
-                    else:
-                        tally.push(i, await send)
-                        out.flush()
-                if pending:
-                    await asyncio.gather(*pending, return_exceptions=True)
+            summary = await _run_sends(args, out, client, plan, make, stop)
     except InvalidPayload as exc:
         out.error(exc.message)
         return EXIT_USAGE
     finally:
         await client.close()
-    out.line(tally.summary())
-    out.flush()
-    sent = tally.counts["sent"]
-    if stop.signal is not None and sent < args.count:
-        out.error(f"interrupted after {sent} of {args.count} sends")
-        return stop.exit_code()
-    if out.closed and sent < args.count:
-        out.error(f"stdout was closed; stopped after {sent} of {args.count} sends")
-        return EXIT_FAILURE
-    if tally.failed:
-        out.error(f"{tally.failed} of {tally.counts['sent']} sends failed")
-        return EXIT_FAILURE
-    return EXIT_OK
+    return _finish(args, out, plan, summary, stop)
 
 
 async def _connect_and_join(client: RealtimeClient, config: ChannelConfig) -> None:
@@ -303,12 +225,123 @@ async def _connect_and_join(client: RealtimeClient, config: ChannelConfig) -> No
     await client.join(config)
 
 
-def _record(tally: _Tally, i: int, task: asyncio.Task[PushResult]) -> None:
-    if task.cancelled():
-        return
-    exc = task.exception()
-    if exc is None:
-        tally.push(i, task.result())
+# ------------------------------------------------------------------ the sends and the summary
+
+
+def _is_repeat(plan: RepeatPlan) -> bool:
+    """More than one send planned: the summary table (and progress) go to stderr."""
+    return plan.duration is not None or (plan.count or 1) > 1
+
+
+async def _run_sends(
+    args: argparse.Namespace,
+    out: Output,
+    client: RealtimeClient,
+    plan: RepeatPlan,
+    make: Any,
+    stop: Stop,
+) -> SendSummary:
+    """Run the sends with the client's repeat engine: a line per outcome on stdout (not with
+    ``--json``), progress on stderr when it is a terminal; a signal or a closed stdout
+    cancels, and the summary comes either way."""
+    lines = None if args.json else _Lines(out, plan.channel)
+    progress = _Progress() if _is_repeat(plan) and _stderr_is_tty() else None
+    sender = RepeatSender(
+        client,
+        plan,
+        make,
+        on_outcome=lines.outcome if lines is not None else None,
+        on_progress=progress.show if progress is not None else None,
+    )
+    watcher = asyncio.ensure_future(stop.wait())
+    watcher.add_done_callback(lambda _t: sender.cancel())
+    try:
+        return await sender.run()
+    finally:
+        watcher.cancel()
+        if progress is not None:
+            progress.clear()
+        out.flush()
+
+
+def _finish(
+    args: argparse.Namespace, out: Output, plan: RepeatPlan, summary: SendSummary, stop: Stop
+) -> int:
+    """Print the summary (stdout; a table on stderr for a repeat run) and choose the exit
+    code."""
+    if args.json:
+        out.line(summary.as_dict())
     else:
-        tally.failure(i, exc.message if isinstance(exc, InspectorError) else str(exc))
-    tally.out.flush()
+        out.line({"summary": summary.as_dict()})
+    out.flush()
+    if _is_repeat(plan):
+        out.table("summary", summary.format_table())
+    sent = summary.sent
+    planned = f" of {plan.count}" if plan.count is not None and plan.duration is None else ""
+    if stop.signal is not None and summary.cancelled:
+        out.error(f"interrupted after {sent}{planned} sends")
+        return stop.exit_code()
+    if out.closed and summary.cancelled:
+        out.error(f"stdout was closed; stopped after {sent}{planned} sends")
+        return EXIT_FAILURE
+    failed = summary.failed
+    if failed:
+        out.error(f"{failed} of {sent} sends failed")
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+class _Lines:
+    """One JSON line per outcome (``i`` is the message's seq)."""
+
+    def __init__(self, out: Output, channel: str) -> None:
+        self.out = out
+        self.channel = channel
+
+    def outcome(self, seq: int, message: RepeatMessage, outcome: Outcome) -> None:
+        line: dict[str, Any] = {"i": seq, "channel": self.channel, "event": message.event}
+        result = outcome.result
+        if isinstance(result, RestResult):
+            line["endpoint"] = result.endpoint
+            line["http"] = result.status
+            line["latency_ms"] = round(result.latency * 1000, 3)
+        line["status"] = outcome.status
+        if outcome.rtt is not None and not isinstance(result, RestResult):
+            line["rtt_ms"] = round(outcome.rtt * 1000, 3)
+        if outcome.error_text is not None:
+            line["error"] = outcome.error_text
+        self.out.line(line)
+        if self.out.buffered >= 256:  # written in batches, not a write per line
+            self.out.flush()
+
+
+def _stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Progress:
+    """One status line on a terminal's stderr, rewritten in place."""
+
+    def show(self, p: RepeatProgress) -> None:
+        if p.done:
+            return
+        of = f"/{p.total:,}" if p.total is not None and p.duration is None else ""
+        text = (
+            f"sent {p.sent:,}{of}  ok {p.ok:,}  error {p.error:,}  timed out {p.timed_out:,}"
+            f"  {p.rate:,.0f} msg/s  {p.elapsed:.1f} s"
+        )
+        self._write("\r\x1b[K" + text)
+
+    def clear(self) -> None:
+        self._write("\r\x1b[K")
+
+    @staticmethod
+    def _write(text: str) -> None:
+        try:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        except (BrokenPipeError, ValueError):
+            pass

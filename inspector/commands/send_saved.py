@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from inspector.client.repeat import RepeatMessage
 from inspector.protocol.template import TemplateError, Variables, has_placeholders
 from inspector.store import Transport
 from inspector.store.library import (
@@ -210,6 +211,11 @@ class MessageSource:
         if self._raw is not None:
             return prepared.event, self._raw[0]
         return prepared.event, prepared.payload if prepared.binary else prepared.value
+
+    def repeat_message(self, seq: int) -> RepeatMessage:
+        """``make(seq)`` for the client's repeat engine."""
+        event, payload = self.at(seq)
+        return RepeatMessage(event, payload, self.binary)
 
     def at(self, i: int) -> tuple[str, Any]:
         """``(event, payload)`` of send ``i`` (1-based): a JSON value, or bytes when binary."""

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import Callable, Coroutine, Sequence
 from functools import partial
 from typing import Any, cast
@@ -34,10 +35,20 @@ from inspector.client.events import (
     PushResult,
     PushStatus,
 )
+from inspector.client.repeat import (
+    Outcome,
+    RepeatMessage,
+    RepeatPlan,
+    RepeatSender,
+    TemplateMessages,
+)
 from inspector.client.replay import REST, Replayer, ReplayItem, ReplayOptions, SendOutcome
+from inspector.client.rest import RestResult
 from inspector.client.settings import ClientSettings
 from inspector.protocol.channel import ChannelConfig
 from inspector.protocol.frames import topic_for
+from inspector.protocol.jwt import peek
+from inspector.protocol.template import TemplateError, Variables
 from inspector.store import (
     ChannelStatus,
     ConnectionStatus,
@@ -45,6 +56,7 @@ from inspector.store import (
     MessageRecord,
     Preferences,
     Profile,
+    SendInfo,
     SendState,
     TabState,
     Transport,
@@ -54,7 +66,7 @@ from inspector.store.messages.records import json_bytes
 from .controller_base import SILENT_DROP_HINT, ControllerBase
 from .event_translation import EventTranslator, error_text
 from .frames.frame_capture import FrameCapture
-from .open_channel import OpenChannel, SendRequest
+from .open_channel import OpenChannel, RepeatRequest, SendRequest
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +100,8 @@ class InspectorController(ControllerBase):
         self._join_steps: dict[str, asyncio.Task[Any]] = {}
         self._capture: FrameCapture | None = None
         self._translator = EventTranslator(_Target(self))
+        #: the running repeat run of each tab (issue #11 §3).
+        self._repeats: dict[str, RepeatSender] = {}
 
     # ------------------------------------------------------------------------------ tasks
 
@@ -428,6 +442,71 @@ class InspectorController(ControllerBase):
         self._spawn(replayer.run(), f"replay {name}")
         return replayer
 
+    # ------------------------------------------------------------------------------ repeat
+
+    def repeat_running(self, name: str) -> bool:
+        return name in self._repeats
+
+    def cancel_repeat(self, name: str) -> None:
+        sender = self._repeats.get(name)
+        if sender is not None:
+            sender.cancel()
+
+    def _start_repeat(self, channel: OpenChannel, request: RepeatRequest) -> str | None:
+        """Run the client's repeat engine on the tab; each send is a row (appended to the
+        tab's log, which the model shows in batches), each outcome updates its row."""
+        client = self.client
+        if client is None:
+            return "not connected"
+        token = self.access_token or client.settings.api_key
+        peeked = peek(token) if token else None
+        variables = Variables(
+            env=dict(os.environ), claims=peeked.claims if peeked is not None else None
+        )
+        try:
+            make = TemplateMessages(
+                request.event,
+                request.payload,
+                variables,
+                add_seq="seq" if request.add_seq else None,
+            )
+            plan = RepeatPlan(
+                channel.name,
+                count=request.count,
+                duration=request.duration,
+                rate=request.rate,
+                in_flight=request.in_flight,
+                rest=request.transport is Transport.REST,
+                private=channel.options.private,
+            )
+        except (TemplateError, ValueError) as exc:
+            return str(exc)
+        rows = _RepeatRows(self, channel, request.transport)
+        name = channel.name
+        sender = RepeatSender(
+            client,
+            plan,
+            make,
+            on_sent=rows.sent,
+            on_outcome=rows.outcome,
+            on_progress=lambda p: self.repeat_progress.emit(name, p),
+        )
+        self._repeats[name] = sender
+        self._spawn(self._repeat(name, sender), "repeat")
+        return None
+
+    async def _repeat(self, name: str, sender: RepeatSender) -> None:
+        error = ""
+        try:
+            summary = await sender.run()
+        except (InspectorError, TemplateError) as exc:
+            summary = sender.summary
+            error = exc.message if isinstance(exc, InspectorError) else str(exc)
+        finally:
+            if self._repeats.get(name) is sender:
+                del self._repeats[name]
+        self.repeat_finished.emit(name, summary, error)
+
     # ------------------------------------------------------------------------------ presence
 
     def _start_track(self, channel: OpenChannel, payload: dict[str, object]) -> None:
@@ -506,3 +585,54 @@ class _Target:
     @property
     def connection(self) -> ConnectionStatus:
         return self._c.connection
+
+
+class _RepeatRows:
+    """The rows of one repeat run: a row per sent message, updated in place by its outcome.
+    A send without ack is final when it is made ("sent"): no update follows."""
+
+    def __init__(
+        self, controller: InspectorController, channel: OpenChannel, transport: Transport
+    ) -> None:
+        self.controller = controller
+        self.channel = channel
+        self.transport = transport
+        self.pending: dict[int, MessageRecord] = {}
+
+    def sent(self, seq: int, message: RepeatMessage) -> None:
+        ack = self.channel.options.ack
+        info = SendInfo(self.transport, ack=ack)
+        if self.transport is Transport.WEBSOCKET and not ack:
+            info.state = SendState.SENT  # final as it is made: no update follows
+        if message.binary:
+            payload = bytes(message.payload)
+        else:
+            payload = json.dumps(
+                message.payload, ensure_ascii=False, separators=(",", ":")
+            ).encode()
+        record = self.controller._repeat_row(
+            self.channel, message.event, payload, message.binary, info
+        )
+        self.pending[seq] = record
+
+    def outcome(self, seq: int, _message: RepeatMessage, outcome: Outcome) -> None:
+        record = self.pending.pop(seq, None)
+        if record is None or record.send is None:
+            return
+        info = record.send
+        status = outcome.status
+        if status == "sent" and info.state is SendState.SENT:
+            return
+        info.state = {
+            "ok": SendState.OK,
+            "sent": SendState.SENT,
+            "timed_out": SendState.TIMED_OUT,
+        }.get(status, SendState.ERROR)
+        if info.state is SendState.ERROR:
+            info.error = outcome.error_text
+        if outcome.rtt is not None:
+            info.round_trip_ms = outcome.rtt * 1000
+        result = outcome.result
+        if isinstance(result, RestResult):
+            info.http_status = result.status
+        self.controller._send_updated(self.channel, record)

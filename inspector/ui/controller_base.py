@@ -46,7 +46,7 @@ from inspector.store.profiles.profiles import describe_token, normalize_url
 from inspector.store.ring import ByteBudget
 from inspector.store.timefmt import utc_iso
 
-from .open_channel import OpenChannel, SendRequest
+from .open_channel import OpenChannel, RepeatRequest, SendRequest
 
 #: Words of a refused join that mean "not allowed" (the server's RLS texts, §9.3).
 _REFUSED = re.compile(r"unauthori[sz]ed|permission|not allowed|forbidden|403|401", re.IGNORECASE)
@@ -100,6 +100,10 @@ class ControllerBase(QObject):
     channel_options_changed = Signal(str, object)
     #: ``(channel name or "", text)``: a one-line notice for people.
     notice = Signal(str, str)
+    #: tab name, a repeat run's progress (``inspector.client.repeat.RepeatProgress``).
+    repeat_progress = Signal(str, object)
+    #: tab name, the run's ``SendSummary``, and an error text ("" when none) (issue #11 §3).
+    repeat_finished = Signal(str, object, str)
 
     def __init__(
         self,
@@ -207,6 +211,8 @@ class ControllerBase(QObject):
         """Disconnect on purpose (named so as not to shadow QObject.disconnect)."""
         if not self.active:
             return
+        for name in list(self.channels):
+            self.cancel_repeat(name)  # a repeat run stops with its connection (summary follows)
         self._start_disconnect()
         self._set_connection(ConnectionStatus(LinkState.DISCONNECTED))
         for channel in self.channels.values():
@@ -235,6 +241,7 @@ class ControllerBase(QObject):
         channel = self.channels.get(name)
         if channel is None or channel.status.state is TabState.LEFT:
             return
+        self.cancel_repeat(name)
         if self.active:
             self._start_leave(channel)
         self._set_channel_status(name, ChannelStatus(TabState.LEFT))
@@ -257,6 +264,7 @@ class ControllerBase(QObject):
         channel = self.channels.get(name)
         if channel is None:
             return
+        self.cancel_repeat(name)
         if self.active and channel.status.state is not TabState.LEFT:
             self._start_leave(channel)
         del self.channels[name]
@@ -336,6 +344,47 @@ class ControllerBase(QObject):
         )
         channel.log.append(record)
         return record
+
+    # ------------------------------------------------------------------------------ repeat
+
+    def start_repeat(self, name: str, request: RepeatRequest) -> str | None:
+        """Start a repeat run on a tab (issue #11 §3); None when it started, else why not
+        (progress and the summary come through ``repeat_progress``/``repeat_finished``)."""
+        channel = self.channels.get(name)
+        if channel is None:
+            return f"no tab “{name}”"
+        if self.repeat_running(name):
+            return "a repeat run is already going on this tab"
+        if not self.connected:
+            return "not connected"
+        if request.transport is not Transport.REST and channel.status.state is not TabState.JOINED:
+            return f"“{name}” is not joined"
+        return self._start_repeat(channel, request)
+
+    def cancel_repeat(self, name: str) -> None:
+        """Stop a tab's repeat run; its summary still comes."""
+
+    def repeat_running(self, name: str) -> bool:
+        return False
+
+    def _repeat_row(
+        self, channel: OpenChannel, event: str, payload: bytes, binary: bool, info: SendInfo
+    ) -> MessageRecord:
+        """One sent message of a repeat run as an outgoing row (the model batches the
+        inserts, as for received floods)."""
+        record = MessageRecord(
+            time=self.wall_clock(),
+            direction=Direction.OUT,
+            event=event,
+            payload=payload,
+            format=PayloadFormat.BINARY if binary else PayloadFormat.JSON,
+            send=info,
+        )
+        channel.log.append(record)
+        return record
+
+    def _start_repeat(self, channel: OpenChannel, request: RepeatRequest) -> str | None:
+        return "repeat runs need a live connection"
 
     def set_presence_listening(self, name: str, enabled: bool) -> None:
         """Join with presence on (see who is here; never tracks) or off; rejoins (§4.1)."""

@@ -114,3 +114,23 @@ def _feed(tracker: SeqTracker, record: MessageRecord) -> None:
         tracker.feed_nothing()
     else:
         tracker.feed_bytes(record.payload, record.time)
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatRequest:
+    """A repeat run a composer asked for (issue #11 §3): the message as templates, and how
+    many and how fast. ``count`` and/or ``duration`` (seconds) end the run; ``rate`` (messages
+    per second) or ``in_flight`` (at most K waiting for their ack) pace it, neither: as fast as
+    allowed. ``add_seq``: a JSON object payload without a ``seq`` key gets ``"seq": n``, so a
+    second tab can track the sequence (``$.seq``) out of the box."""
+
+    event: str
+    #: the payload template text (JSON with variables), or raw bytes when ``binary``.
+    payload: str | bytes
+    transport: Transport = Transport.WEBSOCKET
+    binary: bool = False
+    count: int | None = None
+    duration: float | None = None
+    rate: float | None = None
+    in_flight: int | None = None
+    add_seq: bool = True

@@ -59,8 +59,8 @@ async def test_replay_arrives_in_order_with_payloads_unchanged(
     assert got[1].payload_bytes() == b"\x00\x01\xfe\xff"
     assert got[2].json_payload() == "just a string"
     assert (summary.sent, summary.ok, summary.error, summary.timed_out) == (8, 8, 0, 0)
-    assert summary.answered == 8
-    assert summary.rtt_ms(99) is not None
+    assert summary.rtt_count == 8
+    assert summary.p99 is not None
 
 
 async def test_pause_resume_and_cancel(make_client: Callable[..., RealtimeClient]) -> None:
@@ -112,7 +112,7 @@ async def test_rest_replay_keeps_order_and_counts_answers(
     )
     got = await _received(log, 5)
     assert [e.event for e in got] == [f"r{i}" for i in range(5)]
-    assert (summary.sent, summary.ok, summary.answered) == (5, 5, 5)
+    assert (summary.sent, summary.ok, summary.rtt_count) == (5, 5, 5)
 
 
 async def test_a_channel_left_mid_replay_stops_it_with_the_reason(

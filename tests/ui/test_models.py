@@ -250,3 +250,41 @@ def test_display_roles_and_status_updates(qtbot: Any) -> None:
     assert changed == [0]
     assert model.data(idx(0, COL_STATUS)) == "ok 1.8 ms"
     assert format_size(12_345_678) == "12.3 MB"
+
+
+def test_updates_of_adjacent_rows_are_one_data_changed_per_run(qtbot: Any) -> None:
+    """A repeat run's acks update thousands of consecutive rows per flush (issue #11 §3): one
+    dataChanged per run of adjacent rows, not one per row."""
+    log = MessageLog()
+    model = MessageTableModel(log)
+    rows = [
+        MessageRecord(
+            time=1_700_000_000.0 + n,
+            direction=Direction.OUT,
+            event="tick",
+            payload=b'{"seq":%d}' % n,
+            send=SendInfo(Transport.WEBSOCKET, ack=True),
+        )
+        for n in range(10)
+    ]
+    log.extend(rows)
+    model.flush()
+    changed: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(
+        lambda tl, br, _roles: changed.append((tl.row(), tl.column(), br.row(), br.column()))
+    )
+    for n in (1, 2, 3, 4, 7, 8):
+        send = rows[n].send
+        assert send is not None
+        send.state = SendState.OK
+        log.notify_updated(rows[n])
+    model.flush()
+    last = model.columnCount() - 1
+    assert changed == [(1, 0, 4, last), (7, 0, 8, last)]
+    assert [model.data(model.index(r, COL_STATUS)) for r in (0, 1, 4, 7, 9)] == [
+        "pending",
+        "ok",
+        "ok",
+        "ok",
+        "pending",
+    ]

@@ -101,7 +101,7 @@ async def test_replay_to_channel_from_an_imported_tab(
     text = bar.stats_label.text()
     assert text.startswith("Done: 3 sent · 3 ok · 0 error · 0 timed out")
     assert "ack p50" in text
-    assert "ack p95" in bar.toolTip()
+    assert "round trip p95" in bar.toolTip()
     log = c.channels["live"].log
     sent = [r for r in log if r.direction is Direction.OUT]
     assert [r.event for r in sent] == ["first", "bytes", "last"]

@@ -100,6 +100,8 @@ class ChannelPanel(QWidget):
     presence_listen_requested = Signal(str, bool)  # name, presence on
     track_requested = Signal(str, object)  # name, payload dict
     untrack_requested = Signal(str)
+    repeat_requested = Signal(str, object)  # name, RepeatRequest (issue #11 §3)
+    repeat_cancel_requested = Signal(str)
     #: the unread count or the title changed; the window updates the tab text.
     title_changed = Signal()
     #: ``(name, path)``: the tab started watching a counter (``""``: stopped); the window
@@ -248,6 +250,10 @@ class ChannelPanel(QWidget):
         self.leave_button.clicked.connect(lambda: self.leave_requested.emit(self.name))
         self.rejoin_button.clicked.connect(lambda: self.rejoin_requested.emit(self.name))
         self.composer.send_requested.connect(self._send)
+        self.composer.repeat_requested.connect(lambda r: self.repeat_requested.emit(self.name, r))
+        self.composer.repeat_cancel_requested.connect(
+            lambda: self.repeat_cancel_requested.emit(self.name)
+        )
         self.presence_button.toggled.connect(self.presence_panel.setVisible)
         self.presence_panel.count_changed.connect(self._presence_count)
         self.presence_panel.listen_requested.connect(
@@ -490,6 +496,15 @@ class ChannelPanel(QWidget):
 
     def _send(self, request: SendRequest) -> None:
         self.send_requested.emit(self.name, request)
+
+    def repeat_progress(self, name: str, progress: object) -> None:
+        """A repeat run's progress (the controller's signal, for every tab: ours only)."""
+        if name == self.name:
+            self.composer.repeat.show_progress(progress)
+
+    def repeat_finished(self, name: str, summary: object, error: str) -> None:
+        if name == self.name:
+            self.composer.repeat.show_summary(summary, error)
 
     def select_last(self) -> None:
         select_last_row(self.table)

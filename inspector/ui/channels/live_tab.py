@@ -1,7 +1,7 @@
 """Wire one live channel tab to the controller (issue #5 §2, §3): the one place that does.
 
 :func:`wire_live_tab` connects a live tab's intents (leave, rejoin, ack/self, presence listen,
-track, untrack) to the controller, tells the composer the profile's protocol (binary needs
+track, untrack, repeat runs) to the controller, tells the composer the profile's protocol (binary needs
 2.0.0, docs/realtime-protocol.md §2.4) whenever the active profile changes, and gives the detail
 pane where *Copy as* commands send (the profile URL and the tab's options; never the key).
 Imported tabs are not wired, so they offer none of this.
@@ -96,6 +96,15 @@ def wire_live_tab(panel: ChannelPanel, controller: ControllerBase, active: Activ
     panel.presence_listen_requested.connect(controller.set_presence_listening)
     panel.track_requested.connect(controller.track)
     panel.untrack_requested.connect(controller.untrack)
+    panel.repeat_requested.connect(
+        lambda name, request: panel.composer.repeat.set_started(
+            controller.start_repeat(name, request)
+        )
+    )
+    panel.repeat_cancel_requested.connect(controller.cancel_repeat)
+    # bound methods of the panel: dropped with the tab
+    controller.repeat_progress.connect(panel.repeat_progress)
+    controller.repeat_finished.connect(panel.repeat_finished)
     panel.detail.set_command_target(lambda: command_target(active, panel))
     panel.set_protocol_source(lambda: active.vsn)
     # {{claims.*}} in the composer: the connection's user token (issue #11 item 2)

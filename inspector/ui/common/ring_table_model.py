@@ -140,11 +140,20 @@ class RingTableModel(QAbstractTableModel):
             self._count += added
             self.endInsertRows()
         if self._updated:
+            # one dataChanged per run of adjacent rows: a repeat run's acks update thousands of
+            # consecutive rows per flush (issue #11 §3), one signal each cost more than the rest
             last = self.columnCount() - 1
+            runs: list[list[int]] = []
             for seq in sorted(self._updated):
                 row = seq - self._first
-                if 0 <= row < self._count:
-                    self.dataChanged.emit(self.index(row, 0), self.index(row, last))
+                if not 0 <= row < self._count:
+                    continue
+                if runs and runs[-1][1] == row - 1:
+                    runs[-1][1] = row
+                else:
+                    runs.append([row, row])
+            for top, bottom in runs:
+                self.dataChanged.emit(self.index(top, 0), self.index(bottom, last))
             self._updated.clear()
         if added > 0 or removed or self._dirty:
             self._dirty = False

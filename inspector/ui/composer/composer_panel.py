@@ -45,8 +45,9 @@ from inspector.store.library import PreparedSend, prepare_send
 
 from ..common import icons, theme
 from ..common.payload_edit import PayloadEdit
-from ..open_channel import SendRequest
+from ..open_channel import RepeatRequest, SendRequest
 from .binary_input import BinaryInputWidget
+from .repeat_control import RepeatControl, RepeatSettings
 from .send_history_model import SendHistoryModel, TemplateRole
 
 #: Why *Binary* is disabled on a 1.0.0 profile.
@@ -90,6 +91,8 @@ class ComposerPanel(QWidget):
     """The per-tab composer. Emits intents; the channel panel wires them to the session."""
 
     send_requested = Signal(object)  # SendRequest
+    repeat_requested = Signal(object)  # RepeatRequest (issue #11 §3)
+    repeat_cancel_requested = Signal()
     options_change_requested = Signal(bool, bool)  # ack, self
     #: Ctrl+S: save what is in the composer to the message library.
     save_requested = Signal()
@@ -183,6 +186,16 @@ class ComposerPanel(QWidget):
         options.addWidget(QLabel("via"))
         options.addWidget(self.transport_combo)
         options.addStretch(1)
+        # Repeat and burst (issue #11 §3): the toggle shows the repeat row under the options.
+        self.repeat_button = QPushButton("Repeat…")
+        self.repeat_button.setCheckable(True)
+        self.repeat_button.setToolTip("Send this message N times or for a while, at a rate")
+        self.repeat = RepeatControl()
+        self.repeat.setVisible(False)
+        self.repeat_button.toggled.connect(self.repeat.setVisible)
+        self.repeat.start_requested.connect(self._start_repeat)
+        self.repeat.cancel_requested.connect(self.repeat_cancel_requested)
+        options.addWidget(self.repeat_button)
         options.addWidget(self.send_button)
         grid = QGridLayout()
         grid.addWidget(self.preview_label, 0, 0)
@@ -194,6 +207,7 @@ class ComposerPanel(QWidget):
         layout.addWidget(self.payload_stack, 1)
         layout.addLayout(grid)
         layout.addLayout(options)
+        layout.addWidget(self.repeat)
 
         for seq in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(seq), self)
@@ -546,6 +560,38 @@ class ComposerPanel(QWidget):
         self.validate()
         if self.templated:
             self.refresh_preview()
+
+    def _start_repeat(self, settings: RepeatSettings) -> None:
+        """The message as it stands (templates, expanded per message by the controller) and
+        the repeat row's settings, as a :class:`RepeatRequest`."""
+        event = self.event_edit.text().strip()
+        if not event:
+            self.repeat.set_started("enter an event name")
+            return
+        payload: str | bytes
+        if self.binary:
+            data = self.binary_input.data()
+            if data is None:
+                self.repeat.set_started("the bytes are not valid")
+                return
+            payload = data
+        else:
+            payload = self.payload_edit.toPlainText()
+            if not payload.strip():
+                payload = "{}"
+        self.repeat_requested.emit(
+            RepeatRequest(
+                event,
+                payload,
+                self.transport,
+                binary=self.binary,
+                count=settings.count,
+                duration=settings.duration,
+                rate=settings.rate,
+                in_flight=settings.in_flight,
+                add_seq=settings.add_seq,
+            )
+        )
 
     def prefill(self, event: str, payload: str) -> bool:
         """Fill an empty composer with an example (the demo); False when it has an event."""

@@ -20,11 +20,8 @@ def summary_text(summary: SendSummary) -> str:
         f"{s.sent:,} sent · {s.ok:,} ok · {s.error:,} error · {s.timed_out:,} timed out · "
         f"{s.rate:,.0f} msg/s"
     )
-    if s.answered:
-        text += (
-            f" · ack p50 {s.rtt_ms(50):.1f} / p95 {s.rtt_ms(95):.1f} / "
-            f"p99 {s.rtt_ms(99):.1f} / max {s.rtt_max_ms():.1f} ms"
-        )
+    if s.rtt_count:
+        text += f" · ack p50 {s.p50:.1f} / p95 {s.p95:.1f} / p99 {s.p99:.1f} / max {s.max:.1f} ms"
     return text
 
 

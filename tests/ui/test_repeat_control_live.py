@@ -1,0 +1,153 @@
+"""The composer's repeat control (issue #11 §3) in the real window, with the real controller
+and the local server over real sockets: a counted run with acks in flight ends with its
+summary in the row and in a dialog, every send is a row with its seq; a duration run shows
+progress and stops on Cancel with its summary; a bad template is refused before anything is
+sent. No timing is asserted."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from gui_helpers import save_screenshot, signal_future, until
+
+from inspector.server import RealtimeServer
+from inspector.store import ChannelOptions, Direction, Profile, SendState, TabState
+from inspector.ui.channels.channel_panel import ChannelPanel
+from inspector.ui.controller import InspectorController
+from inspector.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+TIMEOUT = 30.0
+
+
+async def open_tab(
+    window: MainWindow, server: RealtimeServer, name: str, *, ack: bool
+) -> tuple[InspectorController, ChannelPanel]:
+    c = window.controller
+    assert isinstance(c, InspectorController)
+    window.add_session_profile(Profile("local", "Local", server.url), server.anon_key)
+    window.connect_current()
+    await until(lambda: c.connected, what="connected")
+    assert window.join(ChannelOptions(name, ack=ack)) is None
+    await until(lambda: c.channels[name].status.state is TabState.JOINED, what="joined")
+    return c, window.panels[name]
+
+
+async def test_counted_run_with_acks_in_flight_ends_with_its_summary(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    c, panel = await open_tab(window, server, "rep", ack=True)
+    composer = panel.composer
+    composer.event_edit.setText("tick")
+    composer.payload_edit.setPlainText('{"from": "window"}')
+    composer.repeat_button.click()
+    control = composer.repeat
+    assert control.isVisible()
+    control.set_mode(count=300)
+    control.set_pace(in_flight=5)
+    finished = signal_future(c.repeat_finished)
+    control.start_button.click()
+    assert control.running
+    assert control.start_button.text() == "Cancel"
+    name, summary, error = await until_future(finished)
+    assert (name, error) == ("rep", "")
+    assert (summary.sent, summary.ok, summary.error, summary.timed_out) == (300, 300, 0, 0)
+    assert summary.rtt_count == 300
+    assert not control.running
+    assert control.start_button.text() == "Start"
+    text = control.status_label.text()
+    assert "Done: sent 300 · ok 300 · error 0 · timed out 0" in text
+    assert "ack p50" in text
+    # every send is a row with its seq, answered ok
+    log = c.channels["rep"].log
+    await until(lambda: not panel.model.has_pending(), what="rows shown")
+    sent = [r for r in log if r.direction is Direction.OUT]
+    assert [r.payload_json() for r in sent] == [{"from": "window", "seq": n} for n in range(1, 301)]
+    assert all(r.send is not None and r.send.state is SendState.OK for r in sent)
+    assert panel.model.rowCount() == len(log)
+    # the summary on demand, as a table
+    assert control.summary_button.isEnabled()
+    control.summary_button.click()
+    dialog = control.dialog
+    assert dialog is not None
+    assert dialog.isVisible()
+    table = dialog.table_label.text()
+    assert table.splitlines()[0] == "sent            300"
+    assert "round trip p99" in table
+    window.resize(1100, 760)
+    save_screenshot(window, "repeat-summary")
+    save_screenshot(dialog, "repeat-summary-dialog")
+    dialog.close()
+
+
+async def until_future(fut: asyncio.Future[Any]) -> Any:
+    return await asyncio.wait_for(fut, TIMEOUT)
+
+
+async def test_duration_run_shows_progress_and_cancel_gives_the_summary(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    c, panel = await open_tab(window, server, "dur", ack=False)
+    composer = panel.composer
+    composer.event_edit.setText("seq-{{seq}}")
+    composer.payload_edit.setPlainText("{}")
+    composer.repeat_button.click()
+    control = composer.repeat
+    control.set_mode(duration=600)
+    control.set_pace(rate=200)
+    progressed = signal_future(c.repeat_progress, lambda _n, p: p.sent > 0 and not p.done)
+    control.start_button.click()
+    _name, progress = await until_future(progressed)
+    assert progress.total == 300 or progress.duration == 600
+    await until(lambda: control.status_label.text().count("sent ") == 1, what="progress shown")
+    assert "msg/s" in control.status_label.text()
+    finished = signal_future(c.repeat_finished)
+    control.start_button.click()  # Cancel
+    assert control.start_button.text() == "Cancelling…"
+    _name, summary, error = await until_future(finished)
+    assert error == ""
+    assert summary.cancelled
+    assert summary.sent >= 1
+    assert "Cancelled: sent" in control.status_label.text()
+    events = [r.event for r in c.channels["dur"].log if r.direction is Direction.OUT]
+    assert events == [f"seq-{n}" for n in range(1, summary.sent + 1)]
+    assert not c.repeat_running("dur")
+
+
+async def test_a_bad_template_is_refused_before_anything_is_sent(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    c, panel = await open_tab(window, server, "bad", ack=False)
+    composer = panel.composer
+    composer.event_edit.setText("e")
+    composer.payload_edit.setPlainText('{"n": {{nope}}}')
+    composer.repeat_button.click()
+    composer.repeat.start_button.click()
+    text = composer.repeat.status_label.text()
+    assert "Not started: line 1, column 7: unknown variable" in text
+    assert not composer.repeat.running
+    assert not any(r.direction is Direction.OUT for r in c.channels["bad"].log)
+
+
+async def test_leaving_the_tab_stops_its_run_with_the_summary(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    c, panel = await open_tab(window, server, "gone", ack=True)
+    composer = panel.composer
+    composer.event_edit.setText("e")
+    composer.repeat_button.click()
+    composer.repeat.set_mode(duration=600)
+    composer.repeat.set_pace(rate=100)
+    progressed = signal_future(c.repeat_progress, lambda _n, p: p.sent > 0)
+    finished = signal_future(c.repeat_finished)
+    composer.repeat.start_button.click()
+    await until_future(progressed)
+    c.leave("gone")
+    name, summary, _error = await until_future(finished)
+    assert name == "gone"
+    assert summary.cancelled
+    assert not c.repeat_running("gone")
+    assert "Cancelled: sent" in composer.repeat.status_label.text()
