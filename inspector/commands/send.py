@@ -172,9 +172,7 @@ async def _send(args: argparse.Namespace, out: Output) -> int:
     settings = settings_from(args, push_timeout=args.timeout, rest_timeout=args.timeout)
     out.hide(settings.api_key, settings.access_token)
     # issue #11: variables per message ({{seq}} = n); the first is expanded here (exit 2)
-    source = message_source(
-        args, settings.access_token or settings.api_key, lambda: (_read_payload(args)[0], True)
-    )
+    source = message_source(args, settings.access_token, lambda: (_read_payload(args)[0], True))
     binary = source.binary
     if binary and settings.vsn != "2.0.0" and not args.rest:
         raise UsageError("binary payloads need --vsn 2 over the websocket (or --rest)")

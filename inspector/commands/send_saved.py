@@ -148,6 +148,10 @@ def _parsed(text: str, where: str) -> tuple[Any, bool]:
         raise UsageError(f"the payload in {where} is not valid JSON: {exc}") from exc
 
 
+#: How :func:`prepare_send` marks an error in the event name.
+EVENT_PREFIX = "event name: "
+
+
 class MessageSource:
     """The event and payload of send ``i``; fixed ones are computed once."""
 
@@ -203,7 +207,13 @@ class MessageSource:
             )
         except TemplateError as exc:
             hint = f" ({NO_VARS_HINT})" if has_placeholders(text + self._event) else ""
-            raise UsageError(f"the payload in {self._where}: {exc}{hint}") from exc
+            detail = str(exc)
+            if detail.startswith(EVENT_PREFIX):
+                what = "the event name cannot be expanded"
+                detail = detail[len(EVENT_PREFIX) :]
+            else:
+                what = f"the payload in {self._where} cannot be expanded"
+            raise UsageError(f"{what}: {detail}{hint}") from exc
         except ValueError as exc:
             raise UsageError(f"{self._where}: {exc}") from exc
 

@@ -458,7 +458,8 @@ class InspectorController(ControllerBase):
         client = self.client
         if client is None:
             return "not connected"
-        token = self.access_token or client.settings.api_key
+        # {{claims.*}} are the user token's, as in the composer's preview (not the API key's)
+        token = self.access_token
         peeked = peek(token) if token else None
         variables = Variables(
             env=dict(os.environ), claims=peeked.claims if peeked is not None else None
