@@ -10,7 +10,10 @@ What it does (issue #5 §5), each step with its own deadline:
 4. sends from the composer, as a user would, and checks the rows: the outgoing row turns
    ``ok`` with a round trip (the ack, §5.4), the ``self`` echo arrives as an incoming row with the
    same payload, and the table model shows them with those statuses;
-5. checks the Frames view captured the join and its reply, with the key redacted.
+5. checks the Frames view captured the join and its reply, with the key redacted;
+6. checks the libraries a packaged build could lose unnoticed: the check file schema (a data
+   file) through PyYAML and jsonschema, the variable expander, an HDR histogram (a compiled
+   extension) and python-jsonpath.
 
 It prints one line, ``realtime-inspector self-test: ok (...)`` and exits 0, or
 ``realtime-inspector self-test: FAILED at <step>: <what>`` and exits 1. An overall timeout ends a
@@ -174,6 +177,9 @@ async def _scenario(window: MainWindow, steps: _Steps) -> str:
         if key_leaked:
             raise SelfTestFailed("the Frames view shows the API key unredacted")
 
+        steps.current = "libraries (checks, variables, histograms, JSONPath)"
+        _libraries_work()
+
         rtt_text = f" {rtt:.1f} ms" if rtt is not None else ""
         return (
             f"connected, joined, ack ok{rtt_text}, self echo received, "
@@ -184,6 +190,40 @@ async def _scenario(window: MainWindow, steps: _Steps) -> str:
             await controller.shutdown()
         with contextlib.suppress(Exception):
             await server.stop()
+
+
+def _libraries_work() -> None:
+    """What a packaged build could lose without the window noticing: the check file schema (a
+    data file) with PyYAML and jsonschema, the variable expander, an HDR histogram (a compiled
+    extension) and python-jsonpath."""
+    from inspector.client.checks import LoadError, load_text
+    from inspector.client.send_summary import SendSummary
+    from inspector.protocol.template import Variables, expand_json
+    from inspector.store.messages.seq_tracker import SeqTracker
+
+    check = "name: self-test\nsteps:\n  - join: {channel: self-test}\n"
+    loaded = load_text(check, "self-test.yaml")
+    if [c.name for c in loaded.checks] != ["self-test"]:
+        raise SelfTestFailed(f"the checks loader read {loaded.checks!r}")
+    try:
+        load_text("name: x\nsteps:\n  - nope: {}\n", "bad.yaml")
+    except LoadError as exc:
+        if "nope" not in str(exc):
+            raise SelfTestFailed(f"the check schema did not name the bad step: {exc}") from exc
+    else:
+        raise SelfTestFailed("the check schema accepted an unknown step")
+    if expand_json('{"n": "{{seq}}"}', Variables(seq=7)) != {"n": 7}:
+        raise SelfTestFailed("the variable expander does not expand {{seq}}")
+    summary = SendSummary()
+    for ms in (1, 2, 3):
+        summary.record("ok", ms / 1000)
+    if summary.max is None or not 2.9 < summary.max < 3.1:
+        raise SelfTestFailed(f"the HDR histogram reads max {summary.max}")
+    tracker = SeqTracker("$.seq")
+    for n in (1, 3):
+        tracker.feed_bytes(f'{{"seq": {n}}}'.encode(), 0.0)
+    if tracker.counts().missing != 1:
+        raise SelfTestFailed("the sequence tracker (python-jsonpath) missed a gap")
 
 
 def run_self_test(timeout: float = OVERALL_TIMEOUT_S) -> int:
