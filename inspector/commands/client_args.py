@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -24,7 +25,8 @@ from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
-from inspector.client import ClientSettings, InvalidSettings
+from inspector.client import ClientSettings, InspectorError, InvalidSettings, RealtimeClient
+from inspector.client.auth import AuthSession, refresh_session, sign_in_with_password
 from inspector.client.log_filter import SafeLogFilter
 from inspector.protocol.frames import typed_channel_name
 from inspector.protocol.invisible import reveal
@@ -49,6 +51,10 @@ EXIT_CODES_HELP = (
 )
 
 
+#: Where ``--email`` reads the password (never from the command line: the process list shows it).
+PASSWORD_ENV = "SUPABASE_PASSWORD"
+
+
 class UsageError(Exception):
     """Bad arguments: printed as one line, exit code 2."""
 
@@ -62,6 +68,12 @@ def add_connection_options(p: argparse.ArgumentParser, *, channel_required: bool
     )
     p.add_argument("--key", help="API key (anon/publishable) [$SUPABASE_ANON_KEY, $SUPABASE_KEY]")
     p.add_argument("--token", metavar="JWT", help="user access token sent in joins (not the key)")
+    p.add_argument(
+        "--email",
+        metavar="EMAIL",
+        help=f"sign in as this user with the password in ${PASSWORD_ENV} (the project's Auth, "
+        "/auth/v1) and use the user's access token; not with --token",
+    )
     p.add_argument(
         "--vsn",
         default="2",
@@ -128,6 +140,53 @@ def settings_from(args: argparse.Namespace, **extra: Any) -> ClientSettings:
         )
     except InvalidSettings as exc:
         raise UsageError(exc.message) from exc
+
+
+async def signed_in(
+    args: argparse.Namespace, settings: ClientSettings
+) -> tuple[ClientSettings, AuthSession | None]:
+    """With ``--email``: sign in (password from ``$SUPABASE_PASSWORD``) and return the settings
+    with the user's access token, and the session (for refreshing); else the settings as they
+    are. UsageError for a missing password or an URL without Auth; ``SignInFailed`` (exit 1)
+    with the server's reason when Auth refuses."""
+    email = getattr(args, "email", None)
+    if not email:
+        return settings, None
+    if settings.access_token:
+        raise UsageError("--email and --token both give the user's token: pass one of them")
+    password = os.environ.get(PASSWORD_ENV)
+    if not password:
+        raise UsageError(f"--email needs the user's password in ${PASSWORD_ENV}")
+    auth = settings.endpoints().auth_base
+    if auth is None:
+        raise UsageError(
+            "--email needs a project URL (Auth lives at /auth/v1 beside /realtime/v1), "
+            "not a Realtime server's /socket URL"
+        )
+    session = await sign_in_with_password(auth, settings.api_key, email, password)
+    return dataclasses.replace(settings, access_token=session.access_token), session
+
+
+async def keep_token_fresh(
+    client: RealtimeClient, settings: ClientSettings, session: AuthSession, out: Output
+) -> None:
+    """Refresh a signed-in session before it expires (a fifth of its lifetime, at most a minute,
+    early) and push each new access token to every joined channel (§4.4, as realtime-js does
+    after supabase-js refreshes); a failed refresh is a note and is tried again."""
+    auth = settings.endpoints().auth_base
+    assert auth is not None
+    while True:
+        left = session.seconds_left()
+        await asyncio.sleep(max(1.0, left - min(60.0, max(left, 0.0) / 5)))
+        try:
+            session = await refresh_session(auth, settings.api_key, session.refresh_token)
+        except InspectorError as exc:
+            out.note(f"the access token could not be refreshed: {exc.message}")
+            continue
+        out.hide(session.access_token)
+        await client.set_access_token(session.access_token)
+        when = dt.datetime.fromtimestamp(session.expires_at, dt.UTC).strftime("%H:%M:%S UTC")
+        out.note(f"access token refreshed; it expires at {when}")
 
 
 def _strict(obj: Any) -> str:

@@ -56,9 +56,11 @@ from .client_args import (
     add_connection_options,
     channel_names,
     count_arg,
+    keep_token_fresh,
     run_main,
     seconds_arg,
     settings_from,
+    signed_in,
     stop_on_signals,
 )
 
@@ -250,6 +252,12 @@ async def _listen(args: argparse.Namespace, out: Output) -> int:
     settings = settings_from(args)
     args.channel = channel_names(args.channel, out)
     out.hide(settings.api_key, settings.access_token)
+    try:
+        settings, session = await signed_in(args, settings)
+    except InspectorError as exc:
+        out.error(exc.message)
+        return EXIT_FAILURE
+    out.hide(settings.access_token)
     out.redact = not args.show_secrets
     loop = asyncio.get_running_loop()
     configs = [
@@ -270,6 +278,7 @@ async def _listen(args: argparse.Namespace, out: Output) -> int:
     out.on_closed = stop.set
     deadline = None if args.timeout is None else loop.time() + args.timeout
     listening = False  # connected and joined: the --track-seq summary is printed at exit
+    refresher: asyncio.Task[None] | None = None  # with --email: refreshes the user's token
     try:
         with stop_on_signals(stop):
             setup = loop.create_task(_connect_and_join(client, configs))
@@ -287,10 +296,15 @@ async def _listen(args: argparse.Namespace, out: Output) -> int:
                 out.error(exc.message)
                 return EXIT_FAILURE
             listening = True
+            if session is not None:
+                refresher = loop.create_task(keep_token_fresh(client, settings, session, out))
             await _first(
                 loop, deadline, stop.wait(), printer.done.wait(), printer.all_closed.wait()
             )
     finally:
+        if refresher is not None:
+            refresher.cancel()
+            await asyncio.gather(refresher, return_exceptions=True)
         await client.close()
         if listening:
             printer.seq_summary()

@@ -54,6 +54,7 @@ from .client_args import (
     run_main,
     seconds_arg,
     settings_from,
+    signed_in,
     stop_on_signals,
     unless_stopped,
 )
@@ -171,6 +172,12 @@ async def _send(args: argparse.Namespace, out: Output) -> int:
     args.channel = channel_names(args.channel, out)
     settings = settings_from(args, push_timeout=args.timeout, rest_timeout=args.timeout)
     out.hide(settings.api_key, settings.access_token)
+    try:
+        settings, _session = await signed_in(args, settings)  # --email (sends are short)
+    except InspectorError as exc:
+        out.error(exc.message)
+        return EXIT_FAILURE
+    out.hide(settings.access_token)
     # issue #11: variables per message ({{seq}} = n); the first is expanded here (exit 2)
     source = message_source(args, settings.access_token, lambda: (_read_payload(args)[0], True))
     binary = source.binary

@@ -44,6 +44,9 @@ class Endpoints:
     vsn: str
     #: The API key (taken from the URL's ``apikey`` when none was given).
     api_key: str = field(repr=False)
+    #: The project's Auth base, e.g. ``https://ref.supabase.co/auth/v1`` (sign-in, refresh);
+    #: None for a direct ``…/socket`` URL of a Realtime server, which has no Auth beside it.
+    auth_base: str | None = None
 
     @property
     def websocket_redacted(self) -> str:
@@ -107,4 +110,8 @@ def endpoints(url: str, api_key: str, vsn: str = VSN2, log_level: str | None = N
     # the server itself, whose REST lives at /api (§1.1, §6).
     rest_path = base[: -len("/socket")] + "/api" if base.endswith("/socket") else base + "/api"
     rest = urllib.parse.urlunsplit((_HTTP[ws_scheme], parts.netloc, rest_path, "", ""))
-    return Endpoints(ws, rest, version, key)
+    auth = None
+    if base.endswith("/realtime/v1"):
+        root = base[: -len("/realtime/v1")]
+        auth = urllib.parse.urlunsplit((_HTTP[ws_scheme], parts.netloc, root + "/auth/v1", "", ""))
+    return Endpoints(ws, rest, version, key, auth)
