@@ -79,6 +79,7 @@ async def test_a_minted_user_token_joins_a_private_channel_anon_cannot(
         (("--secret-env", "RI_UNSET"), "RI_UNSET is not set"),
         (("--secret-env", "RI_T", "--exp", "soon"), "not a duration: 'soon'"),
         (("--secret-env", "RI_T", "--claim", "novalue"), "a claim is NAME=VALUE"),
+        (("--secret-env", "RI_T", "--role", " "), "--role cannot be empty"),
     ],
 )
 async def test_bad_arguments_exit_2_without_printing_a_token(

@@ -53,6 +53,8 @@ def parse_claim(text: str) -> tuple[str, Any]:
 
 
 def build_claims(args: argparse.Namespace, now: float) -> dict[str, Any]:
+    if not args.role.strip():
+        raise ValueError("--role cannot be empty (e.g. authenticated, anon, service_role)")
     lifetime = parse_duration(args.exp)
     claims: dict[str, Any] = {
         "aud": "authenticated" if args.role != "anon" else "anon",
