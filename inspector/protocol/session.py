@@ -226,6 +226,16 @@ class ClientSession:
             elif ch.can(ChannelCause.SOCKET_LOST):
                 ch.last_error = reason
                 self._change(ch, ChannelCause.SOCKET_LOST, now, reason)
+        # A reply to a push sent on this socket can no longer come: say so now, with the
+        # reason, instead of a "no reply in time" after the push timeout (the server may have
+        # closed the socket because of that very push, e.g. a message over its size limit).
+        for ref, push in list(self._pending.items()):
+            if push.push_id and push.event not in (PHX_JOIN, PHX_LEAVE):
+                del self._pending[ref]
+                cancel(push.timer)
+                self._result(
+                    push, PushStatus.TIMED_OUT, f"no reply: the connection closed ({reason})", now
+                )
         self.attempt += 1
         delay = delay_for(self.attempt, self.config.reconnect_schedule)
         self.state = ConnectionState.RECONNECT_WAIT

@@ -240,6 +240,25 @@ def test_ack_ok_error_and_timeout_scenario_5() -> None:
     assert (late.push_id, late.status) == (late_id, PushStatus.TIMED_OUT)
 
 
+def test_a_push_waiting_for_its_ack_ends_when_the_socket_does() -> None:
+    """QA finding: a 5 MB push made the server close the socket; the sender waited the whole
+    push timeout and then said "no reply in time". Now the loss ends it at once, with why."""
+    d = Driver()
+    d.open()
+    d.join(broadcast_ack=True)
+    d.events()
+    pid = d.s.push_broadcast(TOPIC, "big", {}, d.now)
+    assert of(d.events(), PushResult) == []
+    d.s.connection_lost(d.now + 0.01, "socket closed: 1009 (message too big)")
+    [result] = of(d.events(), PushResult)
+    assert (result.push_id, result.status) == (pid, PushStatus.TIMED_OUT)
+    assert result.error_text() == (
+        "no reply: the connection closed (socket closed: 1009 (message too big))"
+    )
+    d.advance_to(30.0)
+    assert of(d.events(), PushResult) == []  # no second result at the timeout
+
+
 def test_pushes_wait_in_a_bounded_buffer_until_joined() -> None:
     d = Driver(buffer_size=2)
     d.open()
