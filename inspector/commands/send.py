@@ -135,27 +135,18 @@ def run(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ the message (templates)
 
 
-def _read_payload(args: argparse.Namespace) -> tuple[str | bytes, str]:
-    """(payload, where) from --payload / --binary: the template text (or the raw bytes) and
-    where it came from; UsageError for a file that cannot be read (exit 2)."""
-    if args.binary is not None:
-        if not args.binary.startswith("@"):
-            raise UsageError("--binary takes @FILE (raw bytes are read from the file)")
-        try:
-            return Path(args.binary[1:]).read_bytes(), args.binary[1:]
-        except OSError as exc:
-            raise UsageError(f"cannot read {args.binary[1:]}: {exc.strerror or exc}") from exc
-    text: str = args.payload
-    where = "--payload"
-    if text.startswith("@"):
-        where = text[1:]
-        try:
-            text = Path(where).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(
-                f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}"
-            ) from exc
-    return text, where
+def _read_binary(args: argparse.Namespace) -> tuple[bytes, bool]:
+    """``(bytes, True)`` from ``--binary @FILE`` (a JSON ``--payload`` is read by
+    ``send_saved.read_text_payload``); UsageError for a file that cannot be read, or for no
+    payload at all (exit 2)."""
+    if args.binary is None:
+        raise UsageError("give the message: --payload JSON, --binary @FILE or --saved NAME")
+    if not args.binary.startswith("@"):
+        raise UsageError("--binary takes @FILE (raw bytes are read from the file)")
+    try:
+        return Path(args.binary[1:]).read_bytes(), True
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.binary[1:]}: {exc.strerror or exc}") from exc
 
 
 # ------------------------------------------------------------------ setup and connection
@@ -179,7 +170,7 @@ async def _send(args: argparse.Namespace, out: Output) -> int:
         return EXIT_FAILURE
     out.hide(settings.access_token)
     # issue #11: variables per message ({{seq}} = n); the first is expanded here (exit 2)
-    source = message_source(args, settings.access_token, lambda: (_read_payload(args)[0], True))
+    source = message_source(args, settings.access_token, lambda: _read_binary(args))
     binary = source.binary
     if binary and settings.vsn != "2.0.0" and not args.rest:
         raise UsageError("binary payloads need --vsn 2 over the websocket (or --rest)")
