@@ -262,8 +262,9 @@ class Output:
         self._no_writer = False
 
     def hide(self, *secrets: str | None) -> None:
-        """Never print these exact strings (the session's key and token)."""
-        self._secrets = tuple(s for s in secrets if s)
+        """Never print these exact strings (the session's key and tokens); adds to those
+        given before (a signed-in session's tokens come later, one per refresh)."""
+        self._secrets = tuple(dict.fromkeys((*self._secrets, *(s for s in secrets if s))))
 
     def line(self, obj: Any) -> None:
         if self.closed:
