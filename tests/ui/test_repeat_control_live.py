@@ -151,3 +151,24 @@ async def test_leaving_the_tab_stops_its_run_with_the_summary(
     assert summary.cancelled
     assert not c.repeat_running("gone")
     assert "Cancelled: sent" in composer.repeat.status_label.text()
+
+
+async def test_closing_the_tab_during_a_run_is_quiet(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    """QA (like the replay bar's): the run's last reports come after its tab is gone."""
+    c, panel = await open_tab(window, server, "shut", ack=True)
+    composer = panel.composer
+    composer.event_edit.setText("e")
+    composer.repeat_button.click()
+    composer.repeat.set_mode(duration=600)
+    composer.repeat.set_pace(rate=100)
+    progressed = signal_future(c.repeat_progress, lambda _n, p: p.sent > 0)
+    finished = signal_future(c.repeat_finished)
+    composer.repeat.start_button.click()
+    await until_future(progressed)
+    window.tabs.tabCloseRequested.emit(window.tabs.indexOf(panel))
+    name, summary, _error = await until_future(finished)
+    assert name == "shut"
+    assert summary.cancelled
+    assert "shut" not in c.channels
