@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 
-from inspector.client.replay import ReplayOptions
+from inspector.client.replay import REST, ReplayOptions
 from inspector.store import ChannelStatus, TabState
 from inspector.store.transfer.export import MAX_LINE_BYTES
 from inspector.store.transfer.recording import RecordingReader, recording_from_records
@@ -264,7 +264,7 @@ class ReplayActions(QObject):
             return None
         if old is not None:
             self._remove(target, old)
-        bar = ReplayBar(title, handle, panel)
+        bar = ReplayBar(title, handle, panel, rest=options.via == REST)
         holder.append(bar)
         self._links[bar] = holder
         # a bar can also go with the window: its C++ side is gone before the engine's last report
