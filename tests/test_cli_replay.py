@@ -308,9 +308,36 @@ async def test_private_replay_over_rest_reaches_the_private_channel(
             env=cli_env(server),
         )
         assert code == 1
-        assert "1 of 1 sends failed" in err
+        assert "1 of 1 sends failed: HTTP 403: Unauthorized" in err
     finally:
         await client.close()
+
+
+async def test_failed_sends_say_why_and_error_answers_are_not_timed(
+    server: RealtimeServer, tmp_path: Path
+) -> None:
+    """QA: ``replay`` ended with "11 of 11 sends failed" and no reason (``send`` says it), and
+    its histogram timed the refused REST answers while repeat leaves them out. One rule for
+    both engines: only ok answers are round trips."""
+    rec = _export(tmp_path / "r.ndjson", [(i * 0.001, f"e{i}", b"{}", IN, JSON) for i in range(3)])
+    code, out, err = await run(
+        "replay",
+        str(rec),
+        "--channel",
+        "room-x",
+        "--private",
+        "--via",
+        "rest",
+        "--rate",
+        "1000",
+        "--json",
+        env=cli_env(server),
+    )
+    assert code == 1
+    assert "realtime-inspector replay: 3 of 3 sends failed: HTTP 403: Unauthorized" in err
+    assert "other reason" not in err  # one reason, said once
+    [summary] = out
+    assert (summary["error"], summary["rtt_ms"]["count"]) == (3, 0)
 
 
 async def test_expand_vars_fills_each_send_and_a_bad_template_sends_nothing(

@@ -63,15 +63,19 @@ class SendSummary:
     def record(self, status: str, rtt: float | None = None) -> None:
         """One outcome: ``ok``, ``error`` or ``timed_out`` (``sent`` and unknown words count
         nothing; ``dropped``, a push the client could not send, counts as an error); a round
-        trip in seconds when one was measured."""
+        trip in seconds when one was measured.
+
+        Only ``ok`` answers are round trips: an error answer (an ack with status error, a
+        refused REST request) is counted as an error but not timed, so a refusal, which is
+        quick, never pulls the percentiles down. One rule for ``send``, repeat and replay."""
         if status == "ok":
             self.ok += 1
+            if rtt is not None:
+                self.record_rtt(rtt)
         elif status == "timed_out":
             self.timed_out += 1
         elif status in ("error", "dropped"):
             self.error += 1
-        if rtt is not None:
-            self.record_rtt(rtt)
 
     # ------------------------------------------------------------------ reading
 

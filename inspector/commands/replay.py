@@ -34,6 +34,7 @@ from inspector.client.replay import (
     Replayer,
     ReplayOptions,
     ReplayProgress,
+    SendOutcome,
     select,
 )
 from inspector.protocol.event_filter import parse_event_list
@@ -231,6 +232,29 @@ def _report_errors(out: Output, recording: Recording) -> None:
         out.note(f"{more:,} more malformed lines skipped")
 
 
+class _Reasons:
+    """Why sends failed: each distinct reason with its count, in the order first seen (the
+    replayer's ``on_result``)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, _index: int, _item: Any, outcome: SendOutcome) -> None:
+        if outcome.status in ("error", "timed_out"):
+            reason = outcome.error or outcome.status.replace("_", " ")
+            self.counts[reason] = self.counts.get(reason, 0) + 1
+
+    def text(self) -> str:
+        """``: HTTP 403: Unauthorized`` (the first reason), ``(and 2 other reasons)`` when
+        there were more; empty without a reason."""
+        if not self.counts:
+            return ""
+        first = next(iter(self.counts))
+        more = len(self.counts) - 1
+        tail = f" (and {more} other reason{'s' if more > 1 else ''})" if more else ""
+        return f": {first}{tail}"
+
+
 class _Progress:
     """A one-line progress display on a terminal's stderr (nothing when stderr is a file)."""
 
@@ -296,12 +320,14 @@ async def _replay(args: argparse.Namespace, out: Output) -> int:
     stop = Stop()
     out.on_closed = stop.set
     progress = _Progress()
+    reasons = _Reasons()
     replayer = Replayer(
         client,
         name,
         chosen.items,
         options,
         on_progress=progress,
+        on_result=reasons,
         private=args.private,
         prepare=prepare,
     )
@@ -346,7 +372,7 @@ async def _replay(args: argparse.Namespace, out: Output) -> int:
         out.error(f"stdout was closed; stopped after {replayer.done:,} of {replayer.total:,}")
         return EXIT_FAILURE
     if summary.failed:
-        out.error(f"{summary.failed:,} of {summary.sent:,} sends failed")
+        out.error(f"{summary.failed:,} of {summary.sent:,} sends failed{reasons.text()}")
         return EXIT_FAILURE
     return EXIT_OK
 

@@ -102,6 +102,8 @@ class InspectorController(ControllerBase):
         self._translator = EventTranslator(_Target(self))
         #: the running repeat run of each tab (issue #11 §3).
         self._repeats: dict[str, RepeatSender] = {}
+        #: why a run was cancelled when it was not the user's Cancel (its summary says so).
+        self._repeat_reasons: dict[str, str] = {}
 
     # ------------------------------------------------------------------------------ tasks
 
@@ -447,9 +449,11 @@ class InspectorController(ControllerBase):
     def repeat_running(self, name: str) -> bool:
         return name in self._repeats
 
-    def cancel_repeat(self, name: str) -> None:
+    def cancel_repeat(self, name: str, reason: str = "") -> None:
         sender = self._repeats.get(name)
         if sender is not None:
+            if reason:
+                self._repeat_reasons.setdefault(name, reason)
             sender.cancel()
 
     def _start_repeat(self, channel: OpenChannel, request: RepeatRequest) -> str | None:
@@ -493,11 +497,12 @@ class InspectorController(ControllerBase):
             on_progress=lambda p: self.repeat_progress.emit(name, p),
         )
         self._repeats[name] = sender
+        self._repeat_reasons.pop(name, None)
         self._spawn(self._repeat(name, sender), "repeat")
         return None
 
     async def _repeat(self, name: str, sender: RepeatSender) -> None:
-        error = ""
+        error = reason = ""
         try:
             summary = await sender.run()
         except (InspectorError, TemplateError) as exc:
@@ -506,6 +511,9 @@ class InspectorController(ControllerBase):
         finally:
             if self._repeats.get(name) is sender:
                 del self._repeats[name]
+                reason = self._repeat_reasons.pop(name, "")
+        if not error and summary.cancelled:
+            error = reason
         self.repeat_finished.emit(name, summary, error)
 
     # ------------------------------------------------------------------------------ presence

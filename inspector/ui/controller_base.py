@@ -212,7 +212,8 @@ class ControllerBase(QObject):
         if not self.active:
             return
         for name in list(self.channels):
-            self.cancel_repeat(name)  # a repeat run stops with its connection (summary follows)
+            # a repeat run stops with its connection (its summary follows, with why)
+            self.cancel_repeat(name, "disconnected")
         self._start_disconnect()
         self._set_connection(ConnectionStatus(LinkState.DISCONNECTED))
         for channel in self.channels.values():
@@ -241,7 +242,7 @@ class ControllerBase(QObject):
         channel = self.channels.get(name)
         if channel is None or channel.status.state is TabState.LEFT:
             return
-        self.cancel_repeat(name)
+        self.cancel_repeat(name, "the channel was left")
         if self.active:
             self._start_leave(channel)
         self._set_channel_status(name, ChannelStatus(TabState.LEFT))
@@ -264,7 +265,7 @@ class ControllerBase(QObject):
         channel = self.channels.get(name)
         if channel is None:
             return
-        self.cancel_repeat(name)
+        self.cancel_repeat(name, "the tab was closed")
         if self.active and channel.status.state is not TabState.LEFT:
             self._start_leave(channel)
         del self.channels[name]
@@ -361,8 +362,9 @@ class ControllerBase(QObject):
             return f"“{name}” is not joined"
         return self._start_repeat(channel, request)
 
-    def cancel_repeat(self, name: str) -> None:
-        """Stop a tab's repeat run; its summary still comes."""
+    def cancel_repeat(self, name: str, reason: str = "") -> None:
+        """Stop a tab's repeat run; its summary still comes, with ``reason`` as its error when
+        the run was stopped for the user rather than by their Cancel ("the channel was left")."""
 
     def repeat_running(self, name: str) -> bool:
         return False

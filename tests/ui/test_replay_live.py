@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from gui_helpers import save_screenshot, until
 
+from inspector.client.replay import Replayer, ReplayProgress
 from inspector.server import RealtimeServer
 from inspector.store import (
     ChannelOptions,
@@ -170,3 +171,45 @@ async def test_replay_file_pause_resume_cancel(
     sent = [r for r in log if r.direction is Direction.OUT]
     assert at_pause < len(sent) < 400
     assert [r.event for r in sent] == [f"e{i}" for i in range(len(sent))]
+
+
+async def test_closing_the_tab_cancels_its_replay_quietly(
+    window: MainWindow, server: RealtimeServer, tmp_path: Path
+) -> None:
+    """QA: the engine's last progress report reached the bar of a closed tab ("Internal C++
+    object already deleted"); closing the tab cancels the replay and nothing more reaches it."""
+    c = await _joined(window, server, "closing")
+    long = _write(
+        tmp_path / "long.ndjson",
+        [(i * 0.05, f"e{i}", b"{}", Direction.IN, PayloadFormat.JSON) for i in range(400)],
+    )
+    window.tabs.setCurrentWidget(window.panels["closing"])
+    window.replay.ask_path = lambda _t, _f, _save: long
+    window.replay.replay_file_action.trigger()
+    dialog = window.replay.dialog
+    assert dialog is not None
+    dialog.file_button.click()
+    await until(lambda: dialog.job is None, what="file read")
+    dialog.replay_button.click()
+    bar = window.replay.bars["closing"]
+    handle = bar.handle
+    await until(lambda: bar.progress.value() >= 3, what="progress")
+    assert isinstance(handle, Replayer)
+    finished: list[ReplayProgress] = []
+    report = handle.on_progress
+    assert report is not None
+
+    def watch(p: ReplayProgress) -> None:
+        try:
+            report(p)
+        finally:
+            if p.finished:
+                finished.append(p)
+
+    handle.on_progress = watch
+    window.tabs.tabCloseRequested.emit(window.tabs.indexOf(window.panels["closing"]))
+    assert "closing" not in c.channels
+    await until(lambda: bool(finished), what="the replay ended")
+    assert finished[0].cancelled
+    assert finished[0].done < 400
+    assert "closing" not in window.replay.bars

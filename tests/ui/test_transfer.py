@@ -10,15 +10,18 @@ live channel alone.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 from pathlib import Path
 
 import pytest
+from cli_helpers import TIMEOUT, cli_env, joined, read_until, start
 from gui_helpers import js_subscribed, save_screenshot, until
 from peers import PeerPool
 from PySide6.QtWidgets import QPushButton
 
+from inspector.client import ClientSettings, RealtimeClient
 from inspector.server import RealtimeServer
 from inspector.store import (
     ChannelOptions,
@@ -351,3 +354,44 @@ async def test_long_import_cancelled_opens_nothing(
     assert imported_panels(window) == []
     assert window.tabs.count() == 0
     assert window.transfer.import_action.isEnabled()
+
+
+async def test_listen_output_imports_as_a_read_only_tab(
+    window: MainWindow, server: RealtimeServer, tmp_path: Path
+) -> None:
+    """QA: importing ``listen`` output said "Imported 0 rows into 0 tab(s) · 18 lines skipped
+    (line 1: unknown direction None)". It is a recording (replay reads it): its broadcasts
+    open as a read-only tab of received rows, and the message says what the file was."""
+    recorder = await start("listen", "--channel", "src", "--count", "3", env=cli_env(server))
+    await read_until(recorder, joined)
+    sender = RealtimeClient(ClientSettings(server.url, server.anon_key))
+    try:
+        for i, payload in enumerate(({"i": 0}, b"\x01\x02", {"i": 2, "s": "é"})):
+            await sender.rest_send("src", f"ev{i}", payload, binary=isinstance(payload, bytes))
+    finally:
+        await sender.close()
+    out, _ = await asyncio.wait_for(recorder.communicate(), TIMEOUT)
+    path = tmp_path / "listen.ndjson"
+    path.write_bytes(out)
+    messages: list[str] = []
+    window.transfer.done.connect(lambda _ok, text: messages.append(text))
+    await finish(window.transfer.import_file(path))
+    (panel,) = imported_panels(window)
+    assert panel.name == "src"
+    rows = list(panel.channel.log)
+    assert [(r.direction, r.event) for r in rows] == [
+        (Direction.IN, "ev0"),
+        (Direction.IN, "ev1"),
+        (Direction.IN, "ev2"),
+    ]
+    assert rows[1].format is PayloadFormat.BINARY
+    assert rows[1].payload == b"\x01\x02"
+    assert json.loads(rows[2].payload) == {"i": 2, "s": "é"}
+    text = messages[-1]
+    assert text.startswith("Imported 3 rows into 1 tab(s)")
+    assert "realtime-inspector listen output: its broadcasts as received rows" in text
+    assert "not broadcasts (connection, join, presence…) left out" in text
+    assert "skipped" not in text
+    window.tabs.setCurrentWidget(panel)
+    assert window.replay.replay_to_channel_action.isEnabled()  # and it can be replayed
+    save_screenshot(window, "imported-listen-output")

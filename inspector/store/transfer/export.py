@@ -38,6 +38,11 @@ a line are replaced with ``[redacted]``; binary frames get JWT-shaped runs and `
 masked in place. So an export can be shared,
 and a payload that carried a token comes back with ``[redacted]`` where the token was.
 
+Import also reads ``realtime-inspector listen`` output (lines with ``kind``, an ISO-8601
+``time``, no ``type``; :func:`listen_message`, which replay's reader uses too): its
+``broadcast`` lines become received rows of their channel's tab; its other lines (connection,
+join, presence, errors) are counted in :attr:`ImportResult.listen_other`, not imported.
+
 Import never raises on a bad line: it is reported with its number and reason and skipped.
 An import has limits (QA finding 14): lines over :data:`MAX_LINE_BYTES` are skipped without
 being read into memory (the reader's job, ``ui/transfer.py``), only the first
@@ -50,6 +55,7 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
+import datetime as dt
 import io
 import json
 import math
@@ -348,6 +354,47 @@ def frame_from(data: dict[str, Any]) -> FrameRow:
     return FrameRow(when, str(direction), str(opcode), size, raw, vsn)
 
 
+# ---------------------------------------------------------------------------------- listen
+
+
+def _iso_epoch(value: Any) -> float:
+    if not isinstance(value, str):
+        raise ValueError("time must be an ISO-8601 text")
+    try:
+        stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"time {value[:40]!r} is not an ISO-8601 time") from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return checked_epoch(stamp.timestamp())
+
+
+def is_listen_line(data: dict[str, Any]) -> bool:
+    """Whether a JSON object is a line of ``realtime-inspector listen`` output."""
+    return "type" not in data and "kind" in data and "event" in data
+
+
+def listen_message(data: dict[str, Any]) -> tuple[float, str, str, Any, bool]:
+    """(time, channel, event, payload, binary) of a ``listen`` broadcast line; the payload is
+    the JSON value, or the bytes of a binary one (``{"$binary": "<base64>"}``)."""
+    when = _iso_epoch(data.get("time"))
+    event = data.get("event")
+    if not isinstance(event, str):
+        raise ValueError("event must be a string")
+    channel = data.get("channel")
+    payload = data.get("payload")
+    binary = data.get("binary") is True
+    if binary:
+        raw = payload.get("$binary") if isinstance(payload, dict) else None
+        if not isinstance(raw, str):
+            raise ValueError('a binary line needs payload {"$binary": "<base64>"}')
+        try:
+            payload = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"$binary is not base64: {exc}") from None
+    return when, channel if isinstance(channel, str) else "", event, payload, binary
+
+
 # ---------------------------------------------------------------------------------- import
 
 
@@ -369,6 +416,10 @@ class ImportResult:
     #: the export's header line (profile URL, channels, version, time range), or None for a
     #: file written before headers existed.
     header: dict[str, Any] | None = None
+    #: rows read from ``listen`` output lines (its broadcasts, as received rows).
+    listen_rows: int = 0
+    #: ``listen`` output lines that are not broadcasts (connection, join, presence, errors).
+    listen_other: int = 0
 
     def channels(self) -> list[str]:
         """Channel names in order of first appearance."""
@@ -417,6 +468,9 @@ class Importer:
             data = json.loads(line)
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
+            if is_listen_line(data):
+                self._listen(data)
+                return
             kind = data.get("type", MESSAGE)
             if kind == HEADER:
                 if result.header is None:
@@ -426,18 +480,39 @@ class Importer:
             elif kind == MESSAGE:
                 raw = data.get("channel")
                 channel = raw if isinstance(raw, str) else ""
-                record = record_from(data)
-                if channel not in self._channels:
-                    if len(self._channels) >= self._max_channels:
-                        dropped = result.dropped_channels
-                        dropped[channel] = dropped.get(channel, 0) + 1
-                        return
-                    self._channels.add(channel)
-                result.records.append((channel, record))
+                self._add(channel, record_from(data))
             else:
                 raise ValueError(f"unknown line type {kind!r}")
         except (ValueError, TypeError, RecursionError) as exc:
             self._error(str(exc) or type(exc).__name__)
+
+    def _add(self, channel: str, record: MessageRecord) -> bool:
+        result = self.result
+        if channel not in self._channels:
+            if len(self._channels) >= self._max_channels:
+                dropped = result.dropped_channels
+                dropped[channel] = dropped.get(channel, 0) + 1
+                return False
+            self._channels.add(channel)
+        result.records.append((channel, record))
+        return True
+
+    def _listen(self, data: dict[str, Any]) -> None:
+        """A ``listen`` line: a broadcast is a received row; anything else is counted."""
+        if data.get("kind") != "broadcast":
+            self.result.listen_other += 1
+            return
+        when, channel, event, payload, binary = listen_message(data)
+        record = MessageRecord(
+            time=when,
+            direction=Direction.IN,
+            event=event,
+            payload=payload if binary else json_bytes(payload),
+            format=PayloadFormat.BINARY if binary else PayloadFormat.JSON,
+            meta=json_bytes(data["meta"]) if data.get("meta") is not None else None,
+        )
+        if self._add(channel, record):
+            self.result.listen_rows += 1
 
     def skip(self, reason: str) -> None:
         """Count one line that was not read (the reader found it too long)."""

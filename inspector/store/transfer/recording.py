@@ -22,22 +22,19 @@ takes (:mod:`inspector.client.replay`), so the client never sees the store.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from inspector.store.messages.records import Direction, MessageRecord, PayloadFormat
-from inspector.store.timefmt import checked_epoch
 from inspector.store.transfer.export import (
     FRAME,
     HEADER,
     MAX_ERRORS_KEPT,
     MAX_IMPORT_ROWS,
     MESSAGE,
+    listen_message,
     record_from,
 )
 
@@ -89,38 +86,6 @@ class Recording:
         if self.not_messages:
             parts.append(f"{self.not_messages:,} not broadcasts")
         return ", ".join(parts)
-
-
-def _iso_epoch(value: Any) -> float:
-    if not isinstance(value, str):
-        raise ValueError("time must be an ISO-8601 text")
-    try:
-        stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"time {value[:40]!r} is not an ISO-8601 time") from None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.UTC)
-    return checked_epoch(stamp.timestamp())
-
-
-def _listen_message(data: dict[str, Any]) -> tuple[float, str, str, Any, bool]:
-    """(time, channel, event, payload, binary) of a ``listen`` broadcast line."""
-    when = _iso_epoch(data.get("time"))
-    event = data.get("event")
-    if not isinstance(event, str):
-        raise ValueError("event must be a string")
-    channel = data.get("channel")
-    payload = data.get("payload")
-    binary = data.get("binary") is True
-    if binary:
-        raw = payload.get("$binary") if isinstance(payload, dict) else None
-        if not isinstance(raw, str):
-            raise ValueError('a binary line needs payload {"$binary": "<base64>"}')
-        try:
-            payload = base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise ValueError(f"$binary is not base64: {exc}") from None
-    return when, channel if isinstance(channel, str) else "", event, payload, binary
 
 
 def _shape(data: Any) -> str | None:
@@ -187,7 +152,7 @@ class RecordingReader:
             if data.get("kind") != "broadcast":
                 result.not_messages += 1
                 return
-            when, channel, event, payload, binary = _listen_message(data)
+            when, channel, event, payload, binary = listen_message(data)
             direction = "in"
         else:
             kind = data.get("type", MESSAGE)

@@ -216,11 +216,14 @@ class ComposerPanel(QWidget):
         self.send_button.clicked.connect(self.submit)
         self.payload_edit.textChanged.connect(self.validate)
         self.event_edit.textChanged.connect(self.validate)
+        self.payload_edit.textChanged.connect(self.repeat.message_changed)
+        self.event_edit.textChanged.connect(self.repeat.message_changed)
         self.ack_check.toggled.connect(self._options_toggled)
         self.self_check.toggled.connect(self._options_toggled)
         self.history_combo.activated.connect(self._history_chosen)
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
         self.binary_input.changed.connect(self.validate)
+        self.binary_input.changed.connect(self.repeat.message_changed)
         self.transport_combo.currentIndexChanged.connect(lambda _i: self.validate())
         self.binary_input.installEventFilter(self)
         self.binary_input.edit.installEventFilter(self)
@@ -347,7 +350,12 @@ class ComposerPanel(QWidget):
         )
         self.hint_label.setVisible(bool(hint))
         ok = error is None and bool(event) and len(event.encode()) <= 255
-        self.send_button.setEnabled(ok)
+        reason = ""
+        if error is not None:
+            reason = error if error is TOO_DEEP_TO_SEND else f"invalid JSON: {error}"
+        elif not ok:
+            reason = hint
+        self._set_sendable(ok, reason)
         return ok
 
     def _validate_binary(self) -> bool:
@@ -373,8 +381,17 @@ class ComposerPanel(QWidget):
         self.hint_label.setVisible(bool(hint))
         ok = self.binary_allowed and error is None and bool(event) and len(event.encode()) <= 255
         ok = ok and (not has_placeholders(event) or self._expand_event(event) is not None)
-        self.send_button.setEnabled(ok)
+        self._set_sendable(ok, "" if ok else (hint or error or "the bytes are not valid"))
         return ok
+
+    def _set_sendable(self, ok: bool, reason: str) -> None:
+        """Send and the repeat row's Start are enabled together, with the same reason."""
+        self.send_button.setEnabled(ok)
+        reason = reason.rstrip(".") if not ok else ""
+        if not ok and not reason:
+            reason = "the message cannot be sent"
+        self.send_button.setToolTip(f"Cannot send: {reason}" if reason else "Send (Ctrl+Enter)")
+        self.repeat.set_sendable(reason)
 
     # ------------------------------------------------------------------------------ variables
 
@@ -459,7 +476,7 @@ class ComposerPanel(QWidget):
         self.hint_label.setVisible(bool(hint))
         ok = prepared is not None and not hint
         self._template_ok = ok
-        self.send_button.setEnabled(ok)
+        self._set_sendable(ok, f"template: {error}" if error else hint)
         return prepared if ok else None
 
     def _error_selection(self, pos: int, length: int) -> QTextEdit.ExtraSelection:
@@ -568,6 +585,7 @@ class ComposerPanel(QWidget):
         if not event:
             self.repeat.set_started("enter an event name")
             return
+        self.repeat.rest = self.transport is Transport.REST
         payload: str | bytes
         if self.binary:
             data = self.binary_input.data()

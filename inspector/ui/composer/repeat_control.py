@@ -50,24 +50,40 @@ class RepeatSettings:
     add_seq: bool = True
 
 
+def rate_text(rate: float) -> str:
+    """A rate with the precision it needs: ``4,980``, ``2.5``, ``0.1``, ``0.05`` (a slow run
+    never reads "0 msg/s")."""
+    if rate >= 10:
+        return f"{rate:,.0f}"
+    if rate >= 1:
+        return f"{rate:.1f}"
+    return f"{rate:.2g}" if rate > 0 else "0"
+
+
 def progress_text(p: Any) -> str:
     """``sent 1,234 / 5,000 · ok 1,200 · error 0 · timed out 0 · 4,980 msg/s · 0.3 s``."""
     of = f" / {p.total:,}" if p.total is not None and p.duration is None else ""
     return (
         f"sent {p.sent:,}{of} · ok {p.ok:,} · error {p.error:,} · timed out {p.timed_out:,}"
-        f" · {p.rate:,.0f} msg/s · {p.elapsed:.1f} s"
+        f" · {rate_text(p.rate)} msg/s · {p.elapsed:.1f} s"
     )
 
 
-def summary_text(s: Any) -> str:
-    """One line: counts, rate and the ack round trips."""
-    head = "Cancelled" if s.cancelled else "Done"
+def summary_text(s: Any, *, rest: bool = False, reason: str = "") -> str:
+    """One line: counts, rate and the round trips (the acks, or over REST the HTTP answers);
+    a cancelled run says why when it was not the user's Cancel (``reason``)."""
+    head = "Done"
+    if s.cancelled:
+        head = f"Cancelled ({reason})" if reason else "Cancelled"
     text = (
         f"{head}: sent {s.sent:,} · ok {s.ok:,} · error {s.error:,} · timed out "
-        f"{s.timed_out:,} in {s.elapsed:.2f} s ({s.rate:,.0f} msg/s)"
+        f"{s.timed_out:,} in {s.elapsed:.2f} s ({rate_text(s.rate)} msg/s)"
     )
     if s.rtt_count:
-        text += f" · ack p50 {s.p50:.2f} · p95 {s.p95:.2f} · p99 {s.p99:.2f} · max {s.max:.2f} ms"
+        what = "round trip" if rest else "ack"
+        text += (
+            f" · {what} p50 {s.p50:.2f} · p95 {s.p95:.2f} · p99 {s.p99:.2f} · max {s.max:.2f} ms"
+        )
     return text
 
 
@@ -97,8 +113,15 @@ class RepeatControl(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.running = False
+        #: whether the run goes over REST (its round trips are HTTP answers, not acks).
+        self.rest = False
         #: the last finished run's summary (``SendSummary``), or None.
         self.summary: Any = None
+        #: why the composer's message cannot be sent ("" when it can): Start is disabled too.
+        self.blocked = ""
+        #: the status line under a "Not started" refusal (restored when the message changes).
+        self._before_refusal: tuple[str, bool] | None = None
+        self._status_shown: tuple[str, bool] = ("", False)
         self.dialog: RepeatSummaryDialog | None = None
 
         self.mode_combo = QComboBox()
@@ -223,11 +246,43 @@ class RepeatControl(QWidget):
         else:
             self.start_requested.emit(self.settings())
 
+    def set_sendable(self, reason: str) -> None:
+        """The composer's message can be sent (``""``) or not and why: Start follows Send, with
+        the same reason in its tooltip (Cancel during a run is never disabled)."""
+        self.blocked = reason
+        if not self.running:
+            self._idle_button()
+
+    def message_changed(self) -> None:
+        """The event or payload was edited: a "Not started" refusal was about the old message."""
+        if self._before_refusal is None:
+            return
+        text, error = self._before_refusal
+        self._before_refusal = None
+        if text:
+            self._status(text, error=error)
+        else:
+            self.status_label.setText("")
+            self.status_label.setVisible(False)
+            self._status_shown = ("", False)
+
+    def _idle_button(self) -> None:
+        self.start_button.setText("Start")
+        self.start_button.setEnabled(not self.blocked)
+        self.start_button.setToolTip(
+            f"Cannot start: {self.blocked}"
+            if self.blocked
+            else "Start the repeat run (the message in the composer)"
+        )
+
     def set_started(self, error: str | None) -> None:
         """The controller's answer to a start: None (running) or why not."""
         if error is not None:
+            if self._before_refusal is None:
+                self._before_refusal = self._status_shown
             self._status(f"Not started: {error}", error=True)
             return
+        self._before_refusal = None
         self.running = True
         self.start_button.setText("Cancel")
         self.start_button.setToolTip("Stop the run now (the summary still comes)")
@@ -243,15 +298,16 @@ class RepeatControl(QWidget):
         """The run ended (done, cancelled or failed): the summary stays in the row."""
         self.running = False
         self.summary = summary
-        self.start_button.setEnabled(True)
-        self.start_button.setText("Start")
-        self.start_button.setToolTip("Start the repeat run (the message in the composer)")
+        self._idle_button()
         for w in (self.amount, self.mode_combo, self.pace_combo, self.pace_value, self.seq_check):
             w.setEnabled(True)
         self.summary_button.setEnabled(True)
-        text = summary_text(summary)
-        if error:
-            text = f"Stopped: {error}. {text}"
+        if error and summary.cancelled:  # stopped on purpose (the channel was left, …)
+            text = summary_text(summary, rest=self.rest, reason=error)
+        else:
+            text = summary_text(summary, rest=self.rest)
+            if error:
+                text = f"Stopped: {error}. {text}"
         failed = bool(error) or summary.error or summary.timed_out
         self._status(text, error=bool(failed))
         if self.dialog is not None and self.dialog.isVisible():
@@ -267,6 +323,7 @@ class RepeatControl(QWidget):
         self.dialog.show()
 
     def _status(self, text: str, *, error: bool = False) -> None:
+        self._status_shown = (text, error)
         c = theme.colors()
         colour = c.error if error else c.muted
         self.status_label.setText(

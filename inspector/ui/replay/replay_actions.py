@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 
-from inspector.client.replay import ReplayOptions
+from inspector.client.replay import REST, ReplayOptions
 from inspector.store import ChannelStatus, TabState
 from inspector.store.transfer.export import MAX_LINE_BYTES
 from inspector.store.transfer.recording import RecordingReader, recording_from_records
@@ -90,6 +90,10 @@ class ReplayActions(QObject):
         self.dialog: ReplayDialog | None = None
         #: target channel -> the replay to start once it has rejoined (its ack changed).
         self.pending: dict[str, Callable[[], object]] = {}
+        #: bar -> the list its replay's progress reaches it through; emptied when the bar or
+        #: its tab goes, so the engine's later reports (the last one comes after a cancel's
+        #: grace) reach nothing.
+        self._links: dict[ReplayBar, list[ReplayBar]] = {}
 
         def action(text: str, slot: Callable[[], object]) -> QAction:
             act = QAction(icons.icon("send"), text, parent)
@@ -260,8 +264,11 @@ class ReplayActions(QObject):
             return None
         if old is not None:
             self._remove(target, old)
-        bar = ReplayBar(title, handle, panel)
+        bar = ReplayBar(title, handle, panel, rest=options.via == REST)
         holder.append(bar)
+        self._links[bar] = holder
+        # a bar can also go with the window: its C++ side is gone before the engine's last report
+        bar.destroyed.connect(holder.clear)
         layout = panel.layout()
         if isinstance(layout, QVBoxLayout):
             layout.insertWidget(BAR_INDEX, bar)
@@ -275,14 +282,23 @@ class ReplayActions(QObject):
         return bar
 
     def _channel_closed(self, name: str) -> None:
-        """A closed tab takes its replay with it."""
+        """A closed tab takes its replay with it, quietly: the replay is cancelled first, then
+        its bar (deleted with the tab) is cut off from the engine's later reports."""
         self.pending.pop(name, None)
         bar = self.bars.pop(name, None)
         if bar is not None:
-            bar.cancel()
+            bar.handle.cancel()
+            self._detach(bar)
+
+    def _detach(self, bar: ReplayBar) -> None:
+        bar.running = False
+        holder = self._links.pop(bar, None)
+        if holder is not None:
+            holder.clear()
 
     def _remove(self, target: str, bar: ReplayBar) -> None:
         if self.bars.get(target) is bar:
             del self.bars[target]
+        self._detach(bar)
         bar.setParent(None)
         bar.deleteLater()

@@ -10,18 +10,23 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QToolBu
 from inspector.client.replay import ReplayProgress
 from inspector.client.send_summary import SendSummary
 
+from ..composer.repeat_control import rate_text
 from ..controller_base import ReplayHandle
 
 
-def summary_text(summary: SendSummary) -> str:
-    """One line: counts, rate and the ack percentiles."""
+def summary_text(summary: SendSummary, *, rest: bool = False) -> str:
+    """One line: counts, rate and the round trip percentiles (the acks, or over REST the HTTP
+    answers)."""
     s = summary
     text = (
         f"{s.sent:,} sent · {s.ok:,} ok · {s.error:,} error · {s.timed_out:,} timed out · "
-        f"{s.rate:,.0f} msg/s"
+        f"{rate_text(s.rate)} msg/s"
     )
     if s.rtt_count:
-        text += f" · ack p50 {s.p50:.1f} / p95 {s.p95:.1f} / p99 {s.p99:.1f} / max {s.max:.1f} ms"
+        what = "round trip" if rest else "ack"
+        text += (
+            f" · {what} p50 {s.p50:.1f} / p95 {s.p95:.1f} / p99 {s.p99:.1f} / max {s.max:.1f} ms"
+        )
     return text
 
 
@@ -33,9 +38,18 @@ class ReplayBar(QFrame):
     #: the replay finished (or was cancelled); the last snapshot.
     finished = Signal(object)
 
-    def __init__(self, title: str, handle: ReplayHandle, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        handle: ReplayHandle,
+        parent: QWidget | None = None,
+        *,
+        rest: bool = False,
+    ) -> None:
         super().__init__(parent)
         self.handle = handle
+        #: the replay goes over REST: its round trips are HTTP answers, not acks.
+        self.rest = rest
         self.running = True
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAccessibleName("Replay progress")
@@ -91,7 +105,7 @@ class ReplayBar(QFrame):
         self.progress.setValue(p.done)
         if not p.finished:
             state = "paused · " if p.paused else ""
-            self.stats_label.setText(state + summary_text(p.summary))
+            self.stats_label.setText(state + summary_text(p.summary, rest=self.rest))
             self.pause_button.setText("Resume" if p.paused else "Pause")
             return
         self.running = False
@@ -100,7 +114,7 @@ class ReplayBar(QFrame):
             word = f"Stopped ({p.reason})"
         elif p.cancelled:
             word = "Cancelled"
-        self.stats_label.setText(f"{word}: {summary_text(p.summary)}")
+        self.stats_label.setText(f"{word}: {summary_text(p.summary, rest=self.rest)}")
         self.setToolTip(p.summary.format_table(f"{word}: {self.title_label.text()}"))
         self.pause_button.setVisible(False)
         self.cancel_button.setVisible(False)

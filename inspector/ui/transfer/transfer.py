@@ -373,6 +373,13 @@ class TransferActions(QObject):
         parts = [f"Imported {len(result.records):,} rows into {len(by_channel)} tab(s)"]
         if result.frames:
             parts.append(f"{len(result.frames):,} frames")
+        if result.listen_rows or result.listen_other:
+            note = "realtime-inspector listen output: its broadcasts as received rows"
+            if result.listen_other:
+                n = result.listen_other
+                what = "line that is not a broadcast" if n == 1 else "lines that are not broadcasts"
+                note += f"; {n:,} {what} (connection, join, presence…) left out"
+            parts.append(note)
         if result.errors:
             line, why = result.errors[0]
             n = result.error_count
