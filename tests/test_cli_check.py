@@ -85,7 +85,9 @@ async def test_a_failed_check_exits_1_and_junit_names_the_step_and_reason(
     )
     assert f"FAIL   fails first  ({path}:3)" in out
     assert reason in out
-    assert "near miss: order.confirmed at +" in out
+    # the closest near-miss is named once, in the reason, not repeated as "near miss:"
+    assert out.count('$.id: expected "a", got "b"') == 1, out
+    assert "near miss:" not in out
     assert f"PASS   would pass  ({path}:8)" in out
     xml = JUnitXml.fromfile(str(junit))
     assert (xml.tests, xml.failures, xml.errors, xml.skipped) == (2, 1, 0, 0)
@@ -99,7 +101,7 @@ async def test_a_failed_check_exits_1_and_junit_names_the_step_and_reason(
     assert failure.message.startswith(reason)
     assert '$.id: expected "a", got "b"' in failure.message
     assert failure.type == "StepFailed"
-    assert "near miss" in (failure.text or "")
+    assert (failure.text or "").count('$.id: expected "a", got "b"') == 1
     assert "FAIL step 3 (line 7)" in (first.system_out or "")
     assert second.is_passed
 
@@ -180,7 +182,7 @@ steps:
     for extra in ([], ["--json"]):
         code, out, err = await _check(str(path), "--junit", str(junit), *extra, env=env)
         assert code == 1
-        assert "near miss" in out or "near_misses" in out
+        assert "closest: t at" in out or "near_misses" in out
         assert token not in out + err
         assert token not in junit.read_text()
 
@@ -243,7 +245,40 @@ checks:
     assert f"STOP   long  ({path}:3)" in text_out
     assert "step 2 (line 6) expect never on cli-sig: cancelled" in text_out
     assert "SKIP   after" in text_out
-    cases = {c.name: c for s in JUnitXml.fromfile(str(junit)) for c in s}
-    assert isinstance(cases["long"].result[0], Failure)
+    # a cancelled check is an error in the summary line and in JUnit alike (one rule)
+    assert "0 passed, 0 failed, 1 errors, 1 skipped in " in text_out
+    xml = JUnitXml.fromfile(str(junit))
+    assert (xml.tests, xml.failures, xml.errors, xml.skipped) == (2, 0, 1, 1)
+    cases = {c.name: c for s in xml for c in s}
+    assert isinstance(cases["long"].result[0], Error)
+    assert cases["long"].result[0].type == "Cancelled"
     assert isinstance(cases["after"].result[0], Skipped)
     assert (False, "cli-sig") not in server.hub.channels()  # it left before exiting
+
+
+async def test_a_junit_path_that_is_a_folder_or_cannot_be_created_is_refused_first(
+    server: RealtimeServer, tmp_path: Path
+) -> None:
+    path = _write(tmp_path, "ok.yaml", PASSING)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    for junit, why in (
+        (tmp_path, "is a directory"),
+        (blocker / "sub" / "j.xml", "cannot create its folder"),
+    ):
+        code, out, err = await _check(str(path), "--junit", str(junit), env=cli_env(server))
+        assert code == 2, (junit, out, err)
+        assert out == ""  # nothing ran
+        assert f"realtime-inspector check: --junit {junit}: {why}" in err
+    assert not server.hub.channels()
+
+
+async def test_a_junit_report_that_cannot_be_written_at_the_end_exits_2(
+    server: RealtimeServer, tmp_path: Path
+) -> None:
+    path = _write(tmp_path, "ok.yaml", PASSING)
+    code, out, err = await _check(str(path), "--junit", "/dev/full", env=cli_env(server))
+    assert code == 2, out + err
+    assert out.startswith("PASS   passes")  # the checks ran and passed
+    assert "cannot write the JUnit report /dev/full: No space left on device" in err
+    assert "exit code 2" in err

@@ -5,8 +5,10 @@ reason and near-misses; ``--json`` prints one JSON object per check instead, the
 ``--junit PATH`` writes JUnit XML (one testsuite per file, one testcase per check, the failure
 text naming the step and the reason). Exit codes: 0 every check passed, 1 a check failed (or
 could not start), 2 a file is invalid or the arguments are (each problem as FILE:LINE:COLUMN:
-what is wrong), 130/143 when Ctrl+C or SIGTERM stopped the run (the running check is
-cancelled and cleaned up, the rest are skipped, the report is still written).
+what is wrong; a ``--junit`` path that is a folder or whose folder cannot be created is refused
+before anything runs) or the JUnit report could not be written at the end, 130/143 when Ctrl+C
+or SIGTERM stopped the run (the running check is cancelled and cleaned up, counted as an error
+in the summary and in JUnit; the rest are skipped; the report is still written).
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ from .client_args import (
 HELP = "run check files (YAML, docs/checks.md) and report pass/fail, optionally as JUnit XML"
 EXIT_HELP = (
     "exit codes: 0 every check passed; 1 a check failed or could not start; 2 a file is invalid "
-    "(FILE:LINE:COLUMN: what is wrong) or the arguments are; 130 (Ctrl+C) or 143 (SIGTERM). "
+    "(FILE:LINE:COLUMN: what is wrong) or the arguments are, or the --junit report cannot be "
+    "written (a folder, an unwritable path: refused before anything runs; a write that fails "
+    "at the end); 130 (Ctrl+C) or 143 (SIGTERM). "
     "connect.url and the key default to $SUPABASE_URL and $SUPABASE_ANON_KEY (or "
     "$SUPABASE_PUBLISHABLE_KEY)."
 )
@@ -64,7 +68,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "check", help=HELP, description=HELP + ".", epilog=EXIT_HELP
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="check files (YAML)")
-    p.add_argument("--junit", metavar="PATH", help="write a JUnit XML report to PATH")
+    p.add_argument(
+        "--junit",
+        metavar="PATH",
+        help="write a JUnit XML report to PATH (its folder is created; exit 2 if it cannot be "
+        "written)",
+    )
     p.add_argument(
         "--json", action="store_true", help="one JSON object per check on stdout, then a summary"
     )
@@ -105,6 +114,8 @@ class _Report:
 
 async def main(args: argparse.Namespace, out: Output) -> int:
     paths = [Path(f) for f in args.files]
+    if args.junit:
+        _check_junit_path(Path(args.junit))
     try:
         files = load_files(list(paths))
     except LoadError as exc:
@@ -147,10 +158,11 @@ async def main(args: argparse.Namespace, out: Output) -> int:
             f"{counts['passed']} passed, {counts['failed']} failed, {counts['errors']} errors, "
             f"{counts['skipped']} skipped in {report.duration:.2f} s",
         )
-    if args.junit:
-        _write_junit(Path(args.junit), report, out)
+    written = _write_junit(Path(args.junit), report, out) if args.junit else True
     if stop.is_set():
         return stop.exit_code()
+    if not written:
+        return EXIT_USAGE
     return EXIT_OK if counts["passed"] == len(report.outcomes) else EXIT_FAILURE
 
 
@@ -255,7 +267,8 @@ def _details(result: CheckResult) -> list[str]:
         if s.server_reason and s.server_reason not in s.reason:
             lines.append(f"  server: {s.server_reason}")
         for near in s.near_misses:
-            lines.append(f"  near miss: {near.text()}")
+            if near.text() not in s.reason:  # the reason already names the closest one
+                lines.append(f"  near miss: {near.text()}")
         for msg in s.matched:
             lines.append(f"  seen: {msg.event} at +{msg.offset:.3f} s {_short(msg.payload)}")
     return lines
@@ -314,10 +327,18 @@ def build_junit(report: _Report) -> ET.Element:
                 ET.SubElement(case, "skipped", message=o.skipped)
                 continue
             total += res.duration
-            if res.status is CheckStatus.FAILED or res.status is CheckStatus.CANCELLED:
+            if res.status is CheckStatus.FAILED:
                 counts["failures"] += 1
                 el = ET.SubElement(
                     case, "failure", message=_safe(failure_text(res)), type="StepFailed"
+                )
+                el.text = _safe("\n".join(_details(res)))
+            elif res.status is CheckStatus.CANCELLED:
+                # Stopped by Ctrl+C/SIGTERM before it could pass or fail: an error, as in the
+                # text summary (the system under test was not judged).
+                counts["errors"] += 1
+                el = ET.SubElement(
+                    case, "error", message=_safe(failure_text(res)), type="Cancelled"
                 )
                 el.text = _safe("\n".join(_details(res)))
             elif res.status is CheckStatus.ERROR:
@@ -378,11 +399,34 @@ def _safe(text: str) -> str:
     )
 
 
-def _write_junit(path: Path, report: _Report, out: Output) -> None:
+def _check_junit_path(path: Path) -> None:
+    """Refuse, before anything runs, a ``--junit`` path that clearly cannot be written (exit 2)."""
+    if path.is_dir():
+        raise UsageError(f"--junit {path}: is a directory; give a file path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"--junit {path}: cannot create its folder {path.parent}: {exc.strerror or exc}"
+        ) from None
+    if not path.parent.is_dir():
+        raise UsageError(f"--junit {path}: {path.parent} is not a folder")
+    target = path if path.exists() else path.parent
+    if not os.access(target, os.W_OK):
+        raise UsageError(f"--junit {path}: {target} is not writable")
+
+
+def _write_junit(path: Path, report: _Report, out: Output) -> bool:
+    """Write the report; False (after saying so on stderr) when it could not be written."""
     tree = ET.ElementTree(build_junit(report))
     ET.indent(tree)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tree.write(path, encoding="utf-8", xml_declaration=True)
     except OSError as exc:
-        out.error(f"cannot write the JUnit report {path}: {exc.strerror or exc}")
+        out.error(
+            f"cannot write the JUnit report {path}: {exc.strerror or exc}; "
+            "exit code 2 (no report was written)"
+        )
+        return False
+    return True

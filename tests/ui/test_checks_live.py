@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from gui_helpers import WindowOptions, save_screenshot, signal_future, until
 from peers import JS_DIR, PeerPool
+from PySide6.QtWidgets import QApplication
 
 from inspector.client import ClientSettings, RealtimeClient
 from inspector.client.checks import CheckStatus, StepStatus, load_text
@@ -239,7 +240,7 @@ async def test_invalid_file_cancel_and_remembered_files(
     problem = item.child(0).text(0)
     assert f"{bad.resolve()}:3" in problem, problem
     assert "event" in problem, problem
-    assert not dock.panel.run_all_button.isEnabled()
+    assert dock.panel.run_all_button.isEnabled()  # the run reloads it: it may be fixed by then
     missing = tmp_path / "gone.yaml"
     dock.add_file(str(missing))
     assert "cannot read" in dock.panel.tree.topLevelItem(1).child(0).text(0)
@@ -284,3 +285,102 @@ async def test_invalid_file_cancel_and_remembered_files(
 
     dock.remove_file(str(bad.resolve()))
     assert window.settings.check_files() == [str(missing.resolve())]
+
+
+async def test_a_file_fixed_on_disk_runs_again_and_reload_shows_it(
+    window: MainWindow, server: RealtimeServer, tmp_path: Path
+) -> None:
+    """QA: an invalid file fixed in an editor could not be run (Run/Run all stayed disabled,
+    "Nothing to run") although each run reloads the files."""
+    _connect(window, server)
+    path = tmp_path / "fix.yaml"
+    path.write_text("name: x\nsteps:\n  - wait: 1s\n  - bogus: 1\n")
+    dock = window.checks_dock
+    panel = dock.panel
+    assert dock.add_file(str(path)).file is None
+    file_item = panel.tree.topLevelItem(0)
+    assert file_item is not None
+    panel.tree.setCurrentItem(file_item.child(0))  # one of its problems
+    assert panel.run_all_button.isEnabled()
+    assert panel.run_button.isEnabled()
+    assert panel.reload_button.isEnabled()
+
+    # Still invalid: Run reloads it, runs nothing and says why; the problems are shown again.
+    panel.run_button.click()
+    assert panel.note_label.text() == (
+        "Nothing to run: fix.yaml does not load (its problems are listed under it)."
+    )
+    assert panel.run_all_button.isEnabled()
+
+    # Fixed on disk: Reload shows its checks; Run (on the file) runs them.
+    path.write_text("name: fixed\nsteps:\n  - wait: 10ms\n")
+    panel.reload_button.click()
+    assert panel.note_label.text() == "Reloaded 1 file from disk."
+    key = (str(path.resolve()), 0)
+    assert panel.check(key) is not None
+    path.write_text("name: fixed twice\nsteps:\n  - wait: 10ms\n  - wait: 10ms\n")
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
+    done = signal_future(dock.runs.finished)
+    panel.run_button.click()
+    await asyncio.wait_for(done, 30)
+    result = panel.check_result(key)
+    assert result is not None
+    assert result.check.name == "fixed twice"  # reloaded before the run
+    assert result.status is CheckStatus.PASSED
+    assert panel.note_label.text().startswith("1 of 1 checks passed")
+
+    # Broken again, Run all: reloaded, problems back in the tree, the note says so.
+    path.write_text("name: x\nsteps:\n  - bogus: 1\n")
+    panel.run_all_button.click()
+    item = panel.tree.topLevelItem(0)
+    assert item is not None
+    assert item.text(COL_RESULT) == "✗ invalid"
+    assert "unknown step 'bogus'" in item.child(0).text(0)
+    panel.tree.setCurrentItem(item)
+    assert "unknown step 'bogus'" in panel.detail.toPlainText()
+    save_screenshot(dock, "checks-reloaded-invalid")
+
+
+async def test_closing_the_window_during_a_queued_run_counts_and_marks_the_rest(
+    window: MainWindow, server: RealtimeServer, tmp_path: Path
+) -> None:
+    """QA: after closing the window during a run of 3 checks the note said "0 of 1 checks
+    passed. cancelled" and the 2 not started were not marked."""
+    _connect(window, server)
+    path = tmp_path / "three.yaml"
+    path.write_text(
+        "name: three\nchecks:\n"
+        "  - name: slow\n    steps:\n      - join: {channel: q-slow}\n      - wait: 25s\n"
+        "  - name: second\n    steps: [{wait: 1ms}]\n"
+        "  - name: third\n    steps: [{wait: 1ms}, {wait: 1ms}]\n"
+    )
+    dock = window.checks_dock
+    dock.add_file(str(path))
+    p = str(path.resolve())
+    started = signal_future(dock.runs.step_started, lambda _k, index: index == 1)
+    done = signal_future(dock.runs.finished)
+    assert dock.run([])
+    await asyncio.wait_for(started, 30)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    quits = app.quitOnLastWindowClosed()
+    app.setQuitOnLastWindowClosed(False)  # keep the test's event loop after the close
+    try:
+        window.close()  # closeEvent cancels the run
+        await asyncio.wait_for(done, 10)
+    finally:
+        app.setQuitOnLastWindowClosed(quits)
+    panel = dock.panel
+    assert panel.note_label.text() == "0 of 3 checks passed, 2 not run. Cancelled."
+    slow = panel.check_item((p, 0))
+    assert slow is not None
+    assert slow.text(COL_RESULT) == "– cancelled"
+    for index, steps in ((1, 1), (2, 2)):
+        item = panel.check_item((p, index))
+        assert item is not None
+        assert item.text(COL_RESULT) == "– not run"
+        assert [item.child(i).text(COL_RESULT) for i in range(steps)] == ["– skipped"] * steps
+        assert item.toolTip(COL_RESULT) == "not run (cancelled)"
+    panel.tree.setCurrentItem(panel.check_item((p, 2)))
+    assert "not run (cancelled)" in panel.detail.toPlainText()
+    save_screenshot(dock, "checks-cancelled-queue")

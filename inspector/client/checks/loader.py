@@ -43,8 +43,9 @@ __all__ = [
 MAX_BYTES = 4 * 1024 * 1024
 MAX_NODES = 200_000
 
-_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m)\s*$")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0}
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)\s*$")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_EXAMPLES = "like 500ms, 2s, 1.5s, 1m or 1h"
 
 Path_ = tuple[str | int, ...]
 
@@ -80,17 +81,25 @@ def schema() -> dict[str, Any]:
 
 
 def parse_duration(value: Any) -> float:
-    """``"500ms"`` -> 0.5, ``"2s"`` -> 2.0, ``"1m"`` -> 60.0, a number -> seconds."""
+    """``"500ms"`` -> 0.5, ``"2s"`` -> 2.0, ``"1m"`` -> 60.0, ``"1h"`` -> 3600.0, a number ->
+    seconds; at most 24 h (``MAX_DURATION_S``)."""
     if isinstance(value, bool):
         raise ValueError("a duration is a number with a unit, like 500ms or 2s")
     if isinstance(value, int | float):
-        if value < 0 or not math.isfinite(value):
+        if value < 0 or math.isnan(value):
             raise ValueError("a duration cannot be negative")
-        return float(value)
-    mt = _DURATION.match(str(value))
-    if mt is None:
-        raise ValueError(f"{value!r} is not a duration (like 500ms, 2s, 1.5s or 1m)")
-    return float(mt.group(1)) * _UNIT[mt.group(2)]
+        seconds = float(value)
+    else:
+        mt = _DURATION.match(str(value))
+        if mt is None:
+            raise ValueError(f"{value!r} is not a duration ({_DURATION_EXAMPLES})")
+        seconds = float(mt.group(1)) * _UNIT[mt.group(2)]
+    if seconds > m.MAX_DURATION_S:
+        raise ValueError(
+            f"{value!r} is too long: {m.format_duration(seconds)}; "
+            f"a duration is at most {m.format_duration(m.MAX_DURATION_S)}"
+        )
+    return seconds
 
 
 # ================================================================== YAML with places
@@ -245,7 +254,7 @@ def _explain(doc: _Doc, error: jsonschema.ValidationError, path: Path_) -> None:
         doc.at(path, f"{where} needs {error.message.split(' is a required')[0]}")
         return
     if kind == "pattern" and error.validator_value == schema()["$defs"]["duration"]["pattern"]:
-        doc.at(path, f"{where}: {value!r} is not a duration (like 500ms, 2s, 1.5s or 1m)")
+        doc.at(path, f"{where}: {value!r} is not a duration ({_DURATION_EXAMPLES})")
         return
     if kind == "pattern" and path and path[-1] == "\0key":
         doc.at(path, f"{error.message}")
@@ -484,6 +493,14 @@ class _Model:
             self.step(i, raw_step, (*at, "steps", i), ids, known, joined)
             for i, raw_step in enumerate(raw["steps"])
         ]
+        for i, st in enumerate(steps):
+            if isinstance(st, m.Wait) and st.seconds > timeout:
+                self.doc.at(
+                    (*at, "steps", i, "wait"),
+                    f"wait {m.format_duration(st.seconds)} is longer than the check's timeout "
+                    f"({m.format_duration(timeout)}): the check would always time out; shorten "
+                    "the wait or raise `timeout`",
+                )
         line = self.doc.place((*at, "name"))[0]
         return m.Check(
             name=str(raw["name"]),

@@ -16,6 +16,21 @@ from typing import Any, Literal, TypeAlias
 From: TypeAlias = Literal["previous_step", "start_of_check"]
 
 DEFAULT_IDENTITY = "default"
+MAX_DURATION_S = 24 * 3600.0  # the longest duration a check file may give (24 h)
+
+
+def format_duration(seconds: float) -> str:
+    """A duration for people: ``0.5 s``, ``2 s``, ``5 min 30 s``, ``26 h 40 min`` (never ``6e+06 s``)."""
+    if seconds < 60:
+        return f"{seconds:g} s"
+    if seconds < 3600:
+        minutes, rest = divmod(seconds, 60)
+        tail = f" {rest:g} s" if rest else ""
+        return f"{int(minutes)} min{tail}"
+    hours, rest = divmod(seconds, 3600)
+    minutes = rest / 60
+    tail = f" {minutes:.4g} min" if rest >= 0.5 else ""
+    return f"{int(hours)} h{tail}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +201,7 @@ class Wait(StepBase):
     kind = "wait"
 
     def summary(self) -> str:
-        return f"wait {self.seconds:g} s"
+        return f"wait {format_duration(self.seconds)}"
 
 
 Step: TypeAlias = (

@@ -582,7 +582,8 @@ class CheckRun:
                     current[0],
                     current[1],
                     StepStatus.FAILED,
-                    f"the check's timeout ({self.check.timeout:g} s) ran out during this step",
+                    f"the check's timeout ({m.format_duration(self.check.timeout)}) ran out during "
+                    "this step",
                 )
         except asyncio.CancelledError:
             if current is not None:
@@ -690,7 +691,9 @@ class CheckRun:
             ) from None
         except (TimeoutError, JoinTimedOut):
             await self._quiet_leave(ident, client, channel)
-            raise _Failed(f"no reply to the join within {step.timeout:g} s") from None
+            raise _Failed(
+                f"no reply to the join within {m.format_duration(step.timeout)}"
+            ) from None
         if step.expect == "refused":
             raise _Failed("the server accepted the join (expected a refusal)")
         return _Outcome(mark=mark)
@@ -852,7 +855,7 @@ class CheckRun:
                 await asyncio.wait_for(self._arrived.wait(), remaining)
         near.sort(key=lambda n: len(n.differences))
         what = "presence " + step.event if isinstance(step, m.ExpectPresence) else "message"
-        window = f"within {step.within:g} s" + (
+        window = f"within {m.format_duration(step.within)}" + (
             " of the check's start" if step.from_ == "start_of_check" else ""
         )
         if matched:
@@ -900,7 +903,7 @@ class CheckRun:
                 if match(msg)[0]:
                     raise _Failed(
                         f"{msg.event} arrived at +{msg.offset:.3f} s; expected nothing matching "
-                        f"within {step.within:g} s",
+                        f"within {m.format_duration(step.within)}",
                         matched=(msg,),
                     )
             remaining = deadline - loop.time()

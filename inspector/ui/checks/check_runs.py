@@ -121,6 +121,9 @@ class RunQueue(QObject):
     step_sent = Signal(object, int, object)
     #: ``(CheckKey, CheckResult)``
     check_finished = Signal(object, object)
+    #: ``(CheckKey, why)``: a queued check that never finished (the run was cancelled, the
+    #: window closed, preparing failed); emitted before ``finished``.
+    check_not_run = Signal(object, str)
     #: the run is over (all done, cancelled or failed to prepare): ``(note)``, "" when all ran.
     finished = Signal(str)
 
@@ -130,6 +133,8 @@ class RunQueue(QObject):
         self._current: CheckRun | None = None
         self._cancelled = False
         self.results: dict[CheckKey, CheckResult] = {}
+        #: the checks of the current (or last) run, in order.
+        self.queued: list[CheckKey] = []
 
     @property
     def running(self) -> bool:
@@ -148,6 +153,7 @@ class RunQueue(QObject):
         if self.running:
             return False
         self._cancelled = False
+        self.queued = [key for key, _ in checks]
         self._task = asyncio.get_running_loop().create_task(
             self._run(list(checks), target, prepare, env), name="checks-run"
         )
@@ -190,6 +196,10 @@ class RunQueue(QObject):
             self._current = None
             if self._cancelled and not note:
                 note = "cancelled"
+            why = f"not run ({note or 'the run stopped'})"
+            for key in self.queued:
+                if key not in self.results:
+                    self.check_not_run.emit(key, why)
             self.finished.emit(note)
 
     async def _one(self, key: CheckKey, check: Check, env: dict[str, str] | None) -> None:

@@ -120,6 +120,7 @@ class ChecksDock(QDockWidget):
         self.panel = ChecksPanel()
         self.setWidget(self.panel)
         self.runs = RunQueue(self)
+        self._bad_files: list[str] = []
         self.draft_dialog: CheckDraftDialog | None = None
         action = self.toggleViewAction()
         action.setIcon(icons.icon("send"))
@@ -134,6 +135,8 @@ class ChecksDock(QDockWidget):
         p.open_requested.connect(self.ask_open)
         p.remove_requested.connect(self.remove_file)
         p.run_requested.connect(self.run)
+        p.run_file_requested.connect(self.run_file)
+        p.reload_requested.connect(self.reload_all)
         p.cancel_requested.connect(self.runs.cancel)
         p.draft_requested.connect(self.draft_from_selection)
         p.step_selected.connect(self.show_step)
@@ -143,6 +146,7 @@ class ChecksDock(QDockWidget):
         r.step_sent.connect(p.mark_step_sent)
         r.step_finished.connect(p.mark_step_finished)
         r.check_finished.connect(self._check_finished)
+        r.check_not_run.connect(p.mark_check_not_run)
         r.finished.connect(self._finished)
         self.visibilityChanged.connect(lambda _v: self.refresh_target())
         for path in host.settings.check_files():
@@ -194,6 +198,14 @@ class ChecksDock(QDockWidget):
         self.panel.set_entry(entry)
         return entry
 
+    def reload_all(self) -> list[str]:
+        """Reload every file from disk; the paths of those that do not load."""
+        bad = [p for p in self.panel.paths if self._load(p).file is None]
+        n = len(self.panel.paths)
+        note = f"Reloaded {n} file{'s' * (n != 1)} from disk"
+        self.panel.set_note(note + (f"; {_not_loading(bad)}." if bad else "."))
+        return bad
+
     def _save_files(self) -> None:
         self.host.settings.save_check_files(self.panel.paths)
 
@@ -212,25 +224,43 @@ class ChecksDock(QDockWidget):
         self.panel.set_target(self.target()[1])
 
     def run(self, keys: list[CheckKey]) -> bool:
-        """Run ``keys`` (empty: every check), reloading their files first."""
+        """Run ``keys`` (empty: every check of every file), reloading their files first (a
+        file that did not load last time runs if it was fixed, else shows its problems)."""
         if self.runs.running:
             return False
+        paths = list(dict.fromkeys(k[0] for k in keys)) if keys else self.panel.paths
+        bad = [p for p in paths if self._load(p).file is None]
         wanted = keys or self.panel.all_keys()
-        for path in dict.fromkeys(k[0] for k in wanted):
-            self._load(path)
+        return self._start(wanted, bad)
+
+    def run_file(self, path: str) -> bool:
+        """Reload ``path`` and run every check it has."""
+        if self.runs.running:
+            return False
+        bad = [path] if self._load(path).file is None else []
+        return self._start([k for k in self.panel.all_keys() if k[0] == path], bad)
+
+    def _start(self, wanted: list[CheckKey], bad: list[str]) -> bool:
         checks: list[tuple[CheckKey, Check]] = []
         for key in wanted:
             check = self.panel.check(key)
             if check is not None:
                 checks.append((key, check))
+        self._bad_files = bad
         if not checks:
-            self.panel.set_note("Nothing to run: open a check file that loads.")
+            why = _not_loading(bad) + " (its problems are listed under it)" if bad else ""
+            self.panel.set_note(
+                f"Nothing to run: {why}." if why else "Nothing to run: open a check file."
+            )
             return False
         target, words = self.target()
         self.panel.set_target(words)
         self.panel.clear_results([k for k, _ in checks])
         self.panel.set_running(True)
-        self.panel.set_note(f"Running {len(checks)} check{'s' * (len(checks) != 1)}…")
+        self.panel.set_note(
+            f"Running {len(checks)} check{'s' * (len(checks) != 1)}…"
+            + (f" ({_not_loading(bad)})" if bad else "")
+        )
 
         async def prepare() -> str:
             return (
@@ -318,9 +348,19 @@ class ChecksDock(QDockWidget):
     def _finished(self, note: str) -> None:
         self.panel.set_running(False)
         results = list(self.runs.results.values())
+        queued = len(self.runs.queued)
         passed = sum(1 for r in results if r.passed)
-        summary = f"{passed} of {len(results)} checks passed" if results else "No check ran"
-        self.panel.set_note(f"{summary}. {note}" if note else summary + ".")
+        not_run = queued - len(results)
+        summary = f"{passed} of {queued} checks passed" if queued else "No check ran"
+        if not_run and results:
+            summary += f", {not_run} not run"
+        elif not_run:
+            summary = f"None of {queued} checks ran"
+        if self._bad_files:
+            summary += f"; {_not_loading(self._bad_files)}"
+        if note:
+            summary += f". {note[0].upper()}{note[1:]}"
+        self.panel.set_note(summary.rstrip(".") + ".")
         self.runs.results.clear()
 
     # ------------------------------------------------------------------------------ step -> row
@@ -397,6 +437,14 @@ class ChecksDock(QDockWidget):
         dialog.open()
         self.draft_dialog = dialog
         return dialog
+
+
+def _not_loading(paths: list[str]) -> str:
+    """``bad.yaml does not load`` / ``2 files do not load: a.yaml, b.yaml``."""
+    names = ", ".join(Path(p).name for p in paths)
+    if len(paths) == 1:
+        return f"{names} does not load"
+    return f"{len(paths)} files do not load: {names}"
 
 
 def _message_of(

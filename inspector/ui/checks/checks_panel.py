@@ -63,6 +63,7 @@ CHECK_MARKS: Final = {
     CheckStatus.CANCELLED: "– cancelled",
 }
 RUNNING: Final = "… running"
+NOT_RUN: Final = "– not run"
 #: The width the panel asks for when its dock first opens (its minimum is about 330 px).
 PREFERRED_WIDTH: Final = 500
 
@@ -176,6 +177,10 @@ class ChecksPanel(QWidget):
     remove_requested = Signal(str)
     #: ``(list of CheckKey)``: an empty list means every check of every file.
     run_requested = Signal(list)
+    #: ``(path)``: run every check of this file (reloaded first, so a fixed file runs).
+    run_file_requested = Signal(str)
+    #: reload every file from disk (without running).
+    reload_requested = Signal()
     cancel_requested = Signal()
     draft_requested = Signal()
     #: a step was selected or clicked: ``(CheckKey, step index)``.
@@ -188,12 +193,20 @@ class ChecksPanel(QWidget):
         self._results: dict[CheckKey, CheckResult] = {}
         self._steps: dict[tuple[CheckKey, int], StepResult] = {}
         self._sent: dict[tuple[CheckKey, int], SentMessage] = {}
+        self._not_run: dict[CheckKey, str] = {}
         self._running = False
 
         self.open_button = _button("import", "Open…", "Open check files (YAML, docs/checks.md)")
         self.remove_button = _button("close", "Remove", "Take the selected file off the list")
-        self.run_all_button = _button("send", "Run all", "Run every check of every file")
-        self.run_button = _button(None, "Run", "Run the selected check (or the selected file)")
+        self.run_all_button = _button(
+            "send", "Run all", "Reload every file from disk and run every check that loads"
+        )
+        self.run_button = _button(
+            None, "Run", "Reload and run the selected check (or every check of the selected file)"
+        )
+        self.reload_button = _button(
+            None, "Reload", "Reload every file from disk (a fixed file shows its checks again)"
+        )
         self.cancel_button = _button("pause", "Cancel", "Stop the running check")
         self.draft_button = _button(
             None,
@@ -207,7 +220,12 @@ class ChecksPanel(QWidget):
             files_row.addWidget(button)
         files_row.addStretch(1)
         run_row = QHBoxLayout()
-        for button in (self.run_all_button, self.run_button, self.cancel_button):
+        for button in (
+            self.run_all_button,
+            self.run_button,
+            self.cancel_button,
+            self.reload_button,
+        ):
             run_row.addWidget(button)
         run_row.addStretch(1)
         self.target_label = QLabel()
@@ -256,6 +274,7 @@ class ChecksPanel(QWidget):
         self.run_all_button.clicked.connect(lambda: self.run_requested.emit([]))
         self.run_button.clicked.connect(self._run_selected)
         self.cancel_button.clicked.connect(self.cancel_requested)
+        self.reload_button.clicked.connect(self.reload_requested)
         self.draft_button.clicked.connect(self.draft_requested)
         self.tree.currentItemChanged.connect(self._current_changed)
         self.tree.itemClicked.connect(self._clicked)
@@ -286,6 +305,8 @@ class ChecksPanel(QWidget):
             del self._steps[step_key]
         for step_key in [k for k in self._sent if k[0][0] == entry.path]:
             del self._sent[step_key]
+        for key in [k for k in self._not_run if k[0] == entry.path]:
+            del self._not_run[key]
         current = self.tree.currentItem()
         selected = current.data(COL_NAME, ItemRole) if current is not None else None
         item = self._file_item(entry.path) if old is not None else None
@@ -294,6 +315,7 @@ class ChecksPanel(QWidget):
         self._fill_file(item, entry)
         if isinstance(selected, tuple) and selected[0] != "problem":
             self._reselect(item, selected)
+        self._refresh_detail()  # the selected file may have become (in)valid
         self._update_buttons()
 
     def _reselect(self, item: QTreeWidgetItem, data: tuple[object, ...]) -> None:
@@ -418,6 +440,7 @@ class ChecksPanel(QWidget):
         """Forget earlier results of ``keys``: their marks go blank before a new run."""
         for key in keys:
             self._results.pop(key, None)
+            self._not_run.pop(key, None)
             item = self._items.get(key)
             if item is None:
                 continue
@@ -481,6 +504,25 @@ class ChecksPanel(QWidget):
         item.setToolTip(COL_RESULT, printable(result.error) if result.error else "")
         self._refresh_detail()
 
+    def mark_check_not_run(self, key: CheckKey, why: str) -> None:
+        """A queued check that never finished: ``– not run``, its steps without a result
+        ``– skipped``, ``why`` as their tooltip and in the detail."""
+        self._not_run[key] = why
+        item = self._items.get(key)
+        if item is None:
+            return
+        self._mark(item, NOT_RUN, StepStatus.SKIPPED)
+        item.setText(COL_TIME, "")
+        item.setToolTip(COL_RESULT, printable(why))
+        for i in range(item.childCount()):
+            child = item.child(i)
+            if child is None or (key, i) in self._steps:
+                continue
+            self._mark(child, MARKS[StepStatus.SKIPPED], StepStatus.SKIPPED)
+            child.setText(COL_TIME, "")
+            child.setToolTip(COL_RESULT, printable(why))
+        self._refresh_detail()
+
     def _mark(self, item: QTreeWidgetItem, text: str, status: StepStatus) -> None:
         c = theme.colors()
         colour = {StepStatus.PASSED: c.ok, StepStatus.FAILED: c.error}.get(status, c.muted)
@@ -519,6 +561,8 @@ class ChecksPanel(QWidget):
                 entry = self._entries.get(data[1][0])
                 if check is not None and entry is not None:
                     text = check_detail(entry, check, self._results.get(data[1]))
+                    if data[1] in self._not_run:
+                        text = text.replace("Not run yet.", printable(self._not_run[data[1]]))
             else:
                 entry = self._entries.get(data[1])
                 if entry is not None:
@@ -546,14 +590,22 @@ class ChecksPanel(QWidget):
             self.remove_requested.emit(path)
 
     def _run_selected(self) -> None:
-        keys = self.selected_keys()
-        if keys:
-            self.run_requested.emit(keys)
+        item = self.tree.currentItem()
+        data = item.data(COL_NAME, ItemRole) if item is not None else None
+        if isinstance(data, tuple) and data[0] in ("check", "step"):
+            self.run_requested.emit([data[1]])
+            return
+        path = self._file_of_current()  # a file (or one of its problems): reload it, run it
+        if path is not None:
+            self.run_file_requested.emit(path)
 
     def _update_buttons(self) -> None:
-        has_checks = bool(self.all_keys())
-        self.run_all_button.setEnabled(has_checks and not self._running)
-        self.run_button.setEnabled(bool(self.selected_keys()) and not self._running)
+        # A file that did not load may have been fixed on disk: the run reloads it first, so
+        # Run/Run all only need files (and a selection), not checks that loaded last time.
+        has_files = bool(self._entries)
+        self.run_all_button.setEnabled(has_files and not self._running)
+        self.run_button.setEnabled(self.tree.currentItem() is not None and not self._running)
+        self.reload_button.setEnabled(has_files and not self._running)
         self.cancel_button.setEnabled(self._running)
         self.remove_button.setEnabled(self._file_of_current() is not None and not self._running)
         self.open_button.setEnabled(not self._running)

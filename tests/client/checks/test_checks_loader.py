@@ -240,10 +240,54 @@ def test_load_files_reports_every_bad_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("500ms", 0.5), ("2s", 2.0), ("1.5s", 1.5), ("1m", 60.0), (3, 3.0)]
+    ("text", "seconds"),
+    [
+        ("500ms", 0.5),
+        ("2s", 2.0),
+        ("1.5s", 1.5),
+        ("1m", 60.0),
+        ("2h", 7200.0),
+        ("24h", 86400.0),
+        (3, 3.0),
+    ],
 )
 def test_durations(text: Any, seconds: float) -> None:
     assert parse_duration(text) == seconds
+
+
+def test_hours_are_accepted_by_the_schema_and_long_durations_read_well() -> None:
+    f = load_text("name: t\ntimeout: 2h\nsteps:\n  - wait: 90m\n", "h.yaml")
+    (check,) = f.checks
+    assert check.timeout == 7200.0
+    assert check.steps[0].summary() == "wait 1 h 30 min"  # not "wait 5400 s" or "6e+06 s"
+    jsonschema.validate(yaml.safe_load("name: t\ntimeout: 1.5h\nsteps: [{wait: 1h}]\n"), schema())
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        (
+            "name: t\ntimeout: 100000h\nsteps: [{wait: 1s}]\n",
+            "2:10",
+            "'100000h' is too long: 100000 h; a duration is at most 24 h",
+        ),
+        (
+            "name: t\ntimeout: 1h\nsteps:\n  - wait: 100000m\n",
+            "4:11",
+            "'100000m' is too long: 1666 h 40 min; a duration is at most 24 h",
+        ),
+        (
+            "name: t\nsteps:\n  - wait: 2m\n",
+            "3:11",
+            "wait 2 min is longer than the check's timeout (30 s): the check would always time out",
+        ),
+    ],
+)
+def test_too_long_durations_are_file_errors(text: str, where: str, what: str) -> None:
+    with pytest.raises(LoadError) as info:
+        load_text(text, "long.yaml")
+    assert f"long.yaml:{where}: " in str(info.value)
+    assert what in str(info.value)
 
 
 def test_the_yaml_examples_in_docs_checks_md_load() -> None:

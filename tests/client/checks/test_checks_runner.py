@@ -223,7 +223,7 @@ timeout: 300ms
 steps:
   - join: {channel: t-slow}
   - expect: {channel: t-slow, event: never, within: 10s}
-  - wait: 1s
+  - wait: 100ms
 """
     result = await run_check(_check(text), env=_env(server))
     assert result.status is CheckStatus.FAILED
