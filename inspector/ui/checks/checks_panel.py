@@ -43,6 +43,7 @@ from inspector.client.checks import (
 from inspector.protocol.invisible import printable
 
 from ..common import icons, theme
+from ..common.bounded_label import keep_narrow
 from .check_runs import CheckKey, SentMessage
 
 COL_NAME: Final = 0
@@ -210,11 +211,11 @@ class ChecksPanel(QWidget):
         for button in (self.run_all_button, self.run_button, self.cancel_button):
             run_row.addWidget(button)
         run_row.addStretch(1)
-        self.target_label = QLabel()
+        self.target_label = keep_narrow(QLabel())
         self.target_label.setAccessibleName("Where checks run")
         self.target_label.setTextFormat(Qt.TextFormat.PlainText)
         self.target_label.setWordWrap(True)
-        self.note_label = QLabel()
+        self.note_label = keep_narrow(QLabel())
         self.note_label.setAccessibleName("Checks note")
         self.note_label.setTextFormat(Qt.TextFormat.PlainText)
         self.note_label.setWordWrap(True)
