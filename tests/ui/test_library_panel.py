@@ -373,3 +373,26 @@ async def test_screenshots(window: MainWindow, server: RealtimeServer) -> None:
     )
     panel.composer.refresh_preview()
     save_screenshot(panel.composer, "composer-template-error")
+
+
+def test_hidden_characters_in_names_are_shown_as_escapes(qtbot: Any, tmp_path: Path) -> None:
+    """QA: a saved name ``שלום\\u202eabc`` read ``cbaשלום`` in the tree. The tree, its tooltip
+    and the notes show ``\\u202e``; the stored name stays as it is."""
+    path = tmp_path / "lib.json"
+    lib = Library(folders=["f\u200bx"])
+    lib.add(SavedMessage("שלום\u202eabc", "ev\u202e", "{}", note="n\u2066"))
+    lib.add(SavedMessage("in", "e", "{}", folder="f\u200bx"))
+    lib.save(path)
+    panel = make(qtbot, path)
+    item = panel.tree.topLevelItem(1)
+    assert item is not None
+    assert item.text(0) == "שלום\\u202eabc"
+    assert "event: ev\\u202e" in item.toolTip(0) and "n\\u2066" in item.toolTip(0)
+    folder = panel.tree.topLevelItem(0)
+    assert folder is not None and folder.text(0) == "f\\u200bx  (1)"
+    # an inline edit that does not change the shown text keeps the stored name
+    item.setText(0, item.text(0))
+    assert load_library(path).messages[0].name == "שלום\u202eabc"
+    panel.select("", "שלום\u202eabc")
+    panel.delete_selected()
+    assert "\\u202e" in panel.note_label.text() and "\u202e" not in panel.note_label.text()

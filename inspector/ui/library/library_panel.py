@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.protocol.invisible import reveal
 from inspector.store.library import Library, LibraryError, SavedMessage, load_library
 from inspector.store.library.library import Snapshot
 
@@ -289,6 +290,7 @@ class LibraryPanel(QWidget):
         path = self.path
         shown = str(path) if path is not None else "no file"
         suffix = " (read-only)" if self.library.read_only else ""
+        shown = reveal(shown, multiline=False)
         self.file_label.setText(f"{shown}{suffix}")
         self.file_label.setToolTip(f"The open library file: {shown}")
 
@@ -296,7 +298,8 @@ class LibraryPanel(QWidget):
         c = theme.colors()
         colour = c.warning if self.library.read_only else c.error
         self.error_label.setText(
-            f"<span style='color:{colour.name()}'>{html.escape(self.problem, quote=False)}</span>"
+            f"<span style='color:{colour.name()}'>"
+            f"{html.escape(reveal(self.problem), quote=False)}</span>"
             if self.problem
             else ""
         )
@@ -462,7 +465,7 @@ class LibraryPanel(QWidget):
         message_icon = style.standardIcon(QStyle.StandardPixmap.SP_FileIcon)
         folders: dict[str, QTreeWidgetItem] = {}
         for folder in self.library.folders():
-            item = QTreeWidgetItem([folder])
+            item = QTreeWidgetItem([reveal(folder, multiline=False)])
             item.setIcon(0, folder_icon)
             item.setData(0, KIND_ROLE, FOLDER)
             item.setData(0, KEY_ROLE, [folder, ""])
@@ -476,7 +479,9 @@ class LibraryPanel(QWidget):
         for index, m in enumerate(self.library.messages):
             if not m.matches(search):
                 continue
-            item = QTreeWidgetItem([m.name])
+            # hidden and direction-changing characters as \uXXXX (docs/gui.md); the stored
+            # name stays as it is (KEY_ROLE)
+            item = QTreeWidgetItem([reveal(m.name, multiline=False)])
             item.setIcon(0, message_icon)
             item.setData(0, KIND_ROLE, MESSAGE)
             item.setData(0, KEY_ROLE, [m.folder, m.name])
@@ -492,7 +497,7 @@ class LibraryPanel(QWidget):
                 details.append(f"saved from channel {m.channel}")
             if m.note:
                 details.append(m.note)
-            item.setToolTip(0, "\n".join(details))
+            item.setToolTip(0, reveal("\n".join(details)))
             if m.folder:
                 folders[m.folder].addChild(item)
             else:
@@ -500,7 +505,7 @@ class LibraryPanel(QWidget):
             if (m.folder, m.name) in selected:
                 item.setSelected(True)
         for folder, item in folders.items():
-            item.setText(0, f"{folder}  ({item.childCount()})")
+            item.setText(0, f"{reveal(folder, multiline=False)}  ({item.childCount()})")
             if search:
                 item.setHidden(item.childCount() == 0)
             item.setExpanded(bool(search) or first or folder in expanded)
@@ -613,7 +618,7 @@ class LibraryPanel(QWidget):
             return
         folder, name = item.data(0, KEY_ROLE)
         new_name = item.text(0).strip()
-        if new_name == name:
+        if new_name in (name, reveal(name, multiline=False)):
             return
         if not self.rename((folder, name), new_name):
             self._rebuild()
@@ -678,7 +683,7 @@ class LibraryPanel(QWidget):
     # ------------------------------------------------------------------ notes
 
     def _note(self, text: str, *, undo: bool = False) -> None:
-        self.note_label.setText(html.escape(text, quote=False))
+        self.note_label.setText(html.escape(reveal(text), quote=False))
         self.note_label.setVisible(bool(text))
         self.note_undo.setVisible(undo and bool(text))
         if text:
@@ -687,7 +692,7 @@ class LibraryPanel(QWidget):
     def _error(self, text: str) -> None:
         c = theme.colors()
         self.note_label.setText(
-            f"<span style='color:{c.error.name()}'>{html.escape(text, quote=False)}</span>"
+            f"<span style='color:{c.error.name()}'>{html.escape(reveal(text), quote=False)}</span>"
         )
         self.note_label.setVisible(True)
         self.note_undo.setVisible(False)
