@@ -399,3 +399,40 @@ def test_hidden_characters_in_names_are_shown_as_escapes(qtbot: Any, tmp_path: P
     panel.delete_selected()
     assert "\\u202e" in panel.note_label.text()
     assert "\u202e" not in panel.note_label.text()
+
+
+def test_empty_event_loads_with_send_off_and_cannot_be_saved(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA: ``"event": ""`` in a library file. Loading it fills the composer, whose empty-event
+    check keeps Send off; saving a composer without an event is refused in the dialog (``send
+    --saved`` refuses such a message, as ``--event ''``)."""
+    from gui_fakes import FakeController
+
+    path = tmp_path / "lib.json"
+    lib = Library()
+    lib.add(SavedMessage("j1", "", '{"a": 1}'))
+    lib.save(path)
+    monkeypatch.setenv("RI_LIBRARY", str(path))
+    window = MainWindow(FakeController())
+    qtbot.addWidget(window)
+    window.show()
+    window.controller.join(ChannelOptions("room"))
+    composer = window.panels["room"].composer
+    library = window.library_dock.panel
+    library.select("", "j1")
+    library.load_selected()
+    assert composer.payload_edit.toPlainText() == '{"a": 1}'
+    assert not composer.send_button.isEnabled()
+    assert "Enter an event name" in composer.hint_label.text()
+    dialog = window.save_to_library()
+    assert dialog is not None
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert not ok.isEnabled()
+    assert "no event name" in dialog.problem.text()
+    dialog.reject()
+    composer.event_edit.setText("e")
+    dialog = window.save_to_library()
+    assert dialog is not None
+    assert dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+    dialog.reject()
