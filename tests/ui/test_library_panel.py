@@ -436,3 +436,26 @@ def test_empty_event_loads_with_send_off_and_cannot_be_saved(
     assert dialog is not None
     assert dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
     dialog.reject()
+
+
+def test_import_of_a_newer_version_is_refused_and_export_errors_clear(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """QA: importing a ``"version": 99`` file was accepted silently (opening it is read-only);
+    a red "Export failed" stayed after a later export worked."""
+    path = _write(tmp_path / "lib.json")
+    before = path.read_text()
+    newer = tmp_path / "v99.json"
+    newer.write_text(json.dumps({"version": 99, "messages": [{"name": "n", "event": "e"}]}))
+    panel = make(qtbot, path)
+    assert not panel.import_from(newer)
+    assert "format version 99" in panel.note_label.text()
+    assert "Import failed" in panel.note_label.text()
+    assert path.read_text() == before
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert not panel.export_to(blocker / "export.json")  # a file where a folder should be
+    assert "Export failed" in panel.note_label.text()
+    assert panel.export_to(tmp_path / "export.json")
+    assert "Export failed" not in panel.note_label.text()
+    assert not panel.note_label.isVisibleTo(panel)

@@ -330,6 +330,7 @@ class LibraryPanel(QWidget):
         except (LibraryError, OSError) as exc:
             self._error(f"Export failed: {exc}")
             return False
+        self._note("")  # a red "Export failed" from an earlier try is over (QA)
         self.message.emit(f"Exported {len(copy)} saved messages to {path}")
         return True
 
@@ -340,6 +341,13 @@ class LibraryPanel(QWidget):
             other = load_library(path, missing_ok=False)
         except LibraryError as exc:
             self._error(f"Import failed: {exc}")
+            return False
+        if other.read_only:
+            # a newer format opens read-only; importing would drop what it means (QA)
+            self._error(
+                f"Import failed: {path} has format version {other.version}, made by a newer "
+                f"Realtime Inspector: update the inspector to import it."
+            )
             return False
 
         def apply(lib: Library) -> None:
