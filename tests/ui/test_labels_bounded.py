@@ -86,3 +86,17 @@ def test_payload_typed_line_keeps_the_width_and_the_table(qtbot: Any) -> None:
     assert detail.template_label.height() <= 3 * detail.template_label.fontMetrics().height()
     assert panel.table.height() >= table_height * 0.6
     save_screenshot(window, "long_payload_typed_detail")
+
+
+def test_sequence_button_count_stays_compact() -> None:
+    """QA: "Sequence (99,999,999,999,999,999,998 missing)" squeezed the filter fields."""
+    from inspector.ui.messages.seq_track import compact_count
+
+    assert [compact_count(n) for n in (0, 99_999, 123_456, 1_234_567, 3_400_000_000)] == [
+        "0",
+        "99,999",
+        "123k",
+        "1.2M",
+        "3.4B",
+    ]
+    assert compact_count(10**20) == "many"

@@ -38,6 +38,21 @@ from ..common.bounded_label import keep_narrow
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
+
+def compact_count(n: int) -> str:
+    """A count short enough for a button: ``12,345``, ``123k``, ``1.2M``, ``3.4B``; counts
+    of a trillion and more read ``many`` (the bar beside the table has the exact number)."""
+    if n < 100_000:
+        return f"{n:,}"
+    for scale, unit in ((10**9, "B"), (10**6, "M"), (10**3, "k")):
+        if n >= scale:
+            if n >= 1000 * scale and unit == "B":
+                return "many"
+            value = n / scale
+            return f"{value:.1f}{unit}" if value < 10 else f"{value:.0f}{unit}"
+    return f"{n:,}"
+
+
 #: What the path field explains.
 PATH_TIP: Final = (
     "A JSON path (RFC 9535) to an integer counter in each incoming payload, such as $.seq or "
