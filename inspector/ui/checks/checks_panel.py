@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -43,7 +42,7 @@ from inspector.client.checks import (
 from inspector.protocol.invisible import printable
 
 from ..common import icons, theme
-from ..common.bounded_label import keep_narrow
+from ..common.bounded_label import NarrowLabel
 from .check_runs import CheckKey, SentMessage
 
 COL_NAME: Final = 0
@@ -211,11 +210,11 @@ class ChecksPanel(QWidget):
         for button in (self.run_all_button, self.run_button, self.cancel_button):
             run_row.addWidget(button)
         run_row.addStretch(1)
-        self.target_label = keep_narrow(QLabel())
+        self.target_label = NarrowLabel()
         self.target_label.setAccessibleName("Where checks run")
         self.target_label.setTextFormat(Qt.TextFormat.PlainText)
         self.target_label.setWordWrap(True)
-        self.note_label = keep_narrow(QLabel())
+        self.note_label = NarrowLabel()
         self.note_label.setAccessibleName("Checks note")
         self.note_label.setTextFormat(Qt.TextFormat.PlainText)
         self.note_label.setWordWrap(True)

@@ -2,29 +2,34 @@
 
 A QLabel asks its layout for at least the width of its longest unbroken word (all of it when
 word wrap is off), and the layout passes that up until the window grows: a 3,000-character
-payload in the "Next send:" preview made a 1,024 px window 2,081 px wide. ``keep_narrow``
-makes a label take the width its layout gives it; ``set_short_text`` shows at most a few short
+payload in the "Next send:" preview made a 1,024 px window 2,081 px wide. A
+:class:`NarrowLabel` asks for a bounded minimum width; ``set_short_text`` shows at most a few short
 lines and puts the whole text (bounded) in the tooltip.
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QSizePolicy
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import QLabel
 
+#: The most width (in average characters) a label's text asks for as its minimum.
+MIN_CHARS = 24
 #: Characters of one line a short label shows (the tooltip shows more).
 LINE_CHARS = 300
 #: Characters the tooltip shows.
 TOOLTIP_CHARS = 4000
 
 
-def keep_narrow(label: QLabel) -> QLabel:
-    """The label's text no longer asks for width: it is clipped or wrapped inside what the
-    layout gives it. Returns ``label``."""
-    label.setMinimumWidth(1)
-    policy = label.sizePolicy()
-    policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
-    label.setSizePolicy(policy)
-    return label
+class NarrowLabel(QLabel):
+    """A QLabel whose text never asks for more than :data:`MIN_CHARS` average characters of
+    width as its minimum: a long word or an unwrapped line is clipped (or wrapped, with word
+    wrap on) inside what the layout gives. Shorter texts behave as in any QLabel (the layout
+    still keeps a short word whole), so the window's minimum height does not grow either."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        cap = self.fontMetrics().averageCharWidth() * MIN_CHARS
+        return QSize(min(hint.width(), cap), hint.height())
 
 
 def short_text(text: str, line_chars: int = LINE_CHARS, max_lines: int = 0) -> str:

@@ -45,7 +45,7 @@ from inspector.store.channels.history import ENTRY_LIMIT
 from inspector.store.library import PreparedSend, prepare_send
 
 from ..common import icons, theme
-from ..common.bounded_label import keep_narrow, set_short_text, short_text
+from ..common.bounded_label import NarrowLabel, set_short_text, short_text
 from ..common.payload_edit import PayloadEdit
 from ..open_channel import RepeatRequest, SendRequest
 from .binary_input import BinaryInputWidget
@@ -127,18 +127,17 @@ class ComposerPanel(QWidget):
         self.payload_edit.setMinimumHeight(self.payload_edit.fontMetrics().lineSpacing() * 3 + 12)
         self.payload_edit.installEventFilter(self)
         self.event_edit.installEventFilter(self)
-        self.error_label = keep_narrow(QLabel(""))
+        self.error_label = NarrowLabel("")
         self.error_label.setWordWrap(True)
         self.error_label.setAccessibleName("Payload error")
-        self.hint_label = keep_narrow(QLabel(""))
+        self.hint_label = NarrowLabel("")
         self.hint_label.setWordWrap(True)
-        self.preview_label = QLabel("")
+        self.preview_label = NarrowLabel("")
         self.preview_label.setFont(theme.mono_font())
         self.preview_label.setTextFormat(Qt.TextFormat.PlainText)
         self.preview_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.preview_label.setAccessibleName("Preview of the next send")
         # One line cut to PREVIEW_CHARS and clipped to the window: never widens it (QA).
-        keep_narrow(self.preview_label)
         self.preview_label.setVisible(False)
 
         self.ack_check = QCheckBox("ack")

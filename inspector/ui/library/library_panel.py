@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
@@ -49,7 +48,7 @@ from inspector.store.library import Library, LibraryError, SavedMessage, load_li
 from inspector.store.library.library import Snapshot
 
 from ..common import theme
-from ..common.bounded_label import keep_narrow
+from ..common.bounded_label import NarrowLabel
 
 #: ``ask_path(title, filter, save) -> path or None`` (a file dialog; tests pass their own).
 AskPath = Callable[[str, str, bool], Path | None]
@@ -156,7 +155,7 @@ class LibraryPanel(QWidget):
         self.problem = ""
         self.undo_stack = QUndoStack(self)
 
-        self.file_label = keep_narrow(QLabel(""))
+        self.file_label = NarrowLabel("")
         self.file_label.setAccessibleName("Library file")
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.file_label.setWordWrap(True)
@@ -183,12 +182,12 @@ class LibraryPanel(QWidget):
         self.search_edit.setAccessibleName("Search saved messages")
         self.search_edit.setClearButtonEnabled(True)
         self.tree = LibraryTree()
-        self.error_label = keep_narrow(QLabel(""))
+        self.error_label = NarrowLabel("")
         self.error_label.setWordWrap(True)
         self.error_label.setAccessibleName("Library problem")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.setVisible(False)
-        self.note_label = keep_narrow(QLabel(""))
+        self.note_label = NarrowLabel("")
         self.note_label.setWordWrap(True)
         self.note_undo = QPushButton("Undo")
         self.note_undo.setToolTip("Undo the last change (Ctrl+Z)")

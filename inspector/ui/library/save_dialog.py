@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -23,7 +22,7 @@ from inspector.store.library import Library, LibraryError
 from inspector.store.library.library import check_folder, check_name
 
 from ..common import theme
-from ..common.bounded_label import keep_narrow
+from ..common.bounded_label import NarrowLabel
 
 
 class SaveMessageDialog(QDialog):
@@ -55,7 +54,7 @@ class SaveMessageDialog(QDialog):
         self.note_edit = QLineEdit(note)
         self.note_edit.setAccessibleName("Note")
         self.note_edit.setPlaceholderText("optional: what it is for")
-        self.problem = keep_narrow(QLabel(""))
+        self.problem = NarrowLabel("")
         self.problem.setWordWrap(True)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

@@ -36,7 +36,7 @@ from inspector.store.messages.copy_commands import KEY_ENV, CommandTarget, cli_c
 from inspector.store.timefmt import local_iso, local_stamp
 
 from ..common import icons, theme
-from ..common.bounded_label import keep_narrow, set_short_text
+from ..common.bounded_label import NarrowLabel, set_short_text
 from .payload_views import PayloadViewsWidget
 
 #: Pretty-printing for *Copy payload* stops at this many characters; the rest is cut.
@@ -123,19 +123,19 @@ class MessageDetailPanel(QWidget):
         self._record: MessageRecord | None = None
         self._target: Callable[[], CommandTarget | None] = lambda: None
         self._has_target = False
-        self.title = keep_narrow(QLabel("No row selected"))
+        self.title = NarrowLabel("No row selected")
         self.title.setWordWrap(True)
-        self.subtitle = keep_narrow(QLabel(""))
+        self.subtitle = NarrowLabel("")
         self.subtitle.setTextFormat(Qt.TextFormat.PlainText)
         self.subtitle.setWordWrap(True)
         self.subtitle.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        self.meta_label = keep_narrow(QLabel(""))
+        self.meta_label = NarrowLabel("")
         self.meta_label.setTextFormat(Qt.TextFormat.PlainText)
         self.meta_label.setWordWrap(True)
         self.meta_label.setAccessibleName("Broadcast metadata")
         self.meta_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.meta_label.setVisible(False)
-        self.template_label = keep_narrow(QLabel(""))
+        self.template_label = NarrowLabel("")
         self.template_label.setTextFormat(Qt.TextFormat.PlainText)
         # one line each, cut: a JWT in "Payload typed:" pushed the table down (QA)
         self.template_label.setAccessibleName("Template of this send")

@@ -34,7 +34,7 @@ from inspector.store.messages.seq_tracker import Gap, SeqTracker
 from inspector.store.timefmt import clock_ms, local_stamp
 
 from ..common import theme
-from ..common.bounded_label import keep_narrow
+from ..common.bounded_label import NarrowLabel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -131,7 +131,7 @@ class SeqGapsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = QLabel("<b>Sequence gaps</b>")
-        self.note = keep_narrow(QLabel(""))
+        self.note = NarrowLabel("")
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setWordWrap(True)
         self.model = SeqGapsModel(self)
@@ -199,11 +199,11 @@ class SeqTrackBar(QWidget):
         self.stop_button.setText("Stop")
         self.stop_button.setToolTip("Stop watching the counter")
         self.stop_button.setEnabled(False)
-        self.counts_label = keep_narrow(QLabel(""))
+        self.counts_label = NarrowLabel("")
         self.counts_label.setAccessibleName("Sequence counts")
         self.counts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.counts_label.setToolTip("\n".join(f"{k}: {v}" for k, v in COUNT_TIPS.items()))
-        self.error_label = keep_narrow(QLabel(""))
+        self.error_label = NarrowLabel("")
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setAccessibleName("Counter path error")
         self.error_label.setVisible(False)
