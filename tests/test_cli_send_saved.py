@@ -154,3 +154,27 @@ async def test_payload_from_stdin_is_read_once(server: RealtimeServer) -> None:
         _, err = await asyncio.wait_for(proc.communicate(body), TIMEOUT)
         assert proc.returncode == 0, err.decode()
     assert await _broadcasts(listener) == [("in", {"plain": 1}), ("in", {"n": 1})]
+
+
+async def test_saved_message_with_an_empty_event_is_refused(
+    server: RealtimeServer, tmp_path: Path
+) -> None:
+    """QA: ``"event": ""`` in a library file was sent as ``{"event":"",...}`` while
+    ``--event ''`` is refused; the same refusal now, also for an event that expands to ''."""
+    path = tmp_path / "lib.json"
+    lib = Library()
+    lib.add(SavedMessage("j1", "", '{"a": 1}', channel="room-e"))
+    lib.add(SavedMessage("j2", "{{env.RI_TEST_EMPTY}}", '{"a": 2}', channel="room-e"))
+    lib.save(path)
+    env = cli_env(server, RI_TEST_EMPTY="")
+    code, lines, err = await run("send", "--saved", "j1", "--library", str(path), env=env)
+    assert (code, lines) == (2, [])
+    assert "'j1' has an empty event: an event name cannot be empty" in err
+    code, lines, err = await run("send", "--saved", "j2", "--library", str(path), env=env)
+    assert (code, lines) == (2, [])
+    assert "expands to nothing: an event name cannot be empty" in err
+    # --event still overrides it
+    code, _, err = await run(
+        "send", "--saved", "j1", "--library", str(path), "--event", "e", env=env
+    )
+    assert code == 0, err

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.client.repeat import RepeatMessage
+from inspector.protocol.invisible import printable
 from inspector.protocol.template import TemplateError, Variables, has_placeholders
 from inspector.store import Transport
 from inspector.store.library import (
@@ -94,6 +95,12 @@ def apply_saved(args: argparse.Namespace) -> None:
     else:
         saved = _find(args)
         if args.event is None:
+            if not saved.event:
+                # as `--event ''` is refused (QA: `"event": ""` in a file was sent)
+                raise UsageError(
+                    f"--saved: {printable(saved.ref)!r} has an empty event: an event name cannot be empty "
+                    "(fix it in the library or pass --event)"
+                )
             args.event = saved.event
         if args.payload is None and args.binary is None:
             args.template = saved.payload
@@ -197,7 +204,7 @@ class MessageSource:
             )
         text = "" if self._raw is not None else self._text
         try:
-            return prepare_send(
+            prepared = prepare_send(
                 self._event,
                 text,
                 variables,
@@ -216,6 +223,12 @@ class MessageSource:
             raise UsageError(f"{what}: {detail}{hint}") from exc
         except ValueError as exc:
             raise UsageError(f"{self._where}: {exc}") from exc
+        if not prepared.event:
+            raise UsageError(
+                f"the event name {printable(self._event)!r} expands to nothing: "
+                "an event name cannot be empty"
+            )
+        return prepared
 
     def _result(self, prepared: Any) -> tuple[str, Any]:
         if self._raw is not None:

@@ -685,6 +685,7 @@ class MainWindow(QMainWindow):
             name=loaded.name if loaded is not None else message.name,
             folder=loaded.folder if loaded is not None else "",
             note=loaded.note if loaded is not None else "",
+            event=message.event,
             parent=self,
         )
 

@@ -183,3 +183,26 @@ def test_find_row_picks_the_nearest_matching_received_row() -> None:
     assert find_row(rows, event="e", payload={"id": 3}, wall=100.5) is None
     assert find_row(rows, event="bin", payload={"$binary": "AQI="}, wall=100.5) is rows[6]
     assert find_row(rows, event="bin", payload={"$binary": "AQM="}, wall=100.5) is None
+
+
+@pytest.mark.parametrize(
+    "hidden", ["\u202eevil", "a\u200bb", "tag\U000e0041x", "soft\xadhyphen", "lone\ud800"]
+)
+def test_hidden_characters_are_written_as_escapes_and_read_back(hidden: str) -> None:
+    """QA: a received ``{"name":"\\u202eevil"}`` was written raw into the YAML, so the draft
+    editor showed ``name: live``. The file shows escapes and loads back the same strings."""
+    rows = [
+        rec(1, 1.0, Direction.OUT, "go" + hidden, {"k" + hidden: hidden}),
+        rec(2, 1.5, Direction.IN, "got", {"name": hidden, "plain": "ok"}),
+    ]
+    draft = draft_check(rows, ChannelOptions("room"), now=0)
+    assert not any(ch in draft.text for ch in hidden if ch.isascii() is False and ch != "x")
+    assert "\\u" in draft.text or "\\U" in draft.text
+    check = load_text(draft.text, "draft.yaml").checks[0]
+    _, send, expect = check.steps
+    assert isinstance(send, Send)
+    assert isinstance(expect, Expect)
+    assert send.event == "go" + hidden
+    assert send.payload == {"k" + hidden: hidden}
+    assert expect.payload == {"name": hidden, "plain": "ok"}
+    assert "plain: ok" in draft.text  # other strings keep the plain style

@@ -4,6 +4,7 @@ corrupt files never overwritten, errors with the line; and prepare_send (item 2)
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -192,6 +193,8 @@ def test_names_unique_per_folder_and_find() -> None:
         lib.find("nope")
     with pytest.raises(LibraryError, match="cannot contain '/'"):
         lib.add(SavedMessage("a", "e", folder="a/b"))
+    with pytest.raises(LibraryError, match="message names cannot contain '/'"):
+        lib.add(SavedMessage("a/b", "e"))  # QA: `folder/name` names one message
 
 
 def test_edit_operations_and_undo_snapshot() -> None:
@@ -262,3 +265,22 @@ def test_changes_on_disk_since_reading_are_not_overwritten(tmp_path: Path) -> No
     fresh.add(SavedMessage("again", "e"))
     fresh.save()  # its own writes are not "changes on disk"
     assert load_library(path).get("", "again") is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "message"),
+    [
+        ("de ad {{seq}}", "base64", 'a space inside a line (it looks like hex: set "encoding"'),
+        ("zz not hex", "base64", 'not base64 ("encoding" is "base64"): a space inside a line'),
+        ("de:ad:be:e", "base64", 'it looks like hex: set "encoding": "hex"'),
+        ("zz", "hex", 'not hex ("encoding": "hex"): \'z\' is not a hex digit'),
+    ],
+)
+def test_binary_payload_errors_name_the_encoding(text: str, encoding: str, message: str) -> None:
+    """QA: ``"de ad {{seq}}"`` saved as base64 said "the length is off by one character", and
+    ``"zz not hex"`` was sent as the base64 ``zznothex``."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        prepare_send("e", text, Variables(seq=1), binary=True, encoding=encoding)
+    # base64 wrapped over lines is still fine
+    wrapped = prepare_send("e", "3q2+\n7w==\n", Variables(), binary=True)
+    assert wrapped.payload == b"\xde\xad\xbe\xef"

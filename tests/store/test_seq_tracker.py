@@ -294,3 +294,22 @@ def test_bounded_whatever_arrives(numbers: list[int], cap: int) -> None:
         assert c.missing >= sum(g.size for g in t.gaps())
         assert c.received == sum(r.received for r in t.runs()) or t.runs_dropped
     assert t.counts().received == len(numbers)
+
+
+def test_a_far_jump_starts_a_new_run_instead_of_a_huge_gap() -> None:
+    """QA: one ``{"seq": 99999999999999999999}`` made "missing 99,999,999,999,999,999,998".
+    A number more than MAX_JUMP away from the run starts a new run; the old numbers that
+    follow make one more run; nothing is missing."""
+    from inspector.store.messages.seq_tracker import MAX_JUMP
+
+    t = SeqTracker("$.seq")
+    feed(t, 1, 2, 3, 99999999999999999999, 4, 5, 7)
+    c = t.counts()
+    assert (c.received, c.missing, c.runs) == (7, 1, 3)
+    assert spans(t) == [(3, 6, 6)]
+    # a jump of exactly MAX_JUMP is still a gap of the run
+    t = SeqTracker("$.seq")
+    feed(t, 10, 11 + MAX_JUMP)
+    assert (t.counts().missing, t.counts().runs) == (MAX_JUMP, 1)
+    feed(t, 12 + 2 * MAX_JUMP)
+    assert (t.counts().missing, t.counts().runs) == (2 * MAX_JUMP, 1)

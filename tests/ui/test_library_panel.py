@@ -373,3 +373,89 @@ async def test_screenshots(window: MainWindow, server: RealtimeServer) -> None:
     )
     panel.composer.refresh_preview()
     save_screenshot(panel.composer, "composer-template-error")
+
+
+def test_hidden_characters_in_names_are_shown_as_escapes(qtbot: Any, tmp_path: Path) -> None:
+    """QA: a saved name ``שלום\\u202eabc`` read ``cbaשלום`` in the tree. The tree, its tooltip
+    and the notes show ``\\u202e``; the stored name stays as it is."""
+    path = tmp_path / "lib.json"
+    lib = Library(folders=["f\u200bx"])
+    lib.add(SavedMessage("שלום\u202eabc", "ev\u202e", "{}", note="n\u2066"))
+    lib.add(SavedMessage("in", "e", "{}", folder="f\u200bx"))
+    lib.save(path)
+    panel = make(qtbot, path)
+    item = panel.tree.topLevelItem(1)
+    assert item is not None
+    assert item.text(0) == "שלום\\u202eabc"
+    assert "event: ev\\u202e" in item.toolTip(0)
+    assert "n\\u2066" in item.toolTip(0)
+    folder = panel.tree.topLevelItem(0)
+    assert folder is not None
+    assert folder.text(0) == "f\\u200bx  (1)"
+    # an inline edit that does not change the shown text keeps the stored name
+    item.setText(0, item.text(0))
+    assert load_library(path).messages[0].name == "שלום\u202eabc"
+    panel.select("", "שלום\u202eabc")
+    panel.delete_selected()
+    assert "\\u202e" in panel.note_label.text()
+    assert "\u202e" not in panel.note_label.text()
+
+
+def test_empty_event_loads_with_send_off_and_cannot_be_saved(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA: ``"event": ""`` in a library file. Loading it fills the composer, whose empty-event
+    check keeps Send off; saving a composer without an event is refused in the dialog (``send
+    --saved`` refuses such a message, as ``--event ''``)."""
+    from gui_fakes import FakeController
+
+    path = tmp_path / "lib.json"
+    lib = Library()
+    lib.add(SavedMessage("j1", "", '{"a": 1}'))
+    lib.save(path)
+    monkeypatch.setenv("RI_LIBRARY", str(path))
+    window = MainWindow(FakeController())
+    qtbot.addWidget(window)
+    window.show()
+    window.controller.join(ChannelOptions("room"))
+    composer = window.panels["room"].composer
+    library = window.library_dock.panel
+    library.select("", "j1")
+    library.load_selected()
+    assert composer.payload_edit.toPlainText() == '{"a": 1}'
+    assert not composer.send_button.isEnabled()
+    assert "Enter an event name" in composer.hint_label.text()
+    dialog = window.save_to_library()
+    assert dialog is not None
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert not ok.isEnabled()
+    assert "no event name" in dialog.problem.text()
+    dialog.reject()
+    composer.event_edit.setText("e")
+    dialog = window.save_to_library()
+    assert dialog is not None
+    assert dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+    dialog.reject()
+
+
+def test_import_of_a_newer_version_is_refused_and_export_errors_clear(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """QA: importing a ``"version": 99`` file was accepted silently (opening it is read-only);
+    a red "Export failed" stayed after a later export worked."""
+    path = _write(tmp_path / "lib.json")
+    before = path.read_text()
+    newer = tmp_path / "v99.json"
+    newer.write_text(json.dumps({"version": 99, "messages": [{"name": "n", "event": "e"}]}))
+    panel = make(qtbot, path)
+    assert not panel.import_from(newer)
+    assert "format version 99" in panel.note_label.text()
+    assert "Import failed" in panel.note_label.text()
+    assert path.read_text() == before
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert not panel.export_to(blocker / "export.json")  # a file where a folder should be
+    assert "Export failed" in panel.note_label.text()
+    assert panel.export_to(tmp_path / "export.json")
+    assert "Export failed" not in panel.note_label.text()
+    assert not panel.note_label.isVisibleTo(panel)

@@ -31,6 +31,7 @@ from typing import Any, Final
 
 import yaml
 
+from inspector.protocol.invisible import has_hidden, reveal
 from inspector.protocol.redact import REDACTED, redact_value
 from inspector.store.channels.channels import ChannelOptions
 from inspector.store.messages.records import (
@@ -75,6 +76,35 @@ def escape_template(text: str) -> str:
 def escape_glob(event: str) -> str:
     """An event name as a glob that matches only itself (``*``, ``?``, ``\\`` escaped)."""
     return _GLOB.sub(r"\\\1", event)
+
+
+class _DraftDumper(yaml.SafeDumper):
+    """Writes a string that holds a hidden or direction-changing character (what
+    :mod:`inspector.protocol.invisible` reveals) as a double-quoted scalar, so that
+    :func:`_escape_hidden` can write those characters as escapes: the file then shows
+    ``"\\u202eevil"`` where the peer sent a right-to-left override, and reads back the same
+    string (docs/gui.md, "Hidden characters")."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = '"' if has_hidden(data) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_DraftDumper.add_representer(str, _represent_str)
+
+
+def _yaml_escape(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _escape_hidden(text: str) -> str:
+    """The YAML text with each hidden character PyYAML left as it is (``allow_unicode`` keeps
+    format characters such as U+202E) written as a YAML escape. Such characters occur only in
+    the double-quoted scalars :class:`_DraftDumper` wrote, where an escape means the same
+    character; line breaks and tabs are PyYAML's own."""
+    return "".join(_yaml_escape(ch) if ch not in "\t\n\r" and has_hidden(ch) else ch for ch in text)
 
 
 @dataclass(slots=True)
@@ -218,9 +248,12 @@ def draft_check(
         events.append(record.event)
         previous = record.time
     check = {"name": name or _check_name(channel, events), "steps": steps}
-    body = yaml.safe_dump(check, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.dump(check, Dumper=_DraftDumper, sort_keys=False, allow_unicode=True, width=100)
+    if has_hidden(body):
+        body = _escape_hidden(body)
     header = [
-        f"# Drafted by Realtime Inspector from {source or 'selected rows'} on {_date(now)}.",
+        f"# Drafted by Realtime Inspector from {reveal(source or 'selected rows', multiline=False)}"
+        f" on {_date(now)}.",
         "# connect: $SUPABASE_URL and $SUPABASE_ANON_KEY by default (docs/checks.md); the",
         "# window's Checks panel runs it on the current profile.",
         "# An expect's payload is a subset: remove the keys whose values change from run to run",
@@ -232,6 +265,6 @@ def draft_check(
         )
         header.append("# expects: put them back as {{env.NAME}}.")
     for line in skipped:
-        header.append(f"# Not drafted: {line}")
+        header.append(f"# Not drafted: {reveal(line, multiline=False)}")
     text = "\n".join(header) + "\n" + body
     return Draft(text=text, steps=len(steps), skipped=skipped, redacted=redacted)

@@ -8,6 +8,7 @@ The window's composer (preview and send) and ``realtime-inspector send`` both ca
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,33 @@ class PreparedSend:
     value: Any
     #: whether any variable was expanded (the template differs from what is sent).
     expanded: bool
+
+
+_HEX_LIKE = re.compile(r"(?:0x)?[0-9a-fA-F]{2}(?:[\s,:]+(?:0x)?[0-9a-fA-F]{1,2})*\s*")
+
+
+def parse_bytes(text: str, encoding: str) -> bytes:
+    """The bytes of a saved binary message's text in ``encoding`` (``hex`` or ``base64``);
+    ValueError names the encoding that was expected.
+
+    Base64 may be wrapped over lines, but a space or tab inside a line is refused: base64 has
+    none, and ``"zz not hex"`` read as the base64 ``zznothex`` sent bytes nobody wrote (QA).
+    Text that looks like hex (``de ad 01``) says to set ``"encoding": "hex"``."""
+    if encoding == "hex":
+        try:
+            return parse_hex(text)
+        except ValueError as exc:
+            raise ValueError(f'not hex ("encoding": "hex"): {exc}') from None
+    hint = ""
+    if _HEX_LIKE.fullmatch(text.strip()):
+        hint = ' (it looks like hex: set "encoding": "hex")'
+    if any(" " in line.strip() or "\t" in line.strip() for line in text.splitlines()):
+        raise ValueError('not base64 ("encoding" is "base64"): a space inside a line' + hint)
+    try:
+        return parse_base64(text)
+    except ValueError as exc:
+        detail = str(exc).removeprefix("not base64: ")
+        raise ValueError(f'not base64 ("encoding" is "base64"): {detail}{hint}') from None
 
 
 def claims_of(token: str | None) -> Mapping[str, Any] | None:
@@ -73,7 +101,7 @@ def prepare_send(
         if expand and has_placeholders(text):
             text = expand_text(text, variables)
             expanded = expanded or text != payload
-        data = parse_hex(text) if encoding == "hex" else parse_base64(text)
+        data = parse_bytes(text, encoding)
         return PreparedSend(event, data, True, None, expanded)
     if not payload.strip():
         return PreparedSend(event, b"{}", False, {}, expanded)

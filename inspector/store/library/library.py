@@ -228,6 +228,9 @@ def check_name(name: str) -> None:
     """:class:`LibraryError` unless ``name`` is a usable message name."""
     if not name.strip():
         raise LibraryError("a message needs a name")
+    if "/" in name:
+        # `folder/name` names one message (send --saved): a '/' in a name would be ambiguous
+        raise LibraryError(f"name {name!r}: message names cannot contain '/'")
     if name != name.strip() or re.search(r"[\x00-\x1f\x7f]", name):
         raise LibraryError(
             f"name {name!r}: no leading or trailing spaces, no line breaks or control characters"

@@ -24,6 +24,12 @@ The rules, precisely (docs/gui.md "Sequence gaps" says the same for users):
   apart; a counter that starts at 0 still reads 0, 1, 2 as one run). The counters
   are totals over all runs; :meth:`SeqTracker.runs` has them per run, and gaps say their run.
   The price: a run's own first message (its 1) arriving after its 2 looks like a new run.
+- **Far jump**: a number that would leave more than :data:`MAX_JUMP` (1,000,000) numbers
+  missing above the run's highest, or as many below its first, starts a new run instead of
+  opening a gap of that size: one outlier
+  (``{"seq": 99999999999999999999}`` among 1, 2, 3) or a sender that switched counters is
+  not "99,999,999,999,999,999,996 missing". After an outlier the old numbers come back as
+  one more run (``1, 2, 3, 10**20, 4, 5`` is three runs, nothing missing).
 - **No counter**: the path found nothing, or found a value that is not an integer (a string,
   ``3.5``, ``3.0``, ``true``, ``null``), or the payload is binary or not JSON. When the path
   selects several values (``$..seq``), the first is the counter.
@@ -57,6 +63,10 @@ DEFAULT_MAX_GAPS: Final = 1000
 DEFAULT_MAX_RUNS: Final = 100
 #: The number a repeat run starts at: seeing it again starts a new run.
 RESTART_AT: Final = 1
+#: A number that would skip more than this many numbers past the current run (above its
+#: highest, below its first) starts a new run instead of opening a gap (an outlier, or
+#: another counter).
+MAX_JUMP: Final = 1_000_000
 
 
 class SeqPathError(ValueError):
@@ -274,6 +284,9 @@ class SeqTracker:
         los, his = run.los, run.his
         top = his[-1]
         if value == self._restart_at and value <= top:  # a drop to 1: a new run
+            self._new_run(value)
+            return
+        if value - top - 1 > MAX_JUMP or run.start - value - 1 > MAX_JUMP:  # a far jump: a new run
             self._new_run(value)
             return
         run.received += 1

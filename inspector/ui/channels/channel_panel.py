@@ -42,7 +42,7 @@ from ..messages.message_detail_panel import MessageDetailPanel
 from ..messages.message_filter_proxy import MessageFilterProxyModel
 from ..messages.message_table_model import MessageTableModel, RecordRole
 from ..messages.message_table_view import MessageTableView
-from ..messages.seq_track import SeqGapsPanel, SeqTrackBar
+from ..messages.seq_track import SeqGapsPanel, SeqTrackBar, compact_count
 from ..open_channel import OpenChannel, SendRequest
 from ..presence.presence_panel import PresencePanel
 
@@ -467,7 +467,7 @@ class ChannelPanel(QWidget):
         if self.seq_gaps.isVisible():
             self.seq_gaps.refresh(tracker)
         missing = 0 if tracker is None else tracker.counts().missing
-        text = f"Sequence ({missing:,} missing)" if missing else "Sequence"
+        text = f"Sequence ({compact_count(missing)} missing)" if missing else "Sequence"
         if self.seq_button.text() != text:  # the counts show even while the bar is hidden
             self.seq_button.setText(text)
 

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -43,6 +42,7 @@ from inspector.client.checks import (
 from inspector.protocol.invisible import printable
 
 from ..common import icons, theme
+from ..common.bounded_label import NarrowLabel
 from .check_runs import CheckKey, SentMessage
 
 COL_NAME: Final = 0
@@ -228,11 +228,11 @@ class ChecksPanel(QWidget):
         ):
             run_row.addWidget(button)
         run_row.addStretch(1)
-        self.target_label = QLabel()
+        self.target_label = NarrowLabel()
         self.target_label.setAccessibleName("Where checks run")
         self.target_label.setTextFormat(Qt.TextFormat.PlainText)
         self.target_label.setWordWrap(True)
-        self.note_label = QLabel()
+        self.note_label = NarrowLabel()
         self.note_label.setAccessibleName("Checks note")
         self.note_label.setTextFormat(Qt.TextFormat.PlainText)
         self.note_label.setWordWrap(True)

@@ -38,12 +38,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.protocol.invisible import reveal
 from inspector.protocol.template import TemplateError, Variables, has_placeholders
 from inspector.store import SendHistory, SendTemplate, Transport
 from inspector.store.channels.history import ENTRY_LIMIT
 from inspector.store.library import PreparedSend, prepare_send
 
 from ..common import icons, theme
+from ..common.bounded_label import NarrowLabel, set_short_text, short_text
 from ..common.payload_edit import PayloadEdit
 from ..open_channel import RepeatRequest, SendRequest
 from .binary_input import BinaryInputWidget
@@ -125,17 +127,17 @@ class ComposerPanel(QWidget):
         self.payload_edit.setMinimumHeight(self.payload_edit.fontMetrics().lineSpacing() * 3 + 12)
         self.payload_edit.installEventFilter(self)
         self.event_edit.installEventFilter(self)
-        self.error_label = QLabel("")
+        self.error_label = NarrowLabel("")
         self.error_label.setWordWrap(True)
         self.error_label.setAccessibleName("Payload error")
-        self.hint_label = QLabel("")
+        self.hint_label = NarrowLabel("")
         self.hint_label.setWordWrap(True)
-        self.preview_label = QLabel("")
+        self.preview_label = NarrowLabel("")
         self.preview_label.setFont(theme.mono_font())
         self.preview_label.setTextFormat(Qt.TextFormat.PlainText)
         self.preview_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.preview_label.setAccessibleName("Preview of the next send")
-        self.preview_label.setWordWrap(True)
+        # One line cut to PREVIEW_CHARS and clipped to the window: never widens it (QA).
         self.preview_label.setVisible(False)
 
         self.ack_check = QCheckBox("ack")
@@ -453,11 +455,8 @@ class ComposerPanel(QWidget):
         hint = ""
         if prepared is not None:
             shown = prepared.payload.decode("utf-8", "replace")
-            line = f"Next send: {prepared.event}  {shown}"
-            self.preview_label.setText(
-                line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1] + "…"
-            )
-            self.preview_label.setToolTip(line[:4000])
+            line = reveal(f"Next send: {prepared.event}  {shown}", multiline=False)
+            set_short_text(self.preview_label, line, PREVIEW_CHARS)
             if not prepared.event:
                 hint = "Enter an event name to send."
             elif len(prepared.event.encode()) > 255:
@@ -465,7 +464,7 @@ class ComposerPanel(QWidget):
         self.preview_label.setVisible(prepared is not None)
         self.error_label.setText(
             f"<span style='color:{c.error.name()}'>Template: "
-            f"{html.escape(error, quote=False)}</span>"
+            f"{html.escape(short_text(error, PREVIEW_CHARS, 3), quote=False)}</span>"
             if error
             else ""
         )

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..common import theme
+from ..common.bounded_label import NarrowLabel
 
 #: Pace choices: (label, key).
 PACES = (("at a rate", "rate"), ("acks in flight", "in_flight"), ("as fast as possible", "max"))
@@ -175,7 +176,7 @@ class RepeatControl(QWidget):
         self.summary_button = QPushButton("Summary…")
         self.summary_button.setEnabled(False)
         self.summary_button.setToolTip("The last run's counts and ack round trips")
-        self.status_label = QLabel("")
+        self.status_label = NarrowLabel("")
         self.status_label.setWordWrap(True)
         self.status_label.setAccessibleName("Repeat status")
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

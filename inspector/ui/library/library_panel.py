@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
@@ -44,10 +43,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.protocol.invisible import reveal
 from inspector.store.library import Library, LibraryError, SavedMessage, load_library
 from inspector.store.library.library import Snapshot
 
 from ..common import theme
+from ..common.bounded_label import NarrowLabel
 
 #: ``ask_path(title, filter, save) -> path or None`` (a file dialog; tests pass their own).
 AskPath = Callable[[str, str, bool], Path | None]
@@ -154,7 +155,7 @@ class LibraryPanel(QWidget):
         self.problem = ""
         self.undo_stack = QUndoStack(self)
 
-        self.file_label = QLabel("")
+        self.file_label = NarrowLabel("")
         self.file_label.setAccessibleName("Library file")
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.file_label.setWordWrap(True)
@@ -181,12 +182,12 @@ class LibraryPanel(QWidget):
         self.search_edit.setAccessibleName("Search saved messages")
         self.search_edit.setClearButtonEnabled(True)
         self.tree = LibraryTree()
-        self.error_label = QLabel("")
+        self.error_label = NarrowLabel("")
         self.error_label.setWordWrap(True)
         self.error_label.setAccessibleName("Library problem")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.setVisible(False)
-        self.note_label = QLabel("")
+        self.note_label = NarrowLabel("")
         self.note_label.setWordWrap(True)
         self.note_undo = QPushButton("Undo")
         self.note_undo.setToolTip("Undo the last change (Ctrl+Z)")
@@ -288,6 +289,7 @@ class LibraryPanel(QWidget):
         path = self.path
         shown = str(path) if path is not None else "no file"
         suffix = " (read-only)" if self.library.read_only else ""
+        shown = reveal(shown, multiline=False)
         self.file_label.setText(f"{shown}{suffix}")
         self.file_label.setToolTip(f"The open library file: {shown}")
 
@@ -295,7 +297,8 @@ class LibraryPanel(QWidget):
         c = theme.colors()
         colour = c.warning if self.library.read_only else c.error
         self.error_label.setText(
-            f"<span style='color:{colour.name()}'>{html.escape(self.problem, quote=False)}</span>"
+            f"<span style='color:{colour.name()}'>"
+            f"{html.escape(reveal(self.problem), quote=False)}</span>"
             if self.problem
             else ""
         )
@@ -326,6 +329,7 @@ class LibraryPanel(QWidget):
         except (LibraryError, OSError) as exc:
             self._error(f"Export failed: {exc}")
             return False
+        self._note("")  # a red "Export failed" from an earlier try is over (QA)
         self.message.emit(f"Exported {len(copy)} saved messages to {path}")
         return True
 
@@ -336,6 +340,13 @@ class LibraryPanel(QWidget):
             other = load_library(path, missing_ok=False)
         except LibraryError as exc:
             self._error(f"Import failed: {exc}")
+            return False
+        if other.read_only:
+            # a newer format opens read-only; importing would drop what it means (QA)
+            self._error(
+                f"Import failed: {path} has format version {other.version}, made by a newer "
+                f"Realtime Inspector: update the inspector to import it."
+            )
             return False
 
         def apply(lib: Library) -> None:
@@ -461,7 +472,7 @@ class LibraryPanel(QWidget):
         message_icon = style.standardIcon(QStyle.StandardPixmap.SP_FileIcon)
         folders: dict[str, QTreeWidgetItem] = {}
         for folder in self.library.folders():
-            item = QTreeWidgetItem([folder])
+            item = QTreeWidgetItem([reveal(folder, multiline=False)])
             item.setIcon(0, folder_icon)
             item.setData(0, KIND_ROLE, FOLDER)
             item.setData(0, KEY_ROLE, [folder, ""])
@@ -475,7 +486,9 @@ class LibraryPanel(QWidget):
         for index, m in enumerate(self.library.messages):
             if not m.matches(search):
                 continue
-            item = QTreeWidgetItem([m.name])
+            # hidden and direction-changing characters as \uXXXX (docs/gui.md); the stored
+            # name stays as it is (KEY_ROLE)
+            item = QTreeWidgetItem([reveal(m.name, multiline=False)])
             item.setIcon(0, message_icon)
             item.setData(0, KIND_ROLE, MESSAGE)
             item.setData(0, KEY_ROLE, [m.folder, m.name])
@@ -491,7 +504,7 @@ class LibraryPanel(QWidget):
                 details.append(f"saved from channel {m.channel}")
             if m.note:
                 details.append(m.note)
-            item.setToolTip(0, "\n".join(details))
+            item.setToolTip(0, reveal("\n".join(details)))
             if m.folder:
                 folders[m.folder].addChild(item)
             else:
@@ -499,7 +512,7 @@ class LibraryPanel(QWidget):
             if (m.folder, m.name) in selected:
                 item.setSelected(True)
         for folder, item in folders.items():
-            item.setText(0, f"{folder}  ({item.childCount()})")
+            item.setText(0, f"{reveal(folder, multiline=False)}  ({item.childCount()})")
             if search:
                 item.setHidden(item.childCount() == 0)
             item.setExpanded(bool(search) or first or folder in expanded)
@@ -612,7 +625,7 @@ class LibraryPanel(QWidget):
             return
         folder, name = item.data(0, KEY_ROLE)
         new_name = item.text(0).strip()
-        if new_name == name:
+        if new_name in (name, reveal(name, multiline=False)):
             return
         if not self.rename((folder, name), new_name):
             self._rebuild()
@@ -677,7 +690,7 @@ class LibraryPanel(QWidget):
     # ------------------------------------------------------------------ notes
 
     def _note(self, text: str, *, undo: bool = False) -> None:
-        self.note_label.setText(html.escape(text, quote=False))
+        self.note_label.setText(html.escape(reveal(text), quote=False))
         self.note_label.setVisible(bool(text))
         self.note_undo.setVisible(undo and bool(text))
         if text:
@@ -686,7 +699,7 @@ class LibraryPanel(QWidget):
     def _error(self, text: str) -> None:
         c = theme.colors()
         self.note_label.setText(
-            f"<span style='color:{c.error.name()}'>{html.escape(text, quote=False)}</span>"
+            f"<span style='color:{c.error.name()}'>{html.escape(reveal(text), quote=False)}</span>"
         )
         self.note_label.setVisible(True)
         self.note_undo.setVisible(False)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -23,6 +22,7 @@ from inspector.store.library import Library, LibraryError
 from inspector.store.library.library import check_folder, check_name
 
 from ..common import theme
+from ..common.bounded_label import NarrowLabel
 
 
 class SaveMessageDialog(QDialog):
@@ -33,11 +33,15 @@ class SaveMessageDialog(QDialog):
         name: str,
         folder: str = "",
         note: str = "",
+        event: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``event``: the composer's event name; an empty one cannot be saved (``send
+        --saved`` refuses such a message, as ``--event ''``). None: not checked."""
         super().__init__(parent)
         self.setWindowTitle("Save to library")
         self._library = library
+        self._event = event
         self.name_edit = QLineEdit(name)
         self.name_edit.setAccessibleName("Saved message name")
         self.folder_combo = QComboBox()
@@ -50,7 +54,7 @@ class SaveMessageDialog(QDialog):
         self.note_edit = QLineEdit(note)
         self.note_edit.setAccessibleName("Note")
         self.note_edit.setPlaceholderText("optional: what it is for")
-        self.problem = QLabel("")
+        self.problem = NarrowLabel("")
         self.problem.setWordWrap(True)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -90,6 +94,11 @@ class SaveMessageDialog(QDialog):
         c = theme.colors()
         problem = ""
         try:
+            if self._event is not None and not self._event.strip():
+                raise LibraryError(
+                    "The composer has no event name: enter one before saving "
+                    "(an event name cannot be empty)."
+                )
             check_name(self.name)
             check_folder(self.folder)
         except LibraryError as exc:

@@ -36,6 +36,7 @@ from inspector.store.messages.copy_commands import KEY_ENV, CommandTarget, cli_c
 from inspector.store.timefmt import local_iso, local_stamp
 
 from ..common import icons, theme
+from ..common.bounded_label import NarrowLabel, set_short_text
 from .payload_views import PayloadViewsWidget
 
 #: Pretty-printing for *Copy payload* stops at this many characters; the rest is cut.
@@ -89,8 +90,10 @@ def describe_meta(meta: Any) -> str:
     return "meta · " + " · ".join(parts) if parts else "meta {}"
 
 
-#: Characters of a template the detail pane shows.
+#: Characters of a template the detail pane's tooltip shows.
 TEMPLATE_SHOWN = 2000
+#: Characters of each of its lines the detail pane shows (one line each, never wrapped).
+TEMPLATE_LINE_CHARS = 160
 
 
 def template_text(record: MessageRecord) -> str:
@@ -120,21 +123,21 @@ class MessageDetailPanel(QWidget):
         self._record: MessageRecord | None = None
         self._target: Callable[[], CommandTarget | None] = lambda: None
         self._has_target = False
-        self.title = QLabel("No row selected")
+        self.title = NarrowLabel("No row selected")
         self.title.setWordWrap(True)
-        self.subtitle = QLabel("")
+        self.subtitle = NarrowLabel("")
         self.subtitle.setTextFormat(Qt.TextFormat.PlainText)
         self.subtitle.setWordWrap(True)
         self.subtitle.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        self.meta_label = QLabel("")
+        self.meta_label = NarrowLabel("")
         self.meta_label.setTextFormat(Qt.TextFormat.PlainText)
         self.meta_label.setWordWrap(True)
         self.meta_label.setAccessibleName("Broadcast metadata")
         self.meta_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.meta_label.setVisible(False)
-        self.template_label = QLabel("")
+        self.template_label = NarrowLabel("")
         self.template_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.template_label.setWordWrap(True)
+        # one line each, cut: a JWT in "Payload typed:" pushed the table down (QA)
         self.template_label.setAccessibleName("Template of this send")
         self.template_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.template_label.setVisible(False)
@@ -249,7 +252,7 @@ class MessageDetailPanel(QWidget):
         meta = record.meta_json()
         self.meta_label.setText(describe_meta(meta) if meta is not None else "")
         self.meta_label.setVisible(meta is not None)
-        self.template_label.setText(template_text(record))
+        set_short_text(self.template_label, template_text(record), TEMPLATE_LINE_CHARS)
         self.template_label.setVisible(bool(self.template_label.text()))
         self.refresh()
 

@@ -34,8 +34,24 @@ from inspector.store.messages.seq_tracker import Gap, SeqTracker
 from inspector.store.timefmt import clock_ms, local_stamp
 
 from ..common import theme
+from ..common.bounded_label import NarrowLabel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def compact_count(n: int) -> str:
+    """A count short enough for a button: ``12,345``, ``123k``, ``1.2M``, ``3.4B``; counts
+    of a trillion and more read ``many`` (the bar beside the table has the exact number)."""
+    if n < 100_000:
+        return f"{n:,}"
+    for scale, unit in ((10**9, "B"), (10**6, "M"), (10**3, "k")):
+        if n >= scale:
+            if n >= 1000 * scale and unit == "B":
+                return "many"
+            value = n / scale
+            return f"{value:.1f}{unit}" if value < 10 else f"{value:.0f}{unit}"
+    return f"{n:,}"
+
 
 #: What the path field explains.
 PATH_TIP: Final = (
@@ -115,7 +131,7 @@ class SeqGapsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = QLabel("<b>Sequence gaps</b>")
-        self.note = QLabel("")
+        self.note = NarrowLabel("")
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setWordWrap(True)
         self.model = SeqGapsModel(self)
@@ -183,11 +199,11 @@ class SeqTrackBar(QWidget):
         self.stop_button.setText("Stop")
         self.stop_button.setToolTip("Stop watching the counter")
         self.stop_button.setEnabled(False)
-        self.counts_label = QLabel("")
+        self.counts_label = NarrowLabel("")
         self.counts_label.setAccessibleName("Sequence counts")
         self.counts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.counts_label.setToolTip("\n".join(f"{k}: {v}" for k, v in COUNT_TIPS.items()))
-        self.error_label = QLabel("")
+        self.error_label = NarrowLabel("")
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setAccessibleName("Counter path error")
         self.error_label.setVisible(False)

@@ -5,11 +5,12 @@ the tooltip, the same one the CLI prints)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QToolButton, QWidget
 
 from inspector.client.replay import ReplayProgress
 from inspector.client.send_summary import SendSummary
 
+from ..common.bounded_label import NarrowLabel
 from ..composer.repeat_control import rate_text
 from ..controller_base import ReplayHandle
 
@@ -53,13 +54,13 @@ class ReplayBar(QFrame):
         self.running = True
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAccessibleName("Replay progress")
-        self.title_label = QLabel(title)
+        self.title_label = NarrowLabel(title)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("%v / %m")
         self.progress.setMaximumWidth(220)
         self.progress.setAccessibleName("Replay sends")
-        self.stats_label = QLabel("starting…")
+        self.stats_label = NarrowLabel("starting…")
         self.stats_label.setAccessibleName("Replay counts")
         self.stats_label.setWordWrap(True)  # a narrow window wraps the percentiles
         self.pause_button = QToolButton()
