@@ -13,6 +13,7 @@ from inspector.store.frames.frames import FrameFilter, FrameLog, FrameRow
 from inspector.ui.frames.frames_model import (
     COL_DATA,
     COL_EVENT,
+    COL_TOPIC,
     FramesFilterProxyModel,
     FramesTableModel,
 )
@@ -94,6 +95,23 @@ def test_reveal_switches_the_data_column() -> None:
     assert changed == [1]
     revealed = KEY[:30] in str(index.data(Qt.ItemDataRole.DisplayRole))
     assert revealed
+
+
+def test_a_token_in_a_topic_or_event_is_redacted_unless_revealed() -> None:
+    """A peer can name a channel or an event with a token; the Topic and Event columns hide
+    it as the Data column does (exports already did)."""
+    log = FrameLog(10)
+    model = FramesTableModel(log)
+    data = f'[null,"1","realtime:{KEY}","{KEY}",{{}}]'
+    log.append(FrameRow(1.0, "in", "text", len(data), data, "2.0.0"))
+    model.flush()
+    cells = [str(model.index(0, col).data()) for col in (COL_TOPIC, COL_EVENT)]
+    leaked = any(KEY[:30] in cell for cell in cells)  # a bool: never printed
+    assert not leaked
+    assert cells == ["realtime:[redacted]", "[redacted]"]
+    model.set_reveal(True)
+    revealed = [str(model.index(0, col).data()) for col in (COL_TOPIC, COL_EVENT)]
+    assert revealed == [f"realtime:{KEY}", KEY]
 
 
 def test_dock_activates_its_model_and_forgets_reveal(qtbot: Any) -> None:

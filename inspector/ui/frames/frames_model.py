@@ -16,6 +16,7 @@ from typing import Any, Final
 from PySide6.QtCore import QObject, Qt
 
 from inspector.protocol.invisible import reveal as show_hidden
+from inspector.protocol.redact import redact_text
 from inspector.store.frames.frames import BINARY, CLOSE, IN, FrameFilter, FrameLog, FrameRow
 
 from ..common.ring_table_model import RingFilterProxyModel, RingTableModel
@@ -126,16 +127,21 @@ class FramesTableModel(RingTableModel):
             return show_hidden(text, multiline=False)
         summary = frame.summary()
         if col == COL_TOPIC:
-            return show_hidden(summary.topic or "", multiline=False)
+            return show_hidden(self._shown(summary.topic or ""), multiline=False)
         if col == COL_EVENT:
             event = summary.event or ("" if summary.problem is None else "rejected")
             text = f"{event} {summary.status}" if summary.status else event
-            return show_hidden(text, multiline=False)
+            return show_hidden(self._shown(text), multiline=False)
         if col == COL_REF:
             return summary.ref or ""
         if col == COL_JOIN_REF:
             return summary.join_ref or ""
         return None
+
+    def _shown(self, text: str) -> str:
+        """A decoded topic or event as the view shows it: secret shapes redacted unless the
+        user asked to reveal them (a peer can name a channel or an event with a token)."""
+        return text if self._reveal else redact_text(text)
 
     def _foreground(self, frame: FrameRow, col: int) -> Any:
         c = self._colors
