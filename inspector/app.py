@@ -103,6 +103,7 @@ def run(*, demo: bool = False, self_test: bool = False) -> int:
     from PySide6.QtWidgets import QApplication
 
     from inspector.ui.common.icons import app_icon
+    from inspector.ui.common.theme import ColorSchemeFollower
     from inspector.ui.error_handler import ErrorHandler, configure_logging
 
     configure_logging()
@@ -114,6 +115,7 @@ def run(*, demo: bool = False, self_test: bool = False) -> int:
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)
+    _follower = ColorSchemeFollower(app)  # GNOME's dark mode without the GTK theme plugin
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     handler = ErrorHandler()

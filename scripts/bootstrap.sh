@@ -10,7 +10,7 @@
 #     npm when missing, the libraries headless Qt needs, a font, Xvfb for the demo without a
 #     display, the packaging tools the smoke tests use, and curl (the copied curl commands are
 #     run for real).
-#   - .venv with the project and its dev tools, pinned by requirements/constraints.txt.
+#   - .venv with the project and its dev tools, pinned with hashes by requirements/constraints.txt.
 #   - tests/interop/js/node_modules from package-lock.json (realtime-js, supabase-js, ws).
 #   - .venv-realtime-py: realtime-py in its own venv (it pins websockets<16), from
 #     tests/interop/py/requirements.txt.
@@ -28,7 +28,7 @@ die() { printf '\033[1;31m[bootstrap] %s\033[0m\n' "$*" >&2; exit 1; }
 DEB_QT="libgl1 libegl1 libfontconfig1 fonts-dejavu-core libxkbcommon0 libglib2.0-0 libdbus-1-3"
 DEB_X="xvfb xauth libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
 libxcb-image0 libxcb-render-util0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1"
-DEB_TOOLS="desktop-file-utils appstream dpkg-dev binutils curl"
+DEB_TOOLS="desktop-file-utils appstream lintian patchelf dpkg-dev binutils curl"
 
 missing_debs() {
   local pkg out=()
@@ -89,8 +89,12 @@ setup_venv() {
   if [ "$(cat "$VENV/.bootstrap-stamp" 2>/dev/null)" != "$stamp" ]; then
     log "installing the project and its dev tools into .venv"
     pip_quiet "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+    # Every package pinned and checked against its hash (pip-compile, docs/dependencies.md),
+    # then the project itself, editable, with nothing more resolved.
     pip_quiet "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
-      -c requirements/constraints.txt -e ".[dev]"
+      --require-hashes -r requirements/constraints.txt
+    pip_quiet "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+      --no-deps --no-build-isolation -e .
     echo "$stamp" > "$VENV/.bootstrap-stamp"
   fi
 }

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector import APP_NAME, __version__
+from inspector import APP_NAME, HOMEPAGE, ISSUES_URL, __version__
 from inspector.store import (
     ChannelOptions,
     ChannelStatus,
@@ -82,8 +82,8 @@ from .token_dialog import UpdateTokenDialog
 from .transfer.transfer import TransferActions
 from .window_persistence import WindowPersistence, keep_on_screen, screen_of
 
-#: The docs link of Help -> About when the package metadata names none.
-DOCS_FALLBACK: Final = "docs/gui.md in the source tree"
+#: The docs link of Help -> About when the package metadata names none (a source tree).
+DOCS_FALLBACK: Final = f"{HOMEPAGE}/blob/main/docs/gui.md"
 
 
 def _dist_version(name: str) -> str:
@@ -106,8 +106,8 @@ def _docs_url() -> str:
     return found.get("documentation") or found.get("homepage") or DOCS_FALLBACK
 
 
-def _docs_link() -> str:
-    url = _docs_url()
+def _docs_link(url: str | None = None) -> str:
+    url = _docs_url() if url is None else url
     if "://" not in url:
         return html.escape(url)
     return f"<a href='{html.escape(url, quote=True)}'>{html.escape(url)}</a>"
@@ -839,7 +839,8 @@ class MainWindow(QMainWindow):
             f"<br>{versions}"
             f"<br>{platform.system()} {platform.machine()} · {sys.platform}</p>"
             f"<p>Licence: {html.escape(_licence())}<br>"
-            f"Documentation: {_docs_link()}</p>"
+            f"Documentation: {_docs_link()}<br>"
+            f"Report a problem: {_docs_link(ISSUES_URL)}</p>"
         )
 
     def show_about(self) -> QMessageBox:

@@ -2,7 +2,9 @@
 
 ``build_bundle`` runs PyInstaller on ``packaging/pyinstaller/realtime-inspector.spec`` with the
 Python that runs this script (so the venv's PySide6 is the one bundled, never a system copy) and
-returns ``<out>/dist/realtime-inspector/``. ``build_tarball`` packs that folder as
+returns ``<out>/dist/realtime-inspector/``, with the licence texts of everything in it under
+``licenses/`` (``ribuild/licenses.py``) and the man page and shell completions under ``share/``
+(``ribuild/clidocs.py``). ``build_tarball`` packs that folder as
 ``<out>/realtime-inspector-<version>-linux-<arch>.tar.gz`` with one top-level folder, sorted
 entries, root ownership and a fixed mtime (``SOURCE_DATE_EPOCH`` if set), so packing the same
 folder twice gives the same bytes. (PyInstaller's own output is not byte-reproducible.)
@@ -19,6 +21,8 @@ import sys
 import tarfile
 from pathlib import Path
 
+from ribuild import clidocs, licenses
+from ribuild.elfdeps import is_elf
 from ribuild.meta import ROOT, SPEC_FILE, AppMeta
 
 
@@ -56,7 +60,37 @@ def build_bundle(out: Path, meta: AppMeta, icons: Path) -> Path:
     target = bundle_dir(out, meta)
     if not bundle_executable(out, meta).is_file():
         raise RuntimeError(f"PyInstaller finished but {bundle_executable(out, meta)} is missing")
+    drop_build_rpaths(target, bundle_executable(out, meta))
+    licenses.collect(target, meta, work)
+    clidocs.build(target, meta)
     return target
+
+
+def drop_build_rpaths(bundle: Path, executable: Path) -> list[Path]:
+    """Remove RUNPATH/RPATH entries that name folders of the build machine (a pyenv Python
+    puts ``/root/.pyenv/versions/X/lib`` into libpython and every stdlib extension). In the
+    bundle they are useless (PyInstaller loads libpython by path) and a risk: a library planted
+    at that path on the user's machine would be loaded. ``$ORIGIN`` paths are kept. Uses
+    patchelf (a Debian package, installed by scripts/bootstrap.sh). Returns the files changed."""
+    if sys.platform != "linux":
+        return []
+    patchelf = shutil.which("patchelf")
+    if patchelf is None:
+        raise RuntimeError("patchelf is missing: apt install patchelf (scripts/bootstrap.sh does)")
+    changed = []
+    for path in sorted(bundle.rglob("*")):
+        if path == executable or path.is_symlink() or not path.is_file() or not is_elf(path):
+            continue
+        result = subprocess.run(
+            [patchelf, "--print-rpath", str(path)], capture_output=True, text=True, check=False
+        )
+        entries = [e for e in result.stdout.strip().split(":") if e]
+        if any(not e.startswith("$ORIGIN") for e in entries):
+            kept = ":".join(e for e in entries if e.startswith("$ORIGIN"))
+            args = ["--set-rpath", kept] if kept else ["--remove-rpath"]
+            subprocess.run([patchelf, *args, str(path)], check=True)
+            changed.append(path)
+    return changed
 
 
 def linux_arch() -> str:

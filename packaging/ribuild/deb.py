@@ -8,7 +8,13 @@ Installed layout::
     /usr/share/applications/<app id>.desktop
     /usr/share/metainfo/<app id>.metainfo.xml
     /usr/share/icons/hicolor/<N>x<N>/apps/<app id>.png, scalable/apps/<app id>.svg
-    /usr/share/doc/realtime-inspector/copyright
+    /usr/share/doc/realtime-inspector/copyright, changelog.gz
+    /usr/share/man/man1/realtime-inspector.1.gz   generated from the argparse parser
+    /usr/share/bash-completion/completions/realtime-inspector, zsh and fish likewise
+    /usr/share/lintian/overrides/realtime-inspector   each override with its reason
+
+The bundle's licence texts stay in ``/opt/realtime-inspector/licenses/``; ``copyright`` is
+machine-readable (DEP-5) and points there.
 
 No maintainer scripts: Debian's icon cache and desktop database are refreshed by the dpkg
 triggers of hicolor-icon-theme and desktop-file-utils.
@@ -16,15 +22,19 @@ triggers of hicolor-icon-theme and desktop-file-utils.
 
 from __future__ import annotations
 
+import email.utils
+import gzip
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from ribuild import clidocs, licenses
 from ribuild.elfdeps import external_sonames, glibc_versions, is_elf
-from ribuild.meta import PACKAGING, AppMeta, debian_version
+from ribuild.meta import PACKAGING, ROOT, AppMeta, debian_version
 
 LINUX_DIR = PACKAGING / "linux"
 
@@ -110,6 +120,11 @@ def depends(bundle: Path) -> tuple[list[str], list[str]]:
     return required, list(RECOMMENDED)
 
 
+def _synopsis(summary: str) -> str:
+    """The one-line description without a leading article (Debian policy 3.4.1)."""
+    return re.sub(r"^(a|an|the)\s+", "", summary.rstrip("."), flags=re.IGNORECASE)
+
+
 def control_text(meta: AppMeta, arch: str, installed_kib: int, bundle: Path) -> str:
     required, recommended = depends(bundle)
     long_description = (
@@ -123,38 +138,100 @@ def control_text(meta: AppMeta, arch: str, installed_kib: int, bundle: Path) -> 
         f"Package: {meta.dist_name}\n"
         f"Version: {debian_version(meta.version)}\n"
         f"Architecture: {arch}\n"
-        f"Maintainer: {meta.authors} <{meta.dist_name}@example.invalid>\n"
+        f"Maintainer: {meta.authors} <{meta.dist_name}@users.noreply.github.com>\n"
+        f"Homepage: {meta.homepage}\n"
         f"Installed-Size: {installed_kib}\n"
         f"Depends: {', '.join(required)}\n"
         f"Recommends: {', '.join(recommended)}\n"
         "Section: devel\n"
         "Priority: optional\n"
-        f"Description: {meta.summary}\n"
+        f"Description: {_synopsis(meta.summary)}\n"
         + "".join(f" {line}\n" for line in long_description.splitlines())
     )
 
 
+def _indented(text: str) -> str:
+    """A licence text as a DEP-5 continuation block (blank lines become " .")."""
+    return "".join(f" {line}\n" if line.strip() else " .\n" for line in text.splitlines())
+
+
 def copyright_text(meta: AppMeta) -> str:
+    """The machine-readable ``copyright`` file (DEP-5): the project under MIT, Qt and Qt for
+    Python under the LGPL 3, the Python runtime under the PSF licence, and everything else in
+    the bundle pointing at its own text in ``/opt/<name>/licenses/`` (``ribuild/licenses.py``)."""
+    opt = f"opt/{meta.dist_name}"
+    internal = f"{opt}/_internal"
+    mit = (ROOT / "LICENSE").read_text(encoding="utf-8").split("\n", 3)[3].strip()
+    psf = licenses.python_license_text()
     return (
         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
-        f"Upstream-Name: {meta.dist_name}\n\n"
+        f"Upstream-Name: {meta.app_name}\n"
+        f"Upstream-Contact: {meta.issues_url}\n"
+        f"Source: {meta.homepage}\n"
+        "Comment: The program is a self-contained bundle under /opt: it carries a Python\n"
+        " runtime, Qt, Qt for Python and the libraries listed in\n"
+        f" /{opt}/licenses/README.txt, each with its licence text in that folder.\n"
+        "\n"
         "Files: *\n"
-        f"Copyright: {meta.authors}\n"
-        f"License: {meta.license}\n\n"
-        "Files: opt/*/_internal/*\n"
-        "Copyright: the respective authors (Python, Qt for Python, and the libraries bundled\n"
-        " with them by PyInstaller)\n"
-        "License: various\n"
-        " Python: PSF-2.0; Qt and PySide6: LGPL-3.0; see the dist-info folders inside.\n"
+        f"Copyright: 2026 {meta.authors}\n"
+        "License: Expat\n"
+        "\n"
+        f"Files: {internal}/*\n"
+        "Copyright: the authors of each bundled library, as its licence file says\n"
+        "License: bundled\n"
+        f" Each bundled library comes with its own licence text in /{opt}/licenses/\n"
+        " (Python packages in python-packages/, system libraries in system-libraries/).\n"
+        "\n"
+        f"Files: {internal}/PySide6/* {internal}/shiboken6/* {internal}/libQt6*\n"
+        f" {internal}/libpyside6* {internal}/libshiboken6* {internal}/libicu*\n"
+        "Copyright: The Qt Company Ltd. and other contributors\n"
+        "License: LGPL-3\n"
+        " Qt and Qt for Python are used under the GNU Lesser General Public License\n"
+        " version 3. On Debian systems its full text is in /usr/share/common-licenses/LGPL-3\n"
+        f" and it also ships in /{opt}/licenses/qt/.\n"
+        "\n"
+        f"Files: {internal}/libpython3* {internal}/base_library.zip {internal}/python3*\n"
+        "Copyright: 2001-2024 Python Software Foundation\n"
+        "License: PSF-2.0\n"
+        f"{_indented(psf)}"
+        "\n"
+        "License: Expat\n"
+        f"{_indented(mit)}"
     )
 
 
+_SHARED_OBJECT = re.compile(r"\.so(\.[0-9.]+)?$")
+
+
+def changelog_text(meta: AppMeta) -> str:
+    """The Debian changelog of this native package: one entry for this version."""
+    when = email.utils.formatdate(int(os.environ.get("SOURCE_DATE_EPOCH", "1700000000")))
+    return (
+        f"{meta.dist_name} ({debian_version(meta.version)}) unstable; urgency=medium\n\n"
+        f"  * Release {meta.version}; what changed: the project's release notes.\n\n"
+        f" -- {meta.authors} <{meta.dist_name}@users.noreply.github.com>  {when}\n"
+    )
+
+
+def _gzip(text: bytes, target: Path) -> None:
+    """gzip -9n: no name, no time stamp, so the bytes are reproducible."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        target.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+    ):
+        gz.write(text)
+
+
 def _normalise_modes(root: Path) -> None:
-    """0755 for folders and executables, 0644 for other files, whatever the umask was."""
+    """0755 for folders and executables, 0644 for other files, whatever the umask was; shared
+    libraries are 0644 (they are mapped, never executed: Debian policy 8.1)."""
     for path in [root, *root.rglob("*")]:
         if path.is_symlink():
             continue
-        if path.is_dir() or path.stat().st_mode & 0o111:
+        if path.is_file() and _SHARED_OBJECT.search(path.name):
+            path.chmod(0o644)
+        elif path.is_dir() or path.stat().st_mode & 0o111:
             path.chmod(0o755)
         else:
             path.chmod(0o644)
@@ -183,6 +260,19 @@ def stage(out: Path, meta: AppMeta, bundle: Path, icons: Path, arch: str) -> Pat
     doc = share / "doc" / meta.dist_name
     doc.mkdir(parents=True)
     (doc / "copyright").write_text(copyright_text(meta), encoding="utf-8")
+    _gzip(changelog_text(meta).encode(), doc / "changelog.gz")
+    generated = bundle / "share"
+    _gzip(
+        clidocs.man_page_path(generated, meta).read_bytes(),
+        share / "man" / "man1" / f"{meta.dist_name}.1.gz",
+    )
+    for path in clidocs.completion_paths(generated, meta).values():
+        target = share / path.relative_to(generated)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    overrides = share / "lintian" / "overrides"
+    overrides.mkdir(parents=True)
+    shutil.copyfile(LINUX_DIR / "lintian-overrides", overrides / meta.dist_name)
     _normalise_modes(root)
 
     files = sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())

@@ -44,6 +44,10 @@ class AppMeta:
     """SPDX-ish license text from pyproject."""
     authors: str
     """Author names joined by commas (the .deb Maintainer, the Windows CompanyName)."""
+    homepage: str = ""
+    """``HOMEPAGE`` of inspector/__init__.py (AppStream, the .deb, Help -> About)."""
+    issues_url: str = ""
+    """``ISSUES_URL`` of inspector/__init__.py: where bugs are reported."""
 
     @property
     def version_tuple(self) -> tuple[int, int, int, int]:
@@ -91,6 +95,8 @@ def read_meta(root: Path = ROOT) -> AppMeta:
         app_name=constants["APP_NAME"],
         license=str(license_text),
         authors=authors or project["name"],
+        homepage=constants.get("HOMEPAGE", ""),
+        issues_url=constants.get("ISSUES_URL", ""),
     )
 
 

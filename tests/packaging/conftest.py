@@ -103,14 +103,19 @@ def wheel(artifacts: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def wheel_venv(artifacts: Path, wheel: Path) -> Path:
-    """A fresh venv (no system site packages, not the project's) with only the wheel and its
-    dependencies installed, pinned by requirements/constraints.txt."""
+    """A fresh venv (no system site packages, not the project's) set up as README's Install
+    section says: the dependencies from requirements/runtime.txt, every file checked against its
+    hash, then the wheel without dependencies; ``pip check`` proves nothing is missing."""
     venv = artifacts / "wheel-venv"
     created = run([sys.executable, "-m", "venv", venv], timeout=60)
     assert created.returncode == 0, created.describe()
     python = venv / "bin" / "python"
-    constraints = Path(__file__).resolve().parents[2] / "requirements" / "constraints.txt"
+    runtime = Path(__file__).resolve().parents[2] / "requirements" / "runtime.txt"
     pip: list[str | Path] = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    installed = run([*pip, "-c", constraints, wheel], timeout=BUILD_TIMEOUT)
+    installed = run([*pip, "--require-hashes", "-r", runtime], timeout=BUILD_TIMEOUT)
     assert installed.returncode == 0, installed.describe()
+    installed = run([*pip, "--no-deps", wheel], timeout=BUILD_TIMEOUT)
+    assert installed.returncode == 0, installed.describe()
+    checked = run([python, "-m", "pip", "check"], timeout=120)
+    assert checked.returncode == 0, checked.describe()
     return venv

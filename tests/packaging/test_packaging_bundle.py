@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -96,3 +97,73 @@ def test_tarball_unpacks_to_a_runnable_bundle(
         check_help([unpacked], home)
     finally:
         shutil.rmtree(tmp_path / top)  # ~170 MB; pytest keeps old tmp folders around
+
+
+def test_bundle_ships_every_licence_text(bundle: Path, meta: AppMeta) -> None:
+    """#15 item 11: the project's licence, Python's, the LGPL for Qt/PySide6, one folder per
+    bundled Python distribution and the Debian copyright file of each system library."""
+    licences = bundle / "licenses"
+    index = (licences / "README.txt").read_text(encoding="utf-8")
+    assert (licences / meta.dist_name / "LICENSE").read_text(encoding="utf-8").startswith("MIT")
+    assert "PYTHON SOFTWARE FOUNDATION LICENSE" in (licences / "python" / "LICENSE.txt").read_text(
+        encoding="utf-8"
+    )
+    lgpl = (licences / "qt" / "LGPL-3.txt").read_text(encoding="utf-8")
+    assert "GNU LESSER GENERAL PUBLIC LICENSE" in lgpl
+    assert "Version 3" in lgpl
+    packages = {p.name.lower() for p in (licences / "python-packages").iterdir()}
+    for dist in ("pyside6_essentials", "shiboken6", "websockets", "httpx", "qasync", "keyring"):
+        assert dist in packages, f"no licence folder for {dist}: {sorted(packages)}"
+    for folder in (licences / "python-packages").iterdir():
+        assert any(f.stat().st_size > 0 for f in folder.iterdir()), f"{folder.name} is empty"
+    # Every shared library PyInstaller copied from the system is attributed.
+    internal = bundle / "_internal"
+    copied = [p.name for p in internal.iterdir() if p.name.startswith("libssl")]
+    assert copied
+    assert "libssl.so.3" in index
+    assert any((licences / "system-libraries").iterdir())
+    for line in index.splitlines():
+        if line.strip().startswith("text: "):
+            for name in line.split("text: ", 1)[1].split(", "):
+                assert (licences / name).is_file(), f"the index names a missing file: {name}"
+
+
+def test_bundle_has_no_build_machine_library_paths(bundle: Path) -> None:
+    """No RUNPATH/RPATH into the build machine (a pyenv Python writes /root/.pyenv/… into
+    libpython and every stdlib extension; a library planted there would be loaded)."""
+    patchelf = require_tool("patchelf", "patchelf")
+    from ribuild.elfdeps import is_elf
+
+    leaks = []
+    for path in bundle.rglob("*"):
+        if path.is_file() and not path.is_symlink() and is_elf(path):
+            result = subprocess.run(
+                [patchelf, "--print-rpath", str(path)], capture_output=True, text=True, check=False
+            )
+            entries = [e for e in result.stdout.strip().split(":") if e]
+            if any(not e.startswith("$ORIGIN") for e in entries):
+                leaks.append(f"{path.relative_to(bundle)}: {result.stdout.strip()}")
+    assert not leaks, leaks[:5]
+
+
+def test_bundle_carries_man_page_and_completions(bundle: Path, meta: AppMeta) -> None:
+    """#15 item 8: generated from the argparse parser at packaging time, for every subcommand."""
+    share = bundle / "share"
+    man = (share / "man" / "man1" / f"{meta.dist_name}.1").read_text(encoding="utf-8")
+    from inspector.cli import SUBCOMMANDS
+
+    for name in SUBCOMMANDS:
+        assert f"{meta.dist_name} {name}" in man, f"the man page lacks {name}"
+    bash = share / "bash-completion" / "completions" / meta.dist_name
+    result = subprocess.run(
+        ["bash", "-c", f"source {bash} && complete -p {meta.dist_name}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert meta.dist_name in result.stdout, result.stderr
+    zsh = (share / "zsh" / "vendor-completions" / f"_{meta.dist_name}").read_text(encoding="utf-8")
+    assert zsh.startswith(f"#compdef {meta.dist_name}")
+    fish = share / "fish" / "vendor_completions.d" / f"{meta.dist_name}.fish"
+    assert "complete -c" in fish.read_text(encoding="utf-8")

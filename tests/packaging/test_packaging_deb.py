@@ -63,10 +63,56 @@ def test_deb_contents_follow_the_filesystem_layout(deb: Path, meta: AppMeta) -> 
         f"/usr/share/metainfo/{meta.app_id}.metainfo.xml",
         f"/usr/share/icons/hicolor/scalable/apps/{meta.app_id}.svg",
         f"/usr/share/doc/{meta.dist_name}/copyright",
+        f"/usr/share/doc/{meta.dist_name}/changelog.gz",
+        f"/usr/share/man/man1/{meta.dist_name}.1.gz",
+        f"/usr/share/bash-completion/completions/{meta.dist_name}",
+        f"/usr/share/zsh/vendor-completions/_{meta.dist_name}",
+        f"/usr/share/fish/vendor_completions.d/{meta.dist_name}.fish",
+        f"/usr/share/lintian/overrides/{meta.dist_name}",
+        f"/opt/{meta.dist_name}/licenses/README.txt",
         *(f"/usr/share/icons/hicolor/{s}x{s}/apps/{meta.app_id}.png" for s in LINUX_SIZES),
     ):
         assert path in entries, f"{path} is not in the package"
         assert entries[path][0].startswith("-rw-r--r--"), entries[path][2]
+
+
+def test_deb_passes_lintian(deb: Path) -> None:
+    """#15 item 11: no error or warning; every override in packaging/linux/lintian-overrides has
+    its reason there, and an override that matches nothing any more fails too."""
+    lintian = require_tool("lintian", "lintian")
+    result = run([lintian, "--info", "--tag-display-limit", "0", deb], timeout=600)
+    tags = [line for line in result.stdout.splitlines() if line[:2] in ("E:", "W:")]
+    unused = [line for line in result.stdout.splitlines() if "unused-override" in line]
+    assert not tags, result.describe()
+    assert not unused, result.describe()
+    assert result.returncode == 0, result.describe()
+
+
+def test_deb_copyright_is_machine_readable(deb: Path, meta: AppMeta, tmp_path: Path) -> None:
+    """DEP-5: a header with Format, Files paragraphs, and a text for every licence they name."""
+    result = run(["dpkg-deb", "-x", deb, tmp_path], timeout=120)
+    assert result.returncode == 0, result.describe()
+    text = (tmp_path / "usr/share/doc" / meta.dist_name / "copyright").read_text(encoding="utf-8")
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    assert paragraphs[0].startswith("Format: https://www.debian.org/doc/packaging-manuals/")
+    assert f"Source: {meta.homepage}" in paragraphs[0]
+    files = [p for p in paragraphs if p.startswith("Files:")]
+    assert files[0].startswith("Files: *\n")
+    assert "License: Expat" in files[0]
+    named = {
+        line.split(":", 1)[1].strip()
+        for p in files
+        for line in p.splitlines()
+        if line.startswith("License:")
+    }
+    standalone = {
+        p.split("\n", 1)[0].split(":", 1)[1].strip() for p in paragraphs if p.startswith("License:")
+    }
+    for licence in named:
+        paragraph = next(p for p in files if f"License: {licence}" in p)
+        has_text = len(paragraph.split(f"License: {licence}", 1)[1].strip().splitlines()) > 0
+        assert licence in standalone or has_text, f"no text for licence {licence}"
+    assert (tmp_path / "opt" / meta.dist_name / "licenses" / "qt" / "LGPL-3.txt").is_file()
 
 
 def test_installed_launcher_reports_version(installed_deb: Path, meta: AppMeta, home: Path) -> None:

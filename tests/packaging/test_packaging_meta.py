@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import configparser
 import itertools
+import re
 import shutil
 import struct
 import subprocess
 import tarfile
+import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from ci_gate import skip_or_fail
-from pkg_smoke import PACKAGING
+from pkg_smoke import PACKAGING, require_tool, run
 from ribuild.bundle import build_tarball
 from ribuild.deb import depends
 from ribuild.elfdeps import glibc_versions, needed, prune_unreached, reachable_libraries
@@ -64,6 +66,50 @@ def test_metainfo_names_the_app_id_and_current_release(meta: AppMeta) -> None:
     releases = root.findall("releases/release")
     assert releases, "the metainfo lists no release"
     assert releases[0].get("version") == meta.version, "add a <release> for the new version"
+
+
+def test_metainfo_links_and_screenshots_are_the_projects(meta: AppMeta) -> None:
+    """#15 item 11: homepage and bug tracker equal inspector.HOMEPAGE/ISSUES_URL (and pyproject's
+    [project.urls]); each screenshot is a file of docs/screenshots, the default one first."""
+    root = ET.parse(PACKAGING / "linux" / f"{meta.app_id}.metainfo.xml").getroot()
+    urls = {u.get("type"): u.text for u in root.findall("url")}
+    assert meta.homepage.startswith("https://")
+    assert meta.issues_url.startswith("https://")
+    assert urls["homepage"] == meta.homepage
+    assert urls["bugtracker"] == meta.issues_url
+    with (PACKAGING.parent / "pyproject.toml").open("rb") as fh:
+        project_urls = tomllib.load(fh)["project"]["urls"]
+    assert project_urls["Homepage"] == meta.homepage
+    assert project_urls["Issues"] == meta.issues_url
+    shots = root.findall("screenshots/screenshot")
+    assert len(shots) >= 3
+    assert shots[0].get("type") == "default"
+    raw = meta.homepage.replace("https://github.com/", "https://raw.githubusercontent.com/")
+    for shot in shots:
+        assert (shot.findtext("caption") or "").strip(), "a screenshot without a caption"
+        image = shot.findtext("image") or ""
+        assert image.startswith(f"{raw}/main/docs/screenshots/"), image
+        assert (PACKAGING.parent / "docs" / "screenshots" / image.rsplit("/", 1)[1]).is_file(), (
+            image
+        )
+
+
+def test_metainfo_validates_without_warnings(meta: AppMeta) -> None:
+    tool = require_tool("appstreamcli", "appstream")
+    metainfo = PACKAGING / "linux" / f"{meta.app_id}.metainfo.xml"
+    result = run([tool, "validate", "--no-net", "--pedantic", metainfo], timeout=60)
+    assert result.returncode == 0, result.describe()
+    # Errors and warnings fail; infos and pedantic notes may name tags newer than this appstream
+    # (<developer>) or the app id's capital letters, which the id keeps for compatibility.
+    bad = [line for line in result.stdout.splitlines() if line.startswith(("E:", "W:"))]
+    assert not bad, result.describe()
+
+
+def test_project_licence_ships_in_every_artifact(meta: AppMeta) -> None:
+    licence = (PACKAGING.parent / "LICENSE").read_text(encoding="utf-8")
+    assert licence.startswith(f"{meta.license} License"), licence[:40]
+    with (PACKAGING.parent / "pyproject.toml").open("rb") as fh:
+        assert tomllib.load(fh)["project"]["license-files"] == ["LICENSE"]
 
 
 @pytest.mark.parametrize(
@@ -239,3 +285,48 @@ def test_pyproject_lists_every_package() -> None:
     }
     assert found <= listed, f"packages missing from pyproject.toml: {sorted(found - listed)}"
     assert config["package-dir"]["inspector.resources"] == "resources"
+
+
+def _pins(path: Path) -> dict[str, tuple[str, int]]:
+    """name -> (version, number of hashes) of a pip-compile output file."""
+    pins: dict[str, tuple[str, int]] = {}
+    name = ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)==([^ \\]+)", line)
+        if match:
+            name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+            pins[name] = (match.group(2), 0)
+        elif line.strip().startswith("--hash=sha256:") and name:
+            version, count = pins[name]
+            pins[name] = (version, count + 1)
+    return pins
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    return {
+        re.sub(r"[-_.]+", "-", re.split(r"[<>=!~\[; ]", r, maxsplit=1)[0]).lower()
+        for r in requirements
+    }
+
+
+def test_requirements_files_pin_everything_with_hashes() -> None:
+    """#15 item 11: requirements/constraints.txt (all: runtime, dev, locust, build backend) and
+    requirements/runtime.txt (the README's wheel install) come from pip-compile with hashes,
+    cover pyproject.toml, and agree on every version."""
+    root = PACKAGING.parent
+    with (root / "pyproject.toml").open("rb") as fh:
+        project = tomllib.load(fh)["project"]
+    everything = _pins(root / "requirements" / "constraints.txt")
+    runtime = _pins(root / "requirements" / "runtime.txt")
+    assert all(count > 0 for _, count in everything.values()), "a pin without a hash"
+    assert all(count > 0 for _, count in runtime.values()), "a pin without a hash"
+    wanted = _requirement_names(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        wanted |= _requirement_names(extra)
+    assert wanted <= set(everything), sorted(wanted - set(everything))
+    assert {"setuptools", "wheel"} <= set(everything), "the build backend (pip install -e .)"
+    assert _requirement_names(project["dependencies"]) <= set(runtime)
+    assert "pytest" not in runtime
+    assert "locust" not in runtime
+    for name, (version, _) in runtime.items():
+        assert everything[name][0] == version, f"{name}: {version} vs {everything[name][0]}"

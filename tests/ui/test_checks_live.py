@@ -199,7 +199,7 @@ async def test_new_check_from_selection_passes_when_run_again(
         path = tmp_path / "drafts" / "orders.check.yaml"
         path.parent.mkdir()
         dock = window.checks_dock
-        dock.ask_path = lambda _title, _filter, save: path if save else None
+        dock.ask_path = lambda _title, _filter, save, _suggested="": path if save else None
         dialog = dock.draft_from_selection()
         assert dialog is not None
         dialog.ask_path = dock.ask_path

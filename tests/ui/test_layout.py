@@ -14,11 +14,12 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from inspector.store import ChannelOptions, ChannelStatus, Direction, MessageRecord, TabState
 from inspector.ui.channels.channel_panel import ChannelPanel
+from inspector.ui.common.file_dialogs import with_default_suffix
 from inspector.ui.main_window import MainWindow
 from inspector.ui.messages.message_table_model import COL_PAYLOAD
 from inspector.ui.open_channel import OpenChannel
 from inspector.ui.settings import AppSettings
-from inspector.ui.transfer.transfer import CSV_FILTER, NDJSON_FILTER, with_default_suffix
+from inspector.ui.transfer.transfer import CSV_FILTER, NDJSON_FILTER
 from inspector.ui.window_persistence import first_geometry, fit_rect
 
 pytestmark = pytest.mark.gui

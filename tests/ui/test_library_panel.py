@@ -192,7 +192,7 @@ def test_import_and_export(qtbot: Any, tmp_path: Path) -> None:
     asked: list[tuple[str, bool]] = []
     answers = iter([tmp_path / "team.json", tmp_path / "out" / "export.json"])
 
-    def ask(title: str, _filter: str, save: bool) -> Path | None:
+    def ask(title: str, _filter: str, save: bool, _suggested: str = "") -> Path | None:
         asked.append((title, save))
         return next(answers)
 

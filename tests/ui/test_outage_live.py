@@ -111,7 +111,7 @@ async def test_outage_rows_export_header_and_reconnect_now(qtbot: Any, tmp_path:
 
         # Export all tabs: the header line, then the rows with the outage in them.
         path = tmp_path / "all.ndjson"
-        window.transfer.ask_path = lambda _t, _f, save: path if save else None
+        window.transfer.ask_path = lambda _t, _f, save, _s="": path if save else None
         window.transfer.export_all_action.trigger()
         await until(lambda: window.transfer.job is not None and not window.transfer.job.running)
         text_out = path.read_text(encoding="utf-8")

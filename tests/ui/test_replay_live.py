@@ -134,7 +134,7 @@ async def test_replay_file_pause_resume_cancel(
     window.tabs.setCurrentWidget(window.panels["target"])
     assert window.replay.replay_file_action.isEnabled()
     paths = iter([bad, long])
-    window.replay.ask_path = lambda _t, _f, _save: next(paths)
+    window.replay.ask_path = lambda _t, _f, _save, _s="": next(paths)
     window.replay.replay_file_action.trigger()
     dialog = window.replay.dialog
     assert dialog is not None
@@ -184,7 +184,7 @@ async def test_closing_the_tab_cancels_its_replay_quietly(
         [(i * 0.05, f"e{i}", b"{}", Direction.IN, PayloadFormat.JSON) for i in range(400)],
     )
     window.tabs.setCurrentWidget(window.panels["closing"])
-    window.replay.ask_path = lambda _t, _f, _save: long
+    window.replay.ask_path = lambda _t, _f, _save, _s="": long
     window.replay.replay_file_action.trigger()
     dialog = window.replay.dialog
     assert dialog is not None

@@ -103,7 +103,7 @@ async def test_exported_tab_reimports_to_the_same_rows(
 
     # File → Export tab (the path question answered by the test).
     path = tmp_path / "room-1.ndjson"
-    window.transfer.ask_path = lambda _title, _filter, save: path if save else None
+    window.transfer.ask_path = lambda _title, _filter, save, _suggested="": path if save else None
     window.transfer.export_tab_action.trigger()
     job = await finish(window.transfer.job)
     assert "lines written" in job.message
@@ -115,7 +115,7 @@ async def test_exported_tab_reimports_to_the_same_rows(
     assert all(json.loads(line)["channel"] == "room-1" for line in lines)
 
     # File → Import: a read-only tab with the same rows.
-    window.transfer.ask_path = lambda _title, _filter, save: None if save else path
+    window.transfer.ask_path = lambda _title, _filter, save, _suggested="": None if save else path
     window.transfer.import_action.trigger()
     await finish(window.transfer.job)
     (imported,) = imported_panels(window)

@@ -56,10 +56,10 @@ from inspector.store.profiles.profiles import normalize_url
 from ..channels.channel_panel import ChannelPanel, short_name
 from ..channels.channel_tabs import ChannelTabsWidget
 from ..common import icons
+from ..common.file_dialogs import AskPath, dialog_ask_path
 from ..controller_base import ControllerBase
 from ..messages.message_table_model import RecordRole
 from ..settings import AppSettings
-from ..transfer.transfer import AskPath, dialog_ask_path
 from .check_runs import CheckKey, RunQueue, SentMessage, Target
 from .checks_panel import ChecksPanel, FileEntry
 from .draft_dialog import CheckDraftDialog

@@ -30,7 +30,7 @@ from inspector.protocol.invisible import printable
 from inspector.store.checks.draft import CHECK_FILTER
 
 from ..common import theme
-from ..transfer.transfer import AskPath, dialog_ask_path
+from ..common.file_dialogs import AskPath, dialog_ask_path
 
 
 def validate(text: str, name: str = "draft.yaml") -> tuple[bool, str]:

@@ -28,7 +28,6 @@ from PySide6.QtGui import QDropEvent, QKeyEvent, QKeySequence, QShortcut, QUndoC
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLineEdit,
@@ -49,9 +48,8 @@ from inspector.store.library.library import Snapshot
 
 from ..common import theme
 from ..common.bounded_label import NarrowLabel
+from ..common.file_dialogs import AskPath, dialog_ask_path
 
-#: ``ask_path(title, filter, save) -> path or None`` (a file dialog; tests pass their own).
-AskPath = Callable[[str, str, bool], Path | None]
 LIBRARY_FILTER = "Library files (*.json);;All files (*)"
 
 #: Item data roles: the item's kind and, for a message, its (folder, name) key.
@@ -149,7 +147,7 @@ class LibraryPanel(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.ask_path: AskPath = ask_path or _dialog_ask_path(self)
+        self.ask_path: AskPath = ask_path or dialog_ask_path(self)
         self.library: Library = Library(path=path)
         #: why the library cannot be changed (a parse error, a newer version), or "".
         self.problem = ""
@@ -310,7 +308,7 @@ class LibraryPanel(QWidget):
             self.open(path)
 
     def ask_export(self) -> None:
-        if path := self.ask_path("Export library", LIBRARY_FILTER, True):
+        if path := self.ask_path("Export library", LIBRARY_FILTER, True, "library"):
             self.export_to(path)
 
     def ask_import(self) -> None:
@@ -714,17 +712,6 @@ def _ref(item: QTreeWidgetItem) -> str:
 def _hidden(item: QTreeWidgetItem) -> bool:
     parent = item.parent()
     return item.isHidden() or (parent is not None and parent.isHidden())
-
-
-def _dialog_ask_path(parent: QWidget) -> AskPath:
-    def ask(title: str, name_filter: str, save: bool) -> Path | None:
-        if save:
-            path, _ = QFileDialog.getSaveFileName(parent, title, "", name_filter)
-        else:
-            path, _ = QFileDialog.getOpenFileName(parent, title, "", name_filter)
-        return Path(path) if path else None
-
-    return ask
 
 
 class LibraryDock(QDockWidget):

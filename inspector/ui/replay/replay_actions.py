@@ -28,8 +28,9 @@ from ..channels.channel_panel import ChannelPanel, short_name
 from ..channels.channel_tabs import ChannelTabsWidget
 from ..channels.imported_panel import ImportedChannelPanel
 from ..common import icons
+from ..common.file_dialogs import AskPath, dialog_ask_path
 from ..controller_base import ControllerBase
-from ..transfer.transfer import CHUNK, NDJSON_FILTER, SKIP_CHUNK, AskPath, dialog_ask_path
+from ..transfer.transfer import CHUNK, NDJSON_FILTER, SKIP_CHUNK
 from ..transfer.transfer_job import Steps, TransferJob
 from .replay_bar import ReplayBar
 from .replay_dialog import ReplayDialog

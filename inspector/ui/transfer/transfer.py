@@ -26,7 +26,7 @@ from typing import Final
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 from inspector import APP_NAME, __version__
 from inspector.protocol.redact import redact_bytes
@@ -45,6 +45,10 @@ from ..channels.channel_panel import ChannelPanel, short_name
 from ..channels.channel_tabs import ChannelTabsWidget
 from ..channels.imported_panel import ImportedChannelPanel, ImportedFramesPanel
 from ..common import icons
+
+# Re-exported: panels import the dialog helpers from here too.
+from ..common.file_dialogs import AskPath as AskPath
+from ..common.file_dialogs import dialog_ask_path as dialog_ask_path
 from ..messages.message_table_model import COL_PAYLOAD
 from .transfer_job import Steps, TransferJob
 
@@ -55,36 +59,13 @@ SKIP_CHUNK: Final = 1024 * 1024
 NDJSON_FILTER: Final = "NDJSON (*.ndjson *.jsonl);;All files (*)"
 CSV_FILTER: Final = "CSV (*.csv);;All files (*)"
 
-#: ``ask_path(title, filter, save) -> path or None``.
-AskPath = Callable[[str, str, bool], Path | None]
 
-
-def with_default_suffix(path: Path, name_filter: str) -> Path:
-    """``path`` with the filter's first extension added when the user typed none (``out`` ->
-    ``out.ndjson``; ``out.txt`` and ``.hidden`` stay as typed; issue #10 item 19). A dot
-    followed by something that is no extension (``export-2026.12.05``) or by nothing
-    (``out.``) is part of the name. ``name_filter`` is the filter the user chose: "All files"
-    adds nothing."""
-    name = path.name
-    suffix = path.suffix[1:]
-    if name.startswith(".") or (suffix and suffix.isalnum() and not suffix.isdigit()):
-        return path
-    start = name_filter.find("(*.")
-    if start < 0:
-        return path
-    extension = name_filter[start + 2 :].split(")")[0].split()[0]
-    return path.with_name(name.rstrip(".") + extension)
-
-
-def dialog_ask_path(parent: QWidget) -> AskPath:
-    def ask(title: str, name_filter: str, save: bool) -> Path | None:
-        if save:
-            path, chosen = QFileDialog.getSaveFileName(parent, title, "", name_filter)
-            return with_default_suffix(Path(path), chosen or name_filter) if path else None
-        path, _ = QFileDialog.getOpenFileName(parent, title, "", name_filter)
-        return Path(path) if path else None
-
-    return ask
+def suggested_name(what: str, now: float | None = None) -> str:
+    """A file name to propose: ``<what>-YYYYMMDD-HHMMSS`` (local time), with characters that
+    file systems or shells dislike replaced; the dialog adds the filter's extension."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() if now is None else now))
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in what).strip("-.") or "export"
+    return f"{safe[:60]}-{stamp}"
 
 
 def write_lines(path: Path, lines: Iterable[str], total: int, newline: str = "\n") -> Steps:
@@ -321,20 +302,26 @@ class TransferActions(QObject):
 
     def ask_export_tab(self) -> None:
         panel = self.tabs.current_panel()
-        if panel is not None and (path := self.ask_path("Export tab", NDJSON_FILTER, True)):
+        if panel is None:
+            return
+        suggested = suggested_name(panel.name)
+        if path := self.ask_path("Export tab", NDJSON_FILTER, True, suggested):
             self.export_tab(path, panel)
 
     def ask_export_all(self) -> None:
-        if path := self.ask_path("Export all tabs", NDJSON_FILTER, True):
+        if path := self.ask_path("Export all tabs", NDJSON_FILTER, True, suggested_name("tabs")):
             self.export_all(path)
 
     def ask_export_csv(self) -> None:
         panel = self.tabs.current_panel()
-        if panel is not None and (path := self.ask_path("Export table as CSV", CSV_FILTER, True)):
+        if panel is None:
+            return
+        suggested = suggested_name(panel.name)
+        if path := self.ask_path("Export table as CSV", CSV_FILTER, True, suggested):
             self.export_csv(path, panel)
 
     def ask_export_frames(self) -> None:
-        if path := self.ask_path("Export frames", NDJSON_FILTER, True):
+        if path := self.ask_path("Export frames", NDJSON_FILTER, True, suggested_name("frames")):
             self.export_frames(path)
 
     # ------------------------------------------------------------------------------ import
