@@ -16,11 +16,14 @@ from typing import Any
 import pytest
 from gui_fakes import FakeController
 from gui_helpers import DOCS_SCREENSHOTS, SCREENSHOTS, save_screenshot, until
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from inspector.app import start_demo
 from inspector.protocol import jwt
 from inspector.store import ChannelOptions, Direction, SendState, TabState
+from inspector.ui.common import theme
+from inspector.ui.common.theme import ColorSchemeFollower
 from inspector.ui.controller import InspectorController
 from inspector.ui.main_window import MainWindow
 
@@ -113,6 +116,20 @@ async def _demo_states(window: MainWindow) -> None:
     cursors.table.selectRow(cursors.proxy.rowCount() - 2)
     assert "heartbeat" in window.status_widget.text()
     save_screenshot(window, "connected")
+
+    # The desktop turns dark (GNOME's colour scheme, #15 item 10): the window follows, text
+    # colours and icons included, and turns light again.
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    follower = ColorSchemeFollower(app)
+    try:
+        follower.apply(Qt.ColorScheme.Dark)
+        await until(lambda: theme.is_dark(window.palette()), what="dark palette")
+        save_screenshot(window, "window-dark")
+    finally:
+        app.styleHints().colorSchemeChanged.disconnect(follower.apply)
+        follower.apply(Qt.ColorScheme.Light)
+    await until(lambda: not theme.is_dark(window.palette()), what="light palette again")
 
     chat.composer.payload_edit.setPlainText('{\n  "user": "me",\n  "text": "oops"\n  "n": 1\n}')
     window.tabs.setCurrentWidget(chat)
