@@ -149,7 +149,8 @@ def test_bundle_has_no_build_machine_library_paths(bundle: Path) -> None:
 def test_bundle_carries_man_page_and_completions(bundle: Path, meta: AppMeta) -> None:
     """#15 item 8: generated from the argparse parser at packaging time, for every subcommand."""
     share = bundle / "share"
-    man = (share / "man" / "man1" / f"{meta.dist_name}.1").read_text(encoding="utf-8")
+    roff = (share / "man" / "man1" / f"{meta.dist_name}.1").read_text(encoding="utf-8")
+    man = roff.replace("\\-", "-")  # roff writes a hyphen as \-
     from inspector.cli import SUBCOMMANDS
 
     for name in SUBCOMMANDS:
