@@ -314,8 +314,11 @@ def parse_har(
 
 def _json_problem(exc: Exception, data: bytes | str) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        end = len(exc.doc.rstrip())
-        if exc.pos >= end - 1 or exc.msg.startswith("Unterminated"):
+        doc = exc.doc.strip()
+        if not doc:
+            return "not a HAR file: the file is empty"
+        at_end = exc.pos >= len(exc.doc.rstrip()) - 1 or exc.msg.startswith("Unterminated")
+        if doc.startswith("{") and at_end:
             return (
                 f"the HAR file is cut short (JSON ends at line {exc.lineno}, column "
                 f"{exc.colno}): save it again"
