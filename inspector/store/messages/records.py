@@ -235,6 +235,33 @@ class MessageRecord:
         )
 
 
+#: Characters of ``meta.id`` the table shows (the detail pane and the tooltip show all).
+META_ID_CHARS: Final = 8
+
+
+def meta_marker(record: MessageRecord) -> tuple[str, str]:
+    """``(cell, tooltip)`` for a received broadcast's metadata in the table's Status column:
+    ``↺ replayed · 8e3f1c52…`` for a message the server replayed on join (Broadcast Replay,
+    ``meta.replayed``), ``id 8e3f1c52…`` for one sent from the database (``meta.id``, §2.5);
+    ``("", "")`` for rows without metadata and for outgoing rows (their status is there)."""
+    if record.meta is None or record.send is not None:
+        return "", ""
+    meta = record.meta_json()
+    if not isinstance(meta, dict):
+        return "", ""
+    raw = meta.get("id")
+    ident = raw if isinstance(raw, str) else (json.dumps(raw) if raw is not None else "")
+    short = ident if len(ident) <= META_ID_CHARS + 1 else ident[:META_ID_CHARS] + "…"
+    if meta.get("replayed") is True:
+        cell = "↺ replayed" + (f" · {short}" if short else "")
+        tip = "Replayed by the server on join (Broadcast Replay)"
+    elif ident:
+        cell, tip = f"id {short}", "Sent from the database (realtime.send / realtime.messages)"
+    else:
+        return "", ""
+    return cell, tip + (f"\nmeta.id {ident}" if ident else "")
+
+
 def json_bytes(value: Any) -> bytes:
     """Compact UTF-8 JSON, the way the SDKs write it (§2.2); a lone surrogate from a peer stays
     a ``\\udXXX`` escape, so this never raises for what was received (QA finding 4)."""
