@@ -42,7 +42,9 @@ def parse_replay_since(text: str, now: float) -> int:
     ago = _AGO.fullmatch(raw)
     if ago is not None:
         span = float(ago.group(1)) * _AGO_MS[ago.group(2).lower()]
-        return int(now * 1000 - span)
+        if math.isfinite(span):
+            return int(now * 1000 - span)
+        raw = ""  # a duration longer than any clock: refused below
     try:
         stamp = dt.datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
         return int(stamp.timestamp() * 1000)
