@@ -16,6 +16,10 @@ per channel and, at exit, adds its counters: one line per channel on stderr (``s
 $.seq: received 9, missing 1 (gap 5), duplicates 0, out of order 0, no counter 0``) and one
 ``kind: "summary"`` line per channel on stdout (event ``seq_summary``) with the counts, the
 gaps (from, to, first seen) and each run's counts. The exit code does not change.
+
+``--replay-since TIME [--replay-limit N]`` (with ``--private``) asks for Broadcast Replay:
+the server first sends the channel's recent database messages, printed with ``meta.replayed``
+and ``meta.id`` (docs/client.md "Broadcast Replay").
 """
 
 from __future__ import annotations

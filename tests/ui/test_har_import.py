@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from gui_helpers import save_screenshot, until
+from gui_helpers import WindowOptions, save_screenshot, until
 from har_capture import CHROME, FAKE_JWT, FIREFOX, FIXTURES
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -21,6 +21,11 @@ from inspector.ui.main_window import MainWindow
 from inspector.ui.transfer.transfer import dropped_kind
 
 pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window_options() -> WindowOptions:
+    return WindowOptions(size=(1100, 640))
 
 
 def channel_tabs(window: MainWindow) -> dict[str, ImportedChannelPanel]:
@@ -80,6 +85,11 @@ async def test_import_har_opens_channel_tabs_and_frames(window: MainWindow) -> N
     window.tabs.setCurrentWidget(tabs["room-1"])
     tabs["room-1"].table.selectRow(room.index(db))  # meta.id in the detail pane
     save_screenshot(window, "har-import")
+    # the frames tab: a v2 kind-4 frame that the browser showed as opaque bytes, decoded
+    window.tabs.setCurrentWidget(frames)
+    kinds = [frames.frames.log[row].opcode for row in range(len(frames.frames.log))]
+    frames.frames.table.selectRow(kinds.index("binary") + 1)
+    save_screenshot(window, "har-import-frames")
 
 
 async def test_a_har_without_realtime_says_so(window: MainWindow, tmp_path: Path) -> None:
