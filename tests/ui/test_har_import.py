@@ -130,3 +130,37 @@ def test_dropped_kind(tmp_path: Path) -> None:
     assert dropped_kind(nd_json) == "ndjson"
     assert dropped_kind(tmp_path / "x.jsonl") == "ndjson"
     assert dropped_kind(tmp_path / "x.png") is None
+
+
+async def test_a_large_har_is_decoded_in_slices_and_can_be_cancelled(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """20,000 messages: the window gets control back between slices (progress reported many
+    times, as for an NDJSON import) and Cancel opens nothing."""
+    from types import SimpleNamespace
+
+    from inspector.ui.transfer import transfer_job
+
+    ticks = iter(range(1, 10**9))  # each slice does one step, however fast the machine
+    monkeypatch.setattr(transfer_job, "time", SimpleNamespace(monotonic=lambda: float(next(ticks))))
+    har = json.loads((FIXTURES / CHROME).read_text())
+    socket = next(e for e in har["log"]["entries"] if "realtime" in e["request"]["url"])
+    socket["_webSocketMessages"] = socket["_webSocketMessages"] * 800
+    path = tmp_path / "big.har"
+    path.write_text(json.dumps(har))
+    job = window.transfer.import_har(path)
+    progress: list[float] = []
+
+    def step(fraction: float) -> None:
+        progress.append(fraction)
+        if len(progress) == 20:
+            job.cancel()
+
+    job.progressed.connect(step)
+    await until(lambda: not job.running, what="the cancelled HAR import")
+    assert len(progress) == 20
+    assert progress == sorted(progress)
+    assert 0 < progress[-1] < 1
+    assert job.ok is False
+    assert channel_tabs(window) == {}
+    assert window.transfer.import_har_action.isEnabled()

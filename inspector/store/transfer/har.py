@@ -46,7 +46,7 @@ import binascii
 import json
 import math
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -82,6 +82,8 @@ from .export import MAX_ERRORS_KEPT, MAX_IMPORT_CHANNELS, MAX_IMPORT_ROWS
 MAX_HAR_BYTES: Final = 256 * 1024 * 1024
 #: URL paths of Realtime websockets (hosted, self-hosted, and the local server's Phoenix path).
 REALTIME_PATHS: Final = ("/realtime/v1/websocket", "/socket/websocket")
+#: Messages decoded between two progress reports (the window's slices).
+STEP_MESSAGES: Final = 200
 #: Text of a binary frame that is not base64 is kept as this many characters of the problem.
 _PROBLEM_CHARS: Final = 200
 
@@ -250,6 +252,27 @@ def read_har(
 ) -> HarResult:
     """Read and parse a HAR file; problems (missing, not a file, too large) become
     :attr:`HarResult.error`, never an exception."""
+    return _drain(
+        read_har_steps(
+            path,
+            channel=channel,
+            max_bytes=max_bytes,
+            max_channels=max_channels,
+            max_rows=max_rows,
+        )
+    )
+
+
+def read_har_steps(
+    path: Path,
+    *,
+    channel: str | None = None,
+    max_bytes: int = MAX_HAR_BYTES,
+    max_channels: int = MAX_IMPORT_CHANNELS,
+    max_rows: int = MAX_IMPORT_ROWS,
+) -> Generator[float, None, HarResult]:
+    """:func:`read_har` a piece at a time: yields the fraction done (every
+    :data:`STEP_MESSAGES` messages), returns the result; the window runs it in slices."""
     try:
         if not path.is_file():
             return HarResult(error=f"{path.name} is not a regular file")
@@ -262,7 +285,21 @@ def read_har(
         data = path.read_bytes()
     except OSError as exc:
         return HarResult(error=f"{path.name} cannot be read: {exc.strerror or exc}")
-    return parse_har(data, channel=channel, max_channels=max_channels, max_rows=max_rows)
+    yield 0.05
+    return (
+        yield from parse_har_steps(
+            data, channel=channel, max_channels=max_channels, max_rows=max_rows
+        )
+    )
+
+
+def _drain(steps: Generator[float, None, HarResult]) -> HarResult:
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            result: HarResult = stop.value
+            return result
 
 
 def parse_har(
@@ -274,6 +311,19 @@ def parse_har(
 ) -> HarResult:
     """Decode the Realtime websockets of a HAR document (``channel``: only that channel's
     events; frames are all kept). Never raises on the document's content."""
+    return _drain(
+        parse_har_steps(data, channel=channel, max_channels=max_channels, max_rows=max_rows)
+    )
+
+
+def parse_har_steps(
+    data: bytes | str,
+    *,
+    channel: str | None = None,
+    max_channels: int = MAX_IMPORT_CHANNELS,
+    max_rows: int = MAX_IMPORT_ROWS,
+) -> Generator[float, None, HarResult]:
+    """:func:`parse_har` a piece at a time (yields the fraction of messages decoded)."""
     result = HarResult()
     try:
         doc = json.loads(data)
@@ -294,10 +344,17 @@ def parse_har(
     if isinstance(creator, dict) and isinstance(creator.get("name"), str):
         result.creator = creator["name"][:100]
     result.entries = len(entries)
+    total = sum(
+        len(e["_webSocketMessages"])
+        for e in entries
+        if isinstance(e, dict) and isinstance(e.get("_webSocketMessages"), list)
+    )
     reader = _Reader(result, channel, max_channels, max_rows)
+    yield 0.1
     for number, entry in enumerate(entries, 1):
         if isinstance(entry, dict):
-            reader.entry(number, entry)
+            for done in reader.entry(number, entry):
+                yield 0.1 + 0.9 * min(1.0, done / max(1, total))
     # Several sockets (reconnects, tabs) interleave: rows and frames in capture time order.
     result.events.sort(key=lambda e: e.time)
     result.records.sort(key=lambda item: item[1].time)
@@ -338,10 +395,14 @@ class _Reader:
         self.max_channels = max_channels
         self.max_rows = max_rows
         self.kept: set[str] = set()
+        #: messages read in all entries.
+        self.read = 0
 
     # ---------------------------------------------------------------------- entries
 
-    def entry(self, number: int, entry: dict[str, Any]) -> None:
+    def entry(self, number: int, entry: dict[str, Any]) -> Iterator[int]:
+        """Read one entry; yields the count of messages read so far, every
+        :data:`STEP_MESSAGES`."""
         messages = entry.get("_webSocketMessages")
         request = entry.get("request")
         url = request.get("url") if isinstance(request, dict) else None
@@ -383,6 +444,9 @@ class _Reader:
             if len(self.result.frames) >= self.max_rows:
                 self.result.unread += len(messages) - index
                 return
+            self.read += 1
+            if self.read % STEP_MESSAGES == 0:
+                yield self.read
             where = f"entry {number} message {index + 1}"
             if not isinstance(message, dict):
                 self._problem(where, "not an object")

@@ -47,7 +47,7 @@ from inspector.store.transfer.export import (
     header_line,
     message_line,
 )
-from inspector.store.transfer.har import HarResult, read_har
+from inspector.store.transfer.har import HarResult, read_har_steps
 
 from ..channels.channel_panel import ChannelPanel, short_name
 from ..channels.channel_tabs import ChannelTabsWidget
@@ -446,8 +446,8 @@ class TransferActions(QObject):
         found: list[HarResult] = []
 
         def steps() -> Steps:
-            yield 0.0  # the dialog and the window paint before the file is parsed
-            result = read_har(path)
+            # decoded a few hundred messages per slice: the window stays live, Cancel works
+            result = yield from read_har_steps(path)
             if result.error is not None:
                 raise ValueError(result.error)
             found.append(result)
