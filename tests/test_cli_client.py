@@ -28,7 +28,7 @@ def test_headless_subcommands_never_import_qt() -> None:
     code = (
         "import sys\n"
         "from inspector.cli import main\n"
-        "for sub in ('listen', 'send', 'replay'):\n"
+        "for sub in ('listen', 'send', 'replay', 'har'):\n"
         "    try:\n"
         "        main([sub, '--help'])\n"
         "    except SystemExit as exc:\n"
@@ -43,6 +43,7 @@ def test_headless_subcommands_never_import_qt() -> None:
     assert "usage: realtime-inspector listen" in proc.stdout
     assert "usage: realtime-inspector send" in proc.stdout
     assert "usage: realtime-inspector replay" in proc.stdout
+    assert "usage: realtime-inspector har" in proc.stdout
     assert proc.stdout.strip().endswith("QT:")
 
 

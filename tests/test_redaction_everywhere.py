@@ -215,6 +215,48 @@ async def test_frames_export_and_view(server: RealtimeServer) -> None:
         assert leaks(row.shown_text(), server.anon_key, token) == []
 
 
+async def test_har_import_and_cli(server: RealtimeServer, tmp_path: Any) -> None:
+    """A browser's HAR capture of the same session (raw frames, the hostile URL): the parsed
+    events, rows, frames and socket URLs, and the ``har`` command's output, hide every secret
+    (issue #15 item 1)."""
+    from har_capture import build_har
+
+    from inspector.store.transfer.har import parse_har
+
+    frames, token = await _capture(server, redact=False)
+    messages = [
+        {
+            "type": "send" if f.direction == "out" else "receive",
+            "time": f.wall,
+            "opcode": 1 if f.opcode == "text" else 2,
+            "data": f.data if isinstance(f.data, str) else base64.b64encode(f.data).decode(),
+        }
+        for f in frames
+        if f.opcode in ("text", "binary")
+    ]
+    url = f"{server.ws_url}?{HOSTILE_QUERY}&apikey={server.anon_key}&vsn=2.0.0"
+    har = json.dumps(build_har([(url, messages)], firefox=False))
+    assert leaks(har)  # the capture holds the secrets: the test can fail
+    result = parse_har(har)
+    assert result.error is None
+    assert len([e for e in result.events if e.kind == "broadcast"]) == 3
+    outputs = [json.dumps(e.line()) for e in result.events]
+    outputs += [r.payload.decode("latin-1") + str(r.meta) for _, r in result.records]
+    outputs += [
+        str(row.data) if isinstance(row.data, str) else row.data.hex() for row in result.frames
+    ]
+    outputs += [row.data.decode("latin-1") for row in result.frames if isinstance(row.data, bytes)]
+    outputs += [s.url for s in result.sockets]
+    for text in outputs:
+        assert leaks(text, server.anon_key, token) == []
+    path = tmp_path / "capture.har"
+    path.write_text(har)
+    proc = await start("har", str(path), env=cli_env())
+    out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    assert proc.returncode == 0, err.decode()
+    assert leaks(out + err, server.anon_key, token) == []
+
+
 # ------------------------------------------------------------------------ logs and errors
 
 

@@ -16,6 +16,10 @@ per channel and, at exit, adds its counters: one line per channel on stderr (``s
 $.seq: received 9, missing 1 (gap 5), duplicates 0, out of order 0, no counter 0``) and one
 ``kind: "summary"`` line per channel on stdout (event ``seq_summary``) with the counts, the
 gaps (from, to, first seen) and each run's counts. The exit code does not change.
+
+``--replay-since TIME [--replay-limit N]`` (with ``--private``) asks for Broadcast Replay:
+the server first sends the channel's recent database messages, printed with ``meta.replayed``
+and ``meta.id`` (docs/client.md "Broadcast Replay").
 """
 
 from __future__ import annotations
@@ -44,6 +48,11 @@ from inspector.client import (
 )
 from inspector.protocol.frames import channel_name
 from inspector.protocol.redact import redact_bytes
+from inspector.store.channels.channels import (
+    ReplaySinceError,
+    parse_replay_since,
+    replay_limit_problem,
+)
 from inspector.store.messages.seq_tracker import SeqPathError, SeqTracker, compile_path
 
 from .client_args import (
@@ -53,6 +62,7 @@ from .client_args import (
     EXIT_TIMEOUT,
     Output,
     Stop,
+    UsageError,
     add_connection_options,
     channel_names,
     count_arg,
@@ -100,6 +110,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "channel; a drop to 1 starts a new run",
     )
     p.add_argument(
+        "--replay-since",
+        type=replay_since_arg,
+        metavar="TIME",
+        help="Broadcast Replay (with --private): ask the server to replay the messages sent "
+        "from the database since TIME: ms since 1970, a duration before now (15m, 2h, 1d) or "
+        "an ISO-8601 time; replayed lines have meta.replayed true and meta.id",
+    )
+    p.add_argument(
+        "--replay-limit",
+        type=replay_limit_arg,
+        metavar="N",
+        help="at most N replayed messages (1..25; the server uses 25 without it)",
+    )
+    p.add_argument(
         "--show-secrets",
         action="store_true",
         help="print payloads exactly as received instead of redacting secret-looking values "
@@ -111,6 +135,23 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     return run_main("listen", _listen, args)
+
+
+def replay_since_arg(text: str) -> int:
+    """``--replay-since``: ms since the epoch (durations count back from now)."""
+    try:
+        return parse_replay_since(text, time.time())
+    except ReplaySinceError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def replay_limit_arg(text: str) -> int:
+    """``--replay-limit``: 1..25."""
+    value = count_arg(text)
+    problem = replay_limit_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return value
 
 
 def seq_path_arg(text: str) -> str:
@@ -249,6 +290,13 @@ class _Printer:
 
 
 async def _listen(args: argparse.Namespace, out: Output) -> int:
+    if args.replay_limit is not None and args.replay_since is None:
+        raise UsageError("--replay-limit needs --replay-since")
+    if args.replay_since is not None and not args.private:
+        raise UsageError(
+            "--replay-since needs --private: Realtime replays only on private channels (it "
+            "refuses the join of a public one, and realtime-js refuses to send it)"
+        )
     settings = settings_from(args)
     args.channel = channel_names(args.channel, out)
     out.hide(settings.api_key, settings.access_token)
@@ -268,6 +316,8 @@ async def _listen(args: argparse.Namespace, out: Output) -> int:
             presence_enabled=args.presence_key is not None,
             private=args.private,
             events=tuple(args.event or ("*",)),
+            replay_since=args.replay_since,
+            replay_limit=args.replay_limit,
         )
         for name in args.channel
     ]

@@ -97,6 +97,13 @@ class ChannelConfig:
     events: tuple[str, ...] = ("*",)
     #: ``config.postgres_changes`` bindings, sent as given (§4.1, §12).
     postgres_changes: tuple[Mapping[str, Any], ...] = ()
+    #: ``config.broadcast.replay.since``: ask the server to replay the messages sent from the
+    #: database since this time (ms since the epoch); None asks for no replay. Private
+    #: channels only (§4.1, §4.2; the server refuses it on public ones).
+    replay_since: int | None = None
+    #: ``config.broadcast.replay.limit`` (the server clamps it to 1..25 and uses 25 when
+    #: absent); only sent with :attr:`replay_since`.
+    replay_limit: int | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -113,9 +120,15 @@ class ChannelConfig:
 
     def join_payload(self, access_token: str | None, version: str | None) -> dict[str, Any]:
         """The ``phx_join`` payload, key for key as realtime-js sends it (§4.1)."""
+        broadcast: dict[str, Any] = {"ack": self.broadcast_ack, "self": self.broadcast_self}
+        if self.replay_since is not None:
+            replay: dict[str, Any] = {"since": self.replay_since}
+            if self.replay_limit is not None:
+                replay["limit"] = self.replay_limit
+            broadcast["replay"] = replay
         payload: dict[str, Any] = {
             "config": {
-                "broadcast": {"ack": self.broadcast_ack, "self": self.broadcast_self},
+                "broadcast": broadcast,
                 "presence": {"key": self.presence_key, "enabled": self.presence_enabled},
                 "postgres_changes": [dict(b) for b in self.postgres_changes],
                 "private": self.private,

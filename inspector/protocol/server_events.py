@@ -32,6 +32,9 @@ class JoinConfig:
     replication_ready: bool = False
     #: ``config.broadcast.replay`` as sent (an object), or None.
     replay: dict[str, Any] | None = None
+    #: Whether ``config.broadcast`` has a ``replay`` key at all, whatever its value (``null``
+    #: and non-objects included): the real server refuses any of them on a public channel.
+    replay_sent: bool = False
     #: ``config.presence.enabled``: send ``presence_state`` after the join (§4.5).
     presence_enabled: bool = False
     #: ``config.presence.key`` as a string; "" means "let the server generate one" (§8.3).
@@ -106,6 +109,8 @@ def parse_join_payload(payload: JSON) -> JoinConfig:
             "replication_ready",
         )
         replay = broadcast.get("replay")
+        if "replay" in broadcast:
+            values["replay_sent"] = True
         if isinstance(replay, dict):
             values["replay"] = replay
         elif replay is not None:

@@ -77,10 +77,25 @@ def no_longer_permitted(name: str) -> str:
     return f"You no longer have permission to read from this Channel topic: {name}"
 
 
+#: The milliseconds Elixir's ``DateTime.from_unix(since, :millisecond)`` accepts (years
+#: -9999..9999); outside them the real server answers "Replay params are not valid".
+REPLAY_SINCE_MIN = -377_705_116_800_000
+REPLAY_SINCE_MAX = 253_402_300_799_999
+#: The real server clamps ``limit`` to 1..25 (``lib/realtime/messages.ex``, ``@hard_limit``).
+REPLAY_LIMIT_MAX = 25
+
+
 def _replay_valid(replay: dict[str, Any]) -> bool:
+    """``config.broadcast.replay`` as ``Realtime.Messages.replay/5`` takes it (§4.2): ``since``
+    an integer of ms in DateTime's range; ``limit`` an integer or absent (``limit || 25``:
+    ``null`` and ``false`` mean 25); any integer limit is accepted and clamped, not refused."""
     since, limit = replay.get("since"), replay.get("limit")
-    ok_since = isinstance(since, int) and not isinstance(since, bool)
-    ok_limit = limit is None or (isinstance(limit, int) and not isinstance(limit, bool))
+    ok_since = (
+        isinstance(since, int)
+        and not isinstance(since, bool)
+        and REPLAY_SINCE_MIN <= since <= REPLAY_SINCE_MAX
+    )
+    ok_limit = limit is None or limit is False or (type(limit) is int)
     return ok_since and ok_limit
 
 
@@ -192,10 +207,12 @@ class ChannelLogic:
             perms = self.rules.permissions(identity.role, ev.name, identity.claims)
             if not perms.can_join:
                 return unauthorized(ev.name), None
-        if config.replay is not None:
+        if config.replay_sent:  # §4.3 step 10 (realtime_channel.ex can_replay?, maybe_replay)
+            if config.private and not perms.read:
+                return unauthorized(ev.name), None
             if not config.private:
                 return REPLAY_PUBLIC, None
-            if not _replay_valid(config.replay):
+            if config.replay is not None and not _replay_valid(config.replay):
                 return REPLAY_INVALID, None
         crash = join_config_error(ev.payload)  # raised after the checks (crashes.py)
         if crash is not None:
@@ -240,6 +257,15 @@ class ChannelLogic:
         self.journal.note(
             s.id, ChannelJoined(s.id, ev.topic, channel.join_ref, identity.role, config.private)
         )
+        if config.replay is not None:
+            log.info(
+                "socket %d: %s asked to replay since %s (limit %s): this server keeps no "
+                "messages (no database), nothing is replayed",
+                s.id,
+                printable(ev.topic),
+                printable(str(config.replay.get("since"))[:40]),
+                printable(str(config.replay.get("limit"))[:40]),
+            )
         # After the join reply (§4.5).
         if config.presence_enabled and sub.perms.presence_read:
             s.conn.push(ev.topic, PRESENCE_STATE, self.hub.presence_state(sub.key))

@@ -225,6 +225,8 @@ class InspectorController(ControllerBase):
             private=o.private,
             # The tab's event filter, applied by the client before a record is built.
             events=o.events or ("*",),
+            replay_since=o.replay_since,
+            replay_limit=o.replay_limit,
         )
 
     def refresh_filtered(self) -> None:

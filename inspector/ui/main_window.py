@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         self.frames_dock = FramesDock.install(self, controller.frames, self.view_menu)
         self.transfer = TransferActions(self.tabs, controller.frames, self)
         self.transfer.add_to_menu(self.file_menu, self.quit_action)
+        self.transfer.install_drop_target(self)  # NDJSON and HAR files dropped on the window
         self.transfer.message.connect(self.statusBar().showMessage)
         self.transfer.profile_url = self._export_profile_url
         self.transfer.imported_panel.connect(self._imported_panel)

@@ -11,12 +11,58 @@ Statuses carry deadlines (``retry_at``) on the caller's monotonic clock; :meth:`
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Any
+from typing import Any, Final
 
 from inspector.protocol.event_filter import parse_event_list
+from inspector.store.timefmt import utc_iso
+
+#: The replay limits the real server uses (it clamps ``limit`` to 1..25, 25 when absent).
+REPLAY_LIMIT_MIN: Final = 1
+REPLAY_LIMIT_MAX: Final = 25
+_AGO: Final = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)", re.IGNORECASE)
+_AGO_MS: Final = {"ms": 1, "s": 1000, "m": 60_000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+class ReplaySinceError(ValueError):
+    """A replay time that is not one (the message says what is accepted)."""
+
+
+def parse_replay_since(text: str, now: float) -> int:
+    """``config.broadcast.replay.since`` (ms since the epoch) from what a person types: ms since
+    the epoch (``1767225600000``), a duration before ``now`` (``90s``, ``15m``, ``2h``, ``1d``)
+    or an ISO-8601 time (``2026-12-05T06:00:00Z``; without a zone, local time)."""
+    raw = text.strip()
+    if re.fullmatch(r"-?\d+", raw):
+        return int(raw)
+    ago = _AGO.fullmatch(raw)
+    if ago is not None:
+        span = float(ago.group(1)) * _AGO_MS[ago.group(2).lower()]
+        if math.isfinite(span):
+            return int(now * 1000 - span)
+        raw = ""  # a duration longer than any clock: refused below
+    try:
+        stamp = dt.datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+        return int(stamp.timestamp() * 1000)
+    except (ValueError, OverflowError, OSError):
+        raise ReplaySinceError(
+            f"not a replay time: {text[:40]!r} (use ms since 1970, a duration before now "
+            "such as 15m, 2h or 1d, or an ISO-8601 time such as 2026-12-05T06:00:00Z)"
+        ) from None
+
+
+def replay_limit_problem(limit: int | None) -> str | None:
+    """Why a replay limit is not one the server would use as given, or None."""
+    if limit is not None and not REPLAY_LIMIT_MIN <= limit <= REPLAY_LIMIT_MAX:
+        return (
+            f"replay limit must be {REPLAY_LIMIT_MIN}..{REPLAY_LIMIT_MAX} (the server keeps "
+            f"at most {REPLAY_LIMIT_MAX}), got {limit}"
+        )
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +80,11 @@ class ChannelOptions:
     #: listen to presence without a key of our own (``config.presence.enabled``, §4.1, §8).
     #: Listening never tracks: the inspector is only present when the user tracks.
     presence: bool = False
+    #: Broadcast Replay (private channels): replay the messages sent from the database since
+    #: this time, ms since the epoch (``config.broadcast.replay.since``); None: no replay.
+    replay_since: int | None = None
+    #: at most this many replayed messages (1..25; None lets the server use 25).
+    replay_limit: int | None = None
 
     @property
     def presence_enabled(self) -> bool:
@@ -48,7 +99,11 @@ class ChannelOptions:
             return "Channel name has leading or trailing spaces"
         if len(self.name.encode()) > 240:
             return "Channel name is too long (binary frames allow 255 bytes per topic, §2.3)"
-        return None
+        if self.replay_since is not None and not self.private:
+            return "Replay needs a private channel (Realtime refuses it on public ones)"
+        if self.replay_since is None and self.replay_limit is not None:
+            return "A replay limit needs a replay time"
+        return replay_limit_problem(self.replay_limit)
 
     def with_broadcast(self, *, ack: bool, broadcast_self: bool) -> ChannelOptions:
         return replace(self, ack=ack, broadcast_self=broadcast_self)
@@ -73,6 +128,9 @@ class ChannelOptions:
             out.append("presence")
         if self.events:
             out.append("events: " + ", ".join(self.events))
+        if self.replay_since is not None:
+            limit = f", limit {self.replay_limit}" if self.replay_limit is not None else ""
+            out.append(f"replay since {utc_iso(self.replay_since / 1000)}{limit}")
         return out
 
     def differences(self, other: ChannelOptions) -> list[str]:
@@ -91,6 +149,8 @@ class ChannelOptions:
             out.append(f"presence {_onoff(self.presence)} (open tab: {_onoff(other.presence)})")
         if self.events != other.events:
             out.append("event filter")
+        if (self.replay_since, self.replay_limit) != (other.replay_since, other.replay_limit):
+            out.append("replay")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,6 +162,8 @@ class ChannelOptions:
             "presence_key": self.presence_key,
             "events": list(self.events),
             "presence": self.presence,
+            "replay_since": self.replay_since,
+            "replay_limit": self.replay_limit,
         }
 
     @classmethod
@@ -120,8 +182,14 @@ class ChannelOptions:
             presence_key=data["presence_key"] if isinstance(data.get("presence_key"), str) else "",
             events=parse_event_list(",".join(events)),
             presence=data.get("presence") is True,
+            replay_since=_whole(data.get("replay_since")),
+            replay_limit=_whole(data.get("replay_limit")),
         )
         return options if options.validate() is None else None
+
+
+def _whole(value: Any) -> int | None:
+    return value if type(value) is int else None
 
 
 def _onoff(value: bool) -> str:

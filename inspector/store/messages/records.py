@@ -235,6 +235,37 @@ class MessageRecord:
         )
 
 
+#: Characters of ``meta.id`` the table shows (the detail pane and the tooltip show all).
+META_ID_CHARS: Final = 6
+#: What the Dir column adds to a replayed row.
+REPLAYED_MARK: Final = "↺"
+
+
+def meta_marker(record: MessageRecord) -> tuple[bool, str, str]:
+    """``(replayed, cell, tooltip)`` of a received broadcast's metadata for the table: whether
+    the server replayed it on join (Broadcast Replay, ``meta.replayed``; the Dir column adds
+    :data:`REPLAYED_MARK`), the Status cell ``id 8e3f1c…`` (``meta.id``: replayed messages and
+    those sent from the database carry one, §2.5) and a tooltip with the whole id.
+    ``(False, "", "")`` for rows without metadata and for outgoing rows (their status is
+    there)."""
+    if record.meta is None or record.send is not None:
+        return False, "", ""
+    meta = record.meta_json()
+    if not isinstance(meta, dict):
+        return False, "", ""
+    raw = meta.get("id")
+    ident = raw if isinstance(raw, str) else (json.dumps(raw) if raw is not None else "")
+    short = ident if len(ident) <= META_ID_CHARS + 1 else ident[:META_ID_CHARS] + "…"
+    replayed = meta.get("replayed") is True
+    if replayed:
+        tip = f"{REPLAYED_MARK} Replayed by the server on join (Broadcast Replay)"
+    elif ident:
+        tip = "Sent from the database (realtime.send / realtime.messages)"
+    else:
+        return False, "", ""
+    return replayed, f"id {short}" if ident else "", tip + (f"\nmeta.id {ident}" if ident else "")
+
+
 def json_bytes(value: Any) -> bytes:
     """Compact UTF-8 JSON, the way the SDKs write it (§2.2); a lone surrogate from a peer stays
     a ``\\udXXX`` escape, so this never raises for what was received (QA finding 4)."""

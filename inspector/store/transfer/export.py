@@ -40,7 +40,8 @@ and a payload that carried a token comes back with ``[redacted]`` where the toke
 
 Import also reads ``realtime-inspector listen`` output (lines with ``kind``, an ISO-8601
 ``time``, no ``type``; :func:`listen_message`, which replay's reader uses too): its
-``broadcast`` lines become received rows of their channel's tab; its other lines (connection,
+``broadcast`` lines become received rows of their channel's tab (sent rows for the
+``"direction": "out"`` lines of ``realtime-inspector har``); its other lines (connection,
 join, presence, errors) are counted in :attr:`ImportResult.listen_other`, not imported.
 
 Import never raises on a bad line: it is reported with its number and reason and skipped.
@@ -503,9 +504,11 @@ class Importer:
             self.result.listen_other += 1
             return
         when, channel, event, payload, binary = listen_message(data)
+        # ``har`` lines say which way the browser's broadcast went; ``listen`` only receives
+        out = data.get("direction") == Direction.OUT.label
         record = MessageRecord(
             time=when,
-            direction=Direction.IN,
+            direction=Direction.OUT if out else Direction.IN,
             event=event,
             payload=payload if binary else json_bytes(payload),
             format=PayloadFormat.BINARY if binary else PayloadFormat.JSON,

@@ -15,6 +15,7 @@ from PySide6.QtGui import QFont
 
 from inspector.protocol.invisible import NOTE, has_hidden, reveal
 from inspector.store import Direction, MessageLog, MessageRecord, SendState
+from inspector.store.messages.records import REPLAYED_MARK, meta_marker
 from inspector.store.profiles.preferences import DEFAULT_COALESCE_MS
 from inspector.store.timefmt import clock_ms, local_iso
 
@@ -105,6 +106,8 @@ class MessageTableModel(RingTableModel):
         if col == COL_TIME:
             return format_time(record.time)
         if col == COL_DIRECTION:
+            if record.meta is not None and meta_marker(record)[0]:
+                return f"{record.direction.label} {REPLAYED_MARK}"  # replayed on join
             return record.direction.label
         # Peer text: invisible and direction-changing characters as \uXXXX (QA 7).
         if col == COL_EVENT:
@@ -114,6 +117,9 @@ class MessageTableModel(RingTableModel):
         if col == COL_SIZE:
             return format_size(record.size)
         if col == COL_STATUS:
+            if record.send is None and record.meta is not None:
+                # received with metadata: replayed (meta.replayed) or from the database (meta.id)
+                return reveal(meta_marker(record)[1], multiline=False)
             return record.status_text()
         return None
 
@@ -138,6 +144,8 @@ class MessageTableModel(RingTableModel):
             if state is SendState.TIMED_OUT:
                 return c.warning
             return c.muted
+        if col == COL_STATUS and record.meta is not None:
+            return c.system
         if record.direction is Direction.SYSTEM and col in (COL_EVENT, COL_PAYLOAD):
             if (
                 b'"status":"error"' in record.payload
@@ -160,4 +168,6 @@ class MessageTableModel(RingTableModel):
             return f"{record.size:,} bytes"
         if col == COL_STATUS and record.send is not None:
             return record.status_text()
+        if col in (COL_STATUS, COL_DIRECTION) and record.meta is not None:
+            return reveal(meta_marker(record)[2]) or None
         return None

@@ -83,7 +83,7 @@ class MessageTableView(QTableView):
             COL_DIRECTION: metrics.horizontalAdvance("system") + 16,
             COL_EVENT: metrics.horizontalAdvance("x" * 10) + 16,
             COL_SIZE: mono_metrics.horizontalAdvance(SIZE_SAMPLE) + 16,
-            COL_STATUS: metrics.horizontalAdvance("x" * 8) + 16,
+            COL_STATUS: metrics.horizontalAdvance("x" * 10) + 16,  # "ok 12.5 ms", "id 0f7d3c…"
         }
         # The payload takes the rest (Stretch); the others are narrow so that it gets most of
         # the width (issue #10 item 19: it was the narrowest column at 1024 px). They stay

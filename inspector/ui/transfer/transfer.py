@@ -12,6 +12,13 @@ Everything written is redacted (keys, tokens, JWT-shaped strings).
 Imported files open as read-only tabs (:mod:`..channels.imported_panel`) in the tab widget, recorded there
 as imported: one per channel for message lines, one for frame lines. They close like any tab and
 never touch the connection.
+
+A browser's HAR capture (File -> Import HAR…, issue #15 item 1) opens the same way: its Realtime
+websockets are decoded by :mod:`inspector.store.transfer.har` into a read-only tab per channel
+and one for the frames. Files dropped on the window (:meth:`TransferActions.install_drop_target`)
+are opened by their kind: ``.har`` as a capture, ``.ndjson``/``.jsonl`` (and ``.json``/``.txt``
+holding NDJSON) as an export; anything else is refused with a message. Several dropped files
+are imported one after another.
 """
 
 from __future__ import annotations
@@ -24,8 +31,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Final
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from inspector import APP_NAME, __version__
@@ -40,6 +47,7 @@ from inspector.store.transfer.export import (
     header_line,
     message_line,
 )
+from inspector.store.transfer.har import HarResult, read_har_steps
 
 from ..channels.channel_panel import ChannelPanel, short_name
 from ..channels.channel_tabs import ChannelTabsWidget
@@ -58,6 +66,31 @@ CHUNK: Final = 500
 SKIP_CHUNK: Final = 1024 * 1024
 NDJSON_FILTER: Final = "NDJSON (*.ndjson *.jsonl);;All files (*)"
 CSV_FILTER: Final = "CSV (*.csv);;All files (*)"
+HAR_FILTER: Final = "HAR (*.har);;All files (*)"
+#: Suffixes of files a drop opens as a HAR capture or as NDJSON.
+HAR_SUFFIXES: Final = (".har",)
+NDJSON_SUFFIXES: Final = (".ndjson", ".jsonl", ".json", ".txt", ".log")
+
+
+def dropped_kind(path: Path) -> str | None:
+    """``"har"``, ``"ndjson"`` or None (not a file the window imports), by the name and, for a
+    ``.json`` file, by its first line: a HAR starts with a lone ``{`` or ``{"log"``, an NDJSON
+    file with a whole object."""
+    suffix = path.suffix.lower()
+    if suffix in HAR_SUFFIXES:
+        return "har"
+    if suffix not in NDJSON_SUFFIXES:
+        return None
+    if suffix == ".json":
+        try:
+            with path.open("rb") as fh:
+                head = fh.readline(4096).strip()
+        except OSError:
+            return "ndjson"  # the import says what is wrong with it
+        if head == b"{" or head.startswith(b'{"log"'):
+            return "har"
+    return "ndjson"
+
 
 
 def suggested_name(what: str, now: float | None = None) -> str:
@@ -217,13 +250,18 @@ class TransferActions(QObject):
             "Export &frames as NDJSON…", "export", None, self.ask_export_frames
         )
         self.import_action = action("&Import NDJSON…", "import", "Ctrl+O", self.ask_import)
+        self.import_har_action = action("Import &HAR…", "import", None, self.ask_import_har)
         self.actions = [
             self.export_tab_action,
             self.export_all_action,
             self.export_csv_action,
             self.export_frames_action,
             self.import_action,
+            self.import_har_action,
         ]
+        #: dropped files still to import, one after another.
+        self._queue: list[Path] = []
+        self.done.connect(self._next_queued)
 
     def add_to_menu(self, menu: QMenu, before: QAction) -> None:
         """Put the export and import actions in ``menu`` above ``before``, with a separator."""
@@ -339,10 +377,13 @@ class TransferActions(QObject):
             lambda: self._open(path, importer),
         )
 
-    def _open(self, path: Path, importer: Importer) -> str:
-        result = importer.result
+    def _open_tabs(
+        self, path: Path, rows: list[tuple[str, MessageRecord]], frame_rows: list[FrameRow]
+    ) -> int:
+        """Open a read-only tab per channel of ``rows`` and one for ``frame_rows``; the number
+        of channel tabs."""
         by_channel: dict[str, list[MessageRecord]] = {}
-        for channel, record in result.records:
+        for channel, record in rows:
             by_channel.setdefault(channel, []).append(record)
         tabs = self.tabs
         first: QWidget | None = None
@@ -351,13 +392,18 @@ class TransferActions(QObject):
             self.imported_panel.emit(panel)
             tabs.add_imported(panel, panel.title(), f"{short_name(channel, 200)} from {path}")
             first = first or panel
-        if result.frames:
-            frames = ImportedFramesPanel(result.frames, path)
+        if frame_rows:
+            frames = ImportedFramesPanel(frame_rows, path)
             tabs.add_imported(frames, frames.title(), f"frames from {path}")
             first = first or frames
         if first is not None:
             tabs.setCurrentWidget(first)
-        parts = [f"Imported {len(result.records):,} rows into {len(by_channel)} tab(s)"]
+        return len(by_channel)
+
+    def _open(self, path: Path, importer: Importer) -> str:
+        result = importer.result
+        opened = self._open_tabs(path, result.records, result.frames)
+        parts = [f"Imported {len(result.records):,} rows into {opened} tab(s)"]
         if result.frames:
             parts.append(f"{len(result.frames):,} frames")
         if result.listen_rows or result.listen_other:
@@ -374,3 +420,82 @@ class TransferActions(QObject):
         if limits := result.limits_text():
             parts.append(limits)
         return " · ".join(parts) + f" from {path.name}"
+
+    # ------------------------------------------------------------------------------ HAR
+
+    def ask_import_har(self) -> None:
+        if path := self.ask_path("Import HAR", HAR_FILTER, False):
+            self.import_har(path)
+
+    def import_har(self, path: Path) -> TransferJob:
+        """Read a browser's HAR capture and open its Realtime channels (and frames) as
+        read-only tabs; a file that holds none fails the job with the reason."""
+        found: list[HarResult] = []
+
+        def steps() -> Steps:
+            # decoded a few hundred messages per slice: the window stays live, Cancel works
+            result = yield from read_har_steps(path)
+            if result.error is not None:
+                raise ValueError(result.error)
+            found.append(result)
+            return ""
+
+        def opened() -> str:
+            result = found[0]
+            tabs = self._open_tabs(path, result.records, result.frames)
+            return f"Imported HAR: {tabs} tab(s) · {result.summary()} from {path.name}"
+
+        return self._run(f"Importing {path.name}", steps(), opened)
+
+    # ------------------------------------------------------------------------------ drops
+
+    def open_files(self, paths: list[Path]) -> None:
+        """Import files (dropped on the window) one after another, each by its kind."""
+        idle = not self._queue and (self.job is None or not self.job.running)
+        self._queue.extend(paths)
+        if idle:
+            self._next_queued()
+
+    def _next_queued(self, *_: object) -> None:
+        refused: list[str] = []
+        while self._queue and (self.job is None or not self.job.running):
+            path = self._queue.pop(0)
+            kind = dropped_kind(path)
+            if kind == "har":
+                self.import_har(path)
+            elif kind == "ndjson":
+                self.import_file(path)
+            else:
+                refused.append(
+                    f"{path.name} was not opened: drop an NDJSON export (.ndjson, .jsonl) or a "
+                    "browser's HAR capture (.har)"
+                )
+        for text in refused:
+            self.message.emit(text, 10_000)
+            self.done.emit(False, text)
+
+    def install_drop_target(self, widget: QWidget) -> None:
+        """Let files dropped anywhere on ``widget`` be imported."""
+        widget.setAcceptDrops(True)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove) and isinstance(event, QDropEvent):
+            if event.mimeData().hasUrls():
+                event.acceptProposedAction()
+                return True
+        elif kind == QEvent.Type.Drop and isinstance(event, QDropEvent):
+            mime = event.mimeData()
+            if mime.hasUrls():
+                event.acceptProposedAction()
+                urls = mime.urls()
+                local = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
+                if len(local) < len(urls):
+                    text = "Only files on this computer can be imported (a link was dropped)"
+                    self.message.emit(text, 10_000)
+                    self.done.emit(False, text)
+                if local:
+                    self.open_files(local)
+                return True
+        return super().eventFilter(watched, event)
