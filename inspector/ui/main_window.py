@@ -60,6 +60,7 @@ from .channels.join_dialog import JoinChannelDialog
 from .channels.live_tab import ActiveProfile, wire_live_tab
 from .checks.checks_dock import ChecksDock, ChecksHost
 from .common import icons, theme
+from .compare.compare_actions import CompareActions, CompareHost
 from .connection_status import (
     RECONNECT_SHORTCUT,
     UPDATE_TOKEN_SHORTCUT,
@@ -193,6 +194,19 @@ class MainWindow(QMainWindow):
             self.channel_menu,
         )
         self.active_profile.changed.connect(self.checks_dock.refresh_target)
+        # Issue #13 §3: Compare identities… (Channel menu, the tabs' context menu).
+        self.compare = CompareActions(
+            CompareHost(
+                profile=lambda: self.active_profile.profile,
+                api_key=lambda p: self.secrets.get(p.id, API_KEY) or "",
+                access_token=lambda p: self.secrets.get(p.id, ACCESS_TOKEN),
+                preferences=lambda: self.controller.preferences,
+            ),
+            self.tabs,
+            self,
+        )
+        self.compare.add_to_menu(self.channel_menu)
+        self.compare.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.statusBar().showMessage("Ready", 3000)
 
         controller.connection_changed.connect(self._connection_changed)
@@ -925,6 +939,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.checks_dock.runs.cancel()  # a running check leaves and disconnects
+        self.compare.close_all()  # each compare view leaves and closes its sockets
         self.save_state()
         self._tick_timer.stop()
         super().closeEvent(event)

@@ -11,17 +11,14 @@ no task running.
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from gui_helpers import save_screenshot, until
 
-from inspector.client.settings import ClientSettings
-from inspector.protocol import jwt
+from inspector.client.identity import IdentitySession, IdentitySpec
 from inspector.server import RealtimeServer, ServerConfig
 from inspector.store import Profile, TabState
 from inspector.store.compare.marks import MARKER_FIELD, MarkState
@@ -49,26 +46,6 @@ users:
 """
 
 
-class TokenSession:
-    """A pasted user token (stand-in until identities land)."""
-
-    def __init__(self, token: str | None) -> None:
-        self.token = token
-        self.closed = False
-
-    async def start(self, base: ClientSettings) -> ClientSettings:
-        return replace(base, access_token=self.token)
-
-    def on_token(self, callback: Callable[[str], None]) -> None:
-        pass
-
-    def keep_fresh(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self.closed = True
-
-
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[RealtimeServer]:
     (tmp_path / "rules.toml").write_text(RULES)
@@ -84,19 +61,17 @@ async def server(tmp_path: Path) -> AsyncIterator[RealtimeServer]:
         await srv.stop()
 
 
-def token(server: RealtimeServer, email: str) -> str:
-    claims = {"role": "authenticated", "sub": email, "email": email, "exp": int(time.time()) + 3600}
-    return jwt.sign(claims, server.config.jwt_secret)
-
-
-def identity(server: RealtimeServer, name: str) -> CompareIdentity:
-    return CompareIdentity(name, "user token", TokenSession(token(server, f"{name}@example.com")))
+def identity(name: str) -> CompareIdentity:
+    """A user of the users file, signed in with email and password when the view opens."""
+    email = f"{name}@example.com"
+    spec = IdentitySpec(name, email=email, password=f"{name}-pw")
+    return CompareIdentity(name, f"email {email}", IdentitySession(spec))
 
 
 async def open_view(
     qtbot: Any, server: RealtimeServer, names: list[str], *, private: bool = True
 ) -> CompareWindow:
-    setup = CompareSetup("compare-room", private, tuple(identity(server, n) for n in names))
+    setup = CompareSetup("compare-room", private, tuple(identity(n) for n in names))
     profile = Profile("local", "Local", server.url)
     view = CompareWindow(setup, profile, server.anon_key, settle_s=1.0)
     view.resize(1280, 800)
@@ -180,6 +155,6 @@ async def test_compare_private_channel_marks_presence_and_cleanup(
         view.close()
         view.deleteLater()
     assert all(not c.active for c in view.controllers)
-    assert all(i.session.closed for i in view.setup.identities)  # type: ignore[attr-defined]
+    assert all(i.session.access_token is None for i in view.setup.identities)  # type: ignore[attr-defined]
     assert not view._tasks
     await until(lambda: not server.sockets, what="the server saw every socket close")

@@ -80,6 +80,7 @@ class CompareColumn(QWidget):
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.title.setAccessibleName(f"Identity {self.letter}")
+        self.how = how
         self.how_label = QLabel(how)
         self.how_label.setTextFormat(Qt.TextFormat.PlainText)
         self.how_label.setWordWrap(True)
@@ -174,6 +175,10 @@ class CompareColumn(QWidget):
         colour = theme.colors().error.name()
         self.state_label.setText(f"<b style='color:{colour}'>●</b> {html.escape(text)}")
         self.state_label.setToolTip(text)
+
+    def set_note(self, text: str) -> None:
+        """A line under the identity (a failed token refresh); "" hides it."""
+        self.how_label.setText(f"{self.how} · {text}" if text else self.how)
 
     # ------------------------------------------------------------------------------ presence
 

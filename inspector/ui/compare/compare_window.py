@@ -74,6 +74,7 @@ from inspector.store.compare.marks import (
     stamp,
 )
 from inspector.store.profiles.profiles import describe_token
+from inspector.store.timefmt import clock_s
 
 from ..common import theme
 from ..controller import InspectorController
@@ -348,6 +349,9 @@ class CompareWindow(QWidget):
         token = settings.access_token
         column.set_role(describe_token(token or settings.api_key).role or "")
         identity.session.on_token(partial(self._token_refreshed, controller))
+        on_error = getattr(identity.session, "on_error", None)
+        if on_error is not None:
+            on_error(partial(self._refresh_failed, index))
         error = controller.connect_to(self.profile, settings.api_key, token)
         if error is not None:
             column.set_problem(error)
@@ -357,8 +361,16 @@ class CompareWindow(QWidget):
             await fresh
 
     def _token_refreshed(self, controller: ControllerBase, token: str) -> None:
+        """A refreshed token goes to the column's channel (``access_token``, §7.4)."""
         if self._closing is None and controller.active:
             controller.update_token(token)
+            index = self.controllers.index(controller)
+            when = clock_s(time.time())
+            self.columns[index].set_note(f"token refreshed at {when}, pushed to the channel")
+
+    def _refresh_failed(self, index: int, error: Exception, retry_in: float) -> None:
+        text = getattr(error, "message", str(error))
+        self.columns[index].set_note(f"token refresh failed: {text}; retrying in {retry_in:.0f} s")
 
     # ------------------------------------------------------------------------------ state
 
