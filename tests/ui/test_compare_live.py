@@ -17,12 +17,17 @@ from typing import Any
 
 import pytest
 from gui_helpers import save_screenshot, until
+from PySide6.QtGui import QCloseEvent
 
 from inspector.client.identity import IdentitySession, IdentitySpec
+from inspector.protocol import jwt
 from inspector.server import RealtimeServer, ServerConfig
-from inspector.store import Profile, TabState
+from inspector.store import ChannelOptions, Preferences, Profile, TabState
 from inspector.store.compare.marks import MARKER_FIELD, MarkState
+from inspector.ui.compare.compare_dialog import KIND_EMAIL, KIND_KEY
 from inspector.ui.compare.compare_window import CompareIdentity, CompareSetup, CompareWindow
+from inspector.ui.compare.marks_model import FIXED
+from inspector.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 
@@ -69,11 +74,13 @@ def identity(name: str) -> CompareIdentity:
 
 
 async def open_view(
-    qtbot: Any, server: RealtimeServer, names: list[str], *, private: bool = True
+    server: RealtimeServer, names: list[str], *, private: bool = True
 ) -> CompareWindow:
     setup = CompareSetup("compare-room", private, tuple(identity(n) for n in names))
     profile = Profile("local", "Local", server.url)
-    view = CompareWindow(setup, profile, server.anon_key, settle_s=1.0)
+    # A short push timeout: the reader's refused write is "no answer" within 2 s.
+    preferences = Preferences(push_timeout_s=2.0)
+    view = CompareWindow(setup, profile, server.anon_key, preferences=preferences, settle_s=1.0)
     view.resize(1280, 800)
     view.show()
     view.start()
@@ -87,7 +94,7 @@ def states(view: CompareWindow) -> list[TabState]:
 async def test_compare_private_channel_marks_presence_and_cleanup(
     qtbot: Any, server: RealtimeServer
 ) -> None:
-    view = await open_view(qtbot, server, ["writer", "reader", "outsider"])
+    view = await open_view(server, ["writer", "reader", "outsider"])
     try:
         await until(
             lambda: states(view) == [TabState.JOINED, TabState.JOINED, TabState.ERRORED],
@@ -132,7 +139,7 @@ async def test_compare_private_channel_marks_presence_and_cleanup(
 
         # Clicking B's mark selects the row it arrived as.
         view.marks_model.flush()
-        index = view.marks_model.index(0, 4 + 1)
+        index = view.marks_model.index(0, len(FIXED) + 1)
         view.mark_clicked(index)
         selected = reader.table.selectionModel().selectedRows()
         assert len(selected) == 1
@@ -143,9 +150,14 @@ async def test_compare_private_channel_marks_presence_and_cleanup(
         assert view.send(1, "hello", '{"text": "from B"}') is None
         dropped = view.board.probes[-1]
         await until(
-            lambda: dropped.marks[0].state is MarkState.NOT_RECEIVED,
-            what="A did not receive B's message",
+            lambda: (
+                dropped.marks[0].state is MarkState.NOT_RECEIVED
+                and dropped.marks[1].state is MarkState.NO_ANSWER
+            ),
+            what="A did not receive B's message, which got no answer",
         )
+        assert dropped.marks[1].text() == "✗ no answer: the server did not acknowledge it"
+        assert dropped.marks[2].state is MarkState.NOT_JOINED
         # A payload that is not a JSON object is refused with a sentence.
         assert "JSON object" in (view.send(0, "x", "[1, 2]") or "")
         view.marks_model.flush()
@@ -158,3 +170,141 @@ async def test_compare_private_channel_marks_presence_and_cleanup(
     assert all(i.session.access_token is None for i in view.setup.identities)  # type: ignore[attr-defined]
     assert not view._tasks
     await until(lambda: not server.sockets, what="the server saw every socket close")
+
+
+def service_token(server: RealtimeServer, email: str) -> str:
+    """A user token as a project's Auth would issue it (signed with the server's secret)."""
+    claims = {"role": "authenticated", "sub": email, "email": email, "exp": 4_000_000_000}
+    return jwt.sign(claims, server.config.jwt_secret)
+
+
+async def test_four_identities_from_the_channel_menu_on_a_public_channel(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    """Channel → Compare identities…: the profile's own identity plus a pasted token, an
+    email+password sign-in and the service_role key typed in the dialog; every column joins,
+    sees the three others present and receives a send from the first; closing the main window
+    closes the compare view and its sockets."""
+    window.add_session_profile(Profile("local", "Local", server.url), server.anon_key)
+    window.resize(1280, 800)
+    assert window.join(ChannelOptions("compare-lobby")) is None
+    assert window.compare.action in window.channel_menu.actions()
+    window.compare.action.trigger()
+    dialog = window.compare.dialog
+    assert dialog is not None
+    assert dialog.channel() == "compare-lobby"  # the current tab's channel
+    assert [c.name for c in dialog.choices()] == ["profile"]
+    assert dialog.error() == "Check 2 to 4 identities (1 checked)"
+
+    dialog.name_edit.setText("reader")
+    dialog.secret_edit.setText("not a jwt")
+    assert not dialog.add_typed()
+    assert "JWT" in dialog.add_note.text()
+    dialog.secret_edit.setText(service_token(server, "reader@example.com"))
+    assert dialog.add_typed()
+    dialog.name_edit.setText("writer")
+    dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData(KIND_EMAIL))
+    assert dialog.email_edit.isVisible()
+    assert not dialog.secret_edit.isVisible()
+    dialog.email_edit.setText("writer@example.com")
+    dialog.password_edit.setText("writer-pw")
+    assert dialog.add_typed()
+    dialog.name_edit.setText("admin")
+    dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData(KIND_KEY))
+    dialog.secret_edit.setText(server.service_role_key)
+    assert dialog.add_typed()
+    assert "secret" not in repr(dialog.choices())  # no secret in a repr
+    assert [c.name for c in dialog.choices()] == ["profile", "reader", "writer", "admin"]
+    assert dialog.error() is None
+    save_screenshot(dialog, "compare-dialog")
+    dialog.accept()
+
+    assert len(window.compare.windows) == 1
+    view = window.compare.windows[0]
+    view.resize(1280, 800)
+    await until(
+        lambda: states(view) == [TabState.JOINED] * 4, timeout=15, what="four columns joined"
+    )
+    names = {"profile", "reader", "writer", "admin"}
+    await until(
+        lambda: all(set(c.seen_keys()) == names for c in view.columns),
+        what="every column sees the four identities present",
+    )
+    assert [c.role for c in view.columns] == [
+        "anon",
+        "authenticated",
+        "authenticated",
+        "service_role",
+    ]
+
+    assert view.send(0, "hello", '{"text": "from the profile"}') is None
+    probe = view.board.probes[-1]
+    await until(lambda: probe.settled, what="every mark final")
+    assert [m.state for m in probe.marks] == [MarkState.SENT] + [MarkState.RECEIVED] * 3
+    view.send_as.setCurrentIndex(3)
+    view.payload_edit.setText('{"text": "from admin"}')
+    view.send_from_composer()
+    assert view.note.text() == ""
+    admin = view.board.probes[-1]
+    assert admin.sender == 3
+    await until(lambda: admin.settled, what="admin's marks final")
+    assert [m.state for m in admin.marks] == [MarkState.RECEIVED] * 3 + [MarkState.SENT]
+    for column in view.columns:
+        column.refresh_presence()
+    view.marks_model.flush()
+    for col in view.columns:
+        col.model.flush()
+    view.mark_clicked(view.marks_model.index(0, len(FIXED) + 2))  # C's copy of A's send
+    assert "row selected" in view.note.text()
+    save_screenshot(view, "compare-4-columns")
+    view.resize(1024, 700)
+    save_screenshot(view, "compare-4-columns-1024x700")
+
+    # Closing the main window closes the compare view: it leaves and closes its sockets.
+    # (its closeEvent handler, called directly: closing the last window would stop the loop)
+    window.closeEvent(QCloseEvent())
+    assert view._closing is not None
+    await window.compare.wait_closed()
+    assert not window.compare.windows
+    await until(lambda: not server.sockets, what="every socket closed")
+
+
+async def test_two_identities_and_the_tab_context_menu(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    """Two columns on a private channel: the writer's send is received by the reader; the
+    tab's context menu prefills the dialog with that tab's channel and privacy."""
+    window.add_session_profile(Profile("local", "Local", server.url), server.anon_key)
+    assert window.join(ChannelOptions("compare-room", private=True)) is None
+    window.join(ChannelOptions("other"))
+    options = window.compare._options_of(window.panels["compare-room"])
+    dialog = window.compare.open_dialog(options)
+    assert dialog is not None
+    assert dialog.channel() == "compare-room"
+    assert dialog.private()
+    dialog.reject()
+
+    view = await open_view(server, ["writer", "reader"])
+    try:
+        await until(lambda: states(view) == [TabState.JOINED] * 2, what="both joined")
+        await until(
+            lambda: (
+                set(view.columns[0].seen_keys()) == {"writer", "reader"}
+                and set(view.columns[1].seen_keys()) == {"writer", "reader"}
+            ),
+            what="presence both ways",
+        )
+        view.payload_edit.setText('{"text": "hi reader"}')
+        view.send_from_composer()
+        probe = view.board.probes[-1]
+        await until(lambda: probe.settled, what="marks final")
+        assert [m.state for m in probe.marks] == [MarkState.SENT, MarkState.RECEIVED]
+        for column in view.columns:
+            column.refresh_presence()
+            column.model.flush()
+        view.marks_model.flush()
+        view.mark_clicked(view.marks_model.index(0, len(FIXED) + 1))
+        save_screenshot(view, "compare-2-columns")
+    finally:
+        await view.wait_closed()
+        view.deleteLater()

@@ -270,7 +270,7 @@ class MarkBoard:
 
 def presence_payload(identity: str, column: int, role: str = "") -> dict[str, Any]:
     """What each column tracks (§8.1): recognisable in every other column's presence list."""
-    payload: dict[str, Any] = {MARKER_FIELD: identity, "column": column + 1}
-    if role:
-        payload["role"] = role
+    payload: dict[str, Any] = {"role": role} if role else {}
+    payload["column"] = "ABCD"[column] if 0 <= column < 4 else column + 1
+    payload[MARKER_FIELD] = identity
     return payload

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -28,15 +29,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.store import ChannelStatus, TabState
+from inspector.protocol.invisible import reveal
+from inspector.store import ChannelStatus, MessageRecord, TabState
 from inspector.store.compare.marks import MARKER_FIELD
+from inspector.store.timefmt import clock_ms
 
 from ..common import theme
 from ..controller_base import PRIVATE_HINT_ANON, PRIVATE_HINT_TOKEN
 from ..messages.message_filter_proxy import MessageFilterProxyModel
 from ..messages.message_table_model import (
     COL_DIRECTION,
+    COL_EVENT,
     COL_SIZE,
+    COL_STATUS,
+    COL_TIME,
     MessageTableModel,
 )
 from ..messages.message_table_view import MessageTableView
@@ -45,6 +51,8 @@ from ..presence.presence_model import PresenceRosterModel
 
 #: Column letters: how the marks table and the "Send as" list name the columns.
 LETTERS: Final = "ABCD"
+#: Below this width a column hides its table's Time column.
+NARROW_PX: Final = 340
 #: How often the presence list is rebuilt after a change (presence comes in bursts).
 PRESENCE_REFRESH_MS: Final = 80
 
@@ -96,8 +104,26 @@ class CompareColumn(QWidget):
         self.table = MessageTableView()
         self.table.setModel(self.proxy)
         self.table.setAccessibleName(f"Messages seen by {identity}")
-        self.table.setColumnHidden(COL_DIRECTION, False)
-        self.table.setColumnHidden(COL_SIZE, True)  # four columns side by side: room first
+        # Four columns side by side: the payload gets the room. Size goes, and so does Status
+        # (the sender's result is in the marks table, with the reason).
+        self.table.setColumnHidden(COL_SIZE, True)
+        self.table.setColumnHidden(COL_STATUS, True)
+        metrics = self.table.fontMetrics()
+        mono = QFontMetrics(theme.mono_font())
+        self.table.setColumnWidth(COL_TIME, mono.horizontalAdvance("00:00:00.000") + 10)
+        self.table.setColumnWidth(COL_DIRECTION, metrics.horizontalAdvance("system") + 10)
+        self.table.setColumnWidth(COL_EVENT, metrics.horizontalAdvance("x" * 8) + 10)
+        #: the selected row's event and payload (the table's Payload column is narrow here).
+        #: two lines: time, direction and event; the payload elided to the column's width.
+        self.row_label = QLabel()
+        self.row_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.row_label.setFont(theme.mono_font())
+        self.row_label.setAccessibleName(f"Selected row of {self.letter}")
+        self.row_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.row_label.setFixedHeight(mono.lineSpacing() * 2 + 4)
+        self.row_label.setMinimumWidth(1)  # a long payload never widens the column
+        self._row_record: MessageRecord | None = None
+        self._show_row()
 
         self.presence_title = QLabel()
         self.presence_title.setWordWrap(True)
@@ -110,13 +136,15 @@ class CompareColumn(QWidget):
         self.roster.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.roster.verticalHeader().setVisible(False)
         self.roster.setShowGrid(False)
-        self.roster.horizontalHeader().setStretchLastSection(True)
-        self.roster.horizontalHeader().setSectionResizeMode(
-            0, QHeaderView.ResizeMode.ResizeToContents
-        )
+        self.roster.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = self.roster.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         rows = self.fontMetrics().height() + 6
         self.roster.verticalHeader().setDefaultSectionSize(rows)
-        self.roster.setFixedHeight(rows * 4 + self.roster.horizontalHeader().sizeHint().height())
+        frame = 2 * self.roster.frameWidth()
+        self.roster.setFixedHeight(rows * 4 + header.sizeHint().height() + frame)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -124,6 +152,7 @@ class CompareColumn(QWidget):
         layout.addWidget(self.how_label)
         layout.addWidget(self.state_label)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.row_label)
         layout.addWidget(self.presence_title)
         layout.addWidget(self.roster)
 
@@ -137,6 +166,7 @@ class CompareColumn(QWidget):
         self.destroyed.connect(
             lambda _o=None, r=channel.presence, f=self._presence_changed: r.remove_listener(f)
         )
+        self.table.selectionModel().selectionChanged.connect(self._row_selected)
         self.set_role("")
         self.set_status(channel.status, 0.0)
         self.refresh_presence()
@@ -215,6 +245,42 @@ class CompareColumn(QWidget):
         )
 
     # ------------------------------------------------------------------------------ rows
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Narrow (four columns on a small screen): the Time column goes, so the payload shows;
+        the selected row's line and the marks still give the time."""
+        super().resizeEvent(event)
+        narrow = event.size().width() < NARROW_PX
+        if self.table.isColumnHidden(COL_TIME) != narrow:
+            self.table.setColumnHidden(COL_TIME, narrow)
+        if self._row_record is not None:
+            self._show_row()
+
+    def _row_selected(self, *_args: object) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        record = self.proxy.record_at(rows[0].row()) if rows else None
+        if record is not None:
+            self._row_record = record
+            self._show_row()
+
+    def _show_row(self) -> None:
+        record = self._row_record
+        muted = f"color: {theme.colors().muted.name()}"
+        if record is None:
+            self.row_label.setText("(no row selected)")
+            self.row_label.setStyleSheet(muted)
+            return
+        head = f"{clock_ms(record.time)} {record.direction.label} · {record.event}"
+        payload = reveal(record.preview(limit=2000), multiline=False)
+        metrics = QFontMetrics(self.row_label.font())
+        width = max(40, self.row_label.width() - 4)
+        lines = (
+            metrics.elidedText(reveal(head, multiline=False), Qt.TextElideMode.ElideRight, width),
+            metrics.elidedText(payload, Qt.TextElideMode.ElideRight, width),
+        )
+        self.row_label.setText("\n".join(lines))
+        self.row_label.setToolTip(record.preview(limit=2000))
+        self.row_label.setStyleSheet("")
 
     def select_record(self, record: object) -> bool:
         """Select and show ``record`` in the table; False when it is no longer shown (evicted,

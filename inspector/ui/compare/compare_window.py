@@ -81,7 +81,7 @@ from ..controller import InspectorController
 from ..controller_base import ControllerBase
 from ..open_channel import SendRequest
 from .compare_column import CompareColumn
-from .marks_model import MarksModel
+from .marks_model import FIXED, MarksModel
 
 log = logging.getLogger(__name__)
 
@@ -254,6 +254,7 @@ class CompareWindow(QWidget):
         self.note.setWordWrap(True)
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setAccessibleName("Compare note")
+        self.note.setVisible(False)
 
         # --- marks
         self.marks_model = MarksModel(self.board, [i.name for i in setup.identities], self)
@@ -268,12 +269,11 @@ class CompareWindow(QWidget):
         self.marks.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.marks.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
         m = self.fontMetrics()
-        for col, sample in enumerate(("0000", "00:00:00.000", "From", "x" * 10)):
+        for col, sample in enumerate(("0000", "From", "x" * 10)):
             self.marks.setColumnWidth(col, m.horizontalAdvance(sample) + 16)
-        for col in range(4, 4 + len(self.columns)):
-            self.marks.setColumnWidth(col, m.horizontalAdvance("x" * 22))
+        for col in range(len(FIXED), len(FIXED) + len(self.columns)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
         self.marks.verticalHeader().setDefaultSectionSize(m.height() + 6)
         self.marks_title = QLabel(
             "<b>Sent</b> · one row per message, a mark per identity (click a mark to select "
@@ -404,8 +404,13 @@ class CompareWindow(QWidget):
         problem = self.send(
             self.send_as.currentIndex(), self.event_edit.text(), self.payload_edit.text()
         )
-        self.note.setText(problem or "")
-        self.note.setStyleSheet(f"color: {theme.colors().error.name()}" if problem else "")
+        self.show_note(problem or "", error=True)
+
+    def show_note(self, text: str, *, error: bool = False) -> None:
+        """The line under the composer ("" hides it)."""
+        self.note.setText(text)
+        self.note.setStyleSheet(f"color: {theme.colors().error.name()}" if error else "")
+        self.note.setVisible(bool(text))
 
     def send(self, index: int, event: str, payload_text: str) -> str | None:
         """Send as column ``index`` with a fresh marker; returns why not, or None."""
@@ -490,12 +495,11 @@ class CompareWindow(QWidget):
             return
         who = self.columns[column].identity
         if mark.row is None:
-            self.note.setText(f"{who}: {mark.state.value}; no row to show")
+            self.show_note(f"{who}: {mark.state.value}; no row to show")
         elif self.columns[column].select_record(mark.row):
-            self.note.setText(f"{who}: {mark.text()} (row selected)")
+            self.show_note(f"{who}: {mark.text()} (row selected)")
         else:
-            self.note.setText(f"{who}: that row is no longer in the table")
-        self.note.setStyleSheet("")
+            self.show_note(f"{who}: that row is no longer in the table")
 
     # ------------------------------------------------------------------------------ closing
 
@@ -542,7 +546,8 @@ class CompareWindow(QWidget):
             for index, listener in enumerate(self._listeners):
                 self.columns[index].channel.log.remove_listener(listener)
         finally:
-            self.closed.emit()
+            with contextlib.suppress(RuntimeError):  # the window was deleted meanwhile
+                self.closed.emit()
 
     def sizes_for(self, widths: Sequence[int]) -> None:
         """Column widths (screenshots)."""

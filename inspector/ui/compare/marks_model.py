@@ -29,9 +29,17 @@ from ..common import theme
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 #: Columns before the per-identity marks.
-FIXED: Final = ("#", "Time", "From", "Event")
+FIXED: Final = ("#", "From", "Event")
 #: ``data(index, MarkRole)``: the :class:`Mark` of a mark cell (None elsewhere).
 MarkRole: Final = int(Qt.ItemDataRole.UserRole) + 1
+
+
+def mark_text(mark: Mark) -> str:
+    """A mark as its cell shows it; a received copy names its row by its time."""
+    text = mark.text()
+    if mark.state in (MarkState.RECEIVED, MarkState.LATE) and mark.row is not None:
+        text += f" · {clock_ms(mark.row.time)}"
+    return text
 
 
 class MarksModel(QAbstractTableModel):
@@ -113,18 +121,16 @@ class MarksModel(QAbstractTableModel):
             return mark
         if role == Qt.ItemDataRole.DisplayRole:
             if mark is not None:
-                return mark.text()
-            return (
-                probe.marker.rsplit("-", 1)[-1],
-                clock_ms(probe.sent_at),
-                "ABCD"[probe.sender],
-                probe.event,
-            )[col]
+                return mark_text(mark)
+            return (probe.marker.rsplit("-", 1)[-1], "ABCD"[probe.sender], probe.event)[col]
         if role == Qt.ItemDataRole.ToolTipRole:
             if mark is not None:
                 where = " · click to select its row" if mark.row is not None else ""
-                return f"{mark.text()}{where}"
-            return f"marker {probe.marker} (payload field inspector_compare)"
+                return f"{mark_text(mark)}{where}"
+            return (
+                f"sent at {clock_ms(probe.sent_at)} by {self.identities[probe.sender]}; "
+                f"marker {probe.marker} (payload field inspector_compare)"
+            )
         if role == Qt.ItemDataRole.ForegroundRole and mark is not None:
             c = theme.colors()
             state = mark.state
