@@ -60,7 +60,7 @@ from .channels.join_dialog import JoinChannelDialog
 from .channels.live_tab import ActiveProfile, wire_live_tab
 from .checks.checks_dock import ChecksDock, ChecksHost
 from .common import icons, theme
-from .compare.compare_actions import CompareActions, CompareHost
+from .compare.compare_actions import CompareActions, CompareHost, saved_choices
 from .connection_status import (
     RECONNECT_SHORTCUT,
     UPDATE_TOKEN_SHORTCUT,
@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
                 api_key=lambda p: self.secrets.get(p.id, API_KEY) or "",
                 access_token=lambda p: self.secrets.get(p.id, ACCESS_TOKEN),
                 preferences=lambda: self.controller.preferences,
+                identities=lambda p: saved_choices(self.secrets, p),
             ),
             self.tabs,
             self,

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from gui_helpers import save_screenshot, until
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent
 
 from inspector.client.identity import IdentitySession, IdentitySpec
@@ -24,6 +25,7 @@ from inspector.protocol import jwt
 from inspector.server import RealtimeServer, ServerConfig
 from inspector.store import ChannelOptions, Preferences, Profile, TabState
 from inspector.store.compare.marks import MARKER_FIELD, MarkState
+from inspector.store.profiles.identities import Identity
 from inspector.ui.compare.compare_dialog import KIND_EMAIL, KIND_KEY
 from inspector.ui.compare.compare_window import CompareIdentity, CompareSetup, CompareWindow
 from inspector.ui.compare.marks_model import FIXED
@@ -269,12 +271,22 @@ async def test_four_identities_from_the_channel_menu_on_a_public_channel(
     await until(lambda: not server.sockets, what="every socket closed")
 
 
-async def test_two_identities_and_the_tab_context_menu(
+async def test_saved_identities_and_the_tab_context_menu(
     window: MainWindow, server: RealtimeServer
 ) -> None:
-    """Two columns on a private channel: the writer's send is received by the reader; the
-    tab's context menu prefills the dialog with that tab's channel and privacy."""
-    window.add_session_profile(Profile("local", "Local", server.url), server.anon_key)
+    """The profile's saved identities (a password sign-in and a minted token, secrets in the
+    keychain) are offered by the dialog the tab's context menu opens, prefilled with that
+    tab's channel and privacy; one whose secret is missing is listed, not checkable. Two
+    columns: the writer's send is received by the reader, presence both ways."""
+    identities = (
+        Identity("i-w", "writer", "password", email="writer@example.com"),
+        Identity("i-r", "reader", "minted", email="reader@example.com", sub="reader-id"),
+        Identity("i-g", "ghost", "token"),
+    )
+    profile = Profile("local", "Local", server.url, identities=identities)
+    window.add_session_profile(profile, server.anon_key)
+    window.secrets.stage_identity("local", "i-w", "password", "writer-pw")
+    window.secrets.stage_identity("local", "i-r", "jwt_secret", server.config.jwt_secret)
     assert window.join(ChannelOptions("compare-room", private=True)) is None
     window.join(ChannelOptions("other"))
     options = window.compare._options_of(window.panels["compare-room"])
@@ -282,9 +294,18 @@ async def test_two_identities_and_the_tab_context_menu(
     assert dialog is not None
     assert dialog.channel() == "compare-room"
     assert dialog.private()
-    dialog.reject()
-
-    view = await open_view(server, ["writer", "reader"])
+    labels = [dialog.list.item(i).text() for i in range(dialog.list.count())]
+    assert labels[:3] == [
+        "profile — profile key",
+        "writer — email writer@example.com",
+        "reader — minted token (role authenticated)",
+    ]
+    assert labels[3].startswith("ghost — identity 'ghost' of profile 'Local' has no access token")
+    assert not dialog.list.item(3).flags() & Qt.ItemFlag.ItemIsEnabled
+    dialog.set_checked(["writer", "reader", "ghost"])
+    assert [c.name for c in dialog.choices()] == ["writer", "reader"]
+    dialog.accept()
+    view = window.compare.windows[0]
     try:
         await until(lambda: states(view) == [TabState.JOINED] * 2, what="both joined")
         await until(
@@ -307,4 +328,4 @@ async def test_two_identities_and_the_tab_context_menu(
         save_screenshot(view, "compare-2-columns")
     finally:
         await view.wait_closed()
-        view.deleteLater()
+    assert not window.compare.windows

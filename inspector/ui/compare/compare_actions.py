@@ -17,8 +17,11 @@ from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
+from inspector.client.errors import InspectorError
 from inspector.client.identity import IdentitySession, IdentitySpec
+from inspector.keychain import SecretStore, identity_spec
 from inspector.store import ChannelOptions, Preferences, Profile
+from inspector.store.profiles.identities import KIND_LABELS
 
 from ..channels.channel_tabs import ChannelTabsWidget
 from .compare_dialog import CompareDialog, IdentityChoice, token_how
@@ -35,7 +38,7 @@ class CompareHost:
     api_key: Callable[[Profile], str]
     access_token: Callable[[Profile], str | None]
     preferences: Callable[[], Preferences]
-    #: the profile's saved identities (their specs built by the profile's keychain entries).
+    #: the profile's saved identities (:func:`saved_choices`).
     identities: Callable[[Profile], Sequence[IdentityChoice]] = field(default=lambda _p: ())
 
 
@@ -44,6 +47,27 @@ def default_choice(token: str | None) -> IdentityChoice:
     if token:
         return IdentityChoice("profile", token_how(token, "profile key + token"), token=token)
     return IdentityChoice("profile", "profile key")
+
+
+def saved_choices(secrets: SecretStore, profile: Profile) -> list[IdentityChoice]:
+    """The profile's saved identities (Profiles → Identities), their secrets from the
+    keychain; one whose secret is missing is listed with why, not usable."""
+    out = []
+    for identity in profile.identities:
+        kind = identity.kind
+        if kind == "password":
+            how = f"email {identity.email}"
+        elif kind == "minted":
+            how = f"minted token (role {identity.role})"
+        else:
+            how = KIND_LABELS.get(kind, kind)
+        try:
+            spec = identity_spec(secrets, profile, identity)
+        except InspectorError as exc:
+            out.append(IdentityChoice(identity.name, how, problem=exc.message))
+            continue
+        out.append(IdentityChoice(identity.name, how, spec=spec))
+    return out
 
 
 def session_for(choice: IdentityChoice) -> IdentityLike:

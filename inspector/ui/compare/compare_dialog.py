@@ -62,6 +62,8 @@ class IdentityChoice:
     password: str | None = field(default=None, repr=False)
     #: a saved identity of the profile, as its ``IdentitySpec`` (None: typed here).
     spec: object | None = field(default=None, repr=False)
+    #: why it cannot be used (a secret missing from the keychain): listed, not checkable.
+    problem: str = ""
 
 
 def token_how(token: str, what: str = "user token") -> str:
@@ -157,7 +159,7 @@ class CompareDialog(QDialog):
         self.channel_edit.textChanged.connect(self._validate)
         self.list.itemChanged.connect(self._validate)
         for identity in identities:
-            self.add_choice(identity, checked=len(self._choices) < 2)
+            self.add_choice(identity, checked=len(self.choices()) < 2)
         self._kind_changed()
         self._validate()
 
@@ -167,21 +169,26 @@ class CompareDialog(QDialog):
         self._choices.append(choice)
         item = QListWidgetItem(f"{choice.name} — {choice.how}")
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-        item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+        usable = not choice.problem
+        item.setCheckState(Qt.CheckState.Checked if checked and usable else Qt.CheckState.Unchecked)
+        if not usable:
+            item.setText(f"{choice.name} — {choice.problem}")
+            item.setToolTip(choice.problem)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
         self.list.addItem(item)
         self._validate()
 
     def set_checked(self, names: Sequence[str]) -> None:
         for row, choice in enumerate(self._choices):
             item = self.list.item(row)
-            on = choice.name in names
+            on = choice.name in names and not choice.problem
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
     def choices(self) -> list[IdentityChoice]:
         return [
             c
             for row, c in enumerate(self._choices)
-            if self.list.item(row).checkState() is Qt.CheckState.Checked
+            if self.list.item(row).checkState() is Qt.CheckState.Checked and not c.problem
         ]
 
     def channel(self) -> str:
@@ -247,9 +254,12 @@ class CompareDialog(QDialog):
     def error(self) -> str | None:
         if not self.channel():
             return "Name the channel"
-        count = len(self.choices())
+        names = [c.name for c in self.choices()]
+        count = len(names)
         if not MIN_IDENTITIES <= count <= MAX_IDENTITIES:
             return f"Check {MIN_IDENTITIES} to {MAX_IDENTITIES} identities ({count} checked)"
+        if len(set(names)) != count:
+            return "Two checked identities have the same name"
         return None
 
     def _validate(self, *_args: object) -> None:
