@@ -36,7 +36,7 @@ from functools import partial
 from typing import Any, Final, Protocol
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -308,6 +308,10 @@ class CompareWindow(QWidget):
         self.send_button.clicked.connect(self.send_from_composer)
         self.payload_edit.returnPressed.connect(self.send_from_composer)
         self.marks.clicked.connect(self.mark_clicked)
+        close = QAction("Close", self)
+        close.setShortcut(QKeySequence(QKeySequence.StandardKey.Close))
+        close.triggered.connect(self.close)
+        self.addAction(close)
         self.resize(1200, 760)
 
     # ------------------------------------------------------------------------------ start
