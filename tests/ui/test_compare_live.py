@@ -329,3 +329,30 @@ async def test_saved_identities_and_the_tab_context_menu(
     finally:
         await view.wait_closed()
     assert not window.compare.windows
+
+
+async def test_a_refused_sign_in_shows_auth_words_in_its_column(server: RealtimeServer) -> None:
+    """A wrong password: the column says what Auth said and never connects; a send from the
+    other column marks it not received (not joined)."""
+    wrong = IdentitySession(IdentitySpec("writer", email="writer@example.com", password="nope"))
+    setup = CompareSetup(
+        "compare-room",
+        True,
+        (identity("reader"), CompareIdentity("writer", "email writer@example.com", wrong)),
+    )
+    view = CompareWindow(setup, Profile("local", "Local", server.url), server.anon_key)
+    view.show()
+    view.start()
+    try:
+        await until(lambda: "Invalid login credentials" in view.columns[1].state_label.text())
+        assert "writer: sign-in refused (HTTP 400): Invalid login credentials" in (
+            view.columns[1].state_label.text()
+        )
+        await until(lambda: states(view)[0] is TabState.JOINED, what="the reader joined")
+        assert not view.controllers[1].active
+        assert view.send(1, "x", "{}") == "writer is not connected"
+        assert view.send(0, "x", "{}") is None
+        assert view.board.probes[-1].marks[1].state is MarkState.NOT_JOINED
+    finally:
+        await view.wait_closed()
+        view.deleteLater()

@@ -200,9 +200,10 @@ class CompareColumn(QWidget):
         self.state_label.setText(f"<b style='color:{colour.name()}'>●</b> {text}")
         self.state_label.setToolTip(status.reason or state.value)
 
-    def set_problem(self, text: str) -> None:
-        """The identity could not even connect (sign-in refused, bad key): say so."""
-        colour = theme.colors().error.name()
+    def set_problem(self, text: str, *, error: bool = True) -> None:
+        """The identity could not even connect (sign-in refused, bad key): say so (or, with
+        ``error`` False, what it is doing before it connects)."""
+        colour = (theme.colors().error if error else theme.colors().busy).name()
         self.state_label.setText(f"<b style='color:{colour}'>●</b> {html.escape(text)}")
         self.state_label.setToolTip(text)
 

@@ -341,7 +341,9 @@ class CompareWindow(QWidget):
     async def _start_column(self, index: int, identity: CompareIdentity) -> None:
         column = self.columns[index]
         controller = self.controllers[index]
-        column.set_problem("starting the identity…")
+        column.set_problem(
+            "signing in…" if identity.how.startswith("email") else "starting…", error=False
+        )
         try:
             base = ClientSettings(url=self.profile.url, api_key=self.api_key, vsn=self.profile.vsn)
             settings = await identity.session.start(base)
