@@ -24,6 +24,7 @@ from inspector.store import ChannelOptions, Preferences, Profile
 from inspector.store.profiles.identities import KIND_LABELS
 
 from ..channels.channel_tabs import ChannelTabsWidget
+from ..window_persistence import keep_on_screen, screen_of
 from .compare_dialog import CompareDialog, IdentityChoice, token_how
 from .compare_window import CompareIdentity, CompareSetup, CompareWindow, IdentityLike
 
@@ -180,7 +181,14 @@ class CompareActions(QObject):
             return None
         self.windows.append(view)
         view.closed.connect(lambda v=view: self._closed(v))
+        # 1280x800, or at most 92% of the screen the main window is on, on that screen.
+        available = screen_of(self._parent).availableGeometry()
+        view.resize(
+            min(1280, int(available.width() * 0.92)), min(800, int(available.height() * 0.92))
+        )
+        view.move(available.center() - view.rect().center())
         view.show()
+        keep_on_screen(view)
         view.start()
         return view
 
