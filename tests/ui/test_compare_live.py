@@ -158,12 +158,17 @@ async def test_compare_private_channel_marks_presence_and_cleanup(
             ),
             what="A did not receive B's message, which got no answer",
         )
-        assert dropped.marks[1].text() == "✗ no answer: the server did not acknowledge it"
+        assert dropped.marks[1].text() == "✗ no answer"
+        view.marks_model.flush()
+        tip = view.marks_model.index(1, len(FIXED) + 1).data(Qt.ItemDataRole.ToolTipRole)
+        assert "drops writes it does not authorize" in tip
         assert dropped.marks[2].state is MarkState.NOT_JOINED
         # A payload that is not a JSON object is refused with a sentence.
         assert "JSON object" in (view.send(0, "x", "[1, 2]") or "")
         view.marks_model.flush()
         save_screenshot(view, "compare-3-refused")
+        view.resize(1024, 700)
+        save_screenshot(view, "compare-3-refused-1024x700")
     finally:
         await view.wait_closed()
         view.close()

@@ -466,7 +466,7 @@ class CompareWindow(QWidget):
         elif state is SendState.ERROR:
             self.board.send_result(marker, MarkState.REFUSED, info.error or "")
         elif state is SendState.TIMED_OUT:
-            self.board.send_result(marker, MarkState.NO_ANSWER, "the server did not acknowledge it")
+            self.board.send_result(marker, MarkState.NO_ANSWER)
         else:
             return
         del self._outgoing[id(record)]

@@ -26,6 +26,7 @@ from inspector.store.compare.marks import Mark, MarkBoard, MarkState, Probe
 from inspector.store.timefmt import clock_ms
 
 from ..common import theme
+from ..controller_base import SILENT_DROP_HINT
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 #: Columns before the per-identity marks.
@@ -126,7 +127,8 @@ class MarksModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if mark is not None:
                 where = " · click to select its row" if mark.row is not None else ""
-                return f"{mark_text(mark)}{where}"
+                why = f"\n{SILENT_DROP_HINT}" if mark.state is MarkState.NO_ANSWER else ""
+                return f"{mark_text(mark)}{where}{why}"
             return (
                 f"sent at {clock_ms(probe.sent_at)} by {self.identities[probe.sender]}; "
                 f"marker {probe.marker} (payload field inspector_compare)"
