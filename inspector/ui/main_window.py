@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from inspector import APP_NAME, __version__
 from inspector.client.errors import ClientStateError
-from inspector.client.identity import IdentitySpec
+from inspector.client.identity import IdentitySession, IdentitySpec
 from inspector.keychain import MissingSecret, identity_spec
 from inspector.store import (
     ChannelOptions,
@@ -414,6 +414,7 @@ class MainWindow(QMainWindow):
             self.secrets,
             current_id=current.id if current else "",
             on_plaintext_opt_in=self.settings.set_plaintext_opt_in,
+            live_sessions=self._live_identity,
             parent=self,
         )
         dialog.profiles_changed.connect(self.save_profiles)
@@ -437,6 +438,13 @@ class MainWindow(QMainWindow):
                 f"the identity was removed from profile {profile.name!r}: join as another one"
             )
         return identity_spec(self.secrets, profile, identity)
+
+    def _live_identity(self, profile_id: str, identity_id: str) -> IdentitySession | None:
+        """The session of an identity a tab of the connected profile uses, else None."""
+        connected = self.controller.profile
+        if connected is None or connected.id != profile_id or not self.controller.active:
+            return None
+        return self.controller.identity_session(identity_id)
 
     def identity_choices(self) -> list[tuple[str, str]]:
         """``(id, label)`` of who a tab can join or send as: the profile's own key first."""
