@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_helpers import save_screenshot, until
+from gui_helpers import WindowOptions, save_screenshot, until
 
 from inspector.protocol.server_events import AccessTokenPushed
 from inspector.server import RealtimeServer, Rules, ServerConfig
@@ -36,6 +36,11 @@ ALICE = Identity("i-alice", "alice", "password", email="alice@example.com")
 BOB = Identity("i-bob", "bob", "minted", sub="bob-id", email="bob@example.com", lifetime_s=600)
 ADMIN = Identity("i-admin", "admin", "key")
 GHOST = Identity("i-ghost", "ghost", "password", email="ghost@example.com")
+
+
+@pytest.fixture
+def window_options() -> WindowOptions:
+    return WindowOptions(size=(1200, 720))
 
 
 @pytest.fixture
@@ -67,7 +72,7 @@ def connect(window: MainWindow, server: RealtimeServer) -> Profile:
     return profile
 
 
-def join_as(window: MainWindow, name: str, identity: Identity) -> None:
+def join_as(window: MainWindow, name: str, identity: Identity, shot: str = "") -> None:
     dialog = window.open_join_dialog()
     dialog.name_edit.setText(name)
     dialog.private_check.setChecked(True)
@@ -75,6 +80,8 @@ def join_as(window: MainWindow, name: str, identity: Identity) -> None:
     assert index > 0, [dialog.identity_combo.itemText(i) for i in range(4)]
     dialog.identity_combo.setCurrentIndex(index)
     assert dialog.options().identity == identity.id
+    if shot:
+        save_screenshot(dialog, shot)
     dialog.accept()
 
 
@@ -86,7 +93,7 @@ async def test_join_as_refresh_and_refusal(window: MainWindow, server: RealtimeS
     controller = window.controller
     connect(window, server)
     mark = server.events.mark()
-    join_as(window, "members-1", ALICE)
+    join_as(window, "members-1", ALICE, shot="join-as-identity")
     channel = controller.channels["members-1"]
     await until(lambda: channel.status.state is TabState.JOINED, what="joined as alice")
     panel = window.panels["members-1"]
@@ -116,6 +123,7 @@ async def test_join_as_refresh_and_refusal(window: MainWindow, server: RealtimeS
     await until(lambda: session.refreshes >= 2, what="a second refresh, past the first expiry")
     assert channel.status.state is TabState.JOINED
     await until(lambda: not panel.model.has_pending())
+    panel.table.selectRow(panel.proxy.rowCount() - 1)
     save_screenshot(window, "identity-tab-refresh")
 
     # An identity the rules keep out: the server's reason, and what to do.
@@ -192,6 +200,11 @@ async def test_send_as_other_identities(window: MainWindow, server: RealtimeServ
     row = send("from-alice", None)
     await until(lambda: row.send.state is SendState.SENT)
     assert row.send.sender is None
+    panel = window.panels["members-2"]
+    await until(lambda: not panel.model.has_pending())
+    composer.set_send_as(BOB.id)
+    panel.table.selectRow(3)  # the refused send: its reason in the detail pane
+    save_screenshot(window, "identity-send-as")
     # bob's and admin's sockets joined only to send: their channel events stay theirs
     assert sum(r.event == "joined" for r in channel.log) == 1
     assert channel.status.state is TabState.JOINED
