@@ -6,6 +6,7 @@ as another identity (websocket: it joins first, or the row says why not; REST: i
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +209,33 @@ async def test_send_as_other_identities(window: MainWindow, server: RealtimeServ
     # bob's and admin's sockets joined only to send: their channel events stay theirs
     assert sum(r.event == "joined" for r in channel.log) == 1
     assert channel.status.state is TabState.JOINED
+
+
+async def test_presence_over_the_identity_socket_and_an_edited_identity(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    from inspector.store.presence.presence_roster import OwnState
+
+    controller = window.controller
+    profile = connect(window, server)
+    window.join(ChannelOptions("members-3", private=True, presence=True, identity=BOB.id))
+    channel = controller.channels["members-3"]
+    await until(lambda: channel.status.state is TabState.JOINED, what="joined as bob")
+    first = controller.identity_session(BOB.id)
+    assert first is not None
+    assert controller.track("members-3", {"who": "bob"}) is None
+    await until(lambda: channel.presence.own.state is OwnState.TRACKED, what="tracked as bob")
+    assert controller.client is not None
+    assert "realtime:members-3" not in controller.client.channels  # bob's socket tracked it
+
+    # bob edited in Profiles… (now role anon): his socket is replaced on the next join, and
+    # the members channel now refuses him with the server's reason.
+    anon_bob = dataclasses.replace(BOB, role="anon")
+    window.profiles_model.update(dataclasses.replace(profile, identities=(ALICE, anon_bob)))
+    controller.rejoin("members-3")
+    await until(lambda: channel.status.state is TabState.ERRORED, what="refused as anon bob")
+    assert "permissions" in (channel.status.reason or "")
+    second = controller.identity_session(BOB.id)
+    assert second is not None
+    assert second is not first
+    assert second.claims["role"] == "anon"
