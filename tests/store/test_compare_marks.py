@@ -75,6 +75,18 @@ def test_sender_receivers_not_joined_and_settling() -> None:
     b.send_result(other, MarkState.REFUSED, "Unauthorized")
     assert second.marks[2].text() == "✗ refused: Unauthorized"
 
+    # The sender's own copy (REST): received, with the send's result, whichever comes first.
+    third = b.next_marker()
+    probe3 = b.sent(third, 1, "r", [True, True, True], wall=0.0, now=30.0)
+    b.send_result(third, MarkState.SENT, "HTTP 202")
+    b.received(1, stamp("{}", third), "own-row")
+    assert probe3.marks[1].text() == "✓ received: HTTP 202"
+    fourth = b.next_marker()
+    probe4 = b.sent(fourth, 1, "r", [True, True, True], wall=0.0, now=30.0)
+    b.received(1, stamp("{}", fourth), "own-row")
+    b.send_result(fourth, MarkState.SENT, "HTTP 202")
+    assert probe4.marks[1].text() == "✓ received: HTTP 202"
+
 
 def test_foreign_markers_and_bad_columns_are_ignored_and_probes_are_bounded() -> None:
     b = board(2)

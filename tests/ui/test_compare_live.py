@@ -23,7 +23,7 @@ from PySide6.QtGui import QCloseEvent
 from inspector.client.identity import IdentitySession, IdentitySpec
 from inspector.protocol import jwt
 from inspector.server import RealtimeServer, ServerConfig
-from inspector.store import ChannelOptions, Preferences, Profile, TabState
+from inspector.store import ChannelOptions, Preferences, Profile, TabState, Transport
 from inspector.store.compare.marks import MARKER_FIELD, MarkState
 from inspector.store.profiles.identities import Identity
 from inspector.ui.compare.compare_dialog import KIND_EMAIL, KIND_KEY
@@ -163,6 +163,19 @@ async def test_compare_private_channel_marks_presence_and_cleanup(
         tip = view.marks_model.index(1, len(FIXED) + 1).data(Qt.ItemDataRole.ToolTipRole)
         assert "drops writes it does not authorize" in tip
         assert dropped.marks[2].state is MarkState.NOT_JOINED
+        # Over REST (§6): the writer's broadcast reaches the reader; the reader's is refused.
+        assert view.send(0, "rest", '{"n": 1}', via=Transport.REST) is None
+        by_rest = view.board.probes[-1]
+        await until(lambda: by_rest.settled, what="the writer's REST send settled")
+        # REST reaches the sender's own socket too: received, with the HTTP status.
+        assert by_rest.marks[0].text() == "✓ received: HTTP 202"
+        assert by_rest.marks[1].state is MarkState.RECEIVED
+        assert view.send(1, "rest", '{"n": 2}', via=Transport.REST) is None
+        refused = view.board.probes[-1]
+        await until(lambda: refused.settled, what="the reader's REST send settled")
+        assert refused.marks[1].state is MarkState.REFUSED
+        assert refused.marks[1].detail.startswith("HTTP 403"), refused.marks[1].detail
+        assert refused.marks[0].state is MarkState.NOT_RECEIVED
         # A payload that is not a JSON object is refused with a sentence.
         assert "JSON object" in (view.send(0, "x", "[1, 2]") or "")
         view.marks_model.flush()

@@ -7,7 +7,9 @@ copy apart from anything else on the channel, on any server (nothing server-side
 :class:`MarkBoard` keeps one :class:`Probe` per sent message with one :class:`Mark` per column:
 
 - the sender's column shows how the send went (acknowledged, refused with the server's text,
-  no answer: a server drops writes it does not authorize without a word);
+  no answer: a server drops writes it does not authorize without a word), or *received* when
+  its own copy came back (a REST broadcast reaches the sender's socket too), with the send's
+  result as the detail;
 - every other column waits for its copy: *received* (with the row it arrived as), *not
   received* once :attr:`MarkBoard.settle_s` passed without it (a copy that still comes later
   turns the mark into *received late*), or *not joined* when the column was not joined as the
@@ -212,8 +214,10 @@ class MarkBoard:
             return
         mark = probe.marks[probe.sender]
         if mark.state is MarkState.RECEIVED:
-            return  # its own copy came back (self on): that says more
-        mark.state, mark.detail = state, detail
+            # Its own copy came back (REST, or self on): that says more; keep the status.
+            mark.detail = detail
+        else:
+            mark.state, mark.detail = state, detail
         self._changed(probe)
 
     # ------------------------------------------------------------------------------ receiving
@@ -229,8 +233,12 @@ class MarkBoard:
         if mark.state in (MarkState.RECEIVED, MarkState.LATE):
             return probe
         late = mark.state is MarkState.NOT_RECEIVED
+        # The sender's own copy (a REST send reaches every socket, §6) keeps the send's result.
+        keep = column == probe.sender and mark.state is MarkState.SENT
         mark.state = MarkState.LATE if late else MarkState.RECEIVED
-        mark.row, mark.detail = row, ""
+        mark.row = row
+        if not keep:
+            mark.detail = ""
         self._changed(probe)
         return probe
 

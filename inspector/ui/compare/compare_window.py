@@ -64,6 +64,7 @@ from inspector.store import (
     Profile,
     SendState,
     TabState,
+    Transport,
 )
 from inspector.store.compare.marks import (
     DEFAULT_SETTLE_S,
@@ -240,6 +241,14 @@ class CompareWindow(QWidget):
             f"A JSON object; the view adds “{MARKER_FIELD}”: a unique marker that finds each "
             "column's copy"
         )
+        self.via_combo = QComboBox()
+        self.via_combo.setAccessibleName("Send via")
+        self.via_combo.addItem("websocket", Transport.WEBSOCKET)
+        self.via_combo.addItem("REST", Transport.REST)
+        self.via_combo.setToolTip(
+            "websocket: a push on the identity's joined channel, acknowledged (§5); "
+            "REST: POST /api/broadcast/… with the identity's key and token (§6)"
+        )
         self.send_button = QPushButton("Send")
         self.send_button.setDefault(True)
         composer = QHBoxLayout()
@@ -249,6 +258,8 @@ class CompareWindow(QWidget):
         composer.addWidget(self.event_edit)
         composer.addWidget(QLabel("Payload"))
         composer.addWidget(self.payload_edit, 1)
+        composer.addWidget(QLabel("via"))
+        composer.addWidget(self.via_combo)
         composer.addWidget(self.send_button)
         self.note = QLabel()
         self.note.setWordWrap(True)
@@ -408,7 +419,10 @@ class CompareWindow(QWidget):
 
     def send_from_composer(self) -> None:
         problem = self.send(
-            self.send_as.currentIndex(), self.event_edit.text(), self.payload_edit.text()
+            self.send_as.currentIndex(),
+            self.event_edit.text(),
+            self.payload_edit.text(),
+            via=self.via_combo.currentData(),
         )
         self.show_note(problem or "", error=True)
 
@@ -418,8 +432,16 @@ class CompareWindow(QWidget):
         self.note.setStyleSheet(f"color: {theme.colors().error.name()}" if error else "")
         self.note.setVisible(bool(text))
 
-    def send(self, index: int, event: str, payload_text: str) -> str | None:
-        """Send as column ``index`` with a fresh marker; returns why not, or None."""
+    def send(
+        self,
+        index: int,
+        event: str,
+        payload_text: str,
+        *,
+        via: Transport = Transport.WEBSOCKET,
+    ) -> str | None:
+        """Send as column ``index`` (over its websocket, or REST with its key and token) with
+        a fresh marker; returns why not, or None."""
         if self._closing is not None:
             return "the compare view is closing"
         if not 0 <= index < len(self.columns):
@@ -436,7 +458,7 @@ class CompareWindow(QWidget):
         if not controller.active:
             return f"{self.columns[index].identity} is not connected"
         joined = self.joined()
-        record = controller.send(self.setup.channel, SendRequest(event, payload))
+        record = controller.send(self.setup.channel, SendRequest(event, payload, transport=via))
         if record is None:
             return "the channel is not open"
         self._outgoing[id(record)] = marker
@@ -461,10 +483,14 @@ class CompareWindow(QWidget):
         state = info.state
         if state is SendState.SENT and info.ack:
             return  # written; the ack is still to come
+        http = f"HTTP {info.http_status}" if info.http_status is not None else ""
         if state in (SendState.OK, SendState.SENT):
-            self.board.send_result(marker, MarkState.SENT)
+            self.board.send_result(marker, MarkState.SENT, http)
         elif state is SendState.ERROR:
-            self.board.send_result(marker, MarkState.REFUSED, info.error or "")
+            error = info.error or ""
+            if http and http not in error:
+                error = f"{http}: {error}" if error else http
+            self.board.send_result(marker, MarkState.REFUSED, error)
         elif state is SendState.TIMED_OUT:
             self.board.send_result(marker, MarkState.NO_ANSWER)
         else:
