@@ -86,6 +86,7 @@ async def _main(demo: bool) -> int:
         await closed
     finally:
         await controller.shutdown()
+        await window.compare.wait_closed()
         if server is not None:
             await server.stop()
     return 0

@@ -39,6 +39,9 @@ from PySide6.QtWidgets import (
 )
 
 from inspector import APP_NAME, HOMEPAGE, ISSUES_URL, __version__
+from inspector.client.errors import ClientStateError
+from inspector.client.identity import IdentitySession, IdentitySpec
+from inspector.keychain import MissingSecret, identity_spec
 from inspector.store import (
     ChannelOptions,
     ChannelStatus,
@@ -60,6 +63,7 @@ from .channels.join_dialog import JoinChannelDialog
 from .channels.live_tab import ActiveProfile, wire_live_tab
 from .checks.checks_dock import ChecksDock, ChecksHost
 from .common import icons, theme
+from .compare.compare_actions import CompareActions, CompareHost, saved_choices
 from .connection_status import (
     RECONNECT_SHORTCUT,
     UPDATE_TOKEN_SHORTCUT,
@@ -194,8 +198,23 @@ class MainWindow(QMainWindow):
             self.channel_menu,
         )
         self.active_profile.changed.connect(self.checks_dock.refresh_target)
+        # Issue #13 §3: Compare identities… (Channel menu, the tabs' context menu).
+        self.compare = CompareActions(
+            CompareHost(
+                profile=lambda: self.active_profile.profile,
+                api_key=lambda p: self.secrets.get(p.id, API_KEY) or "",
+                access_token=lambda p: self.secrets.get(p.id, ACCESS_TOKEN),
+                preferences=lambda: self.controller.preferences,
+                identities=lambda p: saved_choices(self.secrets, p),
+            ),
+            self.tabs,
+            self,
+        )
+        self.compare.add_to_menu(self.channel_menu)
+        self.compare.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.statusBar().showMessage("Ready", 3000)
 
+        controller.identity_resolver = self._identity_spec
         controller.connection_changed.connect(self._connection_changed)
         controller.connection_changed.connect(self._active_profile_changed)
         self.profile_combo.currentIndexChanged.connect(self._active_profile_changed)
@@ -411,6 +430,7 @@ class MainWindow(QMainWindow):
             self.secrets,
             current_id=current.id if current else "",
             on_plaintext_opt_in=self.settings.set_plaintext_opt_in,
+            live_sessions=self._live_identity,
             parent=self,
         )
         dialog.profiles_changed.connect(self.save_profiles)
@@ -420,6 +440,37 @@ class MainWindow(QMainWindow):
         dialog.open()
         self.profiles_dialog = dialog
         return dialog
+
+    def _identity_spec(self, identity_id: str) -> IdentitySpec:
+        """The connected profile's identity with its secrets from the keychain (the saved
+        profile as it is now: identities edited while connected count)."""
+        connected = self.controller.profile
+        if connected is None:
+            raise ClientStateError("not connected")
+        profile = self.profiles_model.book.get(connected.id) or connected
+        identity = profile.identity(identity_id)
+        if identity is None:
+            raise MissingSecret(
+                f"the identity was removed from profile {profile.name!r}: join as another one"
+            )
+        return identity_spec(self.secrets, profile, identity)
+
+    def _live_identity(self, profile_id: str, identity_id: str) -> IdentitySession | None:
+        """The session of an identity a tab of the connected profile uses, else None."""
+        connected = self.controller.profile
+        if connected is None or connected.id != profile_id or not self.controller.active:
+            return None
+        return self.controller.identity_session(identity_id)
+
+    def identity_choices(self) -> list[tuple[str, str]]:
+        """``(id, label)`` of who a tab can join or send as: the profile's own key first."""
+        profile = self.active_profile.profile
+        if profile is not None:
+            profile = self.profiles_model.book.get(profile.id) or profile
+        choices = [("", "Profile default (its API key and token)")]
+        if profile is not None:
+            choices += [(i.id, f"{i.name} · {i.describe()}") for i in profile.identities]
+        return choices
 
     def _export_profile_url(self) -> str | None:
         """The profile URL an export's header records (the connection's, else the selected)."""
@@ -554,7 +605,9 @@ class MainWindow(QMainWindow):
 
     def open_join_dialog(self) -> JoinChannelDialog:
         dialog = JoinChannelDialog(
-            lambda o: join_conflict(o, self.controller.open_options()), parent=self
+            lambda o: join_conflict(o, self.controller.open_options()),
+            identities=self.identity_choices(),
+            parent=self,
         )
         dialog.accepted.connect(lambda: self.join(dialog.options()))
         dialog.open()
@@ -927,6 +980,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.checks_dock.runs.cancel()  # a running check leaves and disconnects
+        self.compare.close_all()  # each compare view leaves and closes its sockets
         self.save_state()
         self._tick_timer.stop()
         super().closeEvent(event)

@@ -85,6 +85,9 @@ class ChannelOptions:
     replay_since: int | None = None
     #: at most this many replayed messages (1..25; None lets the server use 25).
     replay_limit: int | None = None
+    #: the id of the profile identity the tab joins as (issue #13 §1); "" is the profile's
+    #: own key and token. Each identity joins over its own socket.
+    identity: str = ""
 
     @property
     def presence_enabled(self) -> bool:
@@ -151,6 +154,8 @@ class ChannelOptions:
             out.append("event filter")
         if (self.replay_since, self.replay_limit) != (other.replay_since, other.replay_limit):
             out.append("replay")
+        if self.identity != other.identity:
+            out.append("identity")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -164,6 +169,7 @@ class ChannelOptions:
             "presence": self.presence,
             "replay_since": self.replay_since,
             "replay_limit": self.replay_limit,
+            **({"identity": self.identity} if self.identity else {}),
         }
 
     @classmethod
@@ -184,6 +190,7 @@ class ChannelOptions:
             presence=data.get("presence") is True,
             replay_since=_whole(data.get("replay_since")),
             replay_limit=_whole(data.get("replay_limit")),
+            identity=data["identity"] if isinstance(data.get("identity"), str) else "",
         )
         return options if options.validate() is None else None
 

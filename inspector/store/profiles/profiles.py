@@ -21,6 +21,7 @@ from datetime import UTC
 from typing import Any, Final
 
 from inspector.protocol import jwt
+from inspector.store.profiles.identities import Identity, find_identity, identities_from_data
 from inspector.store.timefmt import NO_TIME, finite_number, to_datetime
 
 VSN_2: Final = "2.0.0"
@@ -41,19 +42,28 @@ class Profile:
     vsn: str = VSN_2
     #: whether the profile has an optional user access token (the token itself is elsewhere).
     has_token: bool = False
+    #: named users of the project besides the profile's own key (issue #13 §1), no secrets.
+    identities: tuple[Identity, ...] = ()
 
     @staticmethod
     def new_id() -> str:
         return uuid.uuid4().hex
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
             "url": self.url,
             "vsn": self.vsn,
             "has_token": self.has_token,
         }
+        if self.identities:
+            data["identities"] = [i.to_dict() for i in self.identities]
+        return data
+
+    def identity(self, name_or_id: str) -> Identity | None:
+        """One of :attr:`identities` by id or name (see :func:`find_identity`)."""
+        return find_identity(self.identities, name_or_id)
 
     @classmethod
     def from_dict(cls, data: Any) -> Profile | None:
@@ -71,6 +81,7 @@ class Profile:
             url=url,
             vsn=vsn if vsn in PROTOCOL_VERSIONS else VSN_2,
             has_token=data.get("has_token") is True,
+            identities=identities_from_data(data.get("identities")),
         )
 
 
@@ -146,6 +157,36 @@ class TokenInfo:
     #: ``exp`` claim, seconds since the epoch.
     exp: float | None = None
     alg: str | None = None
+    #: the header's ``kid`` (asymmetric keys, a JWKS), and the ``email``, ``aal`` and ``iat``
+    #: claims (issue #13 §1: an identity's decoded token).
+    kid: str | None = None
+    email: str | None = None
+    aal: str | None = None
+    issued_at: float | None = None
+
+    def fields(self, now: float) -> list[tuple[str, str]]:
+        """``(label, value)`` rows for an identity's decoded token: header, role, sub, email,
+        aal, issued and expiry (with the time left, for a live countdown)."""
+        if self.kind != "jwt":
+            return [("token", self.describe(now))]
+        header = self.alg or "—"
+        if self.kid:
+            header += f" · kid {self.kid}"
+        rows = [
+            ("header", header),
+            ("role", self.role or "—"),
+            ("sub", self.subject or "—"),
+            ("email", self.email or "—"),
+            ("aal", self.aal or "—"),
+            ("issued", _when(self.issued_at, now) if self.issued_at is not None else "—"),
+        ]
+        if self.exp is None:
+            rows.append(("expires", "never (no exp claim)"))
+        elif self.expired(now):
+            rows.append(("expires", f"expired {format_duration(now - self.exp)} ago"))
+        else:
+            rows.append(("expires", f"in {format_duration(self.exp - now)}"))
+        return rows
 
     def expired(self, now: float) -> bool:
         return self.exp is not None and self.exp <= now
@@ -221,7 +262,19 @@ def describe_token(token: str) -> TokenInfo:
         subject=_claim_str(claims, "sub"),
         exp=finite_number(exp),  # json reads NaN and Infinity too
         alg=alg if isinstance(alg, str) else None,
+        kid=_claim_str(peeked.header, "kid"),
+        email=_claim_str(claims, "email"),
+        aal=_claim_str(claims, "aal"),
+        issued_at=finite_number(claims.get("iat")),
     )
+
+
+def _when(at: float, now: float) -> str:
+    """``2026-01-01 10:00:05 UTC (3 min 5 s ago)``."""
+    dt = to_datetime(at, UTC)
+    text = NO_TIME if dt is None else dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+    ago = now - at
+    return f"{text} ({format_duration(ago)} ago)" if ago >= 0 else text
 
 
 def format_duration(seconds: float) -> str:

@@ -1,5 +1,6 @@
-"""JoinChannelDialog: channel name, self, ack, private, presence key, event filter and Broadcast
-Replay (private channels: replay messages sent from the database since a time, at most N).
+"""JoinChannelDialog: channel name, self, ack, private, presence key, event filter, Broadcast
+Replay (private channels: replay messages sent from the database since a time, at most N), and
+who joins (*Join as*: the profile's own key or one of its identities, issue #13 §1).
 
 Errors (empty name, the same channel already open with other options) are shown inline and
 disable Join; the dialog never pops another dialog. A typed ``realtime:`` prefix is removed (the
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -44,6 +46,8 @@ class JoinChannelDialog(QDialog):
         check: Callable[[ChannelOptions], str | None],
         initial: ChannelOptions | None = None,
         parent: QWidget | None = None,
+        *,
+        identities: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Join channel")
@@ -85,6 +89,15 @@ class JoinChannelDialog(QDialog):
         replay_row = QHBoxLayout()
         replay_row.addWidget(self.since_edit, 1)
         replay_row.addWidget(self.limit_spin)
+        #: who the tab joins as (issue #13 §1): the profile's own key, or one of its identities.
+        self.identity_combo = QComboBox()
+        self.identity_combo.setAccessibleName("Join as")
+        self.identity_combo.setToolTip(
+            "Who joins: the profile's own key and token, or one of its identities (Profiles…); "
+            "each identity joins over its own socket"
+        )
+        for identity_id, label in identities or [("", "Profile default")]:
+            self.identity_combo.addItem(label, identity_id)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.buttons = QDialogButtonBox(
@@ -95,6 +108,7 @@ class JoinChannelDialog(QDialog):
         form = QFormLayout()
         form.addRow("Channel", self.name_edit)
         form.addRow("", self.name_note)
+        form.addRow("Join as", self.identity_combo)
         form.addRow("", self.self_check)
         form.addRow("", self.ack_check)
         form.addRow("", self.private_check)
@@ -125,6 +139,10 @@ class JoinChannelDialog(QDialog):
                 self.replay_check.setChecked(True)
                 self.since_edit.setText(str(initial.replay_since))
                 self.limit_spin.setValue(initial.replay_limit or 0)
+            index = self.identity_combo.findData(initial.identity)
+            if index >= 0:
+                self.identity_combo.setCurrentIndex(index)
+        self.identity_combo.currentIndexChanged.connect(self._validate)
         self._validate()
 
     def _replay(self) -> tuple[int | None, int | None, str | None]:
@@ -149,6 +167,7 @@ class JoinChannelDialog(QDialog):
             events=parse_event_list(self.events_edit.text()),
             replay_since=since,
             replay_limit=limit if since is not None else None,
+            identity=str(self.identity_combo.currentData() or ""),
         )
 
     def error(self) -> str | None:

@@ -1,4 +1,4 @@
-"""ProfilesDialog: add, edit, duplicate and delete connection profiles.
+"""ProfilesDialog: add, edit, duplicate and delete connection profiles, and their identities.
 
 Name, project URL, API key (masked, with a reveal toggle), optional user access token, protocol
 version. The key and the token are shown decoded (role, ref, expiry with a live countdown) with
@@ -11,6 +11,7 @@ only after the labelled opt-in), never to the profile list.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import time
 from collections.abc import Callable
@@ -33,9 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.store import Profile, describe_token, validate_key, validate_url
+from inspector.store.profiles.identities import secret_kind
 from inspector.store.profiles.profiles import PROTOCOL_VERSIONS, normalize_url
 
 from ..common import theme
+from .identities_section import IdentitiesSection, LiveSessions
 from .profile_list_model import ProfileListModel
 from .secrets import ACCESS_TOKEN, API_KEY, SecretStore
 
@@ -91,6 +94,7 @@ class ProfilesDialog(QDialog):
         current_id: str = "",
         on_plaintext_opt_in: Callable[[bool], None] | None = None,
         wall_clock: Callable[[], float] = time.time,
+        live_sessions: LiveSessions | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -151,8 +155,12 @@ class ProfilesDialog(QDialog):
         form.addRow("API key", _stack(self.key_field, self.key_info))
         form.addRow("Access token", _stack(self.token_field, self.token_info))
         form.addRow("Protocol", self.vsn_combo)
+        #: the profile's identities (issue #13 §1).
+        self.identities = IdentitiesSection(model, secrets, live_sessions, wall_clock)
+        self.identities.changed.connect(self.profiles_changed)
         right = QVBoxLayout()
         right.addLayout(form)
+        right.addWidget(self.identities)
         right.addStretch(1)
         right.addWidget(self.storage_label)
         right.addWidget(self.plaintext_check)
@@ -172,7 +180,7 @@ class ProfilesDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(body, 1)
         layout.addLayout(bottom)
-        self.resize(860, 460)
+        self.resize(900, 640)
 
         self.add_button.clicked.connect(self.add_profile)
         self.duplicate_button.clicked.connect(self.duplicate_profile)
@@ -219,6 +227,7 @@ class ProfilesDialog(QDialog):
         if profile is None:
             self._current_id = ""
             self.form_widget.setEnabled(False)
+            self.identities.set_profile("")
             self._validate()
             return
         if profile.id == self._current_id:
@@ -235,6 +244,7 @@ class ProfilesDialog(QDialog):
             self.vsn_combo.setCurrentIndex(max(0, self.vsn_combo.findData(profile.vsn)))
         finally:
             self._loading = False
+        self.identities.set_profile(profile.id)
         self._validate()
 
     # ------------------------------------------------------------------------------ list actions
@@ -252,7 +262,10 @@ class ProfilesDialog(QDialog):
             return
         self.commit()
         copy = self.model.duplicate(source.id)
-        for kind in (API_KEY, ACCESS_TOKEN):
+        kinds = [API_KEY, ACCESS_TOKEN]
+        for identity in source.identities:
+            kinds += [secret_kind(identity.id, f) for f in identity.secret_fields]
+        for kind in kinds:
             value = self.secrets.get(source.id, kind)
             if value:
                 self.secrets.set(copy.id, kind, value)
@@ -264,7 +277,7 @@ class ProfilesDialog(QDialog):
         if profile is None:
             return
         row = self.model.row_of(profile.id)
-        self.secrets.delete_profile(profile.id)
+        self.secrets.delete_profile(profile.id, [i.id for i in profile.identities])
         self._current_id = ""
         self.model.remove(profile.id)
         self.profiles_changed.emit()
@@ -282,8 +295,8 @@ class ProfilesDialog(QDialog):
         if profile is None:
             return
         token = self.token_field.text().strip()
-        updated = Profile(
-            id=profile.id,
+        updated = dataclasses.replace(
+            profile,
             name=self.name_edit.text().strip() or "Untitled",
             url=self.url_edit.text().strip(),
             vsn=str(self.vsn_combo.currentData() or "2.0.0"),
@@ -360,6 +373,7 @@ class ProfilesDialog(QDialog):
         key_error = validate_key(key) if self.current_profile else None
         self.key_info.show_token(key, now, key_error, c)
         self.token_info.show_token(self.token_field.text(), now, None, c, optional=True)
+        self.identities.refresh()  # the selected identity's countdown
 
     def _connect(self) -> None:
         profile = self.current_profile

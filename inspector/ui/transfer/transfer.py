@@ -92,7 +92,6 @@ def dropped_kind(path: Path) -> str | None:
     return "ndjson"
 
 
-
 def suggested_name(what: str, now: float | None = None) -> str:
     """A file name to propose: ``<what>-YYYYMMDD-HHMMSS`` (local time), with characters that
     file systems or shells dislike replaced; the dialog adds the filter's extension."""

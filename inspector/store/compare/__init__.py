@@ -1,0 +1,1 @@
+"""The compare view's marks (issue #13 §3); pure."""
