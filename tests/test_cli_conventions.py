@@ -83,7 +83,8 @@ async def test_publishable_key_name_is_read_first(server: RealtimeServer) -> Non
     assert code == 0, err
     code, _, err = await run_with_stdin(*send, env=base, stdin=b"")
     assert code == 2
-    assert "no API key" in err and "SUPABASE_PUBLISHABLE_KEY" in err
+    assert "no API key" in err
+    assert "SUPABASE_PUBLISHABLE_KEY" in err
 
 
 # ------------------------------------------------------------------ @- and --stdin
@@ -181,7 +182,8 @@ async def test_send_stdin_sends_a_message_per_line_and_reports_bad_lines(
         ("second", {"n": 2}),
         ("fallback", {"n": 3}),
     ]
-    assert got[3]["binary"] is True and got[3]["payload"] == {"$binary": "AAEC"}
+    assert got[3]["binary"] is True
+    assert got[3]["payload"] == {"$binary": "AAEC"}
 
 
 async def test_send_stdin_refuses_a_payload_flag(server: RealtimeServer) -> None:
@@ -223,7 +225,7 @@ async def test_debug_logs_to_stderr_and_the_log_file_without_secrets(
         "--event",
         "e",
         "--payload",
-        '{"access_token": "%s", "apikey": "%s"}' % (token, server.anon_key),
+        json.dumps({"access_token": token, "apikey": server.anon_key}),
         "--token",
         token,
         "--debug",
@@ -297,14 +299,14 @@ async def test_serve_print_env_lines_work_as_the_clients_environment() -> None:
             "SUPABASE_SERVICE_ROLE_KEY",
         }
         # the lines as a shell reads them (eval / source), then the CLI with that environment
-        shell = subprocess.run(
-            ["sh", "-c", "\n".join(lines) + '\nprintf %s "$SUPABASE_URL"'],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
+        shell = await asyncio.create_subprocess_exec(
+            "sh",
+            "-c",
+            "\n".join(lines) + '\nprintf %s "$SUPABASE_URL"',
+            stdout=asyncio.subprocess.PIPE,
         )
-        assert shell.stdout == pairs["SUPABASE_URL"]
+        printed, _ = await asyncio.wait_for(shell.communicate(), TIMEOUT)
+        assert printed.decode() == pairs["SUPABASE_URL"]
         env = {**cli_env(), **pairs}
         code, result, err = await run_with_stdin(
             "send", "--channel", "env", "--event", "e", "--payload", "{}", env=env, stdin=b""
