@@ -71,6 +71,7 @@ from .event_translation import is_token_expiry
 from .frames.frames_panel import FramesDock
 from .library.library_panel import LibraryDock
 from .library.save_dialog import SaveMessageDialog
+from .log_location import open_log_folder
 from .open_channel import SendRequest
 from .preferences_dialog import PreferencesDialog
 from .profiles.profile_list_model import ProfileListModel
@@ -268,6 +269,7 @@ class MainWindow(QMainWindow):
         self.detail_action.setCheckable(True)
         self.detail_action.setChecked(True)
         self.about_action = a("&About", "about", None, self.show_about)
+        self.open_log_action = a("Open &log folder", None, None, self.open_log_folder)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Connection")
@@ -338,6 +340,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.detail_action)
         view.addAction(self.toolbar.toggleViewAction())
         help_menu = menus.addMenu("&Help")
+        help_menu.addAction(self.open_log_action)
         help_menu.addAction(self.about_action)
 
     def _build_central(self) -> None:
@@ -841,6 +844,12 @@ class MainWindow(QMainWindow):
             f"<p>Licence: {html.escape(_licence())}<br>"
             f"Documentation: {_docs_link()}</p>"
         )
+
+    def open_log_folder(self) -> None:
+        """Help -> Open log folder: the file manager on the folder of ``window.log``."""
+        opened, folder = open_log_folder()
+        if not opened:
+            self.statusBar().showMessage(f"Could not open the log folder {folder}", 10000)
 
     def show_about(self) -> QMessageBox:
         box = QMessageBox(self)
