@@ -54,6 +54,7 @@ from inspector.store import (
 from inspector.store.library import ENV_VAR, SavedMessage, default_library_path
 
 from .channels.channel_panel import ChannelPanel
+from .channels.channel_sets import ChannelSetsActions
 from .channels.channel_tabs import ChannelTabsWidget
 from .channels.imported_panel import ImportedChannelPanel
 from .channels.join_dialog import JoinChannelDialog
@@ -194,6 +195,14 @@ class MainWindow(QMainWindow):
             self.channel_menu,
         )
         self.active_profile.changed.connect(self.checks_dock.refresh_target)
+        # Issue #15 item 7: channel sets (Channel menu) and the bar that offers the last one.
+        self.channel_sets = ChannelSetsActions(
+            self.settings, controller, self.tabs, self.current_profile, self.join, self
+        )
+        self.channel_sets.add_to_menu(self.channel_menu)
+        self.channel_sets.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.channel_sets.install_bar(self)
+        self.profile_combo.currentIndexChanged.connect(self.channel_sets.bar.hide)
         self.statusBar().showMessage("Ready", 3000)
 
         controller.connection_changed.connect(self._connection_changed)
@@ -211,6 +220,8 @@ class MainWindow(QMainWindow):
         self._tick_timer.start()
 
         self._restore(restore_tabs)
+        if restore_tabs:
+            self.channel_sets.offer_reopen()
         #: the size the window gave itself (first or restored geometry, fitted to the screen).
         self._planned_size = self.size()
 
