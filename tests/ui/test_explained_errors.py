@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from gui_helpers import WindowOptions, save_screenshot, until
+from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
 from inspector.protocol import jwt
 from inspector.protocol.explain import explain
@@ -16,6 +17,14 @@ from inspector.ui.controller import InspectorController
 from inspector.ui.main_window import MainWindow
 
 pytestmark = [pytest.mark.gui]
+
+
+def tooltip_of(widget: QWidget) -> QWidget:
+    """Show ``widget``'s tooltip as hovering does, and return the tooltip window."""
+    QToolTip.showText(widget.mapToGlobal(widget.rect().center()), widget.toolTip(), widget)
+    tips = [w for w in QApplication.topLevelWidgets() if w.inherits("QTipLabel") and w.isVisible()]
+    assert tips, "no tooltip shown"
+    return tips[0]
 
 
 @pytest.fixture
@@ -34,6 +43,7 @@ def _profile(window: MainWindow, url: str, key: str) -> InspectorController:
     return c
 
 
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # the tooltip, offscreen
 async def test_refused_private_join_is_explained_in_the_tab_and_the_detail_pane(
     window: MainWindow, server: RealtimeServer
 ) -> None:
@@ -69,6 +79,8 @@ async def test_refused_private_join_is_explained_in_the_tab_and_the_detail_pane(
     window.resize(1280, 800)
     save_screenshot(window, "explained-error-tab")
     save_screenshot(panel.detail, "explained-error-detail")
+    save_screenshot(tooltip_of(panel.state_label), "explained-error-tab-tooltip")
+    QToolTip.hideText()
     # a row without a reason shows no explanation
     joined = [r for r in log if r.event != "join error"]
     if joined:
@@ -76,6 +88,7 @@ async def test_refused_private_join_is_explained_in_the_tab_and_the_detail_pane(
         assert not panel.detail.explanation.isVisibleTo(panel.detail)
 
 
+@pytest.mark.qt_log_ignore("This plugin does not support raise")
 async def test_refused_connection_is_explained_in_the_status_area(
     window: MainWindow, server: RealtimeServer
 ) -> None:
@@ -95,3 +108,5 @@ async def test_refused_connection_is_explained_in_the_status_area(
     assert bad not in tip
     window.resize(1280, 800)
     save_screenshot(window, "explained-error-status")
+    save_screenshot(tooltip_of(status), "explained-error-status-tooltip")
+    QToolTip.hideText()
