@@ -39,14 +39,19 @@ def override_dir() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def default_log_dir() -> Path:
-    """The CLI's log folder: ``$RI_LOG_DIR``, else platformdirs' user log directory."""
+def default_log_dir() -> Path | None:
+    """The CLI's log folder: ``$RI_LOG_DIR``, else platformdirs' user log directory; None when
+    the platform gives no absolute folder (no home directory): then there is no log file."""
     override = override_dir()
     if override is not None:
         return override
     import platformdirs
 
-    return Path(platformdirs.user_log_dir(APP_DIR, appauthor=False))
+    try:
+        folder = Path(platformdirs.user_log_dir(APP_DIR, appauthor=False))
+    except (OSError, RuntimeError, KeyError, ValueError):
+        return None
+    return folder if folder.is_absolute() else None
 
 
 class LogFileHandler(logging.handlers.RotatingFileHandler):
@@ -67,13 +72,17 @@ def log_file() -> Path | None:
     return Path(handler.baseFilename) if handler is not None else None
 
 
-def install(directory: Path, filename: str, level: int = logging.INFO) -> Path | None:
+def install(directory: Path | None, filename: str, level: int = logging.INFO) -> Path | None:
     """Log records of ``level`` and above to ``directory/filename``, rotating; the root
     logger's level is lowered to ``level`` if it is higher. Returns the file's path, or None
     when the folder cannot be made (then nothing is logged to a file; the caller may say so).
     A second call replaces the first handler."""
+    if directory is None:
+        return None
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        if not os.access(directory, os.W_OK):
+            return None
     except OSError:
         return None
     root = logging.getLogger()
