@@ -8,7 +8,8 @@ A line is a JSON object in one of two shapes:
   ``kind: broadcast`` lines are sent, the others (join, presence, system, error lines) are
   skipped and counted, so ``listen ... | send --stdin --channel other`` forwards a channel.
 
-The channel is always ``--channel`` (a ``listen`` line's ``channel`` is not followed). Lines
+The channel is always ``--channel`` (a ``listen`` line's ``channel`` is not followed); lines
+are data, not templates (``{{...}}`` is sent as it is). Lines
 are read and sent as they come (a pipe that stays open keeps the command running), in order,
 one at a time: with ``--ack`` each waits for its ack. A bad line (not JSON, not an object, no
 event, a bad ``$binary``) is reported on stderr with its line number and skipped; sending goes
