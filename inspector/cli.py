@@ -49,10 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module.add_parser(sub)
     for subparser in sub.choices.values():  # --debug on every subcommand, after its options
-        subparser.add_argument(
-            "--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP
-        )
+        _add_debug(subparser)
     return parser
+
+
+def _add_debug(parser: argparse.ArgumentParser) -> None:
+    """``--debug`` on ``parser`` and on every subcommand below it (``token mint --debug``)."""
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for nested in action.choices.values():
+                _add_debug(nested)
 
 
 def _setup_logging(command: str, debug: bool) -> None:

@@ -198,9 +198,9 @@ async def test_send_stdin_refuses_a_payload_flag(server: RealtimeServer) -> None
 
 
 def test_every_subcommand_takes_debug() -> None:
-    for name in SUBCOMMANDS:
+    for name in (*SUBCOMMANDS, "token mint"):
         proc = subprocess.run(
-            [sys.executable, "-m", "inspector", name, "--help"],
+            [sys.executable, "-m", "inspector", *name.split(), "--help"],
             capture_output=True,
             text=True,
             timeout=60,
