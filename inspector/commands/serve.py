@@ -429,6 +429,7 @@ async def serve(
     demo_traffic: bool = False,
     secret_source: str = "",
     print_format: str | None = None,
+    stderr_level: int | None = None,
 ) -> int:
     server = RealtimeServer(config)
     try:
@@ -441,9 +442,12 @@ async def serve(
         return 1
     bound = server.bound_address
     warning = exposure_warning(bound, server.port or 0, config.jwt_secret) if bound else None
-    if warning is not None and not logging.getLogger("inspector.server").isEnabledFor(
-        logging.WARNING
-    ):  # the server logged it already unless the log level hides warnings
+    shown = (
+        stderr_level <= logging.WARNING
+        if stderr_level is not None
+        else logging.getLogger("inspector.server").isEnabledFor(logging.WARNING)
+    )
+    if warning is not None and not shown:  # the server logged it already unless the level hides it
         _err(f"WARNING: {warning}")
     if demo_traffic:  # started once the server listens, stopped before it stops
         demo = DemoTraffic(server)
@@ -515,6 +519,7 @@ def run(args: argparse.Namespace) -> int:
                 demo_traffic=args.demo_traffic,
                 secret_source=secret_source,
                 print_format=args.print_format,
+                stderr_level=level,
             )
         )
     except KeyboardInterrupt:  # a second Ctrl+C during shutdown
