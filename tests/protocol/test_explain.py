@@ -1,7 +1,7 @@
 """Errors explained (issue #15 item 6): every reason text of the spec has an entry in the one
 table, :mod:`inspector.protocol.explain`; so do the local server's and the client's own texts.
 
-How the spec is read (docs/realtime-protocol.md, the shared copy; the test fails when the spec
+How the spec is read (docs/realtime-protocol.md; the test fails when the spec
 gains a reason the table lacks). Only these sections are read, the ones that list what a
 client is told: §1.4 (handshake failures), §4.4 (join replies), §4.5 (system messages after a
 join), §4.6 (leaving, closing, errors), §5.2 (ack replies), §6.1 and §6.2 (REST answers), §7.3
@@ -34,9 +34,8 @@ import pytest
 from inspector.client.errors import close_text, translate
 from inspector.protocol.explain import EXPLANATIONS, explain, explain_close, explained
 
-SPEC = Path("/work/shared/docs/realtime-protocol.md")
-if not SPEC.exists():  # a checkout without the shared folder: the project's copy
-    SPEC = Path(__file__).resolve().parents[2] / "docs" / "realtime-protocol.md"
+#: The project's copy of the spec (the same text as the shared one).
+SPEC = Path(__file__).resolve().parents[2] / "docs" / "realtime-protocol.md"
 
 SECTIONS = ("1.4", "4.4", "4.5", "4.6", "5.2", "6.1", "6.2", "7.3", "7.4", "8.2", "8.5", "10")
 
