@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -92,8 +93,9 @@ async def _main(demo: bool) -> int:
     return 0
 
 
-def run(*, demo: bool = False, self_test: bool = False) -> int:
-    """Open the desktop window; returns the process exit code."""
+def run(*, demo: bool = False, self_test: bool = False, debug: bool = False) -> int:
+    """Open the desktop window; returns the process exit code. ``debug`` logs at DEBUG level
+    (stderr and the log file)."""
     if self_test:
         # Headless check of the real window against the embedded server (inspector/self_test.py).
         from inspector.self_test import run_self_test
@@ -106,12 +108,15 @@ def run(*, demo: bool = False, self_test: bool = False) -> int:
     from inspector.ui.common.icons import app_icon
     from inspector.ui.common.theme import ColorSchemeFollower
     from inspector.ui.error_handler import ErrorHandler, configure_logging
+    from inspector.ui.log_location import install_window_log
 
-    configure_logging()
+    level = logging.DEBUG if debug else logging.INFO
+    configure_logging(level)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
+    install_window_log(level)  # after the names: QStandardPaths uses them
     app.setApplicationDisplayName(APP_NAME)
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())

@@ -28,6 +28,12 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The log file (inspector/client/logfile.py) of every CLI subprocess and window started by the
+# suite goes to a temp folder, never to the user's log folder (issue #15 item 9).
+if not os.environ.get("RI_LOG_DIR"):
+    import tempfile
+
+    os.environ["RI_LOG_DIR"] = tempfile.mkdtemp(prefix="ri-test-logs-")
 
 _INTEROP = str(Path(__file__).resolve().parent / "interop")
 if _INTEROP not in sys.path:

@@ -154,6 +154,38 @@ async def test_cli_listen_line(server: RealtimeServer) -> None:
         assert payload["password"] == REDACTED
 
 
+async def test_cli_log_file_with_debug(server: RealtimeServer, tmp_path: Any) -> None:
+    """The same session with ``--debug`` (issue #15 item 9): the log file gets the websocket's
+    debug lines (the handshake request with the key in its query, the frames sent) and no
+    secret."""
+    token = user_token(server)
+    logs = tmp_path / "logs"
+    proc = await start(
+        "listen",
+        "--url",
+        f"{server.url}/?{HOSTILE_QUERY}",
+        "--token",
+        token,
+        "--channel",
+        "room-1",
+        "--count",
+        "2",
+        "--debug",
+        env=cli_env(server, RI_LOG_DIR=str(logs)),
+    )
+    await read_until(proc, joined)
+    server.publish("room-1", "hostile", PAYLOAD)
+    server.publish_user("room-1", "hostile-k4", PAYLOAD)
+    _out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    assert proc.returncode == 0, leaks(err)
+    text = (logs / "cli.log").read_text(encoding="utf-8")
+    assert " DEBUG " in text
+    assert "apikey=[redacted]" in text  # the handshake request is in the file, redacted
+    assert "phx_join" in text  # and the frames sent
+    assert leaks(text, server.anon_key, token) == []
+    assert leaks(err, server.anon_key, token) == []
+
+
 # ------------------------------------------------------------- client tap and GUI frames
 
 

@@ -28,7 +28,12 @@ class SafeLogFilter(logging.Filter):
         if cleaned != message or record.args:
             record.msg, record.args = cleaned, None
         if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-            text = "".join(traceback.format_exception(*record.exc_info))
-            record.exc_text = reveal(redact_text(text))
+            record.exc_text = "".join(traceback.format_exception(*record.exc_info))
+        if record.exc_text:
+            # also when another handler (one without this filter) formatted the traceback
+            # first and cached it on the record: the text is cleaned here either way
+            record.exc_text = reveal(redact_text(record.exc_text))
             record.exc_info = None
+        if record.stack_info:
+            record.stack_info = reveal(redact_text(record.stack_info))
         return True

@@ -6,6 +6,7 @@ touches the network (docs/realtime-protocol.md §1.1, §1.2). Secrets never show
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from inspector import __version__
@@ -15,6 +16,21 @@ from inspector.protocol.client_url import Endpoints, endpoints, normalize_vsn
 from inspector.protocol.serializer import VSN2
 
 from .errors import InvalidSettings
+
+#: Environment variables that hold the API key, in the order they are read: the current name
+#: (Supabase calls the client key "publishable"), then the legacy names. An empty value counts
+#: as unset. The CLI's ``--key`` and the checks' ``connect.key`` come before all of them.
+KEY_ENV_NAMES: tuple[str, ...] = ("SUPABASE_PUBLISHABLE_KEY", "SUPABASE_ANON_KEY", "SUPABASE_KEY")
+
+
+def key_from_env(environ: Mapping[str, str]) -> str | None:
+    """The API key from the first of :data:`KEY_ENV_NAMES` that is set and not empty."""
+    for name in KEY_ENV_NAMES:
+        value = environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
 
 #: The ``version`` the client puts in its joins (realtime-js sends ``realtime-js/<ver>``).
 CLIENT_VERSION = f"realtime-inspector/{__version__}"

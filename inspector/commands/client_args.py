@@ -1,7 +1,9 @@
 """Options and output helpers shared by the ``listen`` and ``send`` subcommands (headless, no Qt).
 
-``--url`` and ``--key`` fall back to ``SUPABASE_URL`` and ``SUPABASE_ANON_KEY`` /
-``SUPABASE_KEY``; ``--key`` and ``--token`` also accept ``@file``. Exit codes are the same for
+``--url`` and ``--key`` fall back to ``SUPABASE_URL`` and the first of
+``SUPABASE_PUBLISHABLE_KEY``, ``SUPABASE_ANON_KEY``, ``SUPABASE_KEY`` that is set
+(:data:`~inspector.client.settings.KEY_ENV_NAMES`); ``--key`` and ``--token`` also accept
+``@file``, and ``@-`` for standard input. Exit codes are the same for
 both commands: 0 success, 1 connection, auth, join or send failure (also: every channel closed
 by the server, stdout closed before every send was made), 2 invalid arguments, settings or
 payload, 3 ``--count`` not reached before ``--timeout``, 128 + the signal (130 Ctrl+C, 143
@@ -27,6 +29,7 @@ from typing import Any
 from inspector.client import ClientSettings, InspectorError, InvalidSettings, RealtimeClient
 from inspector.client.identity import IdentitySession, IdentitySpec
 from inspector.client.log_filter import SafeLogFilter
+from inspector.client.settings import key_from_env
 from inspector.protocol.frames import typed_channel_name
 from inspector.protocol.invisible import reveal
 from inspector.protocol.redact import may_hold_secret, redact_text, redact_value
@@ -45,8 +48,9 @@ EXIT_CODES_HELP = (
     "exit codes: 0 success; 1 connection, auth, join or send failure (also every channel closed "
     "by the server, or stdout closed before every send was made); 2 invalid arguments, settings "
     "or payload; 3 --count not reached before --timeout; 130 (Ctrl+C) or 143 (SIGTERM) when a "
-    "signal cut the work short. --url and --key default to $SUPABASE_URL and $SUPABASE_ANON_KEY "
-    "(or $SUPABASE_KEY); --key and --token accept @file."
+    "signal cut the work short. --url defaults to $SUPABASE_URL, --key to the first of "
+    "$SUPABASE_PUBLISHABLE_KEY, $SUPABASE_ANON_KEY, $SUPABASE_KEY that is set; --key and "
+    "--token accept @file (@- reads standard input)."
 )
 
 
@@ -80,7 +84,11 @@ def add_connection_options(p: argparse.ArgumentParser, *, channel_required: bool
         help="project URL (https://<ref>.supabase.co, http://127.0.0.1:54321) "
         "or a ws(s)://…/realtime/v1 or …/socket URL [$SUPABASE_URL]",
     )
-    p.add_argument("--key", help="API key (anon/publishable) [$SUPABASE_ANON_KEY, $SUPABASE_KEY]")
+    p.add_argument(
+        "--key",
+        help="API key (publishable/anon) "
+        "[$SUPABASE_PUBLISHABLE_KEY, $SUPABASE_ANON_KEY, $SUPABASE_KEY, first set wins]",
+    )
     p.add_argument("--token", metavar="JWT", help="user access token sent in joins (not the key)")
     p.add_argument(
         "--email",
@@ -126,9 +134,19 @@ def channel_names(names: list[str], out: Output) -> list[str]:
     return result
 
 
+def read_stdin_text(what: str) -> str:
+    """All of standard input as text (``@-``); UsageError when it cannot be read as UTF-8."""
+    try:
+        return sys.stdin.buffer.read().decode("utf-8")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise UsageError(f"cannot read the {what} from standard input: {exc}") from exc
+
+
 def _secret(value: str | None, what: str) -> str | None:
     if value is None or not value.startswith("@"):
         return value
+    if value == "@-":
+        return read_stdin_text(what).strip()
     path = Path(value[1:])
     try:
         return path.read_text(encoding="utf-8").strip()
@@ -139,15 +157,14 @@ def _secret(value: str | None, what: str) -> str | None:
 def settings_from(args: argparse.Namespace, **extra: Any) -> ClientSettings:
     """Client settings from flags and the environment (flag > environment); UsageError if bad."""
     url = args.url or os.environ.get("SUPABASE_URL")
-    key = (
-        _secret(args.key, "key")
-        or os.environ.get("SUPABASE_ANON_KEY")
-        or os.environ.get("SUPABASE_KEY")
-    )
+    key = _secret(args.key, "key") or key_from_env(os.environ)
     if not url:
         raise UsageError("no URL: pass --url or set SUPABASE_URL")
     if not key:
-        raise UsageError("no API key: pass --key or set SUPABASE_ANON_KEY (or SUPABASE_KEY)")
+        raise UsageError(
+            "no API key: pass --key or set SUPABASE_PUBLISHABLE_KEY (or SUPABASE_ANON_KEY, "
+            "SUPABASE_KEY)"
+        )
     try:
         return ClientSettings(
             url, key, vsn=args.vsn, access_token=_secret(args.token, "token"), **extra
@@ -505,20 +522,23 @@ def stop_on_signals(stop: Stop) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
-def _log_to_stderr(command: str) -> None:
-    """Warnings and errors that the client logs go to stderr like the command's own lines:
-    redacted, with hidden characters escaped (they may quote a peer), instead of Python's
-    unfiltered last-resort handler. Once per process; none when logging is set up already."""
+def _log_to_stderr(command: str, debug: bool = False) -> None:
+    """Warnings and errors that the client logs (everything with ``--debug``) go to stderr
+    like the command's own lines: redacted, with hidden characters escaped (they may quote a
+    peer), instead of Python's unfiltered last-resort handler. Once per process; the log file
+    (:mod:`inspector.client.logfile`, set up by ``cli.main``) is not a stderr handler."""
     root = logging.getLogger()
-    if root.handlers:
+    if any(type(h) is logging.StreamHandler for h in root.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setLevel(logging.WARNING)
+    handler.setLevel(logging.DEBUG if debug else logging.WARNING)
     handler.setFormatter(
         logging.Formatter(f"realtime-inspector {command}: %(levelname)s %(name)s: %(message)s")
     )
     handler.addFilter(SafeLogFilter())
     root.addHandler(handler)
+    if debug:
+        root.setLevel(logging.DEBUG)
 
 
 def run_main(
@@ -526,7 +546,7 @@ def run_main(
 ) -> int:
     """Run an async command body; usage errors exit 2, Ctrl+C before the loop exits 130."""
     out = Output(command)
-    _log_to_stderr(command)
+    _log_to_stderr(command, bool(getattr(args, "debug", False)))
 
     async def body() -> int:
         try:

@@ -58,6 +58,7 @@ from .client_args import (
 )
 from .saved_profiles import add_profile_options, connection
 from .send_saved import add_saved_options, apply_saved, message_source
+from .send_stdin import StdinSender, check_args
 
 HELP = "broadcast to a channel over the websocket or REST and print the results"
 
@@ -75,8 +76,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="the broadcast event name",
     )
     body = p.add_mutually_exclusive_group()
-    body.add_argument("--payload", metavar="JSON", help="JSON payload, or @file with JSON")
+    body.add_argument(
+        "--payload",
+        metavar="JSON",
+        help="JSON payload, or @file with JSON, or @- to read it from standard input",
+    )
     body.add_argument("--binary", metavar="@FILE", help="raw bytes from a file (vsn 2 or REST)")
+    body.add_argument(
+        "--stdin",
+        action="store_true",
+        help='send one message per NDJSON line of standard input: {"event": ..., '
+        '"payload": ...} or listen\'s output (only broadcast lines); bad lines are reported '
+        "with their number and skipped",
+    )
     p.add_argument("--ack", action="store_true", help="ask the server to acknowledge each push")
     p.add_argument("--rest", action="store_true", help="send over REST instead of the websocket")
     p.add_argument("--batch", action="store_true", help="with --rest: use the batch endpoint")
@@ -153,6 +165,8 @@ def _read_binary(args: argparse.Namespace) -> tuple[bytes, bool]:
 
 
 async def _send(args: argparse.Namespace, out: Output) -> int:
+    if args.stdin:
+        return await _send_stdin(args, out)
     apply_saved(args)  # issue #11: a saved message under the flags given
     if args.batch and not args.rest:
         raise UsageError("--batch needs --rest")
@@ -213,6 +227,52 @@ async def _send(args: argparse.Namespace, out: Output) -> int:
     finally:
         await client.close()
     return _finish(args, out, plan, summary, stop)
+
+
+async def _send_stdin(args: argparse.Namespace, out: Output) -> int:
+    """``--stdin``: a message per NDJSON line (:mod:`.send_stdin`)."""
+    check_args(args)
+    if len(args.channel) != 1:
+        raise UsageError("send takes exactly one --channel")
+    args.ack, args.self_, args.rest = bool(args.ack), bool(args.self_), bool(args.rest)
+    name = channel_names(args.channel, out)[0]
+    try:  # flags, --email, --profile/--identity, as a single send
+        settings, _session = await connection(
+            args, out, push_timeout=args.timeout, rest_timeout=args.timeout
+        )
+    except InspectorError as exc:
+        out.error(exc.message)
+        return EXIT_FAILURE
+    client = RealtimeClient(settings)
+    stop = Stop()
+    out.on_closed = stop.set
+    try:
+        with stop_on_signals(stop):
+            if not args.rest:
+                config = ChannelConfig(
+                    name, broadcast_self=args.self_, broadcast_ack=args.ack, private=args.private
+                )
+                try:
+                    if not await unless_stopped(_connect_and_join(client, config), stop):
+                        return stop.exit_code()
+                except InspectorError as exc:
+                    out.error(exc.message)
+                    return EXIT_FAILURE
+            sender = StdinSender(
+                args, out, client, name, stop, binary_ok=args.rest or settings.vsn == "2.0.0"
+            )
+            await sender.run()
+    finally:
+        await client.close()
+    out.line(sender.summary_dict() if args.json else {"summary": sender.summary_dict()})
+    out.flush()
+    if stop.signal is not None and sender.summary.cancelled:
+        out.error(f"interrupted after {sender.summary.sent} sends")
+        return stop.exit_code()
+    if out.closed and sender.summary.cancelled:
+        out.error(f"stdout was closed; stopped after {sender.summary.sent} sends")
+        return EXIT_FAILURE
+    return sender.exit_code()
 
 
 async def _connect_and_join(client: RealtimeClient, config: ChannelConfig) -> None:

@@ -34,7 +34,7 @@ from inspector.store.library import (
     prepare_send,
 )
 
-from .client_args import UsageError
+from .client_args import UsageError, read_stdin_text
 
 NO_VARS_HINT = "use --no-vars to send {{ literally"
 
@@ -131,11 +131,14 @@ def _find(args: argparse.Namespace) -> Any:
 
 def read_text_payload(args: argparse.Namespace) -> tuple[str, str] | None:
     """``(text, where)`` of a JSON ``--payload`` (``@file`` read once: it may be a pipe such
-    as ``@/dev/stdin``); None for ``--binary`` or without ``--payload``."""
+    as ``@/dev/stdin``; ``@-`` is standard input); None for ``--binary`` or without
+    ``--payload``."""
     if args.binary is not None or args.payload is None:
         return None
     text: str = args.payload
     where = "--payload"
+    if text == "@-":  # issue #15 item 8: the payload from standard input
+        return read_stdin_text("payload"), "standard input"
     if text.startswith("@"):
         where = text[1:]
         try:

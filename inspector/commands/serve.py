@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
+import shlex
 import signal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from inspector.client import logfile
+from inspector.client.log_filter import SafeLogFilter
 from inspector.protocol.jwt import CLI_DEV_SECRET
 from inspector.server import DEFAULT_PORT, RealtimeServer, RulesError, ServerConfig
 from inspector.server.demo import DemoTraffic
@@ -225,6 +229,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="presence metas all clients together may hold; 0 disables (50)",
     )
     p.add_argument(
+        "--print",
+        dest="print_format",
+        choices=["env", "json"],
+        help="print the URLs and keys for programs once the server listens, on stdout (the "
+        "banner goes to stderr): env = NAME=value lines (SUPABASE_URL, SUPABASE_ANON_KEY, ...) "
+        "for eval or a .env file; json = one JSON object",
+    )
+    p.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -376,8 +388,48 @@ def banner(server: RealtimeServer, secret_source: str = "") -> str:
     return "\n".join(lines)
 
 
+def connection_info(server: RealtimeServer) -> dict[str, Any]:
+    """What ``--print json`` prints: the URLs and the keys clients need (never the JWT secret
+    or a private signing key)."""
+    config = server.config
+    info: dict[str, Any] = {
+        "url": server.url,
+        "websocket_url": server.ws_url,
+        "rest_url": server.rest_url,
+        "anon_key": server.anon_key,
+        "service_role_key": server.service_role_key,
+        "publishable_keys": list(config.publishable_keys),
+        "secret_keys": list(config.secret_keys),
+    }
+    if server.signing_key.asymmetric:
+        info["jwks_url"] = f"{server.url}/auth/v1/.well-known/jwks.json"
+    return info
+
+
+def env_lines(server: RealtimeServer) -> str:
+    """What ``--print env`` prints: ``NAME=value`` lines for ``eval``, ``source`` or a
+    ``.env`` file, named as the CLI and the Supabase client libraries read them."""
+    info = connection_info(server)
+    pairs = [
+        ("SUPABASE_URL", info["url"]),
+        ("SUPABASE_REALTIME_URL", info["websocket_url"]),
+        ("SUPABASE_ANON_KEY", info["anon_key"]),
+        ("SUPABASE_SERVICE_ROLE_KEY", info["service_role_key"]),
+    ]
+    if info["publishable_keys"]:
+        pairs.append(("SUPABASE_PUBLISHABLE_KEY", info["publishable_keys"][0]))
+    if info["secret_keys"]:
+        pairs.append(("SUPABASE_SECRET_KEY", info["secret_keys"][0]))
+    return "\n".join(f"{name}={shlex.quote(value)}" for name, value in pairs)
+
+
 async def serve(
-    config: ServerConfig, *, demo_traffic: bool = False, secret_source: str = ""
+    config: ServerConfig,
+    *,
+    demo_traffic: bool = False,
+    secret_source: str = "",
+    print_format: str | None = None,
+    stderr_level: int | None = None,
 ) -> int:
     server = RealtimeServer(config)
     try:
@@ -390,9 +442,12 @@ async def serve(
         return 1
     bound = server.bound_address
     warning = exposure_warning(bound, server.port or 0, config.jwt_secret) if bound else None
-    if warning is not None and not logging.getLogger("inspector.server").isEnabledFor(
-        logging.WARNING
-    ):  # the server logged it already unless the log level hides warnings
+    shown = (
+        stderr_level <= logging.WARNING
+        if stderr_level is not None
+        else logging.getLogger("inspector.server").isEnabledFor(logging.WARNING)
+    )
+    if warning is not None and not shown:  # the server logged it already unless the level hides it
         _err(f"WARNING: {warning}")
     if demo_traffic:  # started once the server listens, stopped before it stops
         demo = DemoTraffic(server)
@@ -405,20 +460,48 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread / not Unix
             pass
-    _out(banner(server, secret_source))
+    if print_format is None:
+        _out(banner(server, secret_source))
+    else:  # stdout is for programs: the banner goes to stderr for the people
+        _out(
+            env_lines(server)
+            if print_format == "env"
+            else json.dumps(connection_info(server), separators=(",", ":"))
+        )
+        sys.stderr.write(banner(server, secret_source) + "\n")
+        sys.stderr.flush()
     try:
         await stop.wait()
     finally:
         await server.stop()
-        _out("Stopped.")
+        (_out if print_format is None else _err)("Stopped.")
     return 0
 
 
+def _log_to_stderr(level: int) -> None:
+    """The server's log lines on stderr at ``level`` (``--log-level``, ``--debug``), redacted
+    and escaped like every log line; the log file (set up by ``cli.main``) follows the level
+    down, never up."""
+    root = logging.getLogger()
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(SafeLogFilter())
+    handler.setLevel(level)
+    root.addHandler(handler)
+    file_handler = logfile.installed()
+    if file_handler is None:
+        root.setLevel(level)
+        return
+    root.setLevel(min(level, logging.INFO))  # the file keeps INFO even when stderr is quieter
+    if file_handler.level > level:
+        file_handler.setLevel(level)
+
+
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=getattr(logging, args.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    level = (
+        logging.DEBUG if getattr(args, "debug", False) else getattr(logging, args.log_level.upper())
     )
+    _log_to_stderr(level)
     try:
         _, secret_source = jwt_secret_from(args, os.environ)
         config = config_from_args(args)
@@ -431,7 +514,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         return asyncio.run(
-            serve(config, demo_traffic=args.demo_traffic, secret_source=secret_source)
+            serve(
+                config,
+                demo_traffic=args.demo_traffic,
+                secret_source=secret_source,
+                print_format=args.print_format,
+                stderr_level=level,
+            )
         )
     except KeyboardInterrupt:  # a second Ctrl+C during shutdown
         return 130

@@ -16,6 +16,7 @@ from typing import Final
 
 from PySide6.QtWidgets import QLabel, QWidget
 
+from inspector.protocol.explain import explain, explained
 from inspector.store import ConnectionStatus, LinkState
 
 from .common import theme
@@ -46,6 +47,10 @@ def token_note(exp: float | None, now: float, closed_tabs: int = 0) -> TokenNote
         return None
     left = max(0, math.ceil(exp - now))
     return TokenNote(f"token expires in {left // 60}:{left % 60:02d}", False)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
 class ConnectionStatusWidget(QLabel):
@@ -95,17 +100,20 @@ class ConnectionStatusWidget(QLabel):
         token = self._token if status.state is not LinkState.DISCONNECTED else None
         if token is not None and status.state is LinkState.CONNECTED:
             colour = c.error if token.expired else c.warning
-        text = self.plain_text(now).replace("&", "&amp;").replace("<", "&lt;")
+        text = _escape(self.plain_text(now))
         self.setText(f"<b style='color:{colour.name()}'>●</b> {text}")
         attention = (
             token is not None
             or status.state is LinkState.RECONNECTING
             or (status.state is LinkState.DISCONNECTED and bool(status.reason))
         )
+        entry = explain(status.reason) if status.state is not LinkState.CONNECTED else None
         if attention:
-            self.mirror.setText(f"<b style='color:{colour.name()}'>●</b> {text}")
+            why = f" — {_escape(entry.meaning)}" if entry is not None else ""
+            self.mirror.setText(f"<b style='color:{colour.name()}'>●</b> {text}{why}")
+            self.mirror.setToolTip(entry.as_text() if entry is not None else "")
         self.mirror.setVisible(attention)
-        tip = status.reason or status.state.value
+        tip = explained(status.reason) if status.reason else status.state.value
         if status.state is LinkState.RECONNECTING:
             tip += f"\nReconnect now ({RECONNECT_SHORTCUT}) skips the wait"
         if token is not None:

@@ -16,11 +16,14 @@ from types import TracebackType
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 
+from inspector.client import logfile
 from inspector.client.log_filter import SafeLogFilter
 from inspector.protocol.invisible import printable, reveal
 from inspector.protocol.redact import redact_text
+
+from .log_location import open_log_folder
 
 log = logging.getLogger("inspector.errors")
 
@@ -50,6 +53,8 @@ class ErrorHandler(QObject):
         self.count = 0
         self.last_text = ""
         self._previous_hook = sys.excepthook
+        #: the dialog's Open log folder button (when a log file is in use).
+        self.open_log_button: QPushButton | None = None
 
     def install(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         sys.excepthook = self.excepthook
@@ -103,10 +108,18 @@ class ErrorHandler(QObject):
         box.setIcon(QMessageBox.Icon.Warning)
         box.setTextFormat(Qt.TextFormat.PlainText)  # error texts may carry peer data
         box.setWindowTitle("Unexpected error")
-        box.setText("Something went wrong. The window keeps running; details are in the log.")
+        box.setText(
+            "Something went wrong. The window keeps running; details are in the log"
+            + (f":\n{where}" if (where := logfile.log_file()) is not None else ".")
+        )
         box.setInformativeText(summary)
         box.setDetailedText(detail[-8000:])
         box.setStandardButtons(QMessageBox.StandardButton.Close)
+        if where is not None:
+            self.open_log_button = box.addButton(
+                "Open log folder", QMessageBox.ButtonRole.ActionRole
+            )
+            self.open_log_button.clicked.connect(open_log_folder)
         box.setModal(False)
         box.show()
         self.box = box

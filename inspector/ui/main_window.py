@@ -57,6 +57,7 @@ from inspector.store import (
 from inspector.store.library import ENV_VAR, SavedMessage, default_library_path
 
 from .channels.channel_panel import ChannelPanel
+from .channels.channel_sets import ChannelSetsActions
 from .channels.channel_tabs import ChannelTabsWidget
 from .channels.imported_panel import ImportedChannelPanel
 from .channels.join_dialog import JoinChannelDialog
@@ -75,6 +76,7 @@ from .event_translation import is_token_expiry
 from .frames.frames_panel import FramesDock
 from .library.library_panel import LibraryDock
 from .library.save_dialog import SaveMessageDialog
+from .log_location import open_log_folder
 from .open_channel import SendRequest
 from .preferences_dialog import PreferencesDialog
 from .profiles.profile_list_model import ProfileListModel
@@ -212,6 +214,14 @@ class MainWindow(QMainWindow):
         )
         self.compare.add_to_menu(self.channel_menu)
         self.compare.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        # Issue #15 item 7: channel sets (Channel menu) and the bar that offers the last one.
+        self.channel_sets = ChannelSetsActions(
+            self.settings, controller, self.tabs, self.current_profile, self.join, self
+        )
+        self.channel_sets.add_to_menu(self.channel_menu)
+        self.channel_sets.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.channel_sets.install_bar(self)
+        self.profile_combo.currentIndexChanged.connect(self.channel_sets.bar.hide)
         self.statusBar().showMessage("Ready", 3000)
 
         controller.identity_resolver = self._identity_spec
@@ -230,6 +240,8 @@ class MainWindow(QMainWindow):
         self._tick_timer.start()
 
         self._restore(restore_tabs)
+        if restore_tabs:
+            self.channel_sets.offer_reopen()
         #: the size the window gave itself (first or restored geometry, fitted to the screen).
         self._planned_size = self.size()
 
@@ -288,6 +300,7 @@ class MainWindow(QMainWindow):
         self.detail_action.setCheckable(True)
         self.detail_action.setChecked(True)
         self.about_action = a("&About", "about", None, self.show_about)
+        self.open_log_action = a("Open &log folder", None, None, self.open_log_folder)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Connection")
@@ -358,6 +371,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.detail_action)
         view.addAction(self.toolbar.toggleViewAction())
         help_menu = menus.addMenu("&Help")
+        help_menu.addAction(self.open_log_action)
         help_menu.addAction(self.about_action)
 
     def _build_central(self) -> None:
@@ -896,6 +910,12 @@ class MainWindow(QMainWindow):
             f"Documentation: {_docs_link()}<br>"
             f"Report a problem: {_docs_link(ISSUES_URL)}</p>"
         )
+
+    def open_log_folder(self) -> None:
+        """Help -> Open log folder: the file manager on the folder of ``window.log``."""
+        opened, folder = open_log_folder()
+        if not opened:
+            self.statusBar().showMessage(f"Could not open the log folder {folder}", 10000)
 
     def show_about(self) -> QMessageBox:
         box = QMessageBox(self)

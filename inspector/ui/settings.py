@@ -16,6 +16,7 @@ from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
 from inspector.protocol.redact import redact_text
 from inspector.store import ChannelOptions, Preferences, ProfileBook, SendHistory
+from inspector.store.channels.channel_sets import ChannelSets
 from inspector.store.channels.history import SendTemplate
 
 #: A folder that holds the settings file (and the opted-in plain-text secrets) instead of the
@@ -140,6 +141,23 @@ class AppSettings:
 
     def save_check_files(self, paths: list[str]) -> None:
         self._set_json("checks/files", list(paths))
+
+    # ------------------------------------------------------------------------------ channel sets
+
+    def channel_sets(self, profile_id: str) -> ChannelSets:
+        """The profile's named channel sets (issue #15 item 7): names and join options only."""
+        return ChannelSets.from_data(self._get_json(f"channel_sets/{profile_id}", []))
+
+    def save_channel_sets(self, profile_id: str, sets: ChannelSets) -> None:
+        self._set_json(f"channel_sets/{profile_id}", sets.to_data())
+
+    def last_channel_set(self, profile_id: str) -> str:
+        """The set of this profile saved or opened last ("" for none)."""
+        value = self._get_json(f"channel_sets_last/{profile_id}", "")
+        return value if isinstance(value, str) else ""
+
+    def set_last_channel_set(self, profile_id: str, name: str) -> None:
+        self._set_json(f"channel_sets_last/{profile_id}", name)
 
     # ------------------------------------------------------------------------------ window
 

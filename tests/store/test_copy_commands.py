@@ -67,7 +67,7 @@ def test_cli_command_uses_the_real_flags() -> None:
         "2",
     )
     assert args.payload == '{"n":1,"s":"it\'s"}'
-    assert args.key is None  # read from $SUPABASE_ANON_KEY by the CLI itself
+    assert args.key is None  # read from $SUPABASE_PUBLISHABLE_KEY by the CLI itself
 
 
 def test_cli_command_for_rest_v1_tokens_and_odd_names() -> None:
@@ -77,7 +77,7 @@ def test_cli_command_for_rest_v1_tokens_and_odd_names() -> None:
     assert "--rest" in words
     assert "--ack" not in words
     assert words[words.index("--vsn") + 1] == "1"
-    assert '"$SUPABASE_ACCESS_TOKEN"' in text
+    assert '"$SUPABASE_USER_TOKEN"' in text
     args = _send_args(text)
     assert (args.channel, args.event) == (["-odd"], "--ev")
 
@@ -108,13 +108,13 @@ def test_curl_command_posts_to_the_single_endpoint_with_env_headers() -> None:
     assert (
         "http://127.0.0.1:54321/realtime/v1/api/broadcast/room-1/events/ping?private=true" in words
     )
-    assert '"apikey: $SUPABASE_ANON_KEY"' in text
-    assert '"Authorization: Bearer $SUPABASE_ANON_KEY"' in text
+    assert '"apikey: $SUPABASE_PUBLISHABLE_KEY"' in text
+    assert '"Authorization: Bearer $SUPABASE_PUBLISHABLE_KEY"' in text
     assert words[words.index("--data-binary") + 1] == '{"n":1}'
     assert "Content-Type: application/json" in words
     with_token = curl_command(
         CommandTarget("http://h", "r", has_token=True), "e", b"\x01", binary=True
     )
-    assert '"Authorization: Bearer $SUPABASE_ACCESS_TOKEN"' in with_token
+    assert '"Authorization: Bearer $SUPABASE_USER_TOKEN"' in with_token
     assert "Content-Type: application/octet-stream" in with_token
     assert with_token.startswith("printf '%s' AQ== | base64 -d | curl ")

@@ -206,7 +206,7 @@ def test_copy_as_commands_from_the_detail_pane(qtbot: Any) -> None:
     curl = panel.copy_curl()
     assert curl is not None
     assert "/realtime/v1/api/broadcast/room-1/events/e" in curl
-    assert copied[0] == "CLI command (reads the key from $SUPABASE_ANON_KEY)"
+    assert copied[0] == "CLI command (reads the key from $SUPABASE_PUBLISHABLE_KEY)"
     panel.show_record(system_record(1.0, "joined", {"channel": "room-1"}))
     assert not panel.copy_as_button.isEnabled()
     assert panel.copy_cli() is None

@@ -194,7 +194,7 @@ async def run_shell(command: str, env: dict[str, str], timeout: float = 60) -> t
 def shell_env(server: RealtimeServer) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUPABASE_")}
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["SUPABASE_ANON_KEY"] = server.anon_key
+    env["SUPABASE_PUBLISHABLE_KEY"] = server.anon_key
     return env
 
 
@@ -247,7 +247,7 @@ async def test_copied_cli_and_curl_commands_send_for_real(
     copied = await row_count(window, "cmds", "bytes", 3)
     assert (copied.format, copied.payload) == (PayloadFormat.BINARY, data)
     # Without the key in the environment the CLI refuses with a clear reason (exit 2).
-    no_key = {k: v for k, v in env.items() if k != "SUPABASE_ANON_KEY"}
+    no_key = {k: v for k, v in env.items() if k != "SUPABASE_PUBLISHABLE_KEY"}
     code, out = await run_shell(cli, no_key)
     assert code == 2
     assert "no API key" in out

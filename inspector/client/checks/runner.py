@@ -65,7 +65,7 @@ from inspector.protocol.template import TemplateError, Variables, expand_json, e
 from ..client import RealtimeClient
 from ..errors import ChannelClosed, InspectorError, JoinRefused, JoinTimedOut
 from ..events import ClientEvent, ErrorOccurred
-from ..settings import ClientSettings
+from ..settings import ClientSettings, key_from_env
 from . import model as m
 from .match import (
     Difference,
@@ -506,9 +506,7 @@ class CheckRun:
             default_key = (
                 expand_text(conn.key, base)
                 if conn.key
-                else self.default_key
-                or self.env.get("SUPABASE_ANON_KEY")
-                or self.env.get("SUPABASE_PUBLISHABLE_KEY")
+                else self.default_key or key_from_env(self.env)
             )
         except TemplateError as exc:
             raise _SetupError(f"connect: {exc}") from None
@@ -526,7 +524,7 @@ class CheckRun:
                 raise _SetupError(f"identity {name}: the token is empty")
             if not key:
                 raise _SetupError(
-                    "no API key: set SUPABASE_ANON_KEY (or SUPABASE_PUBLISHABLE_KEY) or give "
+                    "no API key: set SUPABASE_PUBLISHABLE_KEY (or SUPABASE_ANON_KEY) or give "
                     "connect.key"
                 )
             try:

@@ -4,8 +4,8 @@ The CLI command uses the real flags of ``realtime-inspector send`` (inspector/co
 and the curl command posts to the REST single endpoint ``/api/broadcast/<topic>/events/<event>``
 (docs/realtime-protocol.md §6.2), JSON or ``application/octet-stream``.
 
-Secrets never appear in the text: the key is read from ``$SUPABASE_ANON_KEY`` (the CLI does it
-by itself, curl gets it in double-quoted headers), a user token from ``$SUPABASE_ACCESS_TOKEN``,
+Secrets never appear in the text: the key is read from ``$SUPABASE_PUBLISHABLE_KEY`` (the CLI
+does it by itself, curl gets it in double-quoted headers), a user token from ``$SUPABASE_USER_TOKEN``,
 the URL loses any query (``?apikey=…``), fragment and user:password part, and the payload, the
 event and the channel are redacted like exports (:mod:`inspector.protocol.redact`: a payload that
 carried a token is sent again with ``[redacted]`` in its place). Payloads too long
@@ -28,9 +28,10 @@ from inspector.protocol.redact import redact_bytes, redact_text, redact_value
 #: The program name of the CLI (the console script).
 PROGRAM: Final = "realtime-inspector"
 #: Where the commands read the API key (the CLI's own default, commands/client_args.py).
-KEY_ENV: Final = "SUPABASE_ANON_KEY"
+KEY_ENV: Final = "SUPABASE_PUBLISHABLE_KEY"
 #: Where the commands read a user access token, when the profile has one.
-TOKEN_ENV: Final = "SUPABASE_ACCESS_TOKEN"
+#: Not ``SUPABASE_ACCESS_TOKEN``: that is the Supabase CLI's personal access token.
+TOKEN_ENV: Final = "SUPABASE_USER_TOKEN"
 #: Payloads longer than this (characters) are piped in instead of inlined.
 INLINE_LIMIT: Final = 8 * 1024
 #: Wrap commands longer than this onto continuation lines.
@@ -47,7 +48,7 @@ class CommandTarget:
     private: bool = False
     ack: bool = False
     broadcast_self: bool = False
-    #: whether the profile has a user access token (then ``$SUPABASE_ACCESS_TOKEN`` is used).
+    #: whether the profile has a user access token (then ``$SUPABASE_USER_TOKEN`` is used).
     has_token: bool = False
 
 

@@ -24,11 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.protocol.invisible import reveal
+from inspector.protocol.explain import explain, explained
+from inspector.protocol.invisible import printable, reveal
 from inspector.store import ChannelOptions, ChannelStatus, MessageFilter, SendHistory, TabState
 from inspector.store.messages.seq_tracker import SeqPathError
 
 from ..common import theme
+from ..common.bounded_label import NarrowLabel
 from ..common.log_controls import (
     LogControls,
     debounce_timer,
@@ -83,6 +85,8 @@ CHIP_TIPS: Final = {
 }
 #: How often the sequence counts redraw while a counter is watched (never per message).
 SEQ_REFRESH_MS: Final = 250
+#: The tab states whose reason gets an explanation line under the state (issue #15 item 6).
+_EXPLAINED_STATES: Final = (TabState.ERRORED, TabState.CLOSED)
 
 
 def chip_tooltip(chip: str) -> str:
@@ -151,6 +155,12 @@ class ChannelPanel(QWidget):
         self.identity_label.setVisible(False)
         self.rate_label = QLabel("0 msg/s")
         self.counts_label = self.controls.counts_label
+        #: the status reason in plain words (issue #15 item 6); the tooltip adds cause and fix.
+        self.explain_label = NarrowLabel("")
+        self.explain_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.explain_label.setWordWrap(True)
+        self.explain_label.setAccessibleName("Why")
+        self.explain_label.setVisible(False)
         self.notice_label = QLabel()
         self.notice_label.setTextFormat(Qt.TextFormat.PlainText)
         self.notice_label.setWordWrap(True)
@@ -240,6 +250,7 @@ class ChannelPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(header)
+        layout.addWidget(self.explain_label)
         layout.addWidget(self.notice_label)
         layout.addLayout(bar)
         layout.addWidget(self.seq_bar)
@@ -399,7 +410,15 @@ class ChannelPanel(QWidget):
         self._state_mark = (colour, status.state.value)
         if status.state is TabState.JOINED and self.notice_label.text().startswith("Rejoining"):
             self.show_notice("")  # the rejoin it announced is done (issue #10 item 19)
-        self.state_label.setToolTip(status.reason or status.state.value)
+        self.state_label.setToolTip(
+            explained(printable(status.reason, 500)) if status.reason else status.state.value
+        )
+        entry = explain(status.reason) if status.state in _EXPLAINED_STATES else None
+        self.explain_label.setVisible(entry is not None)
+        if entry is not None:
+            self.explain_label.setText(f"Why: {entry.meaning} What to do: {entry.action}")
+            self.explain_label.setToolTip(entry.as_text())
+            self.explain_label.setStyleSheet(f"color: {c.muted.name()};")
         self.presence_panel.set_status(status)
         left = status.state in (TabState.LEFT, TabState.CLOSED)
         self.leave_button.setEnabled(not left)

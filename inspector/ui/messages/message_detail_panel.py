@@ -30,9 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.protocol.invisible import reveal
+from inspector.protocol.explain import explained
+from inspector.protocol.invisible import printable, reveal
 from inspector.store import Direction, MessageRecord, PayloadFormat, Transport
 from inspector.store.messages.copy_commands import KEY_ENV, CommandTarget, cli_command, curl_command
+from inspector.store.messages.reasons import row_explanation
 from inspector.store.timefmt import local_iso, local_stamp
 
 from ..common import icons, theme
@@ -141,6 +143,13 @@ class MessageDetailPanel(QWidget):
         self.template_label.setAccessibleName("Template of this send")
         self.template_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.template_label.setVisible(False)
+        #: the row's reason in plain words, its likely cause and what to do (issue #15 item 6).
+        self.explanation = NarrowLabel("")
+        self.explanation.setTextFormat(Qt.TextFormat.PlainText)
+        self.explanation.setWordWrap(True)
+        self.explanation.setAccessibleName("Explanation of the reason")
+        self.explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.explanation.setVisible(False)
         self.evicted_note = QLabel(EVICTED_NOTE)
         self.evicted_note.setWordWrap(True)
         self.evicted_note.setAccessibleName("Row evicted")
@@ -193,6 +202,7 @@ class MessageDetailPanel(QWidget):
         layout.addWidget(self.subtitle)
         layout.addWidget(self.meta_label)
         layout.addWidget(self.template_label)
+        layout.addWidget(self.explanation)
         layout.addWidget(self.evicted_note)
         layout.addWidget(self.views, 1)
         layout.addLayout(buttons)
@@ -246,6 +256,7 @@ class MessageDetailPanel(QWidget):
             self.subtitle.setText("")
             self.meta_label.setVisible(False)
             self.template_label.setVisible(False)
+            self.explanation.setVisible(False)
             self._set_enabled(False)
             return
         self._set_enabled(True)
@@ -275,6 +286,22 @@ class MessageDetailPanel(QWidget):
         if record.send is not None:
             parts.append(f"{record.send.transport.value} · {record.status_text()}")
         self.subtitle.setText(" · ".join(parts))
+        self._explain(record)
+
+    def _explain(self, record: MessageRecord) -> None:
+        """The explanation of the row's reason, from the one table (protocol/explain.py)."""
+        found = row_explanation(record)
+        self.explanation.setVisible(found is not None)
+        if found is None:
+            self.explanation.setText("")
+            return
+        reason, entry = found
+        self.explanation.setText(f"Why: {entry.as_text()}")
+        self.explanation.setToolTip(explained(printable(reason, 500)))
+        c = theme.colors()
+        self.explanation.setStyleSheet(
+            f"QLabel {{ border-left: 3px solid {c.system.name()}; padding: 2px 6px; }}"
+        )
 
     def set_evicted(self, evicted: bool) -> None:
         self.evicted_note.setVisible(evicted and self._record is not None)
