@@ -1,0 +1,334 @@
+"""``realtime-inspector authz``: the authorization matrix from the command line (issue #13 §4).
+
+Measures identities x channels x capabilities with real probes (``inspector.client.authz``),
+prints the matrix (text, or one JSON object with ``--json``), compares it with ``--expect FILE``
+and writes ``--junit``, ``--markdown`` and ``--save-expected`` files. Identities come from
+``--identities FILE`` (docs/client.md, "Authorization matrix").
+
+Exit codes: 0 the matrix matches the expectation (or, without one, the run completed); 1 it
+does not; 2 usage errors (bad arguments, an unreadable or invalid file, an unknown identity).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from inspector.client import ClientSettings, InspectorError
+from inspector.client.authz import (
+    DEFAULT_TIMEOUT,
+    DEFAULT_WAIT,
+    AuthzEngine,
+    ClientObserver,
+    ProbeCell,
+    ProbeChannel,
+    ProbeIdentity,
+)
+from inspector.client.authz.identities_file import (
+    FileIdentity,
+    IdentitiesFileError,
+    load_identities,
+)
+from inspector.protocol.invisible import reveal
+from inspector.protocol.redact import redact_text
+from inspector.store.authz import (
+    Cell,
+    ChannelRef,
+    Difference,
+    Expectation,
+    ExpectationError,
+    Matrix,
+    Verdict,
+    compare,
+    safe_text,
+    to_json_dict,
+    to_junit,
+    to_markdown,
+)
+
+from .client_args import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    Output,
+    UsageError,
+    channel_names,
+    name_arg,
+    run_main,
+    seconds_arg,
+    settings_from,
+)
+
+HELP = "measure who may join, receive, send and use presence on which channels"
+EXIT_HELP = (
+    "exit codes: 0 the matrix matches --expect (or, without it, the run completed); 1 it does "
+    "not; 2 usage errors (bad arguments or files, an unknown identity). --url and --key default "
+    "to $SUPABASE_URL and $SUPABASE_ANON_KEY."
+)
+_SHORT = {Verdict.ALLOWED: "allowed", Verdict.DENIED: "denied", Verdict.UNKNOWN: "unknown"}
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "authz", help=HELP, description=HELP + ".", epilog=EXIT_HELP
+    )
+    p.add_argument("--url", help="project URL [$SUPABASE_URL]")
+    p.add_argument("--key", help="API key (anon/publishable) [$SUPABASE_ANON_KEY, $SUPABASE_KEY]")
+    p.add_argument("--vsn", default="2", choices=["1", "2", "1.0.0", "2.0.0"])
+    p.add_argument(
+        "--identities",
+        metavar="FILE",
+        help="YAML file: identity name -> {key | token | refresh_token | email + password | "
+        "mint}; values may use {{env.NAME}}",
+    )
+    p.add_argument(
+        "--identity",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an identity to measure (repeatable; default: every identity of --identities)",
+    )
+    p.add_argument(
+        "--channel",
+        action="append",
+        default=[],
+        type=name_arg("a channel name"),
+        metavar="NAME",
+        help="a channel to measure (repeatable); private with --private",
+    )
+    p.add_argument(
+        "--private", action="store_true", help="the --channel channels are private (RLS, §9.3)"
+    )
+    p.add_argument(
+        "--private-channel",
+        action="append",
+        default=[],
+        type=name_arg("a channel name"),
+        metavar="NAME",
+        help="a private channel, next to public --channel ones (repeatable)",
+    )
+    p.add_argument(
+        "--observer",
+        metavar="NAME",
+        help="an identity (service_role) that watches every channel; without it the identities "
+        "observe each other",
+    )
+    p.add_argument("--expect", metavar="FILE", help="the expected matrix (YAML or JSON)")
+    p.add_argument(
+        "--save-expected",
+        metavar="FILE",
+        help="save the measured matrix as an expectation (YAML, or JSON for .json)",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--junit", metavar="PATH", help="JUnit XML, one testcase per cell")
+    p.add_argument("--markdown", metavar="PATH", help="the matrix as a Markdown file")
+    p.add_argument(
+        "--wait",
+        type=seconds_arg,
+        default=DEFAULT_WAIT,
+        metavar="S",
+        help=f"seconds to wait for probes before calling silence a denial (default {DEFAULT_WAIT:g})",
+    )
+    p.add_argument(
+        "--timeout",
+        type=seconds_arg,
+        default=DEFAULT_TIMEOUT,
+        metavar="S",
+        help=f"the most the whole run may take (default {DEFAULT_TIMEOUT:g})",
+    )
+    p.set_defaults(run=run, token=None)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_main("authz", main, args)
+
+
+def _channels(args: argparse.Namespace, out: Output) -> list[ProbeChannel]:
+    chans = [ProbeChannel(n, args.private) for n in channel_names(args.channel, out)]
+    chans += [ProbeChannel(n, True) for n in channel_names(args.private_channel, out)]
+    if not chans:
+        raise UsageError("give at least one --channel (or --private-channel)")
+    return list(dict.fromkeys(chans))
+
+
+def _identities(args: argparse.Namespace) -> dict[str, FileIdentity]:
+    if not args.identities:
+        raise UsageError(
+            "give the identities with --identities FILE (name -> key, token, email + password "
+            "or mint; see docs/client.md)"
+        )
+    try:
+        return load_identities(Path(args.identities))
+    except IdentitiesFileError as exc:
+        raise UsageError(exc.message) from None
+
+
+def _writable(path: Path, option: str) -> None:
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a directory; give a file path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"{option} {path}: cannot create its folder: {exc.strerror or exc}"
+        ) from None
+
+
+async def main(args: argparse.Namespace, out: Output) -> int:
+    base = settings_from(args)
+    out.hide(base.api_key)
+    file_ids = _identities(args)
+    names = list(dict.fromkeys(args.identity)) or list(file_ids)
+    wanted = [*names, *([args.observer] if args.observer else [])]
+    for name in wanted:
+        if name not in file_ids:
+            known = ", ".join(file_ids) or "none"
+            raise UsageError(f"unknown identity {name!r} (in {args.identities}: {known})")
+    channels = _channels(args, out)
+    expectation: Expectation | None = None
+    if args.expect:
+        try:
+            expectation = Expectation.load(Path(args.expect))
+        except ExpectationError as exc:
+            raise UsageError(str(exc)) from None
+    for option in ("junit", "markdown", "save_expected"):
+        if getattr(args, option):
+            _writable(Path(getattr(args, option)), "--" + option.replace("_", "-"))
+    for ident in file_ids.values():
+        out.hide(ident.key, ident.token, ident.refresh_token, ident.password)
+        if ident.mint is not None:
+            out.hide(str(ident.mint.get("secret")))
+
+    settings: dict[str, ClientSettings] = {}
+    for name in dict.fromkeys(wanted):
+        try:
+            settings[name] = await file_ids[name].settings(base)
+        except InspectorError as exc:
+            out.error(f"identity {name}: {exc.message}")
+            return EXIT_FAILURE
+        out.hide(settings[name].api_key, settings[name].access_token)
+
+    observer = ClientObserver(args.observer, settings[args.observer]) if args.observer else None
+    engine = AuthzEngine(
+        [ProbeIdentity(n, settings[n]) for n in names],
+        channels,
+        observer=observer,
+        wait=args.wait,
+        timeout=args.timeout,
+    )
+    try:
+        cells = await engine.run()
+    finally:
+        if observer is not None:
+            await observer.close()
+    matrix = matrix_from(cells, args.observer)
+    differences = compare(expectation.cells(), matrix) if expectation else None
+
+    if args.json:
+        out.line(to_json_dict(matrix, differences))
+    else:
+        _print_text(out, matrix, differences or [])
+    ok = _write_files(args, out, matrix, differences, expectation)
+    if not ok:
+        return EXIT_USAGE
+    if differences:
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def matrix_from(cells: list[ProbeCell], observer: str | None) -> Matrix:
+    """The engine's cells as the store's matrix."""
+    return Matrix.from_cells(
+        (
+            Cell(
+                c.identity,
+                ChannelRef(c.channel.name, c.channel.private),
+                c.capability,
+                c.verdict,
+                c.reason,
+                c.waited_s,
+            )
+            for c in cells
+        ),
+        observer,
+    )
+
+
+def _text(out: Output, line: str) -> None:
+    out.flush()
+    try:
+        sys.stdout.write(reveal(redact_text(line), multiline=False) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        out.closed = True
+
+
+def _print_text(out: Output, matrix: Matrix, differences: list[Difference]) -> None:
+    diff = {d.key for d in differences}
+    width = max(len(i) for i in matrix.identities)
+    head = " ".join(f"{c.value:>15}" for c in matrix.capabilities)
+    for channel in matrix.channels:
+        _text(out, f"{channel.label}")
+        _text(out, f"  {'':{width}} {head}")
+        for identity in matrix.identities:
+            row = []
+            for cap in matrix.capabilities:
+                cell = matrix.get(identity, channel, cap)
+                word = _SHORT[cell.verdict] if cell else "-"
+                if (identity, channel, cap) in diff:
+                    word = "!" + word
+                row.append(f"{word:>15}")
+            _text(out, f"  {identity:{width}} {' '.join(row)}")
+    for d in differences:
+        _text(out, f"DIFF {safe_text(d.text())}")
+    counts = matrix.counts()
+    summary = (
+        f"{len(matrix)} cells: {counts['allowed']} allowed, {counts['denied']} denied, "
+        f"{counts['unknown']} unknown"
+    )
+    if differences:
+        summary += f"; {len(differences)} differ from the expectation (marked !)"
+    _text(out, summary)
+
+
+def _write_files(
+    args: argparse.Namespace,
+    out: Output,
+    matrix: Matrix,
+    differences: list[Difference] | None,
+    expectation: Expectation | None,
+) -> bool:
+    ok = True
+    writes: list[tuple[str, str, str]] = []
+    if args.junit:
+        writes.append(
+            (
+                "--junit",
+                args.junit,
+                to_junit(
+                    matrix,
+                    differences,
+                    expected=expectation.cells() if expectation else None,
+                ),
+            )
+        )
+    if args.markdown:
+        writes.append(("--markdown", args.markdown, to_markdown(matrix, differences or [])))
+    for option, path, text in writes:
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            out.error(f"{option} {path}: cannot write: {exc.strerror or exc}")
+            ok = False
+    if args.save_expected:
+        path = Path(args.save_expected)
+        previous = expectation if args.expect and Path(args.expect) == path else None
+        try:
+            Expectation.from_matrix(matrix, previous).save(path)
+        except OSError as exc:
+            out.error(f"--save-expected {path}: cannot write: {exc.strerror or exc}")
+            ok = False
+    return ok
