@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.client import ClientSettings, InspectorError, InvalidSettings, RealtimeClient
-from inspector.client.auth import AuthSession, refresh_session, sign_in_with_password
+from inspector.client.identity import IdentitySession, IdentitySpec
 from inspector.client.log_filter import SafeLogFilter
 from inspector.protocol.frames import typed_channel_name
 from inspector.protocol.invisible import reveal
@@ -144,11 +143,11 @@ def settings_from(args: argparse.Namespace, **extra: Any) -> ClientSettings:
 
 async def signed_in(
     args: argparse.Namespace, settings: ClientSettings
-) -> tuple[ClientSettings, AuthSession | None]:
+) -> tuple[ClientSettings, IdentitySession | None]:
     """With ``--email``: sign in (password from ``$SUPABASE_PASSWORD``) and return the settings
-    with the user's access token, and the session (for refreshing); else the settings as they
-    are. UsageError for a missing password or an URL without Auth; ``SignInFailed`` (exit 1)
-    with the server's reason when Auth refuses."""
+    with the user's access token, and the identity's session (for refreshing); else the
+    settings as they are. UsageError for a missing password or an URL without Auth;
+    ``SignInFailed`` (exit 1) with the server's reason when Auth refuses."""
     email = getattr(args, "email", None)
     if not email:
         return settings, None
@@ -157,36 +156,46 @@ async def signed_in(
     password = os.environ.get(PASSWORD_ENV)
     if not password:
         raise UsageError(f"--email needs the user's password in ${PASSWORD_ENV}")
-    auth = settings.endpoints().auth_base
-    if auth is None:
+    if settings.endpoints().auth_base is None:
         raise UsageError(
             "--email needs a project URL (Auth lives at /auth/v1 beside /realtime/v1), "
             "not a Realtime server's /socket URL"
         )
-    session = await sign_in_with_password(auth, settings.api_key, email, password)
-    return dataclasses.replace(settings, access_token=session.access_token), session
+    try:
+        session = IdentitySession(IdentitySpec(email, email=email, password=password))
+    except InvalidSettings as exc:
+        raise UsageError(exc.message) from exc
+    return await session.start(settings), session
 
 
-async def keep_token_fresh(
-    client: RealtimeClient, settings: ClientSettings, session: AuthSession, out: Output
-) -> None:
-    """Refresh a signed-in session before it expires (a fifth of its lifetime, at most a minute,
-    early) and push each new access token to every joined channel (§4.4, as realtime-js does
-    after supabase-js refreshes); a failed refresh is a note and is tried again."""
-    auth = settings.endpoints().auth_base
-    assert auth is not None
-    while True:
-        left = session.seconds_left()
-        await asyncio.sleep(max(1.0, left - min(60.0, max(left, 0.0) / 5)))
-        try:
-            session = await refresh_session(auth, settings.api_key, session.refresh_token)
-        except InspectorError as exc:
-            out.note(f"the access token could not be refreshed: {exc.message}")
-            continue
-        out.hide(session.access_token)
-        await client.set_access_token(session.access_token)
-        when = dt.datetime.fromtimestamp(session.expires_at, dt.UTC).strftime("%H:%M:%S UTC")
+async def keep_token_fresh(client: RealtimeClient, session: IdentitySession, out: Output) -> None:
+    """Refresh the identity's token before it expires (a fifth of its lifetime, at most a
+    minute, early; :meth:`IdentitySession.keep_fresh`) and push each new access token to every
+    joined channel (§4.4, as realtime-js does after supabase-js refreshes); a failed refresh
+    is a note and is tried again."""
+
+    async def push(token: str) -> None:
+        out.hide(token)
+        await client.set_access_token(token)
+        expires = session.expires_at
+        if expires is None:
+            out.note("access token refreshed")
+            return
+        when = dt.datetime.fromtimestamp(expires, dt.UTC).strftime("%H:%M:%S UTC")
         out.note(f"access token refreshed; it expires at {when}")
+
+    def failed(exc: InspectorError, retry_in: float) -> None:
+        out.note(
+            f"the access token could not be refreshed: {exc.message}; retrying in {retry_in:g} s"
+        )
+
+    unsubscribe = (session.on_token(push), session.on_error(failed))
+    try:
+        await session.keep_fresh()
+    finally:
+        for undo in unsubscribe:
+            undo()
+        await session.close()
 
 
 def _strict(obj: Any) -> str:

@@ -297,7 +297,7 @@ async def _listen(args: argparse.Namespace, out: Output) -> int:
                 return EXIT_FAILURE
             listening = True
             if session is not None:
-                refresher = loop.create_task(keep_token_fresh(client, settings, session, out))
+                refresher = loop.create_task(keep_token_fresh(client, session, out))
             await _first(
                 loop, deadline, stop.wait(), printer.done.wait(), printer.all_closed.wait()
             )

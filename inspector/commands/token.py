@@ -19,9 +19,9 @@ import os
 import re
 import sys
 import time
-import uuid
 from typing import Any, Final
 
+from inspector.client.identity import mint_claims
 from inspector.protocol import jwt
 
 EXIT_OK: Final = 0
@@ -55,26 +55,20 @@ def parse_claim(text: str) -> tuple[str, Any]:
 def build_claims(args: argparse.Namespace, now: float) -> dict[str, Any]:
     if not args.role.strip():
         raise ValueError("--role cannot be empty (e.g. authenticated, anon, service_role)")
-    lifetime = parse_duration(args.exp)
-    claims: dict[str, Any] = {
-        "aud": "authenticated" if args.role != "anon" else "anon",
-        "exp": int(now + lifetime),
-        "iat": int(now),
-        "role": args.role,
-        "aal": "aal1",
-        "session_id": str(uuid.uuid4()),
-        "is_anonymous": args.role == "anon",
-    }
-    if args.sub is not None:
-        claims["sub"] = args.sub
-    if args.email is not None:
-        claims["email"] = args.email
+    extra: dict[str, Any] = {}
     if args.iss is not None:
-        claims["iss"] = args.iss
+        extra["iss"] = args.iss
     for item in args.claim:
         name, value = parse_claim(item)
-        claims[name] = value
-    return claims
+        extra[name] = value
+    return mint_claims(
+        role=args.role,
+        now=now,
+        lifetime_s=parse_duration(args.exp),
+        sub=args.sub,
+        email=args.email,
+        extra=extra,
+    )
 
 
 def add_parser(sub: Any) -> None:
