@@ -26,11 +26,8 @@ from inspector.client.authz import (
     ProbeChannel,
     ProbeIdentity,
 )
-from inspector.client.authz.identities_file import (
-    FileIdentity,
-    IdentitiesFileError,
-    load_identities,
-)
+from inspector.client.authz.identities_file import IdentitiesFileError, load_identities
+from inspector.client.identity import IdentitySession, IdentitySpec
 from inspector.protocol.invisible import reveal
 from inspector.protocol.redact import redact_text
 from inspector.store.authz import (
@@ -154,7 +151,7 @@ def _channels(args: argparse.Namespace, out: Output) -> list[ProbeChannel]:
     return list(dict.fromkeys(chans))
 
 
-def _identities(args: argparse.Namespace) -> dict[str, FileIdentity]:
+def _identities(args: argparse.Namespace) -> dict[str, IdentitySpec]:
     if not args.identities:
         raise UsageError(
             "give the identities with --identities FILE (name -> key, token, email + password "
@@ -200,12 +197,29 @@ async def main(args: argparse.Namespace, out: Output) -> int:
     for ident in file_ids.values():
         out.hide(ident.key, ident.token, ident.refresh_token, ident.password)
         if ident.mint is not None:
-            out.hide(str(ident.mint.get("secret")))
+            out.hide(ident.mint.secret)
 
+    sessions = {name: IdentitySession(file_ids[name]) for name in dict.fromkeys(wanted)}
+    try:
+        return await _measure(args, out, base, names, sessions, channels, expectation)
+    finally:
+        for session in sessions.values():
+            await session.close()
+
+
+async def _measure(
+    args: argparse.Namespace,
+    out: Output,
+    base: ClientSettings,
+    names: list[str],
+    sessions: dict[str, IdentitySession],
+    channels: list[ProbeChannel],
+    expectation: Expectation | None,
+) -> int:
     settings: dict[str, ClientSettings] = {}
-    for name in dict.fromkeys(wanted):
+    for name, session in sessions.items():
         try:
-            settings[name] = await file_ids[name].settings(base)
+            settings[name] = await session.start(base)
         except InspectorError as exc:
             out.error(f"identity {name}: {exc.message}")
             return EXIT_FAILURE
