@@ -32,7 +32,6 @@ from inspector.protocol.invisible import reveal
 from inspector.protocol.redact import redact_text
 from inspector.store.authz import (
     Cell,
-    ChannelRef,
     Difference,
     Expectation,
     ExpectationError,
@@ -255,20 +254,7 @@ async def _measure(
 
 def matrix_from(cells: list[ProbeCell], observer: str | None) -> Matrix:
     """The engine's cells as the store's matrix."""
-    return Matrix.from_cells(
-        (
-            Cell(
-                c.identity,
-                ChannelRef(c.channel.name, c.channel.private),
-                c.capability,
-                c.verdict,
-                c.reason,
-                c.waited_s,
-            )
-            for c in cells
-        ),
-        observer,
-    )
+    return Matrix.from_cells((Cell.of(c) for c in cells), observer)
 
 
 def _text(out: Output, line: str) -> None:

@@ -53,6 +53,7 @@ from inspector.store import (
 )
 from inspector.store.library import ENV_VAR, SavedMessage, default_library_path
 
+from .authz.authz_dock import AuthorizationDock, AuthzHost
 from .channels.channel_panel import ChannelPanel
 from .channels.channel_tabs import ChannelTabsWidget
 from .channels.imported_panel import ImportedChannelPanel
@@ -193,6 +194,15 @@ class MainWindow(QMainWindow):
             self.channel_menu,
         )
         self.active_profile.changed.connect(self.checks_dock.refresh_target)
+        # Issue #13 §4: the Authorization dock (View menu).
+        self.authz_dock = AuthorizationDock.install(
+            self,
+            AuthzHost(
+                profile=lambda: self.active_profile.profile,
+                api_key=lambda p: self.secrets.get(p.id, API_KEY) or "",
+            ),
+            self.view_menu,
+        )
         self.statusBar().showMessage("Ready", 3000)
 
         controller.connection_changed.connect(self._connection_changed)
@@ -925,6 +935,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.checks_dock.runs.cancel()  # a running check leaves and disconnects
+        self.authz_dock.cancel()  # a running matrix untracks, leaves and closes its sockets
         self.save_state()
         self._tick_timer.stop()
         super().closeEvent(event)

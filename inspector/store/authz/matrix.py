@@ -65,6 +65,19 @@ class Cell:
         }
 
     @classmethod
+    def of(cls, probe: Any) -> Cell:
+        """A cell from anything with the engine's cell attributes (``identity``, ``channel``
+        with ``name``/``private``, ``capability``, ``verdict``, ``reason``, ``waited_s``)."""
+        return cls(
+            str(probe.identity),
+            ChannelRef(str(probe.channel.name), bool(probe.channel.private)),
+            Capability(probe.capability),
+            Verdict(probe.verdict),
+            str(probe.reason),
+            probe.waited_s,
+        )
+
+    @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Cell:
         waited = data.get("waited_s")
         return cls(
