@@ -75,7 +75,7 @@ def add_connection_options(p: argparse.ArgumentParser, *, channel_required: bool
     )
     p.add_argument(
         "--vsn",
-        default="2",
+        default=None,
         choices=["1", "2", "1.0.0", "2.0.0"],
         help="protocol version: 2 (default, like realtime-js) or 1 (like realtime-py)",
     )
@@ -135,7 +135,7 @@ def settings_from(args: argparse.Namespace, **extra: Any) -> ClientSettings:
         raise UsageError("no API key: pass --key or set SUPABASE_ANON_KEY (or SUPABASE_KEY)")
     try:
         return ClientSettings(
-            url, key, vsn=args.vsn, access_token=_secret(args.token, "token"), **extra
+            url, key, vsn=args.vsn or "2", access_token=_secret(args.token, "token"), **extra
         )
     except InvalidSettings as exc:
         raise UsageError(exc.message) from exc

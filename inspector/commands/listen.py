@@ -59,10 +59,9 @@ from .client_args import (
     keep_token_fresh,
     run_main,
     seconds_arg,
-    settings_from,
-    signed_in,
     stop_on_signals,
 )
+from .saved_profiles import add_profile_options, connection
 
 HELP = "join channels and print one JSON line per event until Ctrl+C"
 
@@ -72,6 +71,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "listen", help=HELP, description=HELP + ".", epilog=EXIT_CODES_HELP
     )
     add_connection_options(p)
+    add_profile_options(p)
     p.add_argument(
         "--event",
         action="append",
@@ -249,15 +249,12 @@ class _Printer:
 
 
 async def _listen(args: argparse.Namespace, out: Output) -> int:
-    settings = settings_from(args)
     args.channel = channel_names(args.channel, out)
-    out.hide(settings.api_key, settings.access_token)
     try:
-        settings, session = await signed_in(args, settings)
+        settings, session = await connection(args, out)  # flags, --email, --profile/--identity
     except InspectorError as exc:
         out.error(exc.message)
         return EXIT_FAILURE
-    out.hide(settings.access_token)
     out.redact = not args.show_secrets
     loop = asyncio.get_running_loop()
     configs = [
@@ -296,7 +293,7 @@ async def _listen(args: argparse.Namespace, out: Output) -> int:
                 out.error(exc.message)
                 return EXIT_FAILURE
             listening = True
-            if session is not None:
+            if session is not None and session.spec.refreshable:
                 refresher = loop.create_task(keep_token_fresh(client, session, out))
             await _first(
                 loop, deadline, stop.wait(), printer.done.wait(), printer.all_closed.wait()

@@ -53,11 +53,10 @@ from .client_args import (
     rate_arg,
     run_main,
     seconds_arg,
-    settings_from,
-    signed_in,
     stop_on_signals,
     unless_stopped,
 )
+from .saved_profiles import add_profile_options, connection
 from .send_saved import add_saved_options, apply_saved, message_source
 
 HELP = "broadcast to a channel over the websocket or REST and print the results"
@@ -68,6 +67,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "send", help=HELP, description=HELP + ".", epilog=EXIT_CODES_HELP
     )
     add_connection_options(p, channel_required=False)
+    add_profile_options(p)
     p.add_argument(
         "--event",
         type=name_arg("an event name"),
@@ -161,14 +161,13 @@ async def _send(args: argparse.Namespace, out: Output) -> int:
     if args.in_flight is not None and not (args.ack or args.rest):
         raise UsageError("--in-flight needs --ack (or --rest): without acks nothing is in flight")
     args.channel = channel_names(args.channel, out)
-    settings = settings_from(args, push_timeout=args.timeout, rest_timeout=args.timeout)
-    out.hide(settings.api_key, settings.access_token)
-    try:
-        settings, _session = await signed_in(args, settings)  # --email (sends are short)
+    try:  # flags, --email or --profile/--identity; no refresh loop: sends are short
+        settings, _session = await connection(
+            args, out, push_timeout=args.timeout, rest_timeout=args.timeout
+        )
     except InspectorError as exc:
         out.error(exc.message)
         return EXIT_FAILURE
-    out.hide(settings.access_token)
     # issue #11: variables per message ({{seq}} = n); the first is expanded here (exit 2)
     source = message_source(args, settings.access_token, lambda: _read_binary(args))
     binary = source.binary

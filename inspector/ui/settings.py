@@ -8,6 +8,7 @@ send-history payloads are redacted before saving in case somebody pasted a token
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,17 @@ from inspector.protocol.redact import redact_text
 from inspector.store import ChannelOptions, Preferences, ProfileBook, SendHistory
 from inspector.store.channels.history import SendTemplate
 
+#: A folder that holds the settings file (and the opted-in plain-text secrets) instead of the
+#: platform's user configuration folder: for tests, portable setups and ``listen --profile``.
+CONFIG_DIR_ENV = "RI_CONFIG_DIR"
+
 
 def default_qsettings() -> QSettings:
-    """INI settings in the user scope, under the application's organization and name."""
+    """INI settings in the user scope, under the application's organization and name; in
+    ``$RI_CONFIG_DIR/realtime-inspector.ini`` when that variable is set."""
+    folder = os.environ.get(CONFIG_DIR_ENV)
+    if folder:
+        return QSettings(str(Path(folder) / "realtime-inspector.ini"), QSettings.Format.IniFormat)
     return QSettings(
         QSettings.Format.IniFormat,
         QSettings.Scope.UserScope,

@@ -21,6 +21,7 @@ from datetime import UTC
 from typing import Any, Final
 
 from inspector.protocol import jwt
+from inspector.store.profiles.identities import Identity, find_identity, identities_from_data
 from inspector.store.timefmt import NO_TIME, finite_number, to_datetime
 
 VSN_2: Final = "2.0.0"
@@ -41,19 +42,28 @@ class Profile:
     vsn: str = VSN_2
     #: whether the profile has an optional user access token (the token itself is elsewhere).
     has_token: bool = False
+    #: named users of the project besides the profile's own key (issue #13 §1), no secrets.
+    identities: tuple[Identity, ...] = ()
 
     @staticmethod
     def new_id() -> str:
         return uuid.uuid4().hex
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
             "url": self.url,
             "vsn": self.vsn,
             "has_token": self.has_token,
         }
+        if self.identities:
+            data["identities"] = [i.to_dict() for i in self.identities]
+        return data
+
+    def identity(self, name_or_id: str) -> Identity | None:
+        """One of :attr:`identities` by id or name (see :func:`find_identity`)."""
+        return find_identity(self.identities, name_or_id)
 
     @classmethod
     def from_dict(cls, data: Any) -> Profile | None:
@@ -71,6 +81,7 @@ class Profile:
             url=url,
             vsn=vsn if vsn in PROTOCOL_VERSIONS else VSN_2,
             has_token=data.get("has_token") is True,
+            identities=identities_from_data(data.get("identities")),
         )
 
 

@@ -11,6 +11,7 @@ only after the labelled opt-in), never to the profile list.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import time
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.store import Profile, describe_token, validate_key, validate_url
+from inspector.store.profiles.identities import secret_kind
 from inspector.store.profiles.profiles import PROTOCOL_VERSIONS, normalize_url
 
 from ..common import theme
@@ -252,7 +254,10 @@ class ProfilesDialog(QDialog):
             return
         self.commit()
         copy = self.model.duplicate(source.id)
-        for kind in (API_KEY, ACCESS_TOKEN):
+        kinds = [API_KEY, ACCESS_TOKEN]
+        for identity in source.identities:
+            kinds += [secret_kind(identity.id, f) for f in identity.secret_fields]
+        for kind in kinds:
             value = self.secrets.get(source.id, kind)
             if value:
                 self.secrets.set(copy.id, kind, value)
@@ -264,7 +269,7 @@ class ProfilesDialog(QDialog):
         if profile is None:
             return
         row = self.model.row_of(profile.id)
-        self.secrets.delete_profile(profile.id)
+        self.secrets.delete_profile(profile.id, [i.id for i in profile.identities])
         self._current_id = ""
         self.model.remove(profile.id)
         self.profiles_changed.emit()
@@ -282,8 +287,8 @@ class ProfilesDialog(QDialog):
         if profile is None:
             return
         token = self.token_field.text().strip()
-        updated = Profile(
-            id=profile.id,
+        updated = dataclasses.replace(
+            profile,
             name=self.name_edit.text().strip() or "Untitled",
             url=self.url_edit.text().strip(),
             vsn=str(self.vsn_combo.currentData() or "2.0.0"),
