@@ -56,6 +56,7 @@ from .client_args import (
     seconds_arg,
     settings_from,
 )
+from .saved_profiles import saved_connection
 
 HELP = "measure who may join, receive, send and use presence on which channels"
 EXIT_HELP = (
@@ -84,7 +85,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME",
-        help="an identity to measure (repeatable; default: every identity of --identities)",
+        help="an identity to measure (repeatable): from --identities FILE, else of the saved "
+        "profile (--profile); default: every identity of --identities",
+    )
+    p.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="take the URL, key and identities from a profile saved in the window (default: "
+        "the profile used last) [settings folder: $RI_CONFIG_DIR, else the window's]",
     )
     p.add_argument(
         "--channel",
@@ -152,14 +160,53 @@ def _channels(args: argparse.Namespace, out: Output) -> list[ProbeChannel]:
 
 def _identities(args: argparse.Namespace) -> dict[str, IdentitySpec]:
     if not args.identities:
-        raise UsageError(
-            "give the identities with --identities FILE (name -> key, token, email + password "
-            "or mint; see docs/client.md)"
-        )
+        return {}
     try:
         return load_identities(Path(args.identities))
     except IdentitiesFileError as exc:
         raise UsageError(exc.message) from None
+
+
+def _resolve(
+    args: argparse.Namespace, out: Output
+) -> tuple[ClientSettings, list[str], dict[str, IdentitySpec]]:
+    """The base settings, the identities to measure and every spec needed (observer too).
+
+    Names are looked up in ``--identities FILE`` first, then in the saved profile (``--profile``,
+    else the profile used last in the window) unless only a file was given."""
+    file_ids = _identities(args)
+    names = list(dict.fromkeys(args.identity)) or list(file_ids)
+    if not names:
+        raise UsageError(
+            "give the identities: --identity NAME (of a saved profile, --profile) or "
+            "--identities FILE (name -> key, token, email + password or mint; docs/client.md)"
+        )
+    wanted = list(dict.fromkeys([*names, *([args.observer] if args.observer else [])]))
+    specs = {n: file_ids[n] for n in wanted if n in file_ids}
+    saved = [n for n in wanted if n not in file_ids]
+    if saved and args.identities and not args.profile:
+        known = ", ".join(file_ids) or "none"
+        raise UsageError(
+            f"unknown identity {saved[0]!r} (in {args.identities}: {known}; add --profile NAME "
+            "to take the others from a saved profile)"
+        )
+    if saved:
+        base: ClientSettings | None = None
+        for name in saved:
+            one = argparse.Namespace(**{**vars(args), "identity": name, "email": None})
+            base, spec, hidden = saved_connection(one)
+            out.hide(*hidden)
+            assert spec is not None
+            specs[name] = spec
+        assert base is not None
+    else:
+        base = settings_from(args)
+    out.hide(base.api_key, base.access_token)
+    for spec in specs.values():
+        out.hide(spec.key, spec.token, spec.refresh_token, spec.password)
+        if spec.mint is not None:
+            out.hide(spec.mint.secret)
+    return base, names, specs
 
 
 def _writable(path: Path, option: str) -> None:
@@ -174,15 +221,7 @@ def _writable(path: Path, option: str) -> None:
 
 
 async def main(args: argparse.Namespace, out: Output) -> int:
-    base = settings_from(args)
-    out.hide(base.api_key)
-    file_ids = _identities(args)
-    names = list(dict.fromkeys(args.identity)) or list(file_ids)
-    wanted = [*names, *([args.observer] if args.observer else [])]
-    for name in wanted:
-        if name not in file_ids:
-            known = ", ".join(file_ids) or "none"
-            raise UsageError(f"unknown identity {name!r} (in {args.identities}: {known})")
+    base, names, specs = _resolve(args, out)
     channels = _channels(args, out)
     expectation: Expectation | None = None
     if args.expect:
@@ -193,12 +232,7 @@ async def main(args: argparse.Namespace, out: Output) -> int:
     for option in ("junit", "markdown", "save_expected"):
         if getattr(args, option):
             _writable(Path(getattr(args, option)), "--" + option.replace("_", "-"))
-    for ident in file_ids.values():
-        out.hide(ident.key, ident.token, ident.refresh_token, ident.password)
-        if ident.mint is not None:
-            out.hide(ident.mint.secret)
-
-    sessions = {name: IdentitySession(file_ids[name]) for name in dict.fromkeys(wanted)}
+    sessions = {name: IdentitySession(spec) for name, spec in specs.items()}
     try:
         return await _measure(args, out, base, names, sessions, channels, expectation)
     finally:
