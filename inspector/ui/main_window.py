@@ -53,7 +53,7 @@ from inspector.store import (
 )
 from inspector.store.library import ENV_VAR, SavedMessage, default_library_path
 
-from .authz.authz_dock import AuthorizationDock, AuthzHost
+from .authz.authz_dock import AuthorizationDock, AuthzHost, profile_identities
 from .channels.channel_panel import ChannelPanel
 from .channels.channel_tabs import ChannelTabsWidget
 from .channels.imported_panel import ImportedChannelPanel
@@ -200,9 +200,11 @@ class MainWindow(QMainWindow):
             AuthzHost(
                 profile=lambda: self.active_profile.profile,
                 api_key=lambda p: self.secrets.get(p.id, API_KEY) or "",
+                identities=lambda p: profile_identities(self.secrets, p),
             ),
             self.view_menu,
         )
+        self.active_profile.changed.connect(self.authz_dock.refresh_identities)
         self.statusBar().showMessage("Ready", 3000)
 
         controller.connection_changed.connect(self._connection_changed)

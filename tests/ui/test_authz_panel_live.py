@@ -19,6 +19,7 @@ from inspector.server import RealtimeServer, ServerConfig
 from inspector.server.rules import Rules
 from inspector.store import Profile
 from inspector.store.authz import ChannelRef
+from inspector.ui.authz.authz_dock import NO_IDENTITIES
 from inspector.ui.authz.authz_panel import FIRST_CAP, NO_OBSERVER, parse_channels
 from inspector.ui.common import theme
 from inspector.ui.main_window import MainWindow
@@ -90,7 +91,7 @@ async def test_run_matrix_expectation_rerun_and_exports(
     panel = dock.panel
     dock.show()
     assert not dock.run()  # nothing to run yet: the note says what is missing
-    assert panel.note_label.text() == "Open an identities file first."
+    assert panel.note_label.text() == NO_IDENTITIES
 
     assert dock.open_identities(_identities_file(tmp_path, server, monkeypatch))
     assert panel.identity_list.count() == 4
@@ -165,3 +166,40 @@ async def test_run_matrix_expectation_rerun_and_exports(
     assert [case.name for case in cases if not case.is_passed] == ["anon track"]
     assert server.hub.channels() == {}
     assert panel.observer_combo.itemText(0) == NO_OBSERVER
+
+
+async def test_identities_of_the_current_profile(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    from inspector.store.profiles.identities import Identity
+
+    identities = (
+        Identity("i1", "bob", "minted", sub=BOB["sub"], email=BOB["email"]),
+        Identity("i2", "admin", "key"),
+        Identity("i3", "ghost", "token"),  # its token is not in the keychain
+    )
+    profile = window.add_session_profile(
+        Profile("withids", "With identities", server.url, identities=identities), server.anon_key
+    )
+    window.secrets.stage_identity(profile.id, "i1", "jwt_secret", server.config.jwt_secret)
+    window.secrets.stage_identity(profile.id, "i2", "key", server.service_role_key)
+    window.secrets.commit(profile.id)
+    dock = window.authz_dock
+    panel = dock.panel
+    dock.show()
+    assert dock.identities_path is None
+    assert panel.checked_identities() == ["bob", "admin"]
+    assert panel.observer() == "admin"
+    assert "2 identities of profile “With identities”" in panel.source_label.text()
+    assert "identity 'ghost' of profile 'With identities' has no access token" in (
+        panel.note_label.text()
+    )
+    panel.set_checked(["bob"])
+    panel.channels_edit.setText("team-news")
+    panel.private_box.setChecked(True)
+    assert dock.run()
+    await dock.wait()
+    cell = panel.matrix.get("bob", ChannelRef("team-news", True), Capability.SEND_WS)
+    assert cell is not None
+    assert cell.verdict is Verdict.ALLOWED
+    assert "admin (observer)" in cell.reason

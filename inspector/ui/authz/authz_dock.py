@@ -38,6 +38,7 @@ from inspector.client.authz import (
 )
 from inspector.client.authz.identities_file import IdentitiesFileError, load_identities
 from inspector.client.identity import IdentitySession, IdentitySpec
+from inspector.keychain import SecretStore, identity_spec
 from inspector.protocol.authz_probe import Capability
 from inspector.store import Profile
 from inspector.store.authz import (
@@ -58,6 +59,10 @@ from .authz_panel import AuthorizationPanel
 
 log = logging.getLogger(__name__)
 
+NO_IDENTITIES = (
+    "No identities: add them to the profile (Profiles… → Identities) or open an identities file."
+)
+
 IDENTITIES_FILTER = "Identities (*.yaml *.yml *.json);;All files (*)"
 EXPECTED_FILTER = "Expected matrix (*.yaml *.yml *.json);;All files (*)"
 EXPORT_FILTERS = {
@@ -75,6 +80,23 @@ class AuthzHost:
     profile: Callable[[], Profile | None]
     #: the API key of a profile ("" when none).
     api_key: Callable[[Profile], str]
+    #: the identities saved with a profile, as specs (secrets from the keychain), and the
+    #: problems of those that cannot be used (a secret the keychain does not hold).
+    identities: Callable[[Profile], tuple[dict[str, IdentitySpec], list[str]]] = lambda _p: ({}, [])
+
+
+def profile_identities(
+    secrets: SecretStore, profile: Profile
+) -> tuple[dict[str, IdentitySpec], list[str]]:
+    """The identities of ``profile`` with their secrets, and why some cannot be used."""
+    specs: dict[str, IdentitySpec] = {}
+    problems: list[str] = []
+    for identity in profile.identities:
+        try:
+            specs[identity.name] = identity_spec(secrets, profile, identity)
+        except InspectorError as exc:
+            problems.append(exc.message)
+    return specs, problems
 
 
 class AuthorizationDock(QDockWidget):
@@ -90,6 +112,7 @@ class AuthorizationDock(QDockWidget):
         self.panel = AuthorizationPanel()
         self.setWidget(self.panel)
         self.specs: dict[str, IdentitySpec] = {}
+        #: the identities file in use; None: the current profile's identities.
         self.identities_path: Path | None = None
         self.expectation: Expectation | None = None
         self.expected_path: Path | None = None
@@ -103,6 +126,8 @@ class AuthorizationDock(QDockWidget):
         action.setToolTip("Authorization matrix: who may join, receive, send and use presence")
         p = self.panel
         p.open_identities_requested.connect(self.ask_open_identities)
+        p.profile_identities_requested.connect(self.use_profile_identities)
+        self.visibilityChanged.connect(self._visibility_changed)
         p.run_requested.connect(self.run)
         p.cancel_requested.connect(self.cancel)
         p.rerun_requested.connect(self.rerun)
@@ -125,6 +150,37 @@ class AuthorizationDock(QDockWidget):
         return self._task is not None and not self._task.done()
 
     # ------------------------------------------------------------------ identities
+
+    def _visibility_changed(self, visible: bool) -> None:
+        if visible:
+            self.refresh_identities()
+
+    def use_profile_identities(self) -> None:
+        """Take the identities from the current profile (again), not from a file."""
+        self.identities_path = None
+        self.refresh_identities()
+
+    def refresh_identities(self) -> None:
+        """Reload the current profile's identities (unless a file is in use)."""
+        if self.identities_path is not None or self.running:
+            return
+        profile = self.host.profile()
+        if profile is None:
+            self.specs = {}
+            self.panel.set_identities([], "No profile: add one in Profiles…")
+            return
+        specs, problems = self.host.identities(profile)
+        self.specs = specs
+        observer = next((n for n, s in specs.items() if s.kind == "key"), None)
+        if specs:
+            words = f"{len(specs)} identities of profile “{profile.name}”"
+        else:
+            words = (
+                f"Profile “{profile.name}” has no identities: add them in Profiles… "
+                "(Identities), or open an identities file."
+            )
+        self.panel.set_identities(list(specs), words, observer)
+        self.panel.set_note("; ".join(problems))
 
     def ask_open_identities(self) -> None:
         path = self.ask_path("Open identities file", IDENTITIES_FILTER, False)
@@ -167,7 +223,7 @@ class AuthorizationDock(QDockWidget):
         names = self.panel.checked_identities()
         channels = self.panel.channels()
         why = (
-            "Open an identities file first."
+            NO_IDENTITIES
             if not self.specs
             else "Check at least one identity."
             if not names

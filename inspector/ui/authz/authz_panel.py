@@ -85,6 +85,7 @@ class AuthorizationPanel(QWidget):
     #: ``(identity, ChannelRef, Capability)``
     rerun_requested = Signal(str, object, object)
     open_identities_requested = Signal()
+    profile_identities_requested = Signal()
     load_expected_requested = Signal()
     save_expected_requested = Signal()
     #: ``("markdown" | "json" | "junit")``
@@ -117,7 +118,13 @@ class AuthorizationPanel(QWidget):
             "Open an identities file (YAML: name -> key, token, email + password or mint)"
         )
         self.open_button.clicked.connect(self.open_identities_requested)
+        self.profile_button = QPushButton("From profile")
+        self.profile_button.setToolTip(
+            "Use the identities saved with the current profile (Profiles… → Identities)"
+        )
+        self.profile_button.clicked.connect(self.profile_identities_requested)
         source.addWidget(self.source_label, 1)
+        source.addWidget(self.profile_button)
         source.addWidget(self.open_button)
         right.addLayout(source)
 
@@ -333,6 +340,7 @@ class AuthorizationPanel(QWidget):
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.open_button.setEnabled(not running)
+        self.profile_button.setEnabled(not running)
         self._selection_changed()
 
     def set_note(self, text: str) -> None:
