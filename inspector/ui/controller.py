@@ -35,6 +35,7 @@ from inspector.client.events import (
     PushResult,
     PushStatus,
 )
+from inspector.client.identity import IdentitySession
 from inspector.client.repeat import (
     Outcome,
     RepeatMessage,
@@ -46,7 +47,7 @@ from inspector.client.replay import REST, Replayer, ReplayItem, ReplayOptions, S
 from inspector.client.rest import RestResult
 from inspector.client.settings import ClientSettings
 from inspector.protocol.channel import ChannelConfig
-from inspector.protocol.frames import topic_for
+from inspector.protocol.frames import channel_name, topic_for
 from inspector.protocol.jwt import peek
 from inspector.protocol.template import TemplateError, Variables
 from inspector.store import (
@@ -62,6 +63,7 @@ from inspector.store import (
     Transport,
 )
 from inspector.store.messages.records import json_bytes
+from inspector.store.timefmt import utc_iso
 
 from .controller_base import SILENT_DROP_HINT, ControllerBase
 from .event_translation import EventTranslator, error_text
@@ -69,6 +71,9 @@ from .frames.frame_capture import FrameCapture
 from .open_channel import OpenChannel, RepeatRequest, SendRequest
 
 log = logging.getLogger(__name__)
+
+#: The longest single timer the controller arms (Qt's limit is 2**31 ms, about 24.8 days).
+_LONGEST_WAIT_S = 20 * 86400.0
 
 #: A replayed send's outcome as a row's state.
 _STATES = {
@@ -104,6 +109,11 @@ class InspectorController(ControllerBase):
         self._repeats: dict[str, RepeatSender] = {}
         #: why a run was cancelled when it was not the user's Cancel (its summary says so).
         self._repeat_reasons: dict[str, str] = {}
+        #: the settings of the connection (the profile's key and token): identities start
+        #: from them (issue #13 §1).
+        self._settings: ClientSettings | None = None
+        #: one socket per identity in use, made when a tab joins or sends as it.
+        self._identity_sockets: dict[str, _IdentitySocket] = {}
 
     # ------------------------------------------------------------------------------ tasks
 
@@ -163,12 +173,16 @@ class InspectorController(ControllerBase):
             return
         client = self._client_factory(settings, on_event=partial(self._on_event, self._generation))
         self.client = client
+        self._settings = settings
         self._capture = FrameCapture(self.frames, client.endpoints.websocket, settings.vsn)
         client.on_frame = self._capture
         for channel in self.channels.values():
             if channel.status.state is not TabState.LEFT:
                 self._set_channel_status(channel.name, ChannelStatus(TabState.JOINING))
-                self._join_now(client, channel)
+                if channel.options.identity:
+                    self._join_as(channel)
+                else:
+                    self._join_now(client, channel)
         self._spawn(self._connect(client, self._generation), "connect")
 
     async def _connect(self, client: RealtimeClient, generation: int) -> None:
@@ -180,6 +194,7 @@ class InspectorController(ControllerBase):
             # The first attempt failed: say why and stop (a wrong key will not get better).
             self.client = None
             self._generation += 1
+            self._close_identities()
             await client.close()
             self._set_connection(ConnectionStatus(LinkState.DISCONNECTED, reason=error_text(exc)))
             for channel in self.channels.values():
@@ -188,6 +203,7 @@ class InspectorController(ControllerBase):
 
     def _start_disconnect(self) -> None:
         self._generation += 1
+        self._close_identities()
         client, self.client = self.client, None
         if client is not None:
             if client.state is ConnectionState.OPEN and self._capture is not None:
@@ -206,6 +222,7 @@ class InspectorController(ControllerBase):
     async def shutdown(self) -> None:
         client, self.client = self.client, None
         self._generation += 1
+        self._close_identities()
         if client is not None:
             await client.close()
         await self.wait_idle()
@@ -262,10 +279,14 @@ class InspectorController(ControllerBase):
         if client is None:
             self._set_channel_status(channel.name, ChannelStatus(TabState.WAITING))
             return
+        if channel.options.identity:
+            self._join_as(channel)
+            return
         self._join_now(client, channel)
 
     def _start_leave(self, channel: OpenChannel) -> None:
-        client = self.client
+        identity = self._identity_sockets.get(channel.options.identity)
+        client = identity.client if identity is not None else self.client
         if client is None:
             return
         name = channel.name
@@ -290,6 +311,14 @@ class InspectorController(ControllerBase):
             info.state = SendState.ERROR
             info.error = "not connected"
             self._send_updated(channel, record)
+            return
+        identity = channel.options.identity if request.identity is None else request.identity
+        if identity:
+            self._spawn(self._send_as(identity, channel, record, request), "send as")
+            return
+        if request.identity is not None and channel.options.identity:
+            # As the profile's own key from a tab joined as an identity: the main socket.
+            self._spawn(self._send_as("", channel, record, request), "send as")
             return
         if request.transport is Transport.REST:
             self._spawn(self._rest_send(client, channel, record, request), "rest send")
@@ -556,7 +585,19 @@ class InspectorController(ControllerBase):
     def _on_event(self, generation: int, event: ClientEvent) -> None:
         if generation != self._generation:
             return  # from a client we already closed
+        if not self._for_tab(event, ""):
+            return  # a channel this socket joined to send as the profile for another tab
         self._translator.handle(event)
+
+    def _for_tab(self, event: ClientEvent, identity: str) -> bool:
+        """Whether a channel event belongs to the tab of its topic: the tab joined as
+        ``identity`` (a socket that joined a channel only to send as another identity keeps
+        its events to itself). Events without a topic are the socket's."""
+        topic = getattr(event, "topic", None)
+        if not isinstance(topic, str):
+            return True
+        channel = self.channels.get(channel_name(topic))
+        return channel is None or channel.options.identity == identity
 
     # ------------------------------------------------------------------------------ EventTarget
 
@@ -568,9 +609,244 @@ class InspectorController(ControllerBase):
         if client is not None:
             # Tabs opened while the socket was down are not in the client session yet.
             for channel in self.channels.values():
+                if channel.options.identity:
+                    continue  # joined over its identity's own socket
                 known = topic_for(channel.name) in client.channels
                 if not known and channel.status.state is not TabState.LEFT:
                     self._join_now(client, channel)
+
+    # ------------------------------------------------------------------------------ identities
+
+    def identity_session(self, identity_id: str) -> IdentitySession | None:
+        socket = self._identity_sockets.get(identity_id)
+        return socket.session if socket is not None else None
+
+    def _identity_socket(self, identity_id: str) -> _IdentitySocket:
+        """The socket of an identity, started (signed in, minted, connected) on first use."""
+        socket = self._identity_sockets.get(identity_id)
+        if socket is not None:
+            return socket
+        resolver = self.identity_resolver
+        if resolver is None:
+            raise InspectorError("identities are not available here")
+        spec = resolver(identity_id)  # an InspectorError (a missing secret) says why not
+        socket = _IdentitySocket(identity_id, IdentitySession(spec), self._generation)
+        self._identity_sockets[identity_id] = socket
+        # Not _spawn: a failed start (Auth refused) is expected and told to its tabs and
+        # sends, never an error dialog.
+        task = asyncio.get_event_loop().create_task(
+            self._start_identity(socket), name=f"identity {spec.name}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(_quiet_done(self._tasks))
+        socket.ready = task
+        return socket
+
+    async def _identity_client(self, identity_id: str) -> RealtimeClient:
+        """The connected client of an identity; an InspectorError says why there is none."""
+        if not identity_id:
+            if self.client is None:
+                raise ClientStateError("not connected")
+            return self.client
+        socket = self._identity_socket(identity_id)
+        assert socket.ready is not None
+        return await asyncio.shield(socket.ready)
+
+    async def _start_identity(self, socket: _IdentitySocket) -> RealtimeClient:
+        base = self._settings
+        if base is None:
+            raise ClientStateError("not connected")
+        session = socket.session
+        try:
+            settings = await session.start(base)
+            client = self._client_factory(
+                settings,
+                on_event=partial(self._on_identity_event, socket.identity_id, socket.generation),
+            )
+            socket.client = client
+            await client.connect()
+        except InspectorError:
+            if self._identity_sockets.get(socket.identity_id) is socket:
+                del self._identity_sockets[socket.identity_id]  # the next use tries again
+            await socket.close()
+            self.identity_changed.emit(socket.identity_id)
+            raise
+        session.on_token(partial(self._identity_token, socket))
+        session.on_error(partial(self._identity_refresh_failed, socket))
+        socket.refresher = self._spawn(session.keep_fresh(), f"refresh {session.name}")
+        self._warn_before_expiry(socket)
+        self.identity_changed.emit(socket.identity_id)
+        return client
+
+    def _identity_tabs(self, identity_id: str) -> list[OpenChannel]:
+        return [
+            c
+            for c in self.channels.values()
+            if c.options.identity == identity_id and c.status.state is not TabState.LEFT
+        ]
+
+    async def _identity_token(self, socket: _IdentitySocket, token: str) -> None:
+        """A signed-in or minted identity got a new token: every channel of its socket gets
+        it (``access_token``, §4.4), and each of its tabs says so in a row."""
+        if socket.client is not None:
+            await socket.client.set_access_token(token)
+        session = socket.session
+        details: dict[str, object] = {"identity": session.name}
+        role = session.claims.get("role")
+        if isinstance(role, str):
+            details["role"] = role
+        if session.expires_at is not None:
+            details["expires_iso"] = utc_iso(session.expires_at)
+        for channel in self._identity_tabs(socket.identity_id):
+            self._add_system(channel.name, "access token refreshed", details)
+        self._warn_before_expiry(socket)
+        self.identity_changed.emit(socket.identity_id)
+
+    def _identity_refresh_failed(
+        self, socket: _IdentitySocket, error: InspectorError, retry_in: float
+    ) -> None:
+        details: dict[str, object] = {
+            "identity": socket.session.name,
+            "reason": error.message,
+            "retry_in_s": retry_in,
+        }
+        for channel in self._identity_tabs(socket.identity_id):
+            self._add_system(channel.name, "access token refresh failed", details)
+        self.identity_changed.emit(socket.identity_id)
+
+    def _warn_before_expiry(self, socket: _IdentitySocket) -> None:
+        """A token that cannot refresh itself (pasted without a refresh token, a key) gets a
+        row in its tabs a minute before it expires, as the profile's token does today."""
+        if socket.warning is not None:
+            socket.warning.cancel()
+            socket.warning = None
+        session = socket.session
+        left = session.seconds_left()
+        if session.spec.refreshable or left is None:
+            return
+        loop = asyncio.get_event_loop()
+
+        def warn() -> None:
+            socket.warning = None
+            if self._identity_sockets.get(socket.identity_id) is not socket:
+                return
+            now_left = session.seconds_left() or 0.0
+            if now_left > 61:  # woken early (timers are capped): wait again
+                self._warn_before_expiry(socket)
+                return
+            text = (
+                f"expires in {max(0, round(now_left))} s"
+                if now_left > 0
+                else "has expired: the server closes its channels"
+            )
+            details: dict[str, object] = {
+                "identity": session.name,
+                "hint": "it cannot refresh itself: paste a new token in Profiles… (Identities)",
+            }
+            for channel in self._identity_tabs(socket.identity_id):
+                self._add_system(channel.name, f"token of {session.name} {text}", details)
+            self.identity_changed.emit(socket.identity_id)
+
+        # Qt's timers take at most 2**31 ms (24 days): a longer wait is taken in pieces.
+        socket.warning = loop.call_later(min(max(0.0, left - 60.0), _LONGEST_WAIT_S), warn)
+
+    def _on_identity_event(self, identity_id: str, generation: int, event: ClientEvent) -> None:
+        """An identity socket's events: its channels' events go to the tabs joined as it;
+        the socket's own state is not the toolbar's (the profile's connection is)."""
+        if generation != self._generation:
+            return
+        if getattr(event, "topic", None) is None or not self._for_tab(event, identity_id):
+            return
+        self._translator.handle(event)
+
+    def _join_as(self, channel: OpenChannel) -> None:
+        """Join a tab over its identity's socket (started first when not yet in use)."""
+        name = channel.name
+        identity_id = channel.options.identity
+        config = self._config(channel)
+
+        async def join() -> None:
+            try:
+                client = await self._identity_client(identity_id)
+            except InspectorError as exc:
+                who = self.identity_name(identity_id)
+                self._set_channel_status(
+                    name, ChannelStatus(TabState.ERRORED, f"as {who}: {error_text(exc)}")
+                )
+                self._add_system(name, "identity failed", {"identity": who, "reason": exc.message})
+                return
+            live = self.channels.get(name)
+            if live is None or live.options.identity != identity_id:
+                return
+            if config.topic in client.channels:
+                with contextlib.suppress(InspectorError, asyncio.TimeoutError, KeyError):
+                    await client.leave(config.name, timeout=self.preferences.push_timeout_s)
+            try:
+                await client.join(config, wait=False)
+            except ClientStateError as exc:
+                self._set_channel_status(name, ChannelStatus(TabState.ERRORED, exc.message))
+
+        self._chain(name, join)
+        step = self._join_steps[name] = self._chains[name]
+        step.add_done_callback(
+            lambda t: self._join_steps.pop(name) if self._join_steps.get(name) is t else None
+        )
+
+    async def _send_as(
+        self, identity_id: str, channel: OpenChannel, record: MessageRecord, request: SendRequest
+    ) -> None:
+        """Send over an identity's socket (websocket: joined first when the tab is not joined
+        as it, and refused with the server's reason when it may not) or with its key and
+        token (REST)."""
+        info = record.send
+        assert info is not None
+        who = self.identity_name(identity_id) or "the profile's key"
+        try:
+            client = await self._identity_client(identity_id)
+        except InspectorError as exc:
+            info.state, info.error = SendState.ERROR, f"as {who}: {error_text(exc)}"
+            self._send_updated(channel, record)
+            return
+        if request.transport is Transport.REST:
+            await self._rest_send(client, channel, record, request)
+            return
+        if identity_id == channel.options.identity:
+            step = self._join_steps.get(channel.name)
+            if step is not None and not step.done():
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await asyncio.shield(step)
+        elif not await self._joined_to_send(client, channel, record, who):
+            return
+        await self._ws_result(self._ws_push(client, channel, request), channel, record)
+
+    async def _joined_to_send(
+        self, client: RealtimeClient, channel: OpenChannel, record: MessageRecord, who: str
+    ) -> bool:
+        """Join the tab's channel on another identity's socket to send as it (a broadcast
+        goes to joined channels only, §5.1). False, with the row saying why, when refused."""
+        joined = client.channels.get(topic_for(channel.name))
+        if joined is not None and joined.state.value == "joined":
+            return True
+        o = channel.options
+        config = ChannelConfig(o.name, broadcast_ack=o.ack, private=o.private)
+        info = record.send
+        assert info is not None
+        try:
+            await client.join(config, timeout=self.preferences.push_timeout_s)
+        except InspectorError as exc:
+            reason = getattr(exc, "reason", None) or exc.message
+            info.state = SendState.ERROR
+            info.error = f"{who} may not join “{o.name}” to send: {reason}"
+            self._send_updated(channel, record)
+            return False
+        return True
+
+    def _close_identities(self) -> None:
+        sockets = list(self._identity_sockets.values())
+        self._identity_sockets.clear()
+        for socket in sockets:
+            self._spawn(socket.close(), "close identity")
+            self.identity_changed.emit(socket.identity_id)
 
 
 class _Target:
@@ -645,3 +921,49 @@ class _RepeatRows:
         if isinstance(result, RestResult):
             info.http_status = result.status
         self.controller._send_updated(self.channel, record)
+
+
+def _quiet_done(tasks: set[asyncio.Task[Any]]) -> Callable[[asyncio.Task[Any]], None]:
+    """A done callback that forgets the task and takes its InspectorError (told elsewhere);
+    anything else goes to the loop's exception handler, as :meth:`InspectorController._spawn`
+    does."""
+
+    def done(task: asyncio.Task[Any]) -> None:
+        tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None and not isinstance(exc, InspectorError):
+            task.get_loop().call_exception_handler(
+                {"message": f"task {task.get_name()} failed", "exception": exc, "task": task}
+            )
+
+    return done
+
+
+class _IdentitySocket:
+    """One identity in use: its session (token, refresh) and its own client (socket)."""
+
+    def __init__(self, identity_id: str, session: IdentitySession, generation: int) -> None:
+        self.identity_id = identity_id
+        self.session = session
+        self.generation = generation
+        self.client: RealtimeClient | None = None
+        #: starts the session and connects; its result is the client.
+        self.ready: asyncio.Task[RealtimeClient] | None = None
+        self.refresher: asyncio.Task[None] | None = None
+        self.warning: asyncio.TimerHandle | None = None
+
+    async def close(self) -> None:
+        if self.warning is not None:
+            self.warning.cancel()
+            self.warning = None
+        if self.refresher is not None:
+            self.refresher.cancel()
+        ready = self.ready
+        if ready is not None and not ready.done() and ready is not asyncio.current_task():
+            ready.cancel()
+        await self.session.close()
+        client, self.client = self.client, None
+        if client is not None:
+            await client.close()

@@ -21,6 +21,7 @@ from typing import Final, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
+from inspector.client.identity import IdentitySession, IdentitySpec
 from inspector.protocol.frames import typed_channel_name
 from inspector.store import (
     ChannelOptions,
@@ -62,6 +63,7 @@ PRIVATE_HINT_TOKEN: Final = (
     "The rules of this private channel do not let the profile's token read it: use a token "
     "whose role may (Update token, Ctrl+Shift+U) or another key in Profiles… (Ctrl+Shift+P)."
 )
+_IDENTITY_HINT: Final = "do not let the identity"
 #: What an unanswered send on a private channel means (issue #10 item 18).
 SILENT_DROP_HINT: Final = (
     "no reply: the server drops writes it does not authorize without answering; "
@@ -104,6 +106,8 @@ class ControllerBase(QObject):
     repeat_progress = Signal(str, object)
     #: tab name, the run's ``SendSummary``, and an error text ("" when none) (issue #11 §3).
     repeat_finished = Signal(str, object, str)
+    #: an identity's token or status changed (issue #13 §1): its id.
+    identity_changed = Signal(str)
 
     def __init__(
         self,
@@ -128,6 +132,10 @@ class ControllerBase(QObject):
         #: is a JWT that has one: the window warns before it passes (§7.4).
         self.access_token: str | None = None
         self.token_exp: float | None = None
+        #: the client spec of an identity of the connected profile, by id, with its secrets
+        #: (the window reads them from the keychain); raises an InspectorError (a missing
+        #: secret) with words for people. None: identities cannot be used.
+        self.identity_resolver: Callable[[str], IdentitySpec] | None = None
         #: when the socket was lost (wall clock, monotonic clock) until it is back.
         self._down_since: tuple[float, float] | None = None
         self._down_attempts = 0
@@ -148,6 +156,25 @@ class ControllerBase(QObject):
     def active(self) -> bool:
         """Whether a connection is up or being attempted (Connect means Disconnect now)."""
         return self.connection.state is not LinkState.DISCONNECTED
+
+    # ------------------------------------------------------------------------------ identities
+
+    def identity_name(self, identity_id: str) -> str:
+        """The name of an identity of the connected profile ("" for the profile's own key)."""
+        if not identity_id:
+            return ""
+        profile = self.profile
+        identity = profile.identity(identity_id) if profile is not None else None
+        return identity.name if identity is not None else "(deleted identity)"
+
+    def identity_session(self, identity_id: str) -> IdentitySession | None:
+        """The live session of an identity in use (its token, expiry, status), else None."""
+        return None
+
+    def identity_status(self, identity_id: str) -> str:
+        """One line on an identity in use: ``signed in as a@b, expires in 4 min``."""
+        session = self.identity_session(identity_id)
+        return session.status if session is not None else "not in use"
 
     # ------------------------------------------------------------------------------ intents
 
@@ -298,6 +325,8 @@ class ControllerBase(QObject):
         if channel is None:
             return None
         info = SendInfo(request.transport, ack=channel.options.ack)
+        if request.identity is not None and request.identity != channel.options.identity:
+            info.sender = self.identity_name(request.identity) or "profile default"
         if request.template is not None and request.template.size <= TEMPLATE_KEPT:
             # the row holds what was sent; the detail pane also shows what was typed
             info.template_event = request.template.event
@@ -501,8 +530,16 @@ class ControllerBase(QObject):
             or not _REFUSED.search(reason)
             or PRIVATE_HINT_ANON in reason
             or PRIVATE_HINT_TOKEN in reason
+            or _IDENTITY_HINT in reason
         ):
             return status
+        if channel.options.identity:
+            who = self.identity_name(channel.options.identity)
+            hint = (
+                f"The rules of this private channel {_IDENTITY_HINT} “{who}” join it: "
+                "join as another identity, or change its role or claims in Profiles…"
+            )
+            return replace(status, reason=f"{reason}. {hint}")
         hint = PRIVATE_HINT_TOKEN if self.access_token else PRIVATE_HINT_ANON
         return replace(status, reason=f"{reason}. {hint}")
 

@@ -39,6 +39,9 @@ from PySide6.QtWidgets import (
 )
 
 from inspector import APP_NAME, __version__
+from inspector.client.errors import ClientStateError
+from inspector.client.identity import IdentitySession, IdentitySpec
+from inspector.keychain import MissingSecret, identity_spec
 from inspector.store import (
     ChannelOptions,
     ChannelStatus,
@@ -207,6 +210,7 @@ class MainWindow(QMainWindow):
         self.active_profile.changed.connect(self.authz_dock.refresh_identities)
         self.statusBar().showMessage("Ready", 3000)
 
+        controller.identity_resolver = self._identity_spec
         controller.connection_changed.connect(self._connection_changed)
         controller.connection_changed.connect(self._active_profile_changed)
         self.profile_combo.currentIndexChanged.connect(self._active_profile_changed)
@@ -422,6 +426,7 @@ class MainWindow(QMainWindow):
             self.secrets,
             current_id=current.id if current else "",
             on_plaintext_opt_in=self.settings.set_plaintext_opt_in,
+            live_sessions=self._live_identity,
             parent=self,
         )
         dialog.profiles_changed.connect(self.save_profiles)
@@ -431,6 +436,37 @@ class MainWindow(QMainWindow):
         dialog.open()
         self.profiles_dialog = dialog
         return dialog
+
+    def _identity_spec(self, identity_id: str) -> IdentitySpec:
+        """The connected profile's identity with its secrets from the keychain (the saved
+        profile as it is now: identities edited while connected count)."""
+        connected = self.controller.profile
+        if connected is None:
+            raise ClientStateError("not connected")
+        profile = self.profiles_model.book.get(connected.id) or connected
+        identity = profile.identity(identity_id)
+        if identity is None:
+            raise MissingSecret(
+                f"the identity was removed from profile {profile.name!r}: join as another one"
+            )
+        return identity_spec(self.secrets, profile, identity)
+
+    def _live_identity(self, profile_id: str, identity_id: str) -> IdentitySession | None:
+        """The session of an identity a tab of the connected profile uses, else None."""
+        connected = self.controller.profile
+        if connected is None or connected.id != profile_id or not self.controller.active:
+            return None
+        return self.controller.identity_session(identity_id)
+
+    def identity_choices(self) -> list[tuple[str, str]]:
+        """``(id, label)`` of who a tab can join or send as: the profile's own key first."""
+        profile = self.active_profile.profile
+        if profile is not None:
+            profile = self.profiles_model.book.get(profile.id) or profile
+        choices = [("", "Profile default (its API key and token)")]
+        if profile is not None:
+            choices += [(i.id, f"{i.name} · {i.describe()}") for i in profile.identities]
+        return choices
 
     def _export_profile_url(self) -> str | None:
         """The profile URL an export's header records (the connection's, else the selected)."""
@@ -565,7 +601,9 @@ class MainWindow(QMainWindow):
 
     def open_join_dialog(self) -> JoinChannelDialog:
         dialog = JoinChannelDialog(
-            lambda o: join_conflict(o, self.controller.open_options()), parent=self
+            lambda o: join_conflict(o, self.controller.open_options()),
+            identities=self.identity_choices(),
+            parent=self,
         )
         dialog.accepted.connect(lambda: self.join(dialog.options()))
         dialog.open()

@@ -43,6 +43,9 @@ class SendRequest:
     binary: bool = False
     #: the event and payload as typed, when variables made them differ from what is sent.
     template: SendTemplate | None = None
+    #: send as this profile identity (its id; "" the profile's own key and token); None: as
+    #: the tab joined (issue #13 §1).
+    identity: str | None = None
 
 
 class OpenChannel:

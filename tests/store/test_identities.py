@@ -98,3 +98,14 @@ def test_names_claims_and_secret_fields() -> None:
     )
     assert MINTED.secret_fields == ("jwt_secret",)
     assert MINTED.describe() == "minted · authenticated · sub bob-id · bob@example.com"
+
+
+def test_a_tab_keeps_its_identity_through_the_settings() -> None:
+    from inspector.store import ChannelOptions
+
+    options = ChannelOptions("members-1", private=True, identity="i1")
+    again = ChannelOptions.from_dict(json.loads(json.dumps(options.to_dict())))
+    assert again == options
+    assert "identity" not in ChannelOptions("room").to_dict()  # as before for the profile's own
+    assert ChannelOptions.from_dict({"name": "x", "identity": 3}) == ChannelOptions("x")
+    assert options.differences(ChannelOptions("members-1", private=True)) == ["identity"]

@@ -34,6 +34,9 @@ class ChannelOptions:
     #: listen to presence without a key of our own (``config.presence.enabled``, §4.1, §8).
     #: Listening never tracks: the inspector is only present when the user tracks.
     presence: bool = False
+    #: the id of the profile identity the tab joins as (issue #13 §1); "" is the profile's
+    #: own key and token. Each identity joins over its own socket.
+    identity: str = ""
 
     @property
     def presence_enabled(self) -> bool:
@@ -91,6 +94,8 @@ class ChannelOptions:
             out.append(f"presence {_onoff(self.presence)} (open tab: {_onoff(other.presence)})")
         if self.events != other.events:
             out.append("event filter")
+        if self.identity != other.identity:
+            out.append("identity")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,6 +107,7 @@ class ChannelOptions:
             "presence_key": self.presence_key,
             "events": list(self.events),
             "presence": self.presence,
+            **({"identity": self.identity} if self.identity else {}),
         }
 
     @classmethod
@@ -120,6 +126,7 @@ class ChannelOptions:
             presence_key=data["presence_key"] if isinstance(data.get("presence_key"), str) else "",
             events=parse_event_list(",".join(events)),
             presence=data.get("presence") is True,
+            identity=data["identity"] if isinstance(data.get("identity"), str) else "",
         )
         return options if options.validate() is None else None
 

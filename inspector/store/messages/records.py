@@ -86,9 +86,16 @@ class SendInfo:
     #: the row's event and payload are what was sent (issue #11 item 2).
     template_event: str | None = None
     template_payload: str | None = None
+    #: the identity it was sent as, when not the tab's own (issue #13 §1: "Send as").
+    sender: str | None = None
 
     def status_text(self) -> str:
-        """The status column: ``sent``, ``ok 1.8 ms``, ``error: reason``, ``REST 202 · 3.1 ms``."""
+        """The status column: ``sent``, ``ok 1.8 ms``, ``error: reason``, ``REST 202 · 3.1 ms``;
+        ``… · as alice`` when sent as another identity than the tab's."""
+        text = self._status_text()
+        return f"{text} · as {self.sender}" if self.sender else text
+
+    def _status_text(self) -> str:
         rtt = "" if self.round_trip_ms is None else f" {format_ms(self.round_trip_ms)}"
         if self.transport is Transport.REST:
             if self.state is SendState.PENDING:

@@ -157,6 +157,36 @@ class TokenInfo:
     #: ``exp`` claim, seconds since the epoch.
     exp: float | None = None
     alg: str | None = None
+    #: the header's ``kid`` (asymmetric keys, a JWKS), and the ``email``, ``aal`` and ``iat``
+    #: claims (issue #13 §1: an identity's decoded token).
+    kid: str | None = None
+    email: str | None = None
+    aal: str | None = None
+    issued_at: float | None = None
+
+    def fields(self, now: float) -> list[tuple[str, str]]:
+        """``(label, value)`` rows for an identity's decoded token: header, role, sub, email,
+        aal, issued and expiry (with the time left, for a live countdown)."""
+        if self.kind != "jwt":
+            return [("token", self.describe(now))]
+        header = self.alg or "—"
+        if self.kid:
+            header += f" · kid {self.kid}"
+        rows = [
+            ("header", header),
+            ("role", self.role or "—"),
+            ("sub", self.subject or "—"),
+            ("email", self.email or "—"),
+            ("aal", self.aal or "—"),
+            ("issued", _when(self.issued_at, now) if self.issued_at is not None else "—"),
+        ]
+        if self.exp is None:
+            rows.append(("expires", "never (no exp claim)"))
+        elif self.expired(now):
+            rows.append(("expires", f"expired {format_duration(now - self.exp)} ago"))
+        else:
+            rows.append(("expires", f"in {format_duration(self.exp - now)}"))
+        return rows
 
     def expired(self, now: float) -> bool:
         return self.exp is not None and self.exp <= now
@@ -232,7 +262,19 @@ def describe_token(token: str) -> TokenInfo:
         subject=_claim_str(claims, "sub"),
         exp=finite_number(exp),  # json reads NaN and Infinity too
         alg=alg if isinstance(alg, str) else None,
+        kid=_claim_str(peeked.header, "kid"),
+        email=_claim_str(claims, "email"),
+        aal=_claim_str(claims, "aal"),
+        issued_at=finite_number(claims.get("iat")),
     )
+
+
+def _when(at: float, now: float) -> str:
+    """``2026-01-01 10:00:05 UTC (3 min 5 s ago)``."""
+    dt = to_datetime(at, UTC)
+    text = NO_TIME if dt is None else dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+    ago = now - at
+    return f"{text} ({format_duration(ago)} ago)" if ago >= 0 else text
 
 
 def format_duration(seconds: float) -> str:

@@ -142,6 +142,13 @@ class ChannelPanel(QWidget):
         self.state_label.setWordWrap(True)
         self.chips = QHBoxLayout()
         self.chips.setSpacing(4)
+        #: who the tab joined as (issue #13 §1); hidden for the profile's own key.
+        self.identity = ""
+        self.identity_label = QLabel()
+        self.identity_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.identity_label.setAccessibleName("Joined as")
+        self.identity_label.setStyleSheet(_chip_style())
+        self.identity_label.setVisible(False)
         self.rate_label = QLabel("0 msg/s")
         self.counts_label = self.controls.counts_label
         self.notice_label = QLabel()
@@ -166,6 +173,7 @@ class ChannelPanel(QWidget):
         )
         header = QHBoxLayout()
         header.addWidget(self.state_label, 1)
+        header.addWidget(self.identity_label)
         header.addLayout(self.chips)
         header.addWidget(self.rate_label)
         header.addWidget(self.presence_button)
@@ -329,6 +337,8 @@ class ChannelPanel(QWidget):
         """Tab text: the channel name and unread count."""
         # A tab text's & is a mnemonic; hidden characters show as \uXXXX (QA 7).
         text = tab_text(self.name)
+        if self.identity:
+            text += " · " + short_name(self.identity, 24).replace("&", "&&")
         if self.unread:
             text += f" ({self.unread:,})" if self.unread < 100_000 else " (99,999+)"
         return text
@@ -344,6 +354,18 @@ class ChannelPanel(QWidget):
             self.title_changed.emit()
 
     # ------------------------------------------------------------------------------ state display
+
+    def set_identity(self, name: str, status: str = "") -> None:
+        """Show who the tab joined as (``""``: the profile's own key): in the tab's text and
+        a chip of its header whose tooltip is the identity's status (token, expiry)."""
+        self.identity_label.setText(f"as {short_name(name, 40)}" if name else "")
+        self.identity_label.setToolTip(
+            f"Joined as the identity “{name}”" + (f": {status}" if status else "")
+        )
+        self.identity_label.setVisible(bool(name))
+        if name != self.identity:
+            self.identity = name
+            self.title_changed.emit()
 
     def set_options(self, options: ChannelOptions) -> None:
         while self.chips.count():

@@ -163,7 +163,8 @@ class ChannelTabsWidget(QTabWidget):
             # The channel's state as a coloured mark and in words (issue #10 item 19).
             colour, words = panel.state_mark()
             self.setTabIcon(index, state_icon(colour))
-            self.setTabToolTip(index, f"realtime:{panel.name} · {words}")
+            who = f" · as {panel.identity}" if getattr(panel, "identity", "") else ""
+            self.setTabToolTip(index, f"realtime:{panel.name}{who} · {words}")
 
     def _current_changed(self, index: int) -> None:
         current = self.widget(index)

@@ -1,4 +1,5 @@
-"""JoinChannelDialog: channel name, self, ack, private, presence key and event filter.
+"""JoinChannelDialog: channel name, self, ack, private, presence key, event filter, and who
+joins (*Join as*: the profile's own key or one of its identities, issue #13 §1).
 
 Errors (empty name, the same channel already open with other options) are shown inline and
 disable Join; the dialog never pops another dialog. A typed ``realtime:`` prefix is removed (the
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -34,6 +36,8 @@ class JoinChannelDialog(QDialog):
         check: Callable[[ChannelOptions], str | None],
         initial: ChannelOptions | None = None,
         parent: QWidget | None = None,
+        *,
+        identities: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Join channel")
@@ -55,6 +59,15 @@ class JoinChannelDialog(QDialog):
         self.events_edit = QLineEdit()
         self.events_edit.setPlaceholderText("* (all) or a list: chat, cursor*")
         self.events_edit.setAccessibleName("Event filter")
+        #: who the tab joins as (issue #13 §1): the profile's own key, or one of its identities.
+        self.identity_combo = QComboBox()
+        self.identity_combo.setAccessibleName("Join as")
+        self.identity_combo.setToolTip(
+            "Who joins: the profile's own key and token, or one of its identities (Profiles…); "
+            "each identity joins over its own socket"
+        )
+        for identity_id, label in identities or [("", "Profile default")]:
+            self.identity_combo.addItem(label, identity_id)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.buttons = QDialogButtonBox(
@@ -70,6 +83,7 @@ class JoinChannelDialog(QDialog):
         form.addRow("", self.private_check)
         form.addRow("Presence key", self.presence_edit)
         form.addRow("Events", self.events_edit)
+        form.addRow("Join as", self.identity_combo)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error_label)
@@ -87,6 +101,10 @@ class JoinChannelDialog(QDialog):
             self.private_check.setChecked(initial.private)
             self.presence_edit.setText(initial.presence_key)
             self.events_edit.setText(", ".join(initial.events))
+            index = self.identity_combo.findData(initial.identity)
+            if index >= 0:
+                self.identity_combo.setCurrentIndex(index)
+        self.identity_combo.currentIndexChanged.connect(self._validate)
         self._validate()
 
     def options(self) -> ChannelOptions:
@@ -97,6 +115,7 @@ class JoinChannelDialog(QDialog):
             private=self.private_check.isChecked(),
             presence_key=self.presence_edit.text().strip(),
             events=parse_event_list(self.events_edit.text()),
+            identity=str(self.identity_combo.currentData() or ""),
         )
 
     def error(self) -> str | None:

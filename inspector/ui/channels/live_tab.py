@@ -111,3 +111,42 @@ def wire_live_tab(panel: ChannelPanel, controller: ControllerBase, active: Activ
     panel.composer.set_variables_source(lambda: claims_of(controller.access_token))
     # A bound method of the panel: Qt drops this connection when the tab goes away.
     active.changed.connect(panel.refresh_protocol)
+    # Who the tab joined as and who its composer can send as (issue #13 §1).
+    show = _IdentityDisplay(panel, controller, active)
+    show.refresh()
+    controller.identity_changed.connect(show.identity_changed)
+    controller.channel_options_changed.connect(show.options_changed)
+    active.changed.connect(show.refresh)
+
+
+class _IdentityDisplay(QObject):
+    """Keeps a tab's *joined as* chip and its composer's *Send as* choices current; a child of
+    the panel, so its connections go with the tab."""
+
+    def __init__(
+        self, panel: ChannelPanel, controller: ControllerBase, active: ActiveProfile
+    ) -> None:
+        super().__init__(panel)
+        self.panel = panel
+        self.controller = controller
+        self.active = active
+
+    def refresh(self) -> None:
+        panel, controller = self.panel, self.controller
+        identity = panel.channel.options.identity
+        profile = self.active.profile
+        saved = profile.identity(identity) if profile is not None and identity else None
+        name = saved.name if saved is not None else controller.identity_name(identity)
+        panel.set_identity(name, controller.identity_status(identity) if identity else "")
+        choices = [("", "")]
+        if profile is not None:
+            choices += [(i.id, i.name) for i in profile.identities]
+        panel.composer.set_identities(choices, identity)
+
+    def identity_changed(self, identity_id: str) -> None:
+        if identity_id == self.panel.channel.options.identity:
+            self.refresh()
+
+    def options_changed(self, name: str, _options: object) -> None:
+        if name == self.panel.name:
+            self.refresh()

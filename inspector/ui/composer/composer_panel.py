@@ -15,6 +15,7 @@ request (:attr:`SendRequest.template`). ack and self are options of the channel'
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import os
@@ -153,6 +154,17 @@ class ComposerPanel(QWidget):
         self.transport_combo.addItem("REST", Transport.REST)
         self.transport_combo.setToolTip("Send over the socket or the REST broadcast endpoint")
         self.transport_combo.setAccessibleName("Transport")
+        #: who sends (issue #13 §1): the tab's own identity, or another of the profile's.
+        self.sender_label = QLabel("as")
+        self.sender_combo = QComboBox()
+        self.sender_combo.setAccessibleName("Send as")
+        self.sender_combo.setToolTip(
+            "Send as another identity of the profile: over its own socket (which joins this "
+            "channel first, or says why it may not) or with its key and token over REST"
+        )
+        self.sender_combo.addItem("this tab's identity", None)
+        self.sender_label.setVisible(False)
+        self.sender_combo.setVisible(False)
         self.history_combo = QComboBox()
         self.history_combo.setModel(self.history_model)
         self.history_combo.setPlaceholderText("History")
@@ -187,6 +199,8 @@ class ComposerPanel(QWidget):
         options.addWidget(self.self_check)
         options.addWidget(QLabel("via"))
         options.addWidget(self.transport_combo)
+        options.addWidget(self.sender_label)
+        options.addWidget(self.sender_combo)
         options.addStretch(1)
         # Repeat and burst (issue #11 §3): the toggle shows the repeat row under the options.
         self.repeat_button = QPushButton("Repeat…")
@@ -262,6 +276,45 @@ class ComposerPanel(QWidget):
 
     def set_transport(self, transport: Transport) -> None:
         self.transport_combo.setCurrentIndex(self.transport_combo.findData(transport))
+
+    def set_identities(self, choices: list[tuple[str, str]], tab_identity: str) -> None:
+        """Who may send: ``(id, name)`` of the profile's identities ("" its own key); the
+        tab's own comes first. Hidden when the profile has no identities."""
+        current = self.send_as
+        self.sender_combo.blockSignals(True)
+        try:
+            self.sender_combo.clear()
+            names = dict(choices)
+            own = names.get(tab_identity) or "profile default"
+            self.sender_combo.addItem(f"{own} (this tab)", None)
+            for identity_id, name in choices:
+                if identity_id != tab_identity:
+                    self.sender_combo.addItem(name or "profile default", identity_id)
+            index = self.sender_combo.findData(current) if current is not None else 0
+            self.sender_combo.setCurrentIndex(max(0, index))
+        finally:
+            self.sender_combo.blockSignals(False)
+        visible = self.sender_combo.count() > 1
+        self.sender_label.setVisible(visible)
+        self.sender_combo.setVisible(visible)
+
+    @property
+    def send_as(self) -> str | None:
+        """The identity chosen in *Send as* (None: the tab's own)."""
+        value = self.sender_combo.currentData()
+        return value if isinstance(value, str) else None
+
+    def set_send_as(self, identity_id: str | None) -> bool:
+        """Choose who sends; False when that identity is not offered."""
+        index = 0 if identity_id is None else self.sender_combo.findData(identity_id)
+        if index < 0:
+            return False
+        self.sender_combo.setCurrentIndex(index)
+        return True
+
+    def _with_sender(self, request: SendRequest) -> SendRequest:
+        sender = self.send_as
+        return request if sender is None else dataclasses.replace(request, identity=sender)
 
     # ------------------------------------------------------------------------------ binary
 
@@ -513,8 +566,10 @@ class ComposerPanel(QWidget):
                 return
             template = SendTemplate(typed_event, "") if event not in (None, typed_event) else None
             self.send_requested.emit(
-                SendRequest(
-                    event or typed_event, data, self.transport, binary=True, template=template
+                self._with_sender(
+                    SendRequest(
+                        event or typed_event, data, self.transport, binary=True, template=template
+                    )
                 )
             )
             self._sent_one()
@@ -539,7 +594,7 @@ class ComposerPanel(QWidget):
         kept = self.history_model.add(SendTemplate(event, self.payload_edit.toPlainText()))
         self.history_combo.setCurrentIndex(-1)
         self._recall_index = -1
-        self.send_requested.emit(request)
+        self.send_requested.emit(self._with_sender(request))
         self._sent_one()
         if not kept:
             c = theme.colors()

@@ -1,4 +1,4 @@
-"""ProfilesDialog: add, edit, duplicate and delete connection profiles.
+"""ProfilesDialog: add, edit, duplicate and delete connection profiles, and their identities.
 
 Name, project URL, API key (masked, with a reveal toggle), optional user access token, protocol
 version. The key and the token are shown decoded (role, ref, expiry with a live countdown) with
@@ -38,6 +38,7 @@ from inspector.store.profiles.identities import secret_kind
 from inspector.store.profiles.profiles import PROTOCOL_VERSIONS, normalize_url
 
 from ..common import theme
+from .identities_section import IdentitiesSection, LiveSessions
 from .profile_list_model import ProfileListModel
 from .secrets import ACCESS_TOKEN, API_KEY, SecretStore
 
@@ -93,6 +94,7 @@ class ProfilesDialog(QDialog):
         current_id: str = "",
         on_plaintext_opt_in: Callable[[bool], None] | None = None,
         wall_clock: Callable[[], float] = time.time,
+        live_sessions: LiveSessions | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -153,8 +155,12 @@ class ProfilesDialog(QDialog):
         form.addRow("API key", _stack(self.key_field, self.key_info))
         form.addRow("Access token", _stack(self.token_field, self.token_info))
         form.addRow("Protocol", self.vsn_combo)
+        #: the profile's identities (issue #13 §1).
+        self.identities = IdentitiesSection(model, secrets, live_sessions, wall_clock)
+        self.identities.changed.connect(self.profiles_changed)
         right = QVBoxLayout()
         right.addLayout(form)
+        right.addWidget(self.identities)
         right.addStretch(1)
         right.addWidget(self.storage_label)
         right.addWidget(self.plaintext_check)
@@ -174,7 +180,7 @@ class ProfilesDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(body, 1)
         layout.addLayout(bottom)
-        self.resize(860, 460)
+        self.resize(900, 640)
 
         self.add_button.clicked.connect(self.add_profile)
         self.duplicate_button.clicked.connect(self.duplicate_profile)
@@ -221,6 +227,7 @@ class ProfilesDialog(QDialog):
         if profile is None:
             self._current_id = ""
             self.form_widget.setEnabled(False)
+            self.identities.set_profile("")
             self._validate()
             return
         if profile.id == self._current_id:
@@ -237,6 +244,7 @@ class ProfilesDialog(QDialog):
             self.vsn_combo.setCurrentIndex(max(0, self.vsn_combo.findData(profile.vsn)))
         finally:
             self._loading = False
+        self.identities.set_profile(profile.id)
         self._validate()
 
     # ------------------------------------------------------------------------------ list actions
@@ -365,6 +373,7 @@ class ProfilesDialog(QDialog):
         key_error = validate_key(key) if self.current_profile else None
         self.key_info.show_token(key, now, key_error, c)
         self.token_info.show_token(self.token_field.text(), now, None, c, optional=True)
+        self.identities.refresh()  # the selected identity's countdown
 
     def _connect(self) -> None:
         profile = self.current_profile
