@@ -292,6 +292,9 @@ class _Sent:
     refused: str | None = None
     #: An answer that says nothing (a time-out, a network error): text for an unknown cell.
     failed: str | None = None
+    #: Loop time from which the probe was surely out: a websocket send's departure, else the
+    #: server's answer. Its observation window (``wait``) starts here.
+    at: float | None = None
 
 
 _OBSERVER = "\x00observer"  # a participant key no identity name can take
@@ -316,6 +319,7 @@ class _Round:
         self.observer_joined = False
         self.observer_reason = ""
         self._changed = asyncio.Event()
+        self._acks: list[asyncio.Task[None]] = []
 
     def _marker(self) -> str:
         return f"{self.prefix}-{next(self._ids)}"
@@ -343,8 +347,10 @@ class _Round:
             if observer is not None:
                 joins.append(self._watch(observer))
             await asyncio.gather(*joins)
-            await asyncio.gather(*self._sends())
+            fast, self._acks = self._sends()
+            await asyncio.gather(*fast)  # REST answers, track replies, websocket sends out
             waited = await self._settle()
+            await asyncio.gather(*self._acks)  # acks (or their time-outs, at most ``wait``)
             return self._judge(waited)
         finally:
             await self._cleanup()
@@ -363,39 +369,49 @@ class _Round:
         self.observer_joined = reason is None
         self.observer_reason = reason or ""
 
-    def _sends(self) -> list[Awaitable[None]]:
-        out: list[Awaitable[None]] = []
+    def _sends(self) -> tuple[list[Awaitable[None]], list[asyncio.Task[None]]]:
+        """Every probe of the round, started: the awaitables that end once their probe is
+        out (answered), and the websocket sends' ack waits, which may end later."""
+        fast: list[Awaitable[None]] = []
+        acks: list[asyncio.Task[None]] = []
         observer = self.engine.observer
         if observer is not None and self.observer_joined:
             marker = self._marker()
-            self.sent.append(_Sent(marker, _OBSERVER, None, "broadcast"))
-            self.sent.append(_Sent(marker, _OBSERVER, None, "presence"))
-            out.append(self._control(observer, marker))
+            both = (
+                _Sent(marker, _OBSERVER, None, "broadcast"),
+                _Sent(marker, _OBSERVER, None, "presence"),
+            )
+            self.sent += both
+            fast.append(self._control(observer, both))
+        loop = asyncio.get_running_loop()
         for part in self.parts.values():
             if part.joined:
-                out.append(self._send_ws(part))
-                out.append(self._track(part))
-            out.append(self._rest(part, batch=False))
-            out.append(self._rest(part, batch=True))
-        return out
+                sent = self._new(part.name, Capability.SEND_WS, "broadcast")
+                acks.append(loop.create_task(self._send_ws(part, sent)))
+                fast.append(self._track(part))
+            fast.append(self._rest(part, batch=False))
+            fast.append(self._rest(part, batch=True))
+        return fast, acks
 
-    async def _control(self, observer: Observer, marker: str) -> None:
+    async def _control(self, observer: Observer, sent: tuple[_Sent, ...]) -> None:
         try:
             async with asyncio.timeout(self.engine.wait + self.engine.join_timeout):
-                await observer.control(self.channel, marker)
+                await observer.control(self.channel, sent[0].marker)
         except Exception as exc:  # an observer of any make: its failure is a note
             log.warning("the observer's control probe failed: %s", exc)
+        now = asyncio.get_running_loop().time()
+        for one in sent:
+            one.at = now
 
     def _new(self, sender: str, cap: Capability, kind: str) -> _Sent:
         sent = _Sent(self._marker(), sender, cap, kind)
         self.sent.append(sent)
         return sent
 
-    async def _send_ws(self, part: _Participant) -> None:
-        sent = self._new(part.name, Capability.SEND_WS, "broadcast")
-        marker = sent.marker
+    async def _send_ws(self, part: _Participant, sent: _Sent) -> None:
+        sent.at = asyncio.get_running_loop().time()
         try:
-            result = await part.send_ws(marker, Capability.SEND_WS.value, self.engine.wait)
+            result = await part.send_ws(sent.marker, Capability.SEND_WS.value, self.engine.wait)
         except InspectorError as exc:
             sent.failed = exc.message
             return
@@ -404,12 +420,13 @@ class _Round:
 
     async def _track(self, part: _Participant) -> None:
         sent = self._new(part.name, Capability.TRACK, "presence")
-        marker = sent.marker
         try:
-            result = await part.track(marker, Capability.TRACK.value)
+            result = await part.track(sent.marker, Capability.TRACK.value)
         except InspectorError as exc:
             sent.failed = exc.message
             return
+        finally:
+            sent.at = asyncio.get_running_loop().time()
         if result.status is PushStatus.ERROR:
             text = result.error_text()
             sent.refused = "the server refused the track" + (
@@ -426,15 +443,18 @@ class _Round:
         except InspectorError as exc:
             sent.failed = exc.message
             return
+        finally:
+            sent.at = asyncio.get_running_loop().time()
         if result.status is None:
             sent.failed = result.error or "no answer"
         elif not result.ok:
             sent.refused = f"HTTP {result.status}" + (f": {result.error}" if result.error else "")
 
     async def _settle(self) -> float:
-        """Wait until every probe reached every joined participant, at most ``wait``."""
+        """Wait until every probe reached every joined participant, at most ``wait`` after
+        the last probe was out; returns the seconds waited since then."""
         loop = asyncio.get_running_loop()
-        start = loop.time()
+        start = max((s.at for s in self.sent if s.at is not None), default=loop.time())
         listeners = {k for k, p in self.parts.items() if p.joined}
         if self.observer_joined:
             listeners.add(_OBSERVER)
@@ -448,7 +468,7 @@ class _Round:
             return True
 
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.engine.wait):
+            async with asyncio.timeout_at(start + self.engine.wait):
                 while not complete():
                     self._changed.clear()
                     await self._changed.wait()
@@ -602,6 +622,9 @@ class _Round:
         return cells
 
     async def _cleanup(self) -> None:
+        for task in self._acks:  # a round cut short (time limit, cancel) leaves none behind
+            task.cancel()
+        await asyncio.gather(*self._acks, return_exceptions=True)
         tasks: list[Awaitable[Any]] = [p.cleanup() for p in self.parts.values()]
         observer = self.engine.observer
         if observer is not None:
