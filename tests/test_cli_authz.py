@@ -25,7 +25,7 @@ from inspector.server import RealtimeServer, ServerConfig
 from inspector.server.rules import Rules
 from inspector.store.authz import Cell
 
-CHANNELS = [("team-news", True), ("lobby", True), ("open-room", False)]
+CHANNELS = [("team-news", True), ("open-room", False), ("lobby", True)]
 IDENTITIES = {
     "anon": {},
     "alice": {"token": "{{env.ALICE_TOKEN}}"},
@@ -103,6 +103,8 @@ async def test_json_matrix_is_what_the_rules_imply_and_files_are_written(
     }
     assert as_table(cells) == want
     assert report["observer"] == "admin"
+    # channels in command-line order, --channel and --private-channel mixed
+    assert [(c["name"], c["private"]) for c in report["channels"]] == CHANNELS
     # the files: JUnit (one testcase per cell, all passing), Markdown, the expectation
     xml = JUnitXml.fromfile(str(junit))
     cases = [case for suite in xml for case in suite]

@@ -96,7 +96,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--channel",
-        action="append",
+        action=_Ordered,
+        dest="channels",
         default=[],
         type=name_arg("a channel name"),
         metavar="NAME",
@@ -107,7 +108,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--private-channel",
-        action="append",
+        action=_Ordered,
+        dest="channels",
         default=[],
         type=name_arg("a channel name"),
         metavar="NAME",
@@ -150,9 +152,23 @@ def run(args: argparse.Namespace) -> int:
     return run_main("authz", main, args)
 
 
+class _Ordered(argparse.Action):
+    """``--channel`` and ``--private-channel`` into one list, in command-line order."""
+
+    def __call__(
+        self, parser: Any, namespace: argparse.Namespace, values: Any, option: Any = None
+    ) -> None:
+        items = list(getattr(namespace, self.dest) or [])
+        items.append((values, option == "--private-channel"))
+        setattr(namespace, self.dest, items)
+
+
 def _channels(args: argparse.Namespace, out: Output) -> list[ProbeChannel]:
-    chans = [ProbeChannel(n, args.private) for n in channel_names(args.channel, out)]
-    chans += [ProbeChannel(n, True) for n in channel_names(args.private_channel, out)]
+    chans = [
+        ProbeChannel(name, private or args.private)
+        for typed, private in args.channels
+        for name in channel_names([typed], out)
+    ]
     if not chans:
         raise UsageError("give at least one --channel (or --private-channel)")
     return list(dict.fromkeys(chans))

@@ -262,6 +262,13 @@ class AuthorizationDock(QDockWidget):
             self.panel.set_note(base)
             return False
         names, observer = self._last
+        missing = [n for n in [*names, *([observer] if observer else [])] if n not in self.specs]
+        if missing:
+            self.panel.set_note(
+                f"The identities changed since the run ({', '.join(missing)} no longer "
+                "available): run the matrix again."
+            )
+            return False
         self.panel.mark_pending(identity, channel, capability)
         self.panel.set_running(True)
         self.panel.set_note(f"Re-running {identity} · {channel.label} · {capability.label}…")
