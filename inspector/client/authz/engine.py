@@ -213,8 +213,13 @@ class _Participant:
         payload = probe_payload(marker, self.name, via)
         return await self.client.send(self.channel.name, PROBE_EVENT, payload, timeout=timeout)
 
-    async def track(self, marker: str, via: str) -> PushResult:
-        result = await self.client.track(self.channel.name, probe_payload(marker, self.name, via))
+    async def track(self, marker: str, via: str, timeout: float) -> PushResult | None:
+        """The track's reply, or None when none came within ``timeout``."""
+        meta = probe_payload(marker, self.name, via)
+        try:
+            result = await asyncio.wait_for(self.client.track(self.channel.name, meta), timeout)
+        except TimeoutError:
+            return None
         self.tracked = result.status is PushStatus.OK
         return result
 
@@ -264,7 +269,7 @@ class ClientObserver:
         with contextlib.suppress(InspectorError, TimeoutError):
             await asyncio.gather(
                 part.send_ws(marker, "control", self._join_timeout),
-                part.track(marker, "control"),
+                part.track(marker, "control", self._join_timeout),
             )
 
     async def unwatch(self, channel: ProbeChannel) -> None:
@@ -292,6 +297,8 @@ class _Sent:
     refused: str | None = None
     #: An answer that says nothing (a time-out, a network error): text for an unknown cell.
     failed: str | None = None
+    #: No reply came (a websocket send without its ack, a track without its reply).
+    no_reply: bool = False
     #: Loop time from which the probe was surely out: a websocket send's departure, else the
     #: server's answer. Its observation window (``wait``) starts here.
     at: float | None = None
@@ -417,23 +424,24 @@ class _Round:
             return
         if result.status is PushStatus.ERROR:
             sent.refused = f"the server answered the broadcast with an error: {result.error_text()}"
+        sent.no_reply = result.status is PushStatus.TIMED_OUT
 
     async def _track(self, part: _Participant) -> None:
         sent = self._new(part.name, Capability.TRACK, "presence")
         try:
-            result = await part.track(sent.marker, Capability.TRACK.value)
+            result = await part.track(sent.marker, Capability.TRACK.value, self.engine.wait)
         except InspectorError as exc:
             sent.failed = exc.message
             return
         finally:
             sent.at = asyncio.get_running_loop().time()
-        if result.status is PushStatus.ERROR:
+        if result is None or result.status is PushStatus.TIMED_OUT:
+            sent.no_reply = True  # silence: the observers decide
+        elif result.status is PushStatus.ERROR:
             text = result.error_text()
             sent.refused = "the server refused the track" + (
                 f": {text}" if text not in ("{}", "null", "") else " (an error reply, no reason)"
             )
-        elif result.status is PushStatus.TIMED_OUT:
-            sent.failed = "no answer to the track"
 
     async def _rest(self, part: _Participant, *, batch: bool) -> None:
         cap = Capability.SEND_REST_BATCH if batch else Capability.SEND_REST
@@ -570,7 +578,11 @@ class _Round:
                 elif sent.failed:
                     cell(cap, Verdict.UNKNOWN, sent.failed)
                 elif receivers:
-                    quiet = "no ack, and " if cap is Capability.SEND_WS else ""
+                    quiet = (
+                        ("no ack, and " if cap is Capability.SEND_WS else "no reply, and ")
+                        if sent.no_reply
+                        else ""
+                    )
                     answer = (
                         "accepted (HTTP 202), but " if cap.value.startswith("send_rest") else ""
                     )

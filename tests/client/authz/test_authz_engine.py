@@ -107,3 +107,36 @@ async def test_rerun_one_cell(rules_server) -> None:  # type: ignore[no-untyped-
     )
     assert "admin (observer)" in cell.reason
     assert server.hub.channels() == {}
+
+
+async def test_websocket_broadcasts_dropped_in_silence_are_denied_by_confirmed_receivers(
+    rules_server,  # type: ignore[no-untyped-def]
+) -> None:
+    server, _ = rules_server
+    server.faults.drop_broadcasts = True  # websocket broadcasts acked, delivered to no one
+    cells = await AuthzEngine(
+        _identities(server, ["anon", "alice"]), [ProbeChannel("open-room")], wait=0.5
+    ).run()
+    by = {(c.identity, c.capability): c for c in cells}
+    for who in ("anon", "alice"):
+        # REST probes still arrive: the receivers are confirmed, so the silence is a denial
+        assert by[(who, Capability.SEND_REST)].verdict is Verdict.ALLOWED
+        assert by[(who, Capability.RECEIVE)].verdict is Verdict.ALLOWED
+        ws = by[(who, Capability.SEND_WS)]
+        assert ws.verdict is Verdict.DENIED
+        assert ws.reason == ("silence: none of alice, anon received the probe within 0.5 s"), (
+            ws.reason
+        )
+        assert ws.waited_s is not None
+        assert ws.waited_s >= 0.5
+
+
+async def test_a_missing_ack_does_not_hide_a_delivered_broadcast(rules_server) -> None:  # type: ignore[no-untyped-def]
+    server, _ = rules_server
+    server.faults.mute_acks = True
+    cells = await AuthzEngine(
+        _identities(server, ["anon", "alice"]), [ProbeChannel("open-room")], wait=0.5
+    ).run()
+    ws = [c for c in cells if c.capability is Capability.SEND_WS]
+    assert [c.verdict for c in ws] == [Verdict.ALLOWED, Verdict.ALLOWED]
+    assert all(c.reason.startswith("probe received by") for c in ws)
