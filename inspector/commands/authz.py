@@ -3,7 +3,8 @@
 Measures identities x channels x capabilities with real probes (``inspector.client.authz``),
 prints the matrix (text, or one JSON object with ``--json``), compares it with ``--expect FILE``
 and writes ``--junit``, ``--markdown`` and ``--save-expected`` files. Identities come from
-``--identities FILE`` (docs/client.md, "Authorization matrix").
+``--identities FILE`` and/or a profile saved in the window (``--profile``, the resolver of
+``saved_profiles.py``); docs/client.md, "Authorization matrix".
 
 Exit codes: 0 the matrix matches the expectation (or, without one, the run completed); 1 it
 does not; 2 usage errors (bad arguments, an unreadable or invalid file, an unknown identity).
@@ -73,7 +74,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--url", help="project URL [$SUPABASE_URL]")
     p.add_argument("--key", help="API key (anon/publishable) [$SUPABASE_ANON_KEY, $SUPABASE_KEY]")
-    p.add_argument("--vsn", default="2", choices=["1", "2", "1.0.0", "2.0.0"])
+    p.add_argument(
+        "--vsn",
+        default=None,
+        choices=["1", "2", "1.0.0", "2.0.0"],
+        help="protocol version (default 2, or the saved profile's)",
+    )
     p.add_argument(
         "--identities",
         metavar="FILE",
