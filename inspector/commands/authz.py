@@ -46,6 +46,7 @@ from inspector.store.authz import (
 )
 
 from .client_args import (
+    DEFAULT_VSN,
     EXIT_FAILURE,
     EXIT_OK,
     EXIT_USAGE,
@@ -76,7 +77,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--key", help="API key (anon/publishable) [$SUPABASE_ANON_KEY, $SUPABASE_KEY]")
     p.add_argument(
         "--vsn",
-        default=None,
+        default=DEFAULT_VSN,
         choices=["1", "2", "1.0.0", "2.0.0"],
         help="protocol version (default 2, or the saved profile's)",
     )

@@ -54,6 +54,21 @@ EXIT_CODES_HELP = (
 PASSWORD_ENV = "SUPABASE_PASSWORD"
 
 
+class _Default(str):
+    """A default value that can be told from the same value typed (``--vsn 2``)."""
+
+    __slots__ = ()
+
+
+#: ``--vsn`` when not given: 2, or the saved profile's with ``--profile`` (issue #13 §1).
+DEFAULT_VSN = _Default("2")
+
+
+def given(value: object) -> bool:
+    """Whether an option with a :class:`_Default` default was typed."""
+    return not isinstance(value, _Default)
+
+
 class UsageError(Exception):
     """Bad arguments: printed as one line, exit code 2."""
 
@@ -75,7 +90,7 @@ def add_connection_options(p: argparse.ArgumentParser, *, channel_required: bool
     )
     p.add_argument(
         "--vsn",
-        default=None,
+        default=DEFAULT_VSN,
         choices=["1", "2", "1.0.0", "2.0.0"],
         help="protocol version: 2 (default, like realtime-js) or 1 (like realtime-py)",
     )
@@ -135,7 +150,7 @@ def settings_from(args: argparse.Namespace, **extra: Any) -> ClientSettings:
         raise UsageError("no API key: pass --key or set SUPABASE_ANON_KEY (or SUPABASE_KEY)")
     try:
         return ClientSettings(
-            url, key, vsn=args.vsn or "2", access_token=_secret(args.token, "token"), **extra
+            url, key, vsn=args.vsn, access_token=_secret(args.token, "token"), **extra
         )
     except InvalidSettings as exc:
         raise UsageError(exc.message) from exc

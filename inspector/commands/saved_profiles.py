@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 from inspector.client import ClientSettings, InvalidSettings
 from inspector.client.identity import IdentitySession, IdentitySpec
 
-from .client_args import Output, UsageError, settings_from, signed_in
+from .client_args import Output, UsageError, given, settings_from, signed_in
 
 __all__ = ["add_profile_options", "connection", "saved_connection", "uses_saved_profile"]
 
@@ -151,7 +151,11 @@ def saved_connection(
             raise UsageError(exc.message) from exc
     try:
         settings = ClientSettings(
-            profile.url, key, vsn=args.vsn or profile.vsn, access_token=token, **extra
+            profile.url,
+            key,
+            vsn=args.vsn if given(args.vsn) else profile.vsn,
+            access_token=token,
+            **extra,
         )
     except InvalidSettings as exc:
         raise UsageError(f"profile {profile.name!r}: {exc.message}") from exc

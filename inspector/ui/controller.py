@@ -244,12 +244,22 @@ class InspectorController(ControllerBase):
             events=o.events or ("*",),
         )
 
+    def _tab_client(self, channel: OpenChannel) -> RealtimeClient | None:
+        """The client a tab joined over: its identity's (once started), else the profile's."""
+        if self.client is None:
+            return None
+        identity = channel.options.identity
+        if not identity:
+            return self.client
+        socket = self._identity_sockets.get(identity)
+        return socket.client if socket is not None and socket.started else None
+
     def refresh_filtered(self) -> None:
         """Bring each tab's count of broadcasts its event filter refused up to date."""
-        client = self.client
-        if client is None:
-            return
         for channel in self.channels.values():
+            client = self._tab_client(channel)
+            if client is None:
+                continue
             joined = client.channels.get(topic_for(channel.name))
             if joined is not None:
                 channel.note_filtered(joined, joined.filtered)
@@ -432,8 +442,8 @@ class InspectorController(ControllerBase):
     ) -> Replayer | None:
         """Replay into the joined tab ``name`` with the client's engine (the CLI's code path);
         each send becomes an outgoing row whose status updates in place."""
-        client = self.client
         channel = self.channels.get(name)
+        client = self._tab_client(channel) if channel is not None else None
         if client is None or channel is None or channel.status.state is not TabState.JOINED:
             return None
         assert isinstance(options, ReplayOptions)
@@ -488,9 +498,9 @@ class InspectorController(ControllerBase):
     def _start_repeat(self, channel: OpenChannel, request: RepeatRequest) -> str | None:
         """Run the client's repeat engine on the tab; each send is a row (appended to the
         tab's log, which the model shows in batches), each outcome updates its row."""
-        client = self.client
+        client = self._tab_client(channel)
         if client is None:
-            return "not connected"
+            return "not connected" if self.client is None else "the tab's identity is not ready"
         # {{claims.*}} are the user token's, as in the composer's preview (not the API key's)
         token = self.access_token
         peeked = peek(token) if token else None
@@ -558,8 +568,9 @@ class InspectorController(ControllerBase):
         channel: OpenChannel,
         call: Callable[[RealtimeClient], Coroutine[Any, Any, PushResult]],
     ) -> None:
-        """Track/untrack (§8.1); the reply (§8.2) goes to the tab's presence roster."""
-        client = self.client
+        """Track/untrack (§8.1) over the tab's socket (its identity's); the reply (§8.2) goes
+        to the tab's presence roster."""
+        client = self._tab_client(channel)
         roster = channel.presence
         if client is None:
             roster.own_result(False, self.wall_clock(), error="not connected")
@@ -622,14 +633,23 @@ class InspectorController(ControllerBase):
         return socket.session if socket is not None else None
 
     def _identity_socket(self, identity_id: str) -> _IdentitySocket:
-        """The socket of an identity, started (signed in, minted, connected) on first use."""
-        socket = self._identity_sockets.get(identity_id)
-        if socket is not None:
-            return socket
+        """The socket of an identity, started (signed in, minted, connected) on first use.
+        An identity edited in Profiles… since (a new token, password, claims) gets a new
+        socket, and the tabs that joined as it join again over that one."""
         resolver = self.identity_resolver
         if resolver is None:
             raise InspectorError("identities are not available here")
         spec = resolver(identity_id)  # an InspectorError (a missing secret) says why not
+        socket = self._identity_sockets.get(identity_id)
+        if socket is not None and socket.session.spec == spec:
+            return socket
+        if socket is not None:  # edited: the old socket goes, its tabs come along
+            del self._identity_sockets[identity_id]
+            self._spawn(socket.close(), "close identity")
+            settled = (TabState.JOINED, TabState.ERRORED, TabState.CLOSED)  # not the joining
+            rejoin = [c for c in self._identity_tabs(identity_id) if c.status.state in settled]
+        else:
+            rejoin = []
         socket = _IdentitySocket(identity_id, IdentitySession(spec), self._generation)
         self._identity_sockets[identity_id] = socket
         # Not _spawn: a failed start (Auth refused) is expected and told to its tabs and
@@ -640,6 +660,9 @@ class InspectorController(ControllerBase):
         self._tasks.add(task)
         task.add_done_callback(_quiet_done(self._tasks))
         socket.ready = task
+        for channel in rejoin:
+            self._set_channel_status(channel.name, ChannelStatus(TabState.JOINING))
+            self._join_as(channel)
         return socket
 
     async def _identity_client(self, identity_id: str) -> RealtimeClient:
@@ -661,7 +684,7 @@ class InspectorController(ControllerBase):
             settings = await session.start(base)
             client = self._client_factory(
                 settings,
-                on_event=partial(self._on_identity_event, socket.identity_id, socket.generation),
+                on_event=partial(self._on_identity_event, socket),
             )
             socket.client = client
             await client.connect()
@@ -673,6 +696,7 @@ class InspectorController(ControllerBase):
             raise
         session.on_token(partial(self._identity_token, socket))
         session.on_error(partial(self._identity_refresh_failed, socket))
+        socket.started = True
         socket.refresher = self._spawn(session.keep_fresh(), f"refresh {session.name}")
         self._warn_before_expiry(socket)
         self.identity_changed.emit(socket.identity_id)
@@ -750,10 +774,12 @@ class InspectorController(ControllerBase):
         # Qt's timers take at most 2**31 ms (24 days): a longer wait is taken in pieces.
         socket.warning = loop.call_later(min(max(0.0, left - 60.0), _LONGEST_WAIT_S), warn)
 
-    def _on_identity_event(self, identity_id: str, generation: int, event: ClientEvent) -> None:
+    def _on_identity_event(self, socket: _IdentitySocket, event: ClientEvent) -> None:
         """An identity socket's events: its channels' events go to the tabs joined as it;
-        the socket's own state is not the toolbar's (the profile's connection is)."""
-        if generation != self._generation:
+        the socket's own state is not the toolbar's (the profile's connection is). A socket
+        that was replaced or closed says nothing more."""
+        identity_id = socket.identity_id
+        if self._identity_sockets.get(identity_id) is not socket:
             return
         if getattr(event, "topic", None) is None or not self._for_tab(event, identity_id):
             return
@@ -953,6 +979,8 @@ class _IdentitySocket:
         self.ready: asyncio.Task[RealtimeClient] | None = None
         self.refresher: asyncio.Task[None] | None = None
         self.warning: asyncio.TimerHandle | None = None
+        #: signed in (or minted) and connected once: the client is usable.
+        self.started = False
 
     async def close(self) -> None:
         if self.warning is not None:

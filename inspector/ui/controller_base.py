@@ -227,8 +227,8 @@ class ControllerBase(QObject):
         exp = {"exp_iso": utc_iso(info.exp)} if info.exp is not None else {}
         for channel in list(self.channels.values()):
             state = channel.status.state
-            if state is TabState.LEFT:
-                continue
+            if state is TabState.LEFT or channel.options.identity:
+                continue  # a tab joined as an identity keeps that identity's token
             self._add_system(channel.name, "token updated", {"role": info.role, **exp})
             if state in (TabState.CLOSED, TabState.ERRORED):
                 self.rejoin(channel.name)
@@ -524,6 +524,20 @@ class ControllerBase(QObject):
     def _explained(self, channel: OpenChannel, status: ChannelStatus) -> ChannelStatus:
         """A refused join of a private channel says what would let it in (issue #10 item 18)."""
         reason = status.reason or ""
+        if (
+            channel.options.identity
+            and status.state is TabState.CLOSED
+            and "use Update token" in reason
+        ):
+            who = self.identity_name(channel.options.identity)
+            return replace(
+                status,
+                reason=reason.replace(
+                    "use Update token (Ctrl+Shift+U) to rejoin",
+                    f"paste a new token for the identity “{who}” in Profiles… (Identities), "
+                    "then Rejoin",
+                ),
+            )
         if (
             status.state is not TabState.ERRORED
             or not channel.options.private

@@ -6,11 +6,12 @@ as another identity (websocket: it joins first, or the row says why not; REST: i
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_helpers import save_screenshot, until
+from gui_helpers import WindowOptions, save_screenshot, until
 
 from inspector.protocol.server_events import AccessTokenPushed
 from inspector.server import RealtimeServer, Rules, ServerConfig
@@ -36,6 +37,11 @@ ALICE = Identity("i-alice", "alice", "password", email="alice@example.com")
 BOB = Identity("i-bob", "bob", "minted", sub="bob-id", email="bob@example.com", lifetime_s=600)
 ADMIN = Identity("i-admin", "admin", "key")
 GHOST = Identity("i-ghost", "ghost", "password", email="ghost@example.com")
+
+
+@pytest.fixture
+def window_options() -> WindowOptions:
+    return WindowOptions(size=(1200, 720))
 
 
 @pytest.fixture
@@ -67,7 +73,7 @@ def connect(window: MainWindow, server: RealtimeServer) -> Profile:
     return profile
 
 
-def join_as(window: MainWindow, name: str, identity: Identity) -> None:
+def join_as(window: MainWindow, name: str, identity: Identity, shot: str = "") -> None:
     dialog = window.open_join_dialog()
     dialog.name_edit.setText(name)
     dialog.private_check.setChecked(True)
@@ -75,6 +81,8 @@ def join_as(window: MainWindow, name: str, identity: Identity) -> None:
     assert index > 0, [dialog.identity_combo.itemText(i) for i in range(4)]
     dialog.identity_combo.setCurrentIndex(index)
     assert dialog.options().identity == identity.id
+    if shot:
+        save_screenshot(dialog, shot)
     dialog.accept()
 
 
@@ -86,7 +94,7 @@ async def test_join_as_refresh_and_refusal(window: MainWindow, server: RealtimeS
     controller = window.controller
     connect(window, server)
     mark = server.events.mark()
-    join_as(window, "members-1", ALICE)
+    join_as(window, "members-1", ALICE, shot="join-as-identity")
     channel = controller.channels["members-1"]
     await until(lambda: channel.status.state is TabState.JOINED, what="joined as alice")
     panel = window.panels["members-1"]
@@ -116,6 +124,7 @@ async def test_join_as_refresh_and_refusal(window: MainWindow, server: RealtimeS
     await until(lambda: session.refreshes >= 2, what="a second refresh, past the first expiry")
     assert channel.status.state is TabState.JOINED
     await until(lambda: not panel.model.has_pending())
+    panel.table.selectRow(panel.proxy.rowCount() - 1)
     save_screenshot(window, "identity-tab-refresh")
 
     # An identity the rules keep out: the server's reason, and what to do.
@@ -192,6 +201,41 @@ async def test_send_as_other_identities(window: MainWindow, server: RealtimeServ
     row = send("from-alice", None)
     await until(lambda: row.send.state is SendState.SENT)
     assert row.send.sender is None
+    panel = window.panels["members-2"]
+    await until(lambda: not panel.model.has_pending())
+    composer.set_send_as(BOB.id)
+    panel.table.selectRow(3)  # the refused send: its reason in the detail pane
+    save_screenshot(window, "identity-send-as")
     # bob's and admin's sockets joined only to send: their channel events stay theirs
     assert sum(r.event == "joined" for r in channel.log) == 1
     assert channel.status.state is TabState.JOINED
+
+
+async def test_presence_over_the_identity_socket_and_an_edited_identity(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    from inspector.store.presence.presence_roster import OwnState
+
+    controller = window.controller
+    profile = connect(window, server)
+    window.join(ChannelOptions("members-3", private=True, presence=True, identity=BOB.id))
+    channel = controller.channels["members-3"]
+    await until(lambda: channel.status.state is TabState.JOINED, what="joined as bob")
+    first = controller.identity_session(BOB.id)
+    assert first is not None
+    assert controller.track("members-3", {"who": "bob"}) is None
+    await until(lambda: channel.presence.own.state is OwnState.TRACKED, what="tracked as bob")
+    assert controller.client is not None
+    assert "realtime:members-3" not in controller.client.channels  # bob's socket tracked it
+
+    # bob edited in Profiles… (now role anon): his socket is replaced on the next join, and
+    # the members channel now refuses him with the server's reason.
+    anon_bob = dataclasses.replace(BOB, role="anon")
+    window.profiles_model.update(dataclasses.replace(profile, identities=(ALICE, anon_bob)))
+    controller.rejoin("members-3")
+    await until(lambda: channel.status.state is TabState.ERRORED, what="refused as anon bob")
+    assert "permissions" in (channel.status.reason or "")
+    second = controller.identity_session(BOB.id)
+    assert second is not None
+    assert second is not first
+    assert second.claims["role"] == "anon"
