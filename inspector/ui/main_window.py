@@ -56,6 +56,7 @@ from inspector.store import (
 )
 from inspector.store.library import ENV_VAR, SavedMessage, default_library_path
 
+from .authz.authz_dock import AuthorizationDock, AuthzHost, profile_identities
 from .channels.channel_panel import ChannelPanel
 from .channels.channel_sets import ChannelSetsActions
 from .channels.channel_tabs import ChannelTabsWidget
@@ -222,6 +223,17 @@ class MainWindow(QMainWindow):
         self.channel_sets.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.channel_sets.install_bar(self)
         self.profile_combo.currentIndexChanged.connect(self.channel_sets.bar.hide)
+        # Issue #13 §4: the Authorization dock (View menu).
+        self.authz_dock = AuthorizationDock.install(
+            self,
+            AuthzHost(
+                profile=lambda: self.active_profile.profile,
+                api_key=lambda p: self.secrets.get(p.id, API_KEY) or "",
+                identities=lambda p: profile_identities(self.secrets, p),
+            ),
+            self.view_menu,
+        )
+        self.active_profile.changed.connect(self.authz_dock.refresh_identities)
         self.statusBar().showMessage("Ready", 3000)
 
         controller.identity_resolver = self._identity_spec
@@ -1001,6 +1013,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.checks_dock.runs.cancel()  # a running check leaves and disconnects
         self.compare.close_all()  # each compare view leaves and closes its sockets
+        self.authz_dock.cancel()  # a running matrix untracks, leaves and closes its sockets
         self.save_state()
         self._tick_timer.stop()
         super().closeEvent(event)
