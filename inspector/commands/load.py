@@ -8,7 +8,7 @@ printed), runs it in this process or in ``--workers N`` processes with disjoint 
 stderr (rich, or plain lines when stderr is not a terminal), prints the final table, writes
 the ``--json`` report and evaluates ``--threshold`` expressions.
 
-Exit codes: 0 every threshold met; 1 a threshold failed, or no VU could connect; 2 invalid
+Exit codes: 0 every threshold met; 1 a threshold failed, or no VU could connect or join; 2 invalid
 arguments (a bad threshold, an unknown preset, a remote target without ``--yes``); 130/143
 when Ctrl+C/SIGTERM cut the run short (the partial result is still printed).
 
@@ -84,7 +84,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         + ". Presets: "
         + "; ".join(f"{name}: {w.description}" for name, w in PRESETS.items())
         + ".",
-        epilog="exit codes: 0 every threshold met; 1 a threshold failed or no VU connected; "
+        epilog="exit codes: 0 every threshold met; 1 a threshold failed, or no VU connected or "
+        "joined; "
         "2 invalid arguments (also a target that is not on this machine without --yes); "
         "130 (Ctrl+C) or 143 (SIGTERM) when cut short. Threshold metrics: "
         + ", ".join(METRICS)
@@ -393,6 +394,7 @@ async def _load(args: argparse.Namespace, out: Output) -> int:
     started = time.time()
     with stop_on_signals(stop):
         try:
+            parts: list[LoadStats] = []
             if workers == 1:
                 token_for, claims_for = (
                     _minter(secret, workload.max_run_seconds()) if secret else (None, None)
@@ -406,13 +408,17 @@ async def _load(args: argparse.Namespace, out: Output) -> int:
                     claims_for=claims_for,
                 )
             else:
-                stats = await _run_workers(workload, settings, secret, workers, progress, stop, out)
+                stats, parts = await _run_workers(
+                    workload, settings, secret, workers, progress, stop, out
+                )
         finally:
             progress.close()
     summary = stats.summary()
     verdicts = [check(t, summary) for t in thresholds]
     _print_table(workload, stats, summary, verdicts, workers)
     report = _report(workload, settings, stats, summary, verdicts, workers, started)
+    if parts:
+        report["per_worker"] = [_part(part) for part in parts]
     if args.json == "-":
         out.line(report)
     elif args.json:
@@ -426,7 +432,19 @@ async def _load(args: argparse.Namespace, out: Output) -> int:
     if stats.connects_ok == 0:
         out.error("no virtual user could connect")
         return EXIT_FAILURE
+    if stats.joins_ok == 0:
+        out.error("no channel could be joined")
+        return EXIT_FAILURE
     return EXIT_OK if all(v.passed for v in verdicts) else EXIT_THRESHOLD
+
+
+_PART_FIGURES = ("vus", "connections", "joins", "sent", "expected", "delivered", "lost", "errors")
+
+
+def _part(stats: LoadStats) -> dict[str, Any]:
+    """One worker's main counts (the merged figures are their sums; histograms merge)."""
+    summary = stats.summary()
+    return {name: summary[name] for name in _PART_FIGURES}
 
 
 def _check_writable(path: str) -> None:
@@ -629,8 +647,8 @@ async def _run_workers(
     progress: _Progress,
     stop: Stop,
     out: Output,
-) -> LoadStats:
-    """Run ``n`` worker processes (disjoint VU ranges) and merge their results."""
+) -> tuple[LoadStats, list[LoadStats]]:
+    """Run ``n`` worker processes (disjoint VU ranges); their merged result and each one."""
     ranges = _ranges(workload.vus, n)
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
@@ -729,12 +747,14 @@ async def _run_workers(
     merged = LoadStats()
     merged.processes = 0
     merged.workload = workload.to_dict()
+    parts = []
     for k, result in enumerate(results):
         if result is None:
             merged.error(f"worker {k} exited with code {codes[k]} and no result")
             continue
+        parts.append(LoadStats.from_dict(result.to_dict()))
         merged.merge(result)
-    return merged
+    return merged, parts
 
 
 def _worker_main() -> int:

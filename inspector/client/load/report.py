@@ -81,6 +81,16 @@ _UNITS: Final[dict[str, dict[str, float]]] = {
     "byte_rate": {"": 1.0, "b/s": 1.0, "kb/s": 1e3, "mb/s": 1e6, "gb/s": 1e9},
 }
 
+_KIND_WORDS: Final[dict[str, str]] = {
+    "ms": "a time in milliseconds",
+    "seconds": "a time in seconds",
+    "percent": "a percentage",
+    "rate": "a rate per second",
+    "count": "a count",
+    "bytes": "a size in bytes",
+    "byte_rate": "bytes per second",
+}
+
 _OPS: Final[dict[str, Callable[[float, float], bool]]] = {
     "<=": operator.le,
     ">=": operator.ge,
@@ -139,7 +149,7 @@ def parse_threshold(text: str) -> Threshold:
     if factor is None:
         allowed = ", ".join(repr(u) for u in units if u) or "none"
         raise ThresholdError(
-            f"{name} is {metric.kind.replace('_', ' ')}: unit {unit!r} does not fit in {text!r} "
+            f"{name} is {_KIND_WORDS[metric.kind]}: unit {unit!r} does not fit in {text!r} "
             f"(units: {allowed})"
         )
     if not math.isfinite(number):
