@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from inspector import APP_NAME, __version__
 
 #: Headless subcommands, in the order ``--help`` lists them.
-SUBCOMMANDS = ("serve", "listen", "send", "replay", "check", "token")
+SUBCOMMANDS = ("serve", "listen", "send", "replay", "check", "token", "load")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -560,7 +560,12 @@ class LoadStats:
             for name, text in data.get("histograms", {}).items():
                 if name not in cls._HISTOGRAMS:
                     continue
-                decoded = HdrHistogram.decode(text.encode("ascii"))
+                try:
+                    decoded = HdrHistogram.decode(text.encode("ascii"))
+                except Exception as exc:  # hdrh raises its own types for damaged input
+                    raise ValueError(f"histogram {name} cannot be decoded: {exc}") from exc
+                if decoded is None:
+                    raise ValueError(f"histogram {name} cannot be decoded")
                 getattr(stats, name).add(decoded)
         except (TypeError, KeyError, AttributeError) as exc:
             raise ValueError(f"not a load result: {exc}") from exc

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -55,6 +56,17 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+_ENV: dict[str, str] | None = None
+
+
+def _environment() -> dict[str, str]:
+    """One copy of the environment for ``{{env.X}}``, shared by every VU of the process."""
+    global _ENV
+    if _ENV is None:
+        _ENV = dict(os.environ)
+    return _ENV
+
+
 class _Payloads:
     """Builds each send's payload and its size in bytes (JSON text)."""
 
@@ -62,7 +74,9 @@ class _Payloads:
         self.size = workload.payload_bytes
         self.sender = sender
         self.template = workload.template
-        self.variables = Variables(claims=claims) if workload.template is not None else None
+        self.variables = (
+            Variables(env=_environment(), claims=claims) if workload.template is not None else None
+        )
 
     def make(self, seq: int) -> tuple[dict[str, Any], int]:
         ts = time.time() * 1000.0
