@@ -23,12 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import ipaddress
 import json
 import math
 import os
 import secrets
-import socket
 import sys
 import time
 import urllib.parse
@@ -49,6 +47,8 @@ from inspector.client.load.report import (
     parse_threshold,
     rows,
 )
+from inspector.client.load.safety import is_local as _is_local
+from inspector.client.load.safety import safety_lines as _safety_text
 from inspector.protocol import jwt
 from inspector.protocol.invisible import printable
 from inspector.protocol.template import TemplateError, Variables, expand_json, has_placeholders
@@ -70,10 +70,6 @@ from .client_args import (
 HELP = "load test with Supabase's Broadcast workloads (docs/load.md)"
 REPORT_FORMAT = "realtime-inspector-load-report/1"
 EXIT_THRESHOLD = 1
-
-#: Published quotas of hosted Supabase Realtime (docs/realtime-protocol.md §10, from the
-#: Supabase docs' limits page): (plan, concurrent connections, messages/s, joins/s, payload KB).
-QUOTAS = (("Free", 200, 100, 100, 256), ("Pro", 500, 500, 500, 3000))
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -266,57 +262,6 @@ def _saved(args: argparse.Namespace) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise UsageError(f"--saved {printable(saved.ref)!r}: the payload must be a JSON object")
     return out
-
-
-def _is_local(url: str) -> bool:
-    """Whether the server is on this machine (loopback, or one of this host's names)."""
-    host = (urllib.parse.urlsplit(url).hostname or "").lower().rstrip(".")
-    if host in ("localhost", "") or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        pass
-    try:
-        names = {socket.gethostname().lower(), socket.getfqdn().lower()}
-    except OSError:
-        names = set()
-    return host in names
-
-
-def _safety_text(workload: Workload) -> list[str]:
-    sends = workload.send_rate_total()
-    deliveries = workload.delivery_rate_total()
-    events = sends + deliveries
-    joins = workload.vus * workload.channels_per_vu()
-    ramp = workload.ramp_seconds
-    join_rate = joins / ramp if ramp > 0 else float(joins)
-    payload_kb = max(workload.payload_bytes, 60) / 1000
-    lines = [
-        f"this run of {workload.name} opens {workload.vus:,} websockets, joins {joins:,} "
-        f"channels (about {join_rate:,.0f}/s over {ramp:.0f} s) and for "
-        f"{workload.duration_s:g} s sends {sends:,.1f} messages/s that make {deliveries:,.1f} "
-        f"deliveries/s: about {events:,.0f} Realtime messages/s (the quota counts both)",
-    ]
-    for plan, conns, msgs, joins_s, kb in QUOTAS:
-        over = []
-        if workload.vus > conns:
-            over.append(f"{conns} concurrent connections")
-        if events > msgs:
-            over.append(f"{msgs} messages/s")
-        if join_rate > joins_s:
-            over.append(f"{joins_s} joins/s")
-        if payload_kb > kb:
-            over.append(f"{kb} KB payloads")
-        if over:
-            lines.append(f"on the {plan} plan it goes over: {', '.join(over)}")
-    lines.append(
-        "quotas: Supabase's published Realtime limits (Free: 200 connections, 100 messages/s, "
-        "100 joins/s; Pro: 500, 500, 500; docs/realtime-protocol.md §10); over them the server "
-        "refuses connections and joins and closes channels ('Too many messages per second'), "
-        "and the project may be billed for the messages"
-    )
-    return lines
 
 
 def _minter(

@@ -76,6 +76,7 @@ from locust.runners import (
 
 from inspector.client.errors import InvalidSettings
 from inspector.client.load import LoadStats, Workload, preset
+from inspector.client.load.report import rows
 from inspector.client.load.workloads import VIAS
 from inspector.client.settings import ClientSettings
 from inspector.loadtest import vu_host
@@ -719,43 +720,13 @@ def _write_worker_report(proc: _Process) -> None:
         _write_json(worker_report_path(report, proc.worker_index()), data)
 
 
-#: The figures the summary prints, in order, with their units.
-SUMMARY: Final[tuple[tuple[str, str], ...]] = (
-    ("vus", ""),
-    ("concurrent_users", ""),
-    ("connections", ""),
-    ("connection_success", "%"),
-    ("joins", ""),
-    ("join_success", "%"),
-    ("join_p99", "ms"),
-    ("sent", ""),
-    ("sent_rate", "/s"),
-    ("expected", ""),
-    ("delivered", ""),
-    ("delivered_rate", "/s"),
-    ("p50", "ms"),
-    ("p95", "ms"),
-    ("p99", "ms"),
-    ("max", "ms"),
-    ("ack_p99", "ms"),
-    ("lost", ""),
-    ("duplicated", ""),
-    ("out_of_order", ""),
-    ("errors", ""),
-)
-
-
 def format_summary(summary: dict[str, Any], processes: int) -> str:
+    """The final table, the rows of ``realtime-inspector load``'s (report.rows)."""
     lines = [f"Realtime Inspector load (merged from {processes} process(es))"]
-    for name, unit in SUMMARY:
-        value = summary.get(name)
-        if value is None:
-            text = "-"
-        elif isinstance(value, float):
-            text = f"{value:,.1f}{unit and ' ' + unit}"
-        else:
-            text = f"{value:,}{unit and ' ' + unit}"
-        lines.append(f"  {name.replace('_', ' '):<20} {text}")
+    last = ""
+    for section, label, value in rows(summary):
+        lines.append(f"  {section if section != last else '':<12} {label:<28} {value:>14}")
+        last = section
     return "\n".join(lines)
 
 
