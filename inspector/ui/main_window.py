@@ -71,6 +71,7 @@ from .event_translation import is_token_expiry
 from .frames.frames_panel import FramesDock
 from .library.library_panel import LibraryDock
 from .library.save_dialog import SaveMessageDialog
+from .load.load_dock import LoadDock, LoadHost
 from .open_channel import SendRequest
 from .preferences_dialog import PreferencesDialog
 from .profiles.profile_list_model import ProfileListModel
@@ -193,6 +194,17 @@ class MainWindow(QMainWindow):
             self.channel_menu,
         )
         self.active_profile.changed.connect(self.checks_dock.refresh_target)
+        # Issue #14 §2: the Load panel (View menu).
+        self.load_dock = LoadDock.install(
+            self,
+            LoadHost(
+                profile=lambda: self.active_profile.profile,
+                api_key=lambda p: self.secrets.get(p.id, API_KEY) or "",
+                access_token=lambda p: self.secrets.get(p.id, ACCESS_TOKEN),
+            ),
+            self.view_menu,
+        )
+        self.active_profile.changed.connect(self.load_dock.refresh_target)
         self.statusBar().showMessage("Ready", 3000)
 
         controller.connection_changed.connect(self._connection_changed)
@@ -925,6 +937,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.checks_dock.runs.cancel()  # a running check leaves and disconnects
+        self.load_dock.stop()  # a load run stops sending, drains and closes its sockets
         self.save_state()
         self._tick_timer.stop()
         super().closeEvent(event)
