@@ -5,10 +5,13 @@ not on this machine asks first, showing the expected message rate."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 from gui_helpers import save_screenshot, signal_future, until
+from PySide6.QtGui import QAction
 
 from inspector.client.load import LoadStats
 from inspector.client.load.report import rows
@@ -72,9 +75,7 @@ async def test_a_run_draws_its_charts_and_ends_with_the_cli_table(
     assert counts["p99"] > 0
     # The final table is the CLI's (report.rows), row for row.
     table = dock.panel.table
-    shown = [
-        tuple(table.item(r, c).text() for c in (1, 2)) for r in range(table.rowCount())
-    ]
+    shown = [tuple(table.item(r, c).text() for c in (1, 2)) for r in range(table.rowCount())]
     assert shown == [(label, value) for _, label, value in rows(summary)]
     assert "Nothing lost" in dock.panel.note.text()
     assert dock.panel.start_button.isEnabled()
@@ -123,3 +124,41 @@ async def test_a_remote_target_asks_first_with_the_expected_rate(window: MainWin
     assert "1,200.0 messages/s" in text  # 300 VUs x 2 channels x 2/s
     assert "Free plan" in text
     assert "Not started" in dock.panel.note.text()
+
+
+def test_the_window_starts_without_importing_the_charts_library() -> None:
+    """pyqtgraph and numpy take about a second to import: only the Load panel's first show
+    pays for it, not every start of the window."""
+    code = (
+        "import sys; import inspector.app, inspector.ui.main_window; "
+        "print(sorted(m for m in ('pyqtgraph', 'numpy') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+async def test_showing_the_dock_builds_the_panel_with_its_charts(window: MainWindow) -> None:
+    dock = window.load_dock
+    assert dock._panel is None
+    assert dock.toggleViewAction() in window.view_menu.actions()
+    dock.toggleViewAction().trigger()
+    assert dock.isVisible()
+    assert dock._panel is not None
+    assert dock.widget() is dock.panel
+    assert dock.panel.charts.point_counts() == {"sent": 0, "delivered": 0, "p50": 0, "p99": 0}
+    assert "No profile" in dock.panel.target_label.text()
+
+
+async def test_every_shortcut_of_the_window_is_its_own(window: MainWindow) -> None:
+    """Two actions on one key sequence make Qt fire neither (the Load toggle first took
+    Leave's Ctrl+Shift+L)."""
+    seen: dict[str, str] = {}
+    for action in window.findChildren(QAction):
+        for shortcut in action.shortcuts():
+            key = shortcut.toString()
+            if key and seen.get(key, action.text()) != action.text():
+                raise AssertionError(f"{key}: {seen[key]!r} and {action.text()!r}")
+            seen[key] = action.text()
+    assert seen["Ctrl+Shift+T"] == "&Load test"

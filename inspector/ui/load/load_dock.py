@@ -26,6 +26,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
@@ -63,8 +64,10 @@ from inspector.store import Profile
 from inspector.store.profiles.profiles import normalize_url
 
 from ..common import icons, theme
-from .charts import LoadCharts
 from .load_run import LoadRun
+
+if TYPE_CHECKING:
+    from .charts import LoadCharts
 
 #: ``confirm(title, text) -> bool``: asks before a run against a remote server.
 Confirm = Callable[[str, str], bool]
@@ -189,7 +192,11 @@ class LoadPanel(QWidget):
         self.note = QLabel("")
         self.note.setWordWrap(True)
 
-        self.charts = LoadCharts()
+        # pyqtgraph (and numpy) take about a second to import: only when the panel is built,
+        # the first time the dock is shown, never at the window's start.
+        from .charts import LoadCharts
+
+        self.charts: LoadCharts = LoadCharts()
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["", "Figure", "Value"])
         self.table.verticalHeader().setVisible(False)
@@ -385,19 +392,31 @@ class LoadDock(QDockWidget):
         self.setObjectName("load_dock")
         self.host = host
         self.confirm = confirm or _message_box_confirm(parent or self)
-        self.panel = LoadPanel()
-        self.setWidget(self.panel)
+        self._panel: LoadPanel | None = None
+        self.setWidget(QWidget())  # the panel replaces it when first shown
         self.run = LoadRun(self)
         action = self.toggleViewAction()
         action.setText("&Load test")
-        action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        action.setShortcut(QKeySequence("Ctrl+Shift+T"))
         action.setToolTip("Load presets against the current profile: live charts, final table")
-        self.panel.start_button.clicked.connect(self.start)
-        self.panel.stop_button.clicked.connect(self.run.stop)
-        self.run.progress.connect(self.panel.show_progress)
-        self.run.finished.connect(self._finished)
-        self.visibilityChanged.connect(lambda _v: self.refresh_target())
-        self.refresh_target()
+        self.visibilityChanged.connect(self._visibility_changed)
+
+    @property
+    def panel(self) -> LoadPanel:
+        """The panel, built on first use (the dock's first show)."""
+        if self._panel is None:
+            panel = self._panel = LoadPanel()
+            self.setWidget(panel)
+            panel.start_button.clicked.connect(self.start)
+            panel.stop_button.clicked.connect(self.run.stop)
+            self.run.progress.connect(panel.show_progress)
+            self.run.finished.connect(self._finished)
+            self.refresh_target()
+        return self._panel
+
+    def _visibility_changed(self, visible: bool) -> None:
+        if visible:
+            self.refresh_target()
 
     @classmethod
     def install(cls, window: QMainWindow, host: LoadHost, view_menu: QMenu) -> LoadDock:
@@ -428,6 +447,8 @@ class LoadDock(QDockWidget):
         return settings, f"Runs on profile “{profile.name}” · {url} ({where})"
 
     def refresh_target(self) -> None:
+        if self._panel is None and not self.isVisible():
+            return  # the panel shows it when it is built, at the dock's first show
         self.panel.target_label.setText(self.target()[1])
 
     def start(self) -> bool:
