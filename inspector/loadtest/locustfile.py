@@ -77,6 +77,7 @@ from locust.runners import (
 from inspector.client.errors import InvalidSettings
 from inspector.client.load import LoadStats, Workload, preset
 from inspector.client.load.report import rows
+from inspector.client.load.safety import is_local, safety_lines
 from inspector.client.load.workloads import VIAS
 from inspector.client.settings import ClientSettings
 from inspector.loadtest import vu_host
@@ -211,6 +212,14 @@ def _options(parser: Any) -> None:
         default="",
         help="write the merged figures as CSV (metric,value) here",
     )
+    group.add_argument(
+        "--ri-yes",
+        env_var="RI_LOAD_YES",
+        action="store_true",
+        default=False,
+        help="headless against a server that is not on this machine: run (the expected rates "
+        "and the quotas they go over are logged first)",
+    )
     # Set by the master for its workers, not by hand.
     group.add_argument(
         "--ri-worker-count",
@@ -228,6 +237,15 @@ def _flag(value: str) -> bool | None:
 def workload_for(name: str, options: Any, vus: int) -> Workload:
     """The preset ``name`` with the ``--ri-*`` overrides (``ValueError`` for a bad one)."""
     overrides: dict[str, Any] = {"vus": max(vus, 1)}
+    # Locust decides when users start (-r: new connections per second) and how long the run
+    # lasts (-t); the workload says so (the safety text, the report).
+    run_time = getattr(options, "run_time", None)
+    if run_time:
+        overrides["duration_s"] = float(run_time)
+    spawn_rate = getattr(options, "spawn_rate", None)
+    if spawn_rate:
+        overrides["ramp_up_s"] = max(vus, 1) / float(spawn_rate)
+        overrides["connect_rate"] = None
     if options.ri_run_id:
         overrides["run_id"] = options.ri_run_id
     for option, fld in (
@@ -581,6 +599,9 @@ def _on_test_start(environment: Environment, **_kw: Any) -> None:
             gevent.spawn(runner.quit)
         return
     problem = _check_options(environment)
+    if options is not None:
+        # Travels to the workers with the spawn messages: their users then open nothing.
+        options.ri_refused = bool(problem)
     if problem:
         log.error("%s", problem)
         environment.process_exit_code = 2
@@ -609,11 +630,17 @@ def _check_options(environment: Environment) -> str:
     if options is None or not classes:
         return ""
     try:
-        workload_for(classes[0].workload_name, options, int(options.num_users or 1))
+        workload = workload_for(classes[0].workload_name, options, int(options.num_users or 1))
     except (ValueError, KeyError) as exc:
         return f"bad load option: {exc}"
-    if not (environment.host or os.environ.get("SUPABASE_URL")):
+    url = environment.host or os.environ.get("SUPABASE_URL")
+    if not url:
         return "give the project URL: --host http://127.0.0.1:54321 (or $SUPABASE_URL)"
+    if not is_local(url):
+        lines = "; ".join(safety_lines(workload))
+        if options.headless and not options.ri_yes:
+            return f"{url} is not on this machine: {lines}. Run again with --ri-yes to go ahead"
+        log.warning("%s is not on this machine: %s", redact_text(url), lines)
     return ""
 
 
@@ -731,6 +758,8 @@ def format_summary(summary: dict[str, Any], processes: int) -> str:
 
 
 def _final(proc: _Process, final: bool) -> None:
+    if getattr(proc.options, "ri_refused", False):
+        return
     data = proc.report(final=final)
     stats = data["stats"]
     options = proc.options
@@ -791,6 +820,8 @@ class LoadUser(User):
 
     def on_start(self) -> None:
         self._index = -1
+        if getattr(self.environment.parsed_options, "ri_refused", False):
+            return  # the master refused the run and is quitting: open nothing
         proc = _state(self.environment)
         try:
             self._index = proc.start_vu(type(self))

@@ -157,3 +157,34 @@ async def test_master_and_two_workers_agree_and_lose_nothing(
     # The summary is printed at the end.
     assert "Realtime Inspector load (merged from 2 process(es))" in text
     assert "locust" not in sys.modules
+
+
+async def test_headless_against_a_remote_server_needs_ri_yes(tmp_path: Path) -> None:
+    """As `load` needs --yes: the expected rates and quotas, exit 2, and no user connects."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE_", "RI_LOAD_"))}
+    env["SUPABASE_ANON_KEY"] = "anon-key"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    proc = await _locust(
+        "BroadcastUser",
+        "--headless",
+        "-u",
+        "300",
+        "-r",
+        "100",
+        "-t",
+        "20s",
+        "-H",
+        "https://abcdefghijklmnop.supabase.invalid",
+        "--csv",
+        str(tmp_path / "locust"),
+        env=env,
+        cwd=tmp_path,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT_S)
+    text = out.decode()
+    assert proc.returncode == 2, text
+    assert "is not on this machine" in text
+    assert "300 websockets" in text
+    assert "Free plan it goes over" in text
+    assert "--ri-yes" in text
+    assert _locust_counts(tmp_path / "locust_stats.csv") == {}
