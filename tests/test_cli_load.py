@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -140,3 +142,26 @@ async def test_a_target_that_is_not_this_machine_needs_yes() -> None:
     assert "messages/s" in err
     assert "Free plan" in err
     assert "200 concurrent connections" in err
+
+
+def test_load_never_imports_qt_or_locust() -> None:
+    code = (
+        "import sys\n"
+        "from inspector.cli import main\n"
+        "for argv in (['load', '--help'], ['load', '--list']):\n"
+        "    try:\n"
+        "        assert main(argv) == 0\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code == 0, exc.code\n"
+        "import inspector.commands.load, inspector.client.load\n"
+        "roots = ('PySide6', 'qasync', 'locust', 'gevent')\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in roots)\n"
+        "print('BAD:' + ','.join(bad))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: realtime-inspector load" in proc.stdout
+    assert "large-fanout:" in proc.stdout
+    assert proc.stdout.strip().endswith("BAD:")
