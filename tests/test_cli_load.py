@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import pty
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -140,3 +145,65 @@ async def test_a_target_that_is_not_this_machine_needs_yes() -> None:
     assert "messages/s" in err
     assert "Free plan" in err
     assert "200 concurrent connections" in err
+
+
+def test_load_never_imports_qt_or_locust() -> None:
+    code = (
+        "import sys\n"
+        "from inspector.cli import main\n"
+        "for argv in (['load', '--help'], ['load', '--list']):\n"
+        "    try:\n"
+        "        assert main(argv) == 0\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code == 0, exc.code\n"
+        "import inspector.commands.load, inspector.client.load\n"
+        "roots = ('PySide6', 'qasync', 'locust', 'gevent')\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in roots)\n"
+        "print('BAD:' + ','.join(bad))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: realtime-inspector load" in proc.stdout
+    assert "large-fanout:" in proc.stdout
+    assert proc.stdout.strip().endswith("BAD:")
+
+
+async def test_on_a_terminal_progress_is_a_bar_with_live_figures(server: RealtimeServer) -> None:
+    master, slave = pty.openpty()
+    chunks: list[bytes] = []
+    loop = asyncio.get_running_loop()
+
+    def readable() -> None:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the terminal's other end is closed
+            data = b""
+        if data:
+            chunks.append(data)
+        else:
+            loop.remove_reader(master)
+
+    loop.add_reader(master, readable)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "inspector", "load", "broadcast", "--vus", "6",
+            "--duration", "1", "--ramp-up", "0", "--workers", "1",
+            stdout=asyncio.subprocess.DEVNULL, stderr=slave, env=cli_env(server),
+        )  # fmt: skip
+        os.close(slave)
+        slave = -1
+        await asyncio.wait_for(proc.wait(), RUN_TIMEOUT)
+    finally:
+        loop.remove_reader(master)
+        os.close(master)
+        if slave != -1:
+            os.close(slave)
+    err = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0, err
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err)
+    assert re.search(r"sending +━+", plain), plain
+    assert re.search(r"users 6/6 +sent [\d,]+/s +delivered [\d,]+/s +p50 ", plain), plain
+    assert "latency p99" in plain
+    assert "realtime-inspector load:" not in plain  # no plain progress lines on a terminal

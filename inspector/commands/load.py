@@ -504,53 +504,58 @@ def _print_table(
 
 
 class _Progress:
-    """Live figures on stderr: a rich bar on a terminal, else a plain line every 2 s."""
+    """Live figures on stderr: on a terminal a rich bar with a line of figures under it (the
+    connections while connecting, then the sending time), else a plain line every 2 s."""
 
     def __init__(self, workload: Workload, workers: int) -> None:
         self.workload = workload
         self.tty = sys.stderr.isatty()
         self._last_line = 0.0
-        self._rich: Any = None
+        self._live: Any = None
+        self._bar: Any = None
         self._task: Any = None
         if self.tty:
-            from rich.progress import (
-                BarColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
+            from rich.live import Live
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self._rich = Progress(
+            self._bar = Progress(
                 TextColumn("{task.fields[phase]:<10}"),
-                BarColumn(),
+                BarColumn(bar_width=None),
+                TextColumn("{task.fields[count]}"),
                 TimeElapsedColumn(),
-                TextColumn("{task.fields[figures]}"),
-                console=_stderr_console(),
-                transient=False,
+                expand=True,
             )
-            self._rich.start()
-            self._task = self._rich.add_task(
-                "load", total=workload.vus, phase="connecting", figures=""
+            self._task = self._bar.add_task(
+                "load", total=workload.vus, phase="connecting", count=""
             )
+            self._live = Live(self._render(""), console=_stderr_console(), refresh_per_second=4)
+            self._live.start()
+
+    def _render(self, figures: str) -> Any:
+        from rich.console import Group
+        from rich.text import Text
+
+        return Group(self._bar, Text(figures, overflow="ellipsis", no_wrap=True))
 
     def update(self, snap: Snapshot) -> None:
         figures = (
             f"users {snap.connected:,}/{snap.vus:,}  sent {snap.sent_rate:,.0f}/s  "
             f"delivered {snap.delivered_rate:,.0f}/s  "
-            f"p50 {_ms(snap.p50_ms)} p99 {_ms(snap.p99_ms)}  errors {snap.errors:,}"
+            f"p50 {_ms(snap.p50_ms)}  p99 {_ms(snap.p99_ms)}  errors {snap.errors:,}"
         )
-        if self._rich is not None:
+        if self._live is not None:
             if snap.phase == "connecting":
                 total, done = float(max(snap.vus, 1)), float(snap.connected)
+                count = f"{snap.connected:,}/{snap.vus:,} connected"
             else:
                 total = max(snap.duration, 0.001)
                 done = snap.sending_elapsed
-            self._rich.update(
-                self._task, total=total, completed=done, phase=snap.phase, figures=figures
-            )
+                count = f"{snap.sending_elapsed:,.0f}/{snap.duration:,.0f} s"
+            self._bar.update(self._task, total=total, completed=done, phase=snap.phase, count=count)
+            self._live.update(self._render(figures))
             return
         now = time.monotonic()
-        if now - self._last_line < 2.0 and snap.phase not in ("done",):
+        if now - self._last_line < 2.0 and snap.phase != "done":
             return
         self._last_line = now
         try:
@@ -562,9 +567,9 @@ class _Progress:
             pass
 
     def close(self) -> None:
-        if self._rich is not None:
-            self._rich.stop()
-            self._rich = None
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
 
 
 def _stderr_console() -> Any:

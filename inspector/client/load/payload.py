@@ -23,27 +23,34 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any, Final
 
 HEADER_KEY: Final = "load"
-
-_HEAD: Final = re.compile(
-    rb'\{\s*"load"\s*:\s*\{\s*"from"\s*:\s*"([^"\\]*)"\s*,\s*"seq"\s*:\s*(\d+)\s*,\s*"ts"\s*:\s*(-?[0-9.eE+-]+)\s*\}'
-)
 
 
 def header(sender: str, seq: int, ts_ms: float) -> dict[str, Any]:
     return {"from": sender, "seq": seq, "ts": round(ts_ms, 3)}
 
 
-def make_payload(sender: str, seq: int, ts_ms: float, size: int) -> dict[str, Any]:
-    """The generated payload, ``size`` bytes of compact JSON text (or just the header)."""
+def header_length(sender: str, seq: int, ts_ms: float) -> int:
+    """Length of ``{"load":{"from":…,"seq":…,"ts":…}}`` as compact JSON (ASCII sender)."""
+    return 33 + len(sender) + len(str(seq)) + len(repr(ts_ms))
+
+
+def make_payload(sender: str, seq: int, ts_ms: float, size: int) -> tuple[dict[str, Any], int]:
+    """The generated payload and its length: ``size`` bytes of compact JSON text, or just the
+    header when that is longer. ``sender`` is ASCII without quotes or backslashes."""
     head = header(sender, seq, ts_ms)
-    base = len(json.dumps({HEADER_KEY: head}, separators=(",", ":")))
-    if size <= base:
-        return {HEADER_KEY: head}
-    pad = size - base - len(',"pad":""')
-    return {HEADER_KEY: head, "pad": "x" * max(pad, 0)}
+    base = header_length(sender, seq, head["ts"])
+    if size <= base + 9:
+        return {HEADER_KEY: head}, base
+    return {HEADER_KEY: head, "pad": _pad(size - base - 9)}, size
+
+
+@lru_cache(maxsize=64)
+def _pad(n: int) -> str:
+    return "x" * n
 
 
 def with_header(sender: str, seq: int, ts_ms: float, body: Any) -> dict[str, Any]:
@@ -55,28 +62,35 @@ def with_header(sender: str, seq: int, ts_ms: float, body: Any) -> dict[str, Any
     return out
 
 
+#: The compact header this module writes, at the start of the payload.
+_COMPACT: Final = re.compile(rb'\{"load":\{"from":"([^"\\]*)","seq":(\d+),"ts":([-+0-9.eE]+)\}')
+
+
 def read_header(raw: bytes | None, value: Any) -> tuple[str, int, float] | None:
     """``(from, seq, ts)`` of a received payload (raw bytes or parsed JSON), or None when it
-    carries no load header. Never raises for what a peer sent."""
+    carries no load header. Never raises for what a peer sent.
+
+    The compact form this module writes is read by position from the first bytes; anything
+    else (spaces, other key order, escapes) is parsed as JSON."""
     if raw is not None:
-        m = _HEAD.match(raw, 0, 256) if len(raw) > 0 else None
+        m = _COMPACT.match(raw)
         if m is not None:
             try:
-                return m.group(1).decode(), int(m.group(2)), float(m.group(3))
-            except (UnicodeDecodeError, ValueError):
-                return None
+                return m[1].decode(), int(m[2]), float(m[3])
+            except ValueError:  # also UnicodeDecodeError
+                pass
         try:
             value = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return None
     if not isinstance(value, dict):
         return None
     head = value.get(HEADER_KEY)
     if not isinstance(head, dict):
         return None
-    sender, seq, ts = head.get("from"), head.get("seq"), head.get("ts")
-    if not isinstance(sender, str) or type(seq) is not int or not isinstance(ts, int | float):
+    who, seq, ts = head.get("from"), head.get("seq"), head.get("ts")
+    if not isinstance(who, str) or type(seq) is not int or not isinstance(ts, int | float):
         return None
     if isinstance(ts, bool):
         return None
-    return sender, seq, float(ts)
+    return who, seq, float(ts)

@@ -16,7 +16,7 @@ import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 
 from inspector.protocol.channel import ChannelConfig
@@ -34,18 +34,13 @@ from ..errors import InspectorError
 from ..events import ClientEvent
 from ..rest import RestMessage, RestResult
 from ..settings import ClientSettings
-from .payload import HEADER_KEY, header, read_header, with_header
+from .payload import make_payload, read_header, with_header
 from .recorder import LoadRecorder
 from .workloads import ChannelSlot, Workload, channel_plan
 
 _TOPIC_PREFIX = "realtime:"
 #: The golden ratio's fraction: spreads VU phases evenly whatever the VU count.
 _PHASE = 0.6180339887498949
-
-
-@lru_cache(maxsize=64)
-def _pad(n: int) -> str:
-    return "x" * n
 
 
 def _reason(exc: BaseException) -> str:
@@ -80,7 +75,6 @@ class _Payloads:
 
     def make(self, seq: int) -> tuple[dict[str, Any], int]:
         ts = time.time() * 1000.0
-        head = header(self.sender, seq, ts)
         if self.template is not None and self.variables is not None:
             now = datetime.fromtimestamp(ts / 1000.0, UTC)
             variables = self.variables.next(now=now)
@@ -88,12 +82,7 @@ class _Payloads:
             body = expand_json(self.template, variables)
             payload = with_header(self.sender, seq, ts, body)
             return payload, len(json.dumps(payload, separators=(",", ":")).encode())
-        base = len(json.dumps({HEADER_KEY: head}, separators=(",", ":")))
-        if self.size <= base:
-            return {HEADER_KEY: head}, base
-        return {HEADER_KEY: head, "pad": _pad(max(self.size - base - 9, 0))}, max(
-            self.size, base + 9
-        )
+        return make_payload(self.sender, seq, ts, self.size)
 
 
 async def run_vu(

@@ -76,10 +76,13 @@ def test_preset_overrides_and_errors() -> None:
 
 @pytest.mark.parametrize("size", [0, 10, 100, 1_000, 50_000])
 def test_generated_payload_has_the_size_and_the_header_reads_back(size: int) -> None:
-    payload = make_payload("17", 42, 1764912345678.123, size)
+    payload, length = make_payload("17", 42, 1764912345678.123, size)
     text = json.dumps(payload, separators=(",", ":")).encode()
+    assert len(text) == length
     if size > 80:
-        assert len(text) == size
+        assert length == size
+    else:
+        assert set(payload) == {"load"}  # the header alone is longer than asked
     assert read_header(text, None) == ("17", 42, 1764912345678.123)
     assert read_header(None, json.loads(text)) == ("17", 42, 1764912345678.123)
 
