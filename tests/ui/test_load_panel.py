@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from gui_helpers import save_screenshot, signal_future, until
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMessageBox
 
-from inspector.client.load import LoadStats
+from inspector.client.load import LoadStats, preset
 from inspector.client.load.report import rows
 from inspector.server import RealtimeServer
 from inspector.store import Profile
-from inspector.ui.load.load_dock import LoadDock
+from inspector.ui.load.load_dock import LoadDock, confirm_box, confirm_text
 from inspector.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
@@ -162,3 +163,15 @@ async def test_every_shortcut_of_the_window_is_its_own(window: MainWindow) -> No
                 raise AssertionError(f"{key}: {seen[key]!r} and {action.text()!r}")
             seen[key] = action.text()
     assert seen["Ctrl+Shift+T"] == "&Load test"
+
+
+def test_the_confirmation_defaults_to_cancel(qtbot: Any) -> None:
+    """docs/screenshots/load-confirm-remote.png: what the question shows."""
+    workload = preset("broadcast", vus=300)
+    box = confirm_box(None, "Load https://abcdefghijklmnop.supabase.co?", confirm_text(workload))
+    qtbot.addWidget(box)
+    box.resize(640, 420)
+    box.show()
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
+    assert "Free plan it goes over" in box.text()
+    save_screenshot(box, "load-confirm-remote")

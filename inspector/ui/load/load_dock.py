@@ -88,15 +88,27 @@ class LoadHost:
     access_token: Callable[[Profile], str | None]
 
 
+def confirm_box(parent: QWidget | None, title: str, text: str) -> QMessageBox:
+    """The question before a run against a remote server (Cancel is the default)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+    box.setInformativeText("Start the run?")
+    box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 32em; }")  # it ignores resize()
+    box.addButton("Start", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    return box
+
+
+def confirm_text(workload: Workload) -> str:
+    """What a run of ``workload`` does and the quotas it goes over, one paragraph each."""
+    return "\n\n".join(line[0].upper() + line[1:] + "." for line in safety_lines(workload))
+
+
 def _message_box_confirm(parent: QWidget) -> Confirm:
     def confirm(title: str, text: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
-        box.setInformativeText("Start the run?")
-        start = box.addButton("Start", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box = confirm_box(parent, title, text)
         box.exec()
-        return box.clickedButton() is start
+        return box.buttonRole(box.clickedButton()) is QMessageBox.ButtonRole.AcceptRole
 
     return confirm
 
@@ -465,11 +477,10 @@ class LoadDock(QDockWidget):
         except ValueError as exc:
             self.panel.note.setText(f"Not started: {exc}")
             return False
-        if not is_local(settings.url):
-            text = "\n\n".join(line[0].upper() + line[1:] + "." for line in safety_lines(workload))
-            if not self.confirm(f"Load {settings.url}?", text):
-                self.panel.note.setText("Not started: the target is not on this machine.")
-                return False
+        remote = not is_local(settings.url)
+        if remote and not self.confirm(f"Load {settings.url}?", confirm_text(workload)):
+            self.panel.note.setText("Not started: the target is not on this machine.")
+            return False
         if workload.private and not settings.access_token:
             self.panel.note.setText(
                 "Private channels: without a user token on the profile the joins may be refused."
