@@ -26,13 +26,12 @@ Nothing here imports Locust or gevent's patching, so tests drive it in a plain p
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import selectors
 import socket
 import sys
 from collections.abc import Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 from inspector.client.load import ChannelSlot, LoadStats, Workload, run_vu
 from inspector.client.settings import ClientSettings
@@ -337,24 +336,24 @@ class VuHost:
         self._call_soon(self._close_vu, index)
 
     def call(self, fn: Callable[[], T], timeout: float = 10.0) -> T:
-        """Run ``fn`` on the loop's thread and return its result (blocks the caller)."""
-        result: concurrent.futures.Future[T] = concurrent.futures.Future()
+        """Run ``fn`` on the loop's thread and return its result (blocks the caller, at most
+        ``timeout`` seconds: ``TimeoutError``). Only unpatched primitives cross the threads."""
+        box: Any = _SIMPLE_QUEUE()
 
         def run() -> None:
             try:
-                result.set_result(fn())
-            except BaseException as exc:
-                result.set_exception(exc)
+                box.put((True, fn()))
+            except BaseException as exc:  # handed to the caller
+                box.put((False, exc))
 
-        box: Any = _SIMPLE_QUEUE()
-
-        def run_and_signal() -> None:
-            run()
-            box.put(True)
-
-        self._loop.call_soon_threadsafe(run_and_signal)
-        box.get(timeout=timeout)
-        return result.result(timeout=0)
+        self._loop.call_soon_threadsafe(run)
+        try:
+            ok, value = box.get(timeout=timeout)
+        except Exception as exc:  # queue.Empty (the unpatched class)
+            raise TimeoutError(f"the VUs' loop did not answer within {timeout:g} s") from exc
+        if not ok:
+            raise value
+        return cast(T, value)
 
     def stats_dict(self, timeout: float = 10.0) -> dict[str, Any]:
         """This process's results so far (:meth:`LoadStats.to_dict`, histograms encoded)."""
