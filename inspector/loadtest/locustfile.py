@@ -368,10 +368,13 @@ class _Process:
         claims: dict[str, Any] | None = None
         secret = self.options.ri_jwt_secret or os.environ.get("RI_LOAD_JWT_SECRET") or ""
         if secret:
-            claims = {
-                "sub": f"load-vu-{index}",
+            now = int(time.time())
+            claims = {  # the claims `load --jwt-secret-env` mints
                 "role": "authenticated",
-                "exp": int(time.time()) + 24 * 3600,
+                "aud": "authenticated",
+                "sub": f"load-user-{index}",
+                "iat": now,
+                "exp": now + 24 * 3600,
             }
             settings = replace(settings, access_token=sign(claims, secret))
         self.done[index] = gevent.event.Event()
