@@ -14,7 +14,9 @@ against the same server:
 - realtime-js 2.119.1: N ``RealtimeClient`` in one Node process, ``ws`` transport, the same
   channels, rates, phases and payload header (benchmarks/load_js.js).
 
-Per run: seconds from the first VU's start to the last join (at least N / connect rate); the process's RSS growth per VU once all have
+Per run: seconds from the first VU's start to the last join (at least N / connect rate), and
+the process's CPU time for it per VU (ours waits up to 60 s for a handshake here, as
+realtime-js has no handshake timeout; joins time out at 10 s on both sides); the process's RSS growth per VU once all have
 joined (after a garbage collection; imports and one warm VU made beforehand not counted); the
 process's CPU time during the sending phase divided by the deliveries it received in that
 phase (every delivery is parsed and its latency taken on both sides; ours also keeps HDR
@@ -132,7 +134,8 @@ def main() -> int:
         f"{time.time() - started:.0f} s\n"
     )
     header = (
-        f"{'VUs':>6} {'client':20} {'joined':>8} {'failed':>7} {'connect+join s':>15} {'KB/VU':>7} "
+        f"{'VUs':>6} {'client':20} {'joined':>8} {'failed':>7} {'connect+join s':>15} "
+        f"{'CPU ms/VU':>10} {'KB/VU':>7} "
         f"{'CPU µs/delivery':>16} {'sent':>9} {'delivered':>10} {'lost':>7} {'p50 ms':>8} "
         f"{'p99 ms':>8}"
     )
@@ -146,7 +149,7 @@ def main() -> int:
 
         print(
             f"{n:>6} {name:20} {med('joined'):>8.0f} {med('join_failures'):>7.0f} "
-            f"{med('connect_join_s'):>15.2f} "
+            f"{med('connect_join_s'):>15.2f} {med('cpu_ms_per_vu_joining'):>10.2f} "
             f"{med('rss_kb_per_vu'):>7.1f} {med('cpu_us_per_delivery'):>16.1f} "
             f"{med('sent'):>9,.0f} {med('delivered'):>10,.0f} {med('lost'):>7,.0f} {med('p50_ms'):>8.0f} "
             f"{med('p99_ms'):>8.0f}"

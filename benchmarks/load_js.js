@@ -93,11 +93,13 @@ async function main () {
   gc()
   const rss0 = process.memoryUsage().rss
   const t0 = performance.now()
+  const cpuJoin = process.cpuUsage()
   const later = (i) => new Promise((resolve) => {
     setTimeout(() => resolve(vu(i)), Math.max(0, t0 + (connectRate ? i / connectRate * 1000 : 0) - performance.now()))
   })
   const vus = await Promise.all(Array.from({ length: n }, (_, i) => later(i)))
   const connectJoin = (performance.now() - t0) / 1000
+  const joinCpu = process.cpuUsage(cpuJoin)
   gc()
   const rss1 = process.memoryUsage().rss
   let joined = 0
@@ -122,6 +124,7 @@ async function main () {
     rss_kb_per_vu: (rss1 - rss0) / 1024 / n,
     cpu_us_per_delivery: cpuS / Math.max(deliveredSending, 1) * 1e6,
     cpu_s_sending: cpuS,
+    cpu_ms_per_vu_joining: (joinCpu.user + joinCpu.system) / 1000 / n,
     joined,
     join_failures: joinFailures,
     sent,

@@ -52,6 +52,7 @@ async def run(url: str, key: str, n: int, duration: float, rate: float) -> dict[
         connect_rate=rate or None,
         duration_s=duration,
         drain_s=20,
+        connect_timeout_s=60,  # realtime-js has no handshake timeout; joins time out at 10 s
     )
 
     async def ready() -> None:
@@ -67,6 +68,7 @@ async def run(url: str, key: str, n: int, duration: float, rate: float) -> dict[
             marks["delivered1"] = stats.delivered_count
 
     t0 = time.perf_counter()
+    cpu_start = cpu_s()
     await run_load(
         workload, settings, ready=ready, on_progress=on_progress, progress_interval=0.1, stats=stats
     )
@@ -78,6 +80,7 @@ async def run(url: str, key: str, n: int, duration: float, rate: float) -> dict[
         "rss_kb_per_vu": (marks["rss"] - rss0) / n,
         "cpu_us_per_delivery": (marks["cpu1"] - marks["cpu0"]) / max(delivered, 1) * 1e6,
         "cpu_s_sending": marks["cpu1"] - marks["cpu0"],
+        "cpu_ms_per_vu_joining": (marks["cpu0"] - cpu_start) / n * 1000,
         "joined": s["joins"],
         "join_failures": (s["join_failures"] or 0) + 2 * (s["connection_failures"] or 0),
         "sent": s["sent"],

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from cli_helpers import cli_env, start, strict_json
 
+from inspector.client.load import LoadStats
 from inspector.protocol.server_events import BroadcastPushed
 from inspector.server import RealtimeServer, ServerConfig
 from inspector.server.config import CLI_DEV_SECRET
@@ -77,6 +78,9 @@ async def test_two_workers_merge_to_the_sum_and_nothing_is_lost(server: Realtime
     assert not report["channels"]
     assert report["passed"] is True
     assert [t["passed"] for t in report["thresholds"]] == [True, True]
+    # the report carries the mergeable result itself: its histograms give the same figures
+    again = LoadStats.from_dict(report["stats"]).summary()
+    assert (again["p99"], again["delivered"], again["joins"]) == (m["p99"], m["delivered"], 40)
     # stderr: plain progress lines (not a terminal) and the final table
     assert "sending:" in err
     assert "latency p99" in err

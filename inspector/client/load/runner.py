@@ -21,7 +21,7 @@ from typing import Any
 
 from ..settings import ClientSettings
 from .recorder import LoadStats, Snapshot
-from .vu import run_vu
+from .vu import run_vu, vu_settings
 from .workloads import Workload
 
 ProgressCallback = Callable[[Snapshot], None]
@@ -48,6 +48,7 @@ async def run_load(
     existing :class:`LoadStats` (the window reads it live).
     """
     indexes = range(workload.vus) if vu_range is None else vu_range
+    settings = vu_settings(settings, workload)  # once, not per VU
     if len(indexes) == 0 or indexes.start < 0 or indexes.stop > workload.vus:
         raise ValueError(f"the VU range must be inside 0..{workload.vus}")
     whole = len(indexes) == workload.vus

@@ -11,9 +11,11 @@ each VU starts at its own phase within the interval, so 5,000 VUs do not send in
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import time
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -127,7 +129,7 @@ async def run_vu(
         ready(bool(ok))
         if ok:
             if start is not None:
-                await _until(start.wait(), stop)
+                await _wait_either(start, stop)
             if not stop.is_set() and workload.send_rate > 0:
                 await _until(vu.send_loop(), stop)
             await vu.drain()
@@ -142,25 +144,77 @@ async def run_vu(
         await vu.close()
 
 
+class _Signal:
+    """What happens when one event is set, for every VU waiting on it: one watcher task per
+    event instead of a waiter task per VU, and sets (O(1) removal) instead of a shared
+    future's callback list (removing 5,000 callbacks one by one is quadratic)."""
+
+    def __init__(self, event: asyncio.Event) -> None:
+        #: tasks to cancel, futures to resolve, when the event is set.
+        self.cancel: set[asyncio.Future[Any]] = set()
+        self.wake: set[asyncio.Future[None]] = set()
+        self.loop = asyncio.get_running_loop()
+        self.watcher = self.loop.create_task(self._watch(event), name="load-signal")
+
+    async def _watch(self, event: asyncio.Event) -> None:
+        await event.wait()
+        for task in list(self.cancel):
+            task.cancel()
+        for future in list(self.wake):
+            if not future.done():
+                future.set_result(None)
+
+
+_SIGNALS: weakref.WeakKeyDictionary[asyncio.Event, _Signal] = weakref.WeakKeyDictionary()
+
+
+def _signal(event: asyncio.Event) -> _Signal:
+    signal = _SIGNALS.get(event)
+    if signal is None or signal.loop is not asyncio.get_running_loop():
+        signal = _SIGNALS[event] = _Signal(event)
+    return signal
+
+
+async def _wait_either(first: asyncio.Event, second: asyncio.Event) -> None:
+    """Until one of two events is set, without a task of its own."""
+    if first.is_set() or second.is_set():
+        return
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    signals = (_signal(first), _signal(second))
+    for signal in signals:
+        signal.wake.add(future)
+    try:
+        await future
+    finally:
+        for signal in signals:
+            signal.wake.discard(future)
+
+
 async def _until(work: Any, stop: asyncio.Event) -> Any:
-    """Run ``work`` until it ends or ``stop`` is set (then cancel it and return None)."""
+    """Run ``work`` until it ends or ``stop`` is set (then it is cancelled: None)."""
     task = asyncio.ensure_future(work)
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait((task, stopper), return_when=asyncio.FIRST_COMPLETED)
-    except asyncio.CancelledError:
+    if stop.is_set():
         task.cancel()
-        stopper.cancel()
-        raise
-    stopper.cancel()
-    if task.done():
-        return task.result()
-    task.cancel()
+    signal = _signal(stop)
+    signal.cancel.add(task)
     try:
-        await task
+        return await task
     except asyncio.CancelledError:
-        pass
-    return None
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            task.cancel()
+            raise  # this VU itself was cancelled
+        return None
+    finally:
+        signal.cancel.discard(task)
+
+
+def vu_settings(settings: ClientSettings, workload: Workload) -> ClientSettings:
+    """``settings`` with the workload's connect timeout for the handshake and the joins."""
+    limit = workload.connect_timeout_s
+    if settings.open_timeout == limit and settings.join_timeout == limit:
+        return settings
+    return dataclasses.replace(settings, open_timeout=limit, join_timeout=limit)
 
 
 class _Vu:
@@ -178,7 +232,7 @@ class _Vu:
         self.slots = channel_plan(workload, index)
         self.sender = str(index)
         self.payloads = _Payloads(workload, self.sender, claims)
-        self.client = RealtimeClient(settings, on_event=self._on_event)
+        self.client = RealtimeClient(vu_settings(settings, workload), on_event=self._on_event)
         self.joined: list[ChannelSlot] = []
         self.seq: dict[str, int] = {}
         self.pending: set[asyncio.Future[Any]] = set()
@@ -231,7 +285,7 @@ class _Vu:
         workload, recorder = self.workload, self.recorder
         t0 = time.perf_counter()
         try:
-            await asyncio.wait_for(self.client.connect(), workload.connect_timeout_s)
+            await self.client.connect()  # within the settings' open_timeout
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -260,7 +314,7 @@ class _Vu:
         )
         t0 = time.perf_counter()
         try:
-            await self.client.join(config, timeout=w.connect_timeout_s)
+            await self.client.join(config)  # within the settings' join_timeout
         except asyncio.CancelledError:
             raise
         except Exception as exc:
