@@ -458,6 +458,18 @@ class _Process:
             f"{send_for:.1f} s" if send_for is not None else "as long as the test runs",
         )
         self._host().begin_sending(send_for)
+        runner = self.runner
+        if send_for is not None and isinstance(runner, WorkerRunner):
+            # The drain is over before -t ends: the master gets this worker's final result
+            # then, however long closing thousands of sockets takes at the end.
+            drain = self.workload.drain_s if self.workload is not None else 3.0
+            gevent.spawn_later(send_for + drain + 0.2, self._push_result)
+
+    def _push_result(self) -> None:
+        runner = self.runner
+        own = self.local_dict()
+        if own is not None and isinstance(runner, WorkerRunner):
+            runner.send_message(MSG_STATS, own)
 
     def send_for(self) -> float | None:
         """Seconds of sending left so that the drain ends before ``-t`` (None: no limit)."""
