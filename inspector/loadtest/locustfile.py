@@ -602,17 +602,6 @@ def _on_test_start(environment: Environment, **_kw: Any) -> None:
     proc.began = proc.spawned = proc.ready_sent = False
     proc.ready_workers.clear()
     proc.results.clear()
-    classes = [c.__name__ for c in environment.user_classes if issubclass(c, LoadUser)]
-    if len(classes) > 1:
-        log.error(
-            "one workload per run: name one User class (locust -f %s BroadcastUser); selected: %s",
-            Path(__file__).name,
-            ", ".join(classes),
-        )
-        environment.process_exit_code = 2
-        if runner is not None:
-            gevent.spawn(runner.quit)
-        return
     problem = _check_options(environment)
     if options is not None:
         # Travels to the workers with the spawn messages: their users then open nothing.
@@ -639,9 +628,15 @@ def _on_test_start(environment: Environment, **_kw: Any) -> None:
 
 
 def _check_options(environment: Environment) -> str:
-    """Why the run cannot start (a bad override, no URL), or ""."""
+    """Why the run cannot start (several workloads, a bad override, no URL, a remote server
+    headless without --ri-yes), or ""."""
     options = environment.parsed_options
     classes = [c for c in environment.user_classes if issubclass(c, LoadUser)]
+    if len(classes) > 1:
+        return (
+            f"one workload per run: name one User class (locust -f {Path(__file__).name} "
+            f"BroadcastUser); selected: {', '.join(c.__name__ for c in classes)}"
+        )
     if options is None or not classes:
         return ""
     try:

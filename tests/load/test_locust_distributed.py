@@ -188,3 +188,28 @@ async def test_headless_against_a_remote_server_needs_ri_yes(tmp_path: Path) -> 
     assert "Free plan it goes over" in text
     assert "--ri-yes" in text
     assert _locust_counts(tmp_path / "locust_stats.csv") == {}
+
+
+async def test_a_run_is_one_workload(server: RealtimeServer, tmp_path: Path) -> None:
+    """Without a User class named, Locust would mix every workload in one run (their channel
+    plans would not agree): the run is refused before any user connects."""
+    proc = await _locust(
+        "--headless",
+        "-u",
+        "6",
+        "-r",
+        "100",
+        "-t",
+        "20s",
+        "-H",
+        server.url,
+        "--csv",
+        str(tmp_path / "locust"),
+        env=_env(server),
+        cwd=tmp_path,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT_S)
+    text = out.decode()
+    assert proc.returncode == 2, text
+    assert "one workload per run: name one User class" in text
+    assert _locust_counts(tmp_path / "locust_stats.csv") == {}
