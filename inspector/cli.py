@@ -18,7 +18,7 @@ from inspector import APP_NAME, __version__
 DEBUG_HELP = "log at DEBUG level: more detail on stderr and in the log file (secrets stay redacted)"
 
 #: Headless subcommands, in the order ``--help`` lists them.
-SUBCOMMANDS = ("serve", "listen", "send", "replay", "check", "token", "har", "authz")
+SUBCOMMANDS = ("serve", "listen", "send", "replay", "check", "token", "har", "authz", "load")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,7 @@ What it does (issue #5 §5), each step with its own deadline:
 5. checks the Frames view captured the join and its reply, with the key redacted;
 6. checks the libraries a packaged build could lose unnoticed: the check file schema (a data
    file) through PyYAML and jsonschema, the variable expander, an HDR histogram (a compiled
-   extension) and python-jsonpath.
+   extension), python-jsonpath, and the Load panel's charts (pyqtgraph with numpy).
 
 It prints one line, ``realtime-inspector self-test: ok (...)`` and exits 0, or
 ``realtime-inspector self-test: FAILED at <step>: <what>`` and exits 1. An overall timeout ends a
@@ -177,7 +177,7 @@ async def _scenario(window: MainWindow, steps: _Steps) -> str:
         if key_leaked:
             raise SelfTestFailed("the Frames view shows the API key unredacted")
 
-        steps.current = "libraries (checks, variables, histograms, JSONPath)"
+        steps.current = "libraries (checks, variables, histograms, JSONPath, charts)"
         _libraries_work()
 
         rtt_text = f" {rtt:.1f} ms" if rtt is not None else ""
@@ -224,6 +224,30 @@ def _libraries_work() -> None:
         tracker.feed_bytes(f'{{"seq": {n}}}'.encode(), 0.0)
     if tracker.counts().missing != 1:
         raise SelfTestFailed("the sequence tracker (python-jsonpath) missed a gap")
+    _charts_draw()
+
+
+def _charts_draw() -> None:
+    """The Load panel's charts: pyqtgraph (and numpy) bundled, drawing with PySide6."""
+    from PySide6.QtGui import QColor
+
+    from inspector.ui.load.charts import LoadCharts
+
+    charts = LoadCharts()
+    charts.resize(480, 160)
+    for t in range(5):
+        charts.add_point(t * 0.5, 10.0 + t, 40.0 + t, 1.0, 3.0)
+    if charts.point_counts() != {"sent": 5, "delivered": 5, "p50": 5, "p99": 5}:
+        raise SelfTestFailed(f"the load charts hold {charts.point_counts()}")
+    image = charts.grab().toImage()
+    colours = {
+        QColor(image.pixel(x, y)).rgb()
+        for x in range(0, image.width(), 8)
+        for y in range(0, image.height(), 8)
+    }
+    charts.deleteLater()
+    if len(colours) < 4:
+        raise SelfTestFailed("the load charts (pyqtgraph) drew nothing")
 
 
 def run_self_test(timeout: float = OVERALL_TIMEOUT_S) -> int:

@@ -77,8 +77,11 @@ class UsageError(Exception):
     """Bad arguments: printed as one line, exit code 2."""
 
 
-def add_connection_options(p: argparse.ArgumentParser, *, channel_required: bool = True) -> None:
-    """The options every client subcommand takes (``send --saved`` may name no channel)."""
+def add_connection_options(
+    p: argparse.ArgumentParser, *, channel_required: bool = True, channel_options: bool = True
+) -> None:
+    """The options every client subcommand takes (``send --saved`` may name no channel;
+    ``load`` names none: ``channel_options=False`` leaves out --channel, --private, --self)."""
     p.add_argument(
         "--url",
         help="project URL (https://<ref>.supabase.co, http://127.0.0.1:54321) "
@@ -102,6 +105,8 @@ def add_connection_options(p: argparse.ArgumentParser, *, channel_required: bool
         choices=["1", "2", "1.0.0", "2.0.0"],
         help="protocol version: 2 (default, like realtime-js) or 1 (like realtime-py)",
     )
+    if not channel_options:
+        return
     p.add_argument(
         "--channel",
         action="append",

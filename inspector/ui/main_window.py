@@ -77,6 +77,7 @@ from .event_translation import is_token_expiry
 from .frames.frames_panel import FramesDock
 from .library.library_panel import LibraryDock
 from .library.save_dialog import SaveMessageDialog
+from .load.load_dock import LoadDock, LoadHost
 from .log_location import open_log_folder
 from .open_channel import SendRequest
 from .preferences_dialog import PreferencesDialog
@@ -234,6 +235,17 @@ class MainWindow(QMainWindow):
             self.view_menu,
         )
         self.active_profile.changed.connect(self.authz_dock.refresh_identities)
+        # Issue #14 §2: the Load panel (View menu).
+        self.load_dock = LoadDock.install(
+            self,
+            LoadHost(
+                profile=lambda: self.active_profile.profile,
+                api_key=lambda p: self.secrets.get(p.id, API_KEY) or "",
+                access_token=lambda p: self.secrets.get(p.id, ACCESS_TOKEN),
+            ),
+            self.view_menu,
+        )
+        self.active_profile.changed.connect(self.load_dock.refresh_target)
         self.statusBar().showMessage("Ready", 3000)
 
         controller.identity_resolver = self._identity_spec
@@ -1014,6 +1026,7 @@ class MainWindow(QMainWindow):
         self.checks_dock.runs.cancel()  # a running check leaves and disconnects
         self.compare.close_all()  # each compare view leaves and closes its sockets
         self.authz_dock.cancel()  # a running matrix untracks, leaves and closes its sockets
+        self.load_dock.stop()  # a load run stops sending, drains and closes its sockets
         self.save_state()
         self._tick_timer.stop()
         super().closeEvent(event)

@@ -56,6 +56,12 @@ def test_bundle_is_lean(bundle: Path) -> None:
     for plugin in ("libqxcb.so", "libqwayland.so", "libqoffscreen.so", "libqsvg.so"):
         assert any(n.endswith(f"/{plugin}") for n in names), f"{plugin} is missing"
     assert any(n.endswith("resources/icons/app.svg") for n in names), "app icon not bundled"
+    # The Load panel's charts are in (pyqtgraph's data files, numpy's extensions; the
+    # self-test draws them); gevent and ZeroMQ (compiled), which only the `locust -f` module
+    # uses (docs/load.md), are not.
+    tops = {Path(n).parts[1] for n in names if n.startswith("_internal/") and "/" in n}
+    assert {"pyqtgraph", "numpy"} <= tops, "pyqtgraph or numpy is missing"
+    assert not {"locust", "gevent", "zmq"} & tops, "Locust's stack was bundled"
 
 
 def test_bundle_needs_only_system_libraries_the_deb_declares(bundle: Path) -> None:
