@@ -112,6 +112,7 @@ def scenario(
     mode: str = "raw",
     capture: bool = True,
     track_seq: str = "",
+    stats: bool = True,
 ) -> dict[str, Any]:
     gui.send(
         {
@@ -121,6 +122,7 @@ def scenario(
             "frames_dock": frames_dock,
             "capture": capture,
             "track_seq": track_seq,
+            "stats": stats,
         }
     )
     ready = gui.read()

@@ -487,8 +487,9 @@ class ChannelPanel(QWidget):
             self.stats_dialog = StatsDialog(self.name, self)
             self.stats_dialog.reset_requested.connect(self._reset_stats)
         dialog = self.stats_dialog
+        if dialog.isVisible():
+            dialog.raise_()  # already open (behind the window): bring it up
         dialog.show()
-        dialog.raise_()
         stats = self.channel.stats
         if stats is not None:
             dialog.refresh(stats.snapshot(self._clock()))

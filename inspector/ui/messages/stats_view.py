@@ -269,8 +269,8 @@ class StatsDialog(QDialog):
         v["received"].setText(f"{snap.received:,} messages · {format_bytes(snap.received_bytes)}")
         v["sent"].setText(f"{snap.sent:,} messages · {format_bytes(snap.sent_bytes)}")
         v["errors"].setText(
-            f"{snap.errors:,}: {snap.send_errors:,} failed sends, {snap.timeouts:,} timed out, "
-            f"{snap.channel_errors:,} channel errors"
+            f"{snap.errors:,} (failed sends {snap.send_errors:,}, timed out {snap.timeouts:,}, "
+            f"channel errors {snap.channel_errors:,})"
         )
         v["reconnects"].setText(f"{snap.reconnects:,} (rejoins: {snap.rejoins:,})")
         v["acks"].setText(f"{snap.round_trips:,}")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
@@ -159,8 +159,19 @@ class TableActions(QObject):
             self.table.setColumnWidth(
                 col, self.table.fontMetrics().averageCharWidth() * COLUMN_CHARS + 16
             )
+            self._reselect_rows()
             self.columns_changed.emit(list(self.model.custom_columns))
         return None
+
+    def _reselect_rows(self) -> None:
+        """Extend the selected rows over a new column (Qt leaves its cells unselected)."""
+        selection = self.table.selectionModel()
+        if selection is None:
+            return
+        rows = sorted({i.row() for i in selection.selectedIndexes()})
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for row in rows:
+            selection.select(self.proxy.index(row, 0), flags)
 
     def set_columns(self, paths: list[str]) -> None:
         """The columns a restored tab had (no signal: nothing changed for the window)."""
