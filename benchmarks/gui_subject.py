@@ -173,6 +173,7 @@ class Subject:
             "lag_p99": pct(lags, 99),
             "lag_max": max(lags, default=0.0),
             "cpu": (cpu1 - cpu0) / max(1e-9, busy),
+            "cpu_s": cpu1 - cpu0,
             "rss_mb": rss_mb(),
             "frames": len(self.controller.frames),
         }

@@ -15,10 +15,18 @@ from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtGui import QGuiApplication
 
 from inspector.server import RealtimeServer
-from inspector.store import ChannelOptions, Direction, MessageRecord, Profile
+from inspector.store import (
+    ChannelOptions,
+    Direction,
+    MessageFilter,
+    MessageLog,
+    MessageRecord,
+    Profile,
+)
 from inspector.ui.channels.channel_panel import ChannelPanel
 from inspector.ui.main_window import MainWindow
-from inspector.ui.messages.message_table_model import HEADERS
+from inspector.ui.messages.message_filter_proxy import MessageFilterProxyModel
+from inspector.ui.messages.message_table_model import HEADERS, MessageTableModel
 from inspector.ui.messages.payload_views import TREE
 from inspector.ui.open_channel import SendRequest
 
@@ -80,11 +88,15 @@ async def test_stats_strip_and_dialog_count_a_live_tab(
     window: MainWindow, server: RealtimeServer
 ) -> None:
     panel = await connect_and_join(window, server, ack=True)
-    await publish(server, panel, *[("chat", {"n": i, "text": "x" * 50}) for i in range(30)])
+    c = window.controller
+    # bursts in four consecutive seconds of the controller's clock, so the sparklines move
+    for burst in (8, 14, 5, 3):
+        second = int(c.clock())
+        await publish(server, panel, *[("chat", {"n": i, "text": "x" * 50}) for i in range(burst)])
+        await until(lambda s=second: int(c.clock()) > s, what="the next second")
     await publish(server, panel, *[("cursor", {"x": i}) for i in range(12)])
     for i in range(5):
         window.controller.send(ROOM, SendRequest("chat", json.dumps({"mine": i}).encode()))
-    c = window.controller
     await until(lambda: c.channels[ROOM].stats.round_trips == 5, what="five acks")
     stats = panel.channel.stats
     assert stats is not None
@@ -256,8 +268,8 @@ async def test_show_as_column_and_copy_rows(window: MainWindow, server: Realtime
     assert values[-3:] == ["ann", "bob", ""]
     panel.table_actions.add_column("$.amount")
     assert panel.model.custom_columns == ("$.user.name", "$.amount")
-    assert panel.table_actions.add_column("$.a[") is not None  # refused, with the reason
     save_screenshot(window, "custom-column")
+    assert panel.table_actions.add_column("$.a[") is not None  # refused, with the reason
 
     # Copy rows: the two orders, oldest first, redacted like an export
     select(panel, rows[1], rows[0])
@@ -307,3 +319,52 @@ def test_custom_columns_are_kept_per_channel(qtbot: Any, isolated_settings: Any)
     assert window2.panels["kept"].model.columnCount() == len(HEADERS) + 1
     assert window2.panels["other"].model.custom_columns == ()
     window2.close()
+
+
+def test_custom_columns_and_new_filters_pass_qtmodeltester(qtmodeltester: Any) -> None:
+    """Columns added and removed, and the regex/exclusion/payload filters, keep the table
+    model and its proxy consistent while rows arrive and are evicted."""
+    log = MessageLog(capacity=40)
+    model = MessageTableModel(log)
+    proxy = MessageFilterProxyModel()
+    proxy.setSourceModel(model)
+
+    def rows(start: int, stop: int) -> list[MessageRecord]:
+        return [
+            MessageRecord(
+                time=float(n),
+                direction=Direction.IN,
+                event="chat" if n % 3 == 0 else "cursor",
+                payload=json.dumps({"n": n, "user": {"name": f"u{n}"}}).encode(),
+            )
+            for n in range(start, stop)
+        ]
+
+    log.extend(rows(0, 30))
+    model.flush()
+    qtmodeltester.check(proxy, force_py=True)  # stays connected for the changes below
+    assert model.add_column("$.user.name") == len(HEADERS)
+    assert model.add_column("$.n") == len(HEADERS) + 1
+    assert model.add_column("$.n") == len(HEADERS) + 1  # already shown
+    assert proxy.columnCount() == len(HEADERS) + 2
+    assert proxy.index(0, len(HEADERS)).data() == "u0"
+    proxy.set_message_filter(MessageFilter.from_inputs("!/u1\\d/", "-cursor", "$.n >= 3"))
+    assert [proxy.index(r, len(HEADERS) + 1).data() for r in range(proxy.rowCount())] == [
+        "3",
+        "6",
+        "9",
+        "21",
+        "24",
+        "27",
+    ]
+    log.extend(rows(30, 60))  # evicts 20, filters the new ones
+    model.flush()
+    assert proxy.rowCount() == sum(
+        1 for r in log if r.event == "chat" and not 10 <= json.loads(r.payload)["n"] <= 19
+    )
+    assert model.remove_column("$.user.name")
+    first = proxy.record_at(0)
+    assert first is not None
+    assert proxy.index(0, len(HEADERS)).data() == str(first.payload_json()["n"])
+    model.set_columns([])
+    assert proxy.columnCount() == len(HEADERS)

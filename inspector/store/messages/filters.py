@@ -243,6 +243,15 @@ class MessageFilter:
     _events: _EventMatcher | None = field(default=None, compare=False, repr=False)
     _payload: Any = field(default=None, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # Built from fields (MessageFilter(text="x", events=("chat",))): a plain term and
+        # plain globs, as before the regex syntax.
+        if self.term is None and self.text:
+            object.__setattr__(self, "term", TextTerm(self.text, needle=self.text.lower()))
+        if self._events is None and self.events:
+            matcher = _EventMatcher(EventFilter(self.events), (), None, ())
+            object.__setattr__(self, "_events", matcher)
+
     @classmethod
     def from_inputs(cls, text: str = "", events: str = "", payload: str = "") -> MessageFilter:
         """Build a filter from what a user typed in the filter boxes; raises

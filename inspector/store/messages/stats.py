@@ -111,14 +111,10 @@ class TabStats:
         "_rtt",
         "_sec",
         "channel_errors",
-        "received",
-        "received_bytes",
         "reconnects",
         "rejoins",
         "round_trips",
         "send_errors",
-        "sent",
-        "sent_bytes",
         "timeouts",
     )
 
@@ -129,13 +125,10 @@ class TabStats:
         self._sec = -1
         self._cur_msgs = 0
         self._cur_bytes = 0
-        #: event -> [received, sent, bytes]
+        #: event -> [received, sent, received bytes, sent bytes]; the totals are their sums
+        #: (one dict lookup per message is all the per-event counting costs)
         self._events: dict[str, list[int]] = {}
         self._rtt = HdrHistogram(1, _RTT_MAX_US, 3)
-        self.received = 0
-        self.sent = 0
-        self.received_bytes = 0
-        self.sent_bytes = 0
         self.round_trips = 0
         self.send_errors = 0
         self.timeouts = 0
@@ -173,8 +166,6 @@ class TabStats:
             self._roll(second)
         self._cur_msgs += 1
         self._cur_bytes += size
-        self.received += 1
-        self.received_bytes += size
         counts = self._events.get(event)
         if counts is None:
             counts = self._new_event(event)
@@ -188,23 +179,41 @@ class TabStats:
             self._roll(second)
         self._cur_msgs += 1
         self._cur_bytes += size
-        self.sent += 1
-        self.sent_bytes += size
         counts = self._events.get(event)
         if counts is None:
             counts = self._new_event(event)
         counts[1] += 1
-        counts[2] += size
+        counts[3] += size
 
     def _new_event(self, event: str) -> list[int]:
         events = self._events
         if len(events) >= MAX_EVENTS:
             counts = events.get(OTHER_EVENTS)
             if counts is None:
-                counts = events[OTHER_EVENTS] = [0, 0, 0]
+                counts = events[OTHER_EVENTS] = [0, 0, 0, 0]
             return counts
-        counts = events[event] = [0, 0, 0]
+        counts = events[event] = [0, 0, 0, 0]
         return counts
+
+    def _total(self, index: int) -> int:
+        return sum(c[index] for c in self._events.values())
+
+    @property
+    def received(self) -> int:
+        """Broadcasts received since the start (or the last :meth:`clear`)."""
+        return self._total(0)
+
+    @property
+    def sent(self) -> int:
+        return self._total(1)
+
+    @property
+    def received_bytes(self) -> int:
+        return self._total(2)
+
+    @property
+    def sent_bytes(self) -> int:
+        return self._total(3)
 
     def send_finished(self, info: SendInfo) -> None:
         """A send reached its outcome: its round trip, or an error or a time-out."""
@@ -245,7 +254,7 @@ class TabStats:
         msgs = (*(self._msgs[i] for i in order), self._cur_msgs)
         nbytes = (*(self._bytes[i] for i in order), self._cur_bytes)
         events = sorted(
-            (EventCount(name, c[0], c[1], c[2]) for name, c in self._events.items()),
+            (EventCount(name, c[0], c[1], c[2] + c[3]) for name, c in self._events.items()),
             key=lambda e: (-e.total, e.event),
         )
         rtt: dict[str, float] | None = None

@@ -190,8 +190,12 @@ class ChannelPanel(QWidget):
             "Watch a counter in incoming payloads (such as $.seq): missing numbers, duplicates, "
             "out of order"
         )
+        # the statistics strip (issue #15 item 3) shares the header's row: a row of its own
+        # made the window too tall for an 800x500 screen (1600x1000 at scale 2)
+        self.stats_strip = StatsStrip()
         header = QHBoxLayout()
         header.addWidget(self.state_label, 1)
+        header.addWidget(self.stats_strip, 3)
         header.addLayout(self.chips)
         header.addWidget(self.rate_label)
         header.addWidget(self.presence_button)
@@ -236,7 +240,6 @@ class ChannelPanel(QWidget):
         self._seq_timer.timeout.connect(self.refresh_seq)
 
         # --- statistics (issue #15 item 3): drawn on the window's one-second tick
-        self.stats_strip = StatsStrip()
         self.stats_strip.setVisible(channel.stats is not None)
         self.rate_label.setVisible(channel.stats is None)  # the strip shows the rate
         self.stats_dialog: StatsDialog | None = None
@@ -283,7 +286,6 @@ class ChannelPanel(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.notice_label)
         layout.addLayout(bar)
-        layout.addWidget(self.stats_strip)
         layout.addWidget(self.seq_bar)
         layout.addWidget(self.v_splitter, 1)
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from PySide6.QtCore import QPointF, QSize, Qt, Signal
-from PySide6.QtGui import QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtGui import QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLayout,
     QPushButton,
     QSizePolicy,
     QTableWidget,
@@ -135,7 +136,6 @@ class StatsStrip(QWidget):
         self.reconnects_label = QLabel("0 reconnects")
         self.details_button = QToolButton()
         self.details_button.setText("Stats…")
-        self.details_button.setAutoRaise(True)
         self.details_button.setToolTip(
             "Statistics of this tab: totals, round-trip percentiles, errors, counts per event"
         )
@@ -148,22 +148,62 @@ class StatsStrip(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
+        # our own minimumSizeHint, not the sum of every child: the groups give way (_fit)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        dots = [_dot() for _ in range(4)]
+        #: groups in the order they give way when the strip is narrow (the first stays)
+        self._groups: list[tuple[QWidget, ...]] = [
+            (self.msgs_spark, self.msgs_label),
+            (dots[0], self.errors_label),
+            (dots[1], self.rtt_label),
+            (dots[2], self.bytes_spark, self.bytes_label),
+            (dots[3], self.reconnects_label),
+        ]
         for widget in (
             self.msgs_spark,
             self.msgs_label,
+            dots[2],
             self.bytes_spark,
             self.bytes_label,
-            _dot(),
+            dots[1],
             self.rtt_label,
-            _dot(),
+            dots[0],
             self.errors_label,
-            _dot(),
+            dots[3],
             self.reconnects_label,
         ):
             layout.addWidget(widget)
         layout.addStretch(1)
         layout.addWidget(self.details_button)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.snapshot: StatsSnapshot | None = None
+
+    def _group_width(self, group: tuple[QWidget, ...]) -> int:
+        return sum(w.sizeHint().width() + 6 for w in group)
+
+    def sizeHint(self) -> QSize:
+        width = sum(self._group_width(g) for g in self._groups)
+        width += self.details_button.sizeHint().width()
+        return QSize(width, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        width = self._group_width(self._groups[0]) + self.details_button.sizeHint().width()
+        return QSize(width, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Show as many groups as the width holds, in priority order (the rest are in the
+        tooltips' words and in *Stats…*)."""
+        room = self.width() - self.details_button.sizeHint().width() - 6
+        for i, group in enumerate(self._groups):
+            room -= self._group_width(group)
+            shown = i == 0 or room >= 0
+            for widget in group:
+                if widget.isVisibleTo(self) != shown:
+                    widget.setVisible(shown)
 
     def refresh(self, snap: StatsSnapshot) -> None:
         """Draw a snapshot (the last complete seconds; the current one is still counting)."""
@@ -179,6 +219,7 @@ class StatsStrip(QWidget):
         self.errors_label.setStyleSheet(f"color: {colour}" if colour else "")
         n = snap.reconnects
         self.reconnects_label.setText(f"{n:,} reconnect{'s' if n != 1 else ''}")
+        self._fit()
 
 
 def _dot() -> QLabel:
