@@ -344,6 +344,7 @@ class ChannelPanel(QWidget):
         c = self.composer
         b = self.seq_bar
         chain: list[QWidget] = [
+            self.stats_strip.details_button,
             self.presence_button,
             self.rejoin_button,
             self.leave_button,
