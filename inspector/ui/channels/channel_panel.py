@@ -254,6 +254,7 @@ class ChannelPanel(QWidget):
             lambda paths: self.columns_changed.emit(self.name, paths)
         )
         self.table_actions.message.connect(self.message)
+        self.table_actions.stats_requested.connect(self.show_stats)
         self.detail = MessageDetailPanel(channel.name)
         self.composer = ComposerPanel(history)
         self.composer.set_options(

@@ -187,20 +187,24 @@ class StatsStrip(QWidget):
         return QSize(width, super().sizeHint().height())
 
     def minimumSizeHint(self) -> QSize:
-        width = self._group_width(self._groups[0]) + self.details_button.sizeHint().width()
-        return QSize(width, super().minimumSizeHint().height())
+        # Nothing: a narrow window hides the strip piece by piece rather than grow (the
+        # table's context menu opens the statistics too).
+        return QSize(0, super().minimumSizeHint().height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit()
 
     def _fit(self) -> None:
-        """Show as many groups as the width holds, in priority order (the rest are in the
-        tooltips' words and in *Stats…*)."""
+        """Show *Stats…* and as many groups as the width holds, in priority order (all of it
+        is in the dialog)."""
         room = self.width() - self.details_button.sizeHint().width() - 6
-        for i, group in enumerate(self._groups):
+        button = room >= 0
+        if self.details_button.isVisibleTo(self) != button:
+            self.details_button.setVisible(button)
+        for group in self._groups:
             room -= self._group_width(group)
-            shown = i == 0 or room >= 0
+            shown = room >= 0
             for widget in group:
                 if widget.isVisibleTo(self) != shown:
                     widget.setVisible(shown)

@@ -43,6 +43,8 @@ class TableActions(QObject):
     columns_changed = Signal(list)
     #: a status-bar message (what was copied, why a column was refused).
     message = Signal(str)
+    #: *Statistics of this tab…* in the row menu.
+    stats_requested = Signal()
 
     def __init__(
         self,
@@ -76,6 +78,8 @@ class TableActions(QObject):
             "Copy rows as JSON array", lambda: self.copy_rows(JSON_ARRAY)
         )
         self.copy_tsv_action = action("Copy rows as TSV", lambda: self.copy_rows(TSV))
+        self.stats_action = QAction("Statistics of this tab…", table)
+        self.stats_action.triggered.connect(self.stats_requested)
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(self._row_menu)
         header = table.horizontalHeader()
@@ -109,6 +113,8 @@ class TableActions(QObject):
         menu.addAction(self.copy_ndjson_action)
         menu.addAction(self.copy_json_action)
         menu.addAction(self.copy_tsv_action)
+        menu.addSeparator()
+        menu.addAction(self.stats_action)
         self.menu = menu
         return menu
 
