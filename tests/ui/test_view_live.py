@@ -113,7 +113,9 @@ async def test_stats_strip_and_dialog_count_a_live_tab(
     assert strip.reconnects_label.text() == "1 reconnect"
     assert sum(strip.msgs_spark.values) == 47
     assert sum(strip.bytes_spark.values) == stats.received_bytes + stats.sent_bytes
-    dialog = panel.show_stats()
+    panel.table_actions.stats_action.trigger()  # the table's context menu; Stats… does the same
+    dialog = panel.stats_dialog
+    assert dialog is not None
     assert dialog.isVisible()
     events = {
         dialog.events.item(r, 0).text(): (
