@@ -13,8 +13,9 @@ Scenarios:
 - headless reference: our client alone (benchmarks/ingest_ours.py, the client benchmark's
   subscriber, callback delivery) taking the same firehose from the same server;
 - one visible tab, 10,000-row ring: as fast as the window takes it, and paced at ``--rate``;
-- the same with the frame tap off (what capturing every frame for the Frames view costs), and
-  with the Frames dock open (every frame shown in a second table);
+- the same with the frame tap off (what capturing every frame for the Frames view costs), with
+  the tab's statistics off (what counting them costs; benchmarks/gui_stats.py interleaves on
+  and off), and with the Frames dock open (every frame shown in a second table);
 - five tabs (one visible) receiving round-robin at once: full speed and paced;
 - RSS of the window process: connected with an empty tab, with 10,000 retained rows, with
   100,000 retained rows (ring set to 100,000).
@@ -112,6 +113,7 @@ def scenario(
     mode: str = "raw",
     capture: bool = True,
     track_seq: str = "",
+    stats: bool = True,
 ) -> dict[str, Any]:
     gui.send(
         {
@@ -121,6 +123,7 @@ def scenario(
             "frames_dock": frames_dock,
             "capture": capture,
             "track_seq": track_seq,
+            "stats": stats,
         }
     )
     ready = gui.read()
@@ -172,6 +175,7 @@ def main() -> int:
             (f"1 tab, paced {args.rate:,.0f}/s", {"channels": one, "rate": args.rate}),
             ("1 tab, server fan-out path", {"channels": one, "rate": 0, "mode": "hub"}),
             ("1 tab, frame tap off, full speed", {"channels": one, "rate": 0, "capture": False}),
+            ("1 tab, stats off, full speed", {"channels": one, "rate": 0, "stats": False}),
             ("1 tab + Frames dock, full speed", {"channels": one, "rate": 0, "frames_dock": True}),
             ("5 tabs, full speed", {"channels": five, "rate": 0}),
             (f"5 tabs, paced {args.rate:,.0f}/s", {"channels": five, "rate": args.rate}),

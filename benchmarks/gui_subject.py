@@ -4,10 +4,11 @@ JSON commands on stdin (one per line), answering one JSON line per command.
     python benchmarks/gui_subject.py URL KEY
 
 - ``{"cmd": "setup", "channels": [...], "capacity": 10000, "memory_mb": 256,
-  "frames_dock": false, "capture": true, "track_seq": "$.n"}``: closes the open tabs, sets the ring capacity, joins the channels (the
+  "frames_dock": false, "capture": true, "track_seq": "$.n", "stats": true}``: closes the open tabs, sets the ring capacity, joins the channels (the
   first tab is the visible one), shows or hides the Frames dock, turns the frame tap on or off
   (on is what the app does), has every tab watch the counter ``track_seq`` for sequence gaps
-  when given, clears the frames; answers ``{"ev": "ready", "rss_mb": …}``.
+  when given, turns the tabs' statistics off when ``stats`` is false (on is what the app
+  does), clears the frames; answers ``{"ev": "ready", "rss_mb": …}``.
 - ``{"cmd": "measure", "expected": N, "timeout": 300}``: answers ``{"ev": "armed"}`` at once,
   then, when N rows have reached the table models, ``{"ev": "result", …}`` with the rate (rows
   per second between the first and the last model update), the event-loop lag of a 10 ms
@@ -134,6 +135,10 @@ class Subject:
             panel.model.flushed.connect(self._flushed)
             if cmd.get("track_seq"):  # issue #11 §5: what watching a counter costs
                 panel.track_seq(str(cmd["track_seq"]))
+            if not cmd.get("stats", True):  # issue #15 item 3: the tab's statistics off
+                panel.channel.stats = None
+                panel.stats_strip.setVisible(False)
+                panel.rate_label.setVisible(True)
         w.frames_dock.setVisible(bool(cmd.get("frames_dock")))
         client = c.client
         if client is not None:  # the frame tap on (the default) or off, to show what it costs
@@ -168,6 +173,7 @@ class Subject:
             "lag_p99": pct(lags, 99),
             "lag_max": max(lags, default=0.0),
             "cpu": (cpu1 - cpu0) / max(1e-9, busy),
+            "cpu_s": cpu1 - cpu0,
             "rss_mb": rss_mb(),
             "frames": len(self.controller.frames),
         }

@@ -34,6 +34,7 @@ from inspector.store import (
     Preferences,
     Profile,
     SendInfo,
+    SendState,
     TabState,
     Transport,
     join_conflict,
@@ -50,6 +51,8 @@ from inspector.store.timefmt import utc_iso
 from .open_channel import OpenChannel, RepeatRequest, SendRequest
 
 #: Words of a refused join that mean "not allowed" (the server's RLS texts, §9.3).
+#: A send's outcomes: counted once in the tab's statistics (round trip, error, time-out).
+_FINAL_STATES: Final = frozenset({SendState.OK, SendState.ERROR, SendState.TIMED_OUT})
 _REFUSED = re.compile(r"unauthori[sz]ed|permission|not allowed|forbidden|403|401", re.IGNORECASE)
 PRIVATE_HINT_ANON: Final = (
     "A private channel needs a user token (role authenticated, or another key such as "
@@ -339,7 +342,7 @@ class ControllerBase(QObject):
             format=PayloadFormat.BINARY if request.binary else PayloadFormat.JSON,
             send=info,
         )
-        channel.log.append(record)
+        self._append_outgoing(channel, record)
         self._start_send(channel, record, request)
         return record
 
@@ -372,7 +375,7 @@ class ControllerBase(QObject):
             format=PayloadFormat.BINARY if binary else PayloadFormat.JSON,
             send=SendInfo(transport, ack=ack),
         )
-        channel.log.append(record)
+        self._append_outgoing(channel, record)
         return record
 
     # ------------------------------------------------------------------------------ repeat
@@ -411,7 +414,7 @@ class ControllerBase(QObject):
             format=PayloadFormat.BINARY if binary else PayloadFormat.JSON,
             send=info,
         )
-        channel.log.append(record)
+        self._append_outgoing(channel, record)
         return record
 
     def _start_repeat(self, channel: OpenChannel, request: RepeatRequest) -> str | None:
@@ -584,18 +587,34 @@ class ControllerBase(QObject):
         channel = self.channels.get(name)
         if channel is None:
             return False
-        channel.rate.add(self.clock())
+        now = self.clock()
+        channel.rate.add(now)
         channel.log.append(record)
         channel.seq_incoming(record)
+        stats = channel.stats
+        if stats is not None:
+            stats.incoming(record.event, len(record.payload), now)
         return True
 
     def _add_system(self, name: str, event: str, details: dict[str, object]) -> None:
         channel = self.channels.get(name)
         if channel is not None:
-            channel.log.append(system_record(self.wall_clock(), event, details))
+            record = system_record(self.wall_clock(), event, details)
+            channel.log.append(record)
+            if channel.stats is not None:
+                channel.stats.system(record)
 
     def _send_updated(self, channel: OpenChannel, record: MessageRecord) -> None:
         channel.log.notify_updated(record)
+        info = record.send
+        if channel.stats is not None and info is not None and info.state in _FINAL_STATES:
+            channel.stats.send_finished(info)
+
+    def _append_outgoing(self, channel: OpenChannel, record: MessageRecord) -> None:
+        """Add an outgoing row (and count it in the tab's statistics)."""
+        channel.log.append(record)
+        if channel.stats is not None:
+            channel.stats.outgoing(record.event, len(record.payload), self.clock())
 
     def _start_connect(self, profile: Profile, api_key: str, access_token: str | None) -> None:
         raise NotImplementedError

@@ -684,6 +684,8 @@ class MainWindow(QMainWindow):
         panel.detail.setVisible(self.detail_action.isChecked())
         self.persistence.restore_splitters(panel)
         self.persistence.restore_seq(panel)
+        self.persistence.restore_columns(panel)
+        panel.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         wire_live_tab(panel, self.controller, self.active_profile)
         panel.send_requested.connect(self._sent)
         panel.composer.save_requested.connect(self.save_to_library)

@@ -24,6 +24,7 @@ from inspector.store import (
     Transport,
 )
 from inspector.store.messages.seq_tracker import SeqTracker
+from inspector.store.messages.stats import TabStats
 from inspector.store.presence.presence_roster import PresenceRoster
 from inspector.store.ring import ByteBudget
 
@@ -61,6 +62,9 @@ class OpenChannel:
         #: joined at least once: a later join is a rejoin (its system row says so).
         self.joined_once = False
         self.rate = RateMeter()
+        #: the tab's statistics (issue #15 item 3): counted per message in O(1), drawn on a
+        #: timer; None turns counting off (benchmarks/gui_stats.py measures what it costs).
+        self.stats: TabStats | None = TabStats()
         #: broadcasts not shown because the tab's event filter did not accept them: the client
         #: drops them before a record is built (ChannelConfig.events); see note_filtered.
         self.filtered_out = 0

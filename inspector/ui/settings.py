@@ -130,6 +130,16 @@ class AppSettings:
     def save_seq_path(self, channel: str, path: str) -> None:
         self._set_json(f"seq_path/{_key(channel)}", path)
 
+    def columns(self, channel: str) -> list[str]:
+        """The custom columns (JSONPaths) of a tab of this channel (issue #15 item 5)."""
+        value = self._get_json(f"columns/{_key(channel)}", [])
+        if not isinstance(value, list):
+            return []
+        return list(dict.fromkeys(p for p in value if isinstance(p, str) and p))
+
+    def save_columns(self, channel: str, paths: list[str]) -> None:
+        self._set_json(f"columns/{_key(channel)}", list(paths))
+
     # ------------------------------------------------------------------------------ checks
 
     def check_files(self) -> list[str]:

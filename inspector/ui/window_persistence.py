@@ -123,6 +123,14 @@ class WindowPersistence:
             panel.track_seq(path)
         panel.seq_path_changed.connect(self.settings.save_seq_path)
 
+    def restore_columns(self, panel: ChannelPanel) -> None:
+        """Show the custom columns this channel's tab had (issue #15 item 5), and keep them
+        whenever they change."""
+        paths = self.settings.columns(panel.name)
+        if paths:
+            panel.table_actions.set_columns(paths)
+        panel.columns_changed.connect(self.settings.save_columns)
+
     def restore_splitters(self, panel: ChannelPanel) -> None:
         for splitter, key in ((panel.h_splitter, "h"), (panel.v_splitter, "v")):
             sizes = self.settings.splitter_sizes(key)

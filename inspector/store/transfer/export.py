@@ -226,6 +226,13 @@ def header_line(**fields: Any) -> str:
     return _dumps(header_data(**fields))
 
 
+def json_array_text(records: Iterable[MessageRecord], channel: str) -> str:
+    """The rows as one JSON array of message objects (the NDJSON lines' objects, redacted),
+    one object a line."""
+    lines = [message_line(record, channel) for record in records]
+    return "[\n" + ",\n".join(lines) + "\n]" if lines else "[]"
+
+
 def export_lines(records: Iterable[MessageRecord], channel: str) -> Iterator[str]:
     """One redacted NDJSON line (without the newline) per record."""
     for record in records:
@@ -548,10 +555,13 @@ def csv_cell(text: str) -> str:
     return text
 
 
-def csv_lines(header: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[str]:
-    """CSV text (with line endings) for a header and rows of cells, cells made safe."""
+def csv_lines(
+    header: Sequence[str], rows: Iterable[Sequence[str]], *, delimiter: str = ","
+) -> Iterator[str]:
+    """CSV text (with line endings) for a header and rows of cells, cells made safe;
+    ``delimiter="\t"`` gives TSV (a cell with a tab, a quote or a line break is quoted)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", delimiter=delimiter)
     writer.writerow(header)
     yield buffer.getvalue()
     for row in rows:

@@ -9,6 +9,7 @@ rows are inserted and evicted around it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from itertools import pairwise
 from typing import Final
@@ -18,6 +19,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 from inspector.protocol.explain import explain, explained
 from inspector.protocol.invisible import printable, reveal
 from inspector.store import ChannelOptions, ChannelStatus, MessageFilter, SendHistory, TabState
+from inspector.store.messages.filters import FilterError
 from inspector.store.messages.seq_tracker import SeqPathError
 
 from ..common import theme
@@ -45,6 +48,8 @@ from ..messages.message_filter_proxy import MessageFilterProxyModel
 from ..messages.message_table_model import MessageTableModel, RecordRole
 from ..messages.message_table_view import MessageTableView
 from ..messages.seq_track import SeqGapsPanel, SeqTrackBar, compact_count
+from ..messages.stats_view import StatsDialog, StatsStrip
+from ..messages.table_actions import TableActions
 from ..open_channel import OpenChannel, SendRequest
 from ..presence.presence_panel import PresencePanel
 
@@ -88,6 +93,22 @@ SEQ_REFRESH_MS: Final = 250
 #: The tab states whose reason gets an explanation line under the state (issue #15 item 6).
 _EXPLAINED_STATES: Final = (TabState.ERRORED, TabState.CLOSED)
 
+#: What the filter fields accept (issue #15 item 5; inspector/store/messages/filters.py).
+TEXT_FILTER_TIP: Final = (
+    "Text in the event or payload (case-insensitive).\n"
+    "/regex/ searches with a regular expression; a leading ! or - hides the matching rows "
+    '(!typing, -/"n":\\d+/); \\- or \\! searches for a leading - or !. Ctrl+F'
+)
+EVENT_FILTER_TIP: Final = (
+    "Events, comma-separated: names and globs (cursor*, a?c), /regex/, and !name or -glob to "
+    "hide events (-presence*, !heartbeat)"
+)
+PAYLOAD_FILTER_TIP: Final = (
+    "A JSONPath predicate on the payload ($ is the payload): $.amount > 100, "
+    '$.user.name == "ann", $.tags[0] =~ /^a/, count($.items) > 2 && $.ok == true; a path '
+    "alone ($.error) keeps payloads that have it"
+)
+
 
 def chip_tooltip(chip: str) -> str:
     """The tooltip of one chip (its key is the text before ``:``)."""
@@ -111,6 +132,10 @@ class ChannelPanel(QWidget):
     #: ``(name, path)``: the tab started watching a counter (``""``: stopped); the window
     #: keeps the path for the channel.
     seq_path_changed = Signal(str, str)
+    #: ``(name, paths)``: the custom columns changed; the window keeps them for the channel.
+    columns_changed = Signal(str, list)
+    #: a status-bar message (copied rows, a refused column).
+    message = Signal(str)
 
     def __init__(
         self,
@@ -126,6 +151,7 @@ class ChannelPanel(QWidget):
         self._current = False
         self._protocol_source: Callable[[], str] = lambda: "2.0.0"
         self._last_rate = 0.0
+        self._now: float | None = None
         self._shown_filtered = 0
         self._state_mark = (theme.colors().muted, channel.status.state.value)
         self.model = MessageTableModel(channel.log, coalesce_ms, self)
@@ -181,9 +207,13 @@ class ChannelPanel(QWidget):
             "Watch a counter in incoming payloads (such as $.seq): missing numbers, duplicates, "
             "out of order"
         )
+        # the statistics strip (issue #15 item 3) shares the header's row: a row of its own
+        # made the window too tall for an 800x500 screen (1600x1000 at scale 2)
+        self.stats_strip = StatsStrip()
         header = QHBoxLayout()
         header.addWidget(self.state_label, 1)
         header.addWidget(self.identity_label)
+        header.addWidget(self.stats_strip, 3)
         header.addLayout(self.chips)
         header.addWidget(self.rate_label)
         header.addWidget(self.presence_button)
@@ -191,8 +221,18 @@ class ChannelPanel(QWidget):
         header.addWidget(self.leave_button)
 
         # --- filter bar
-        self.filter_edit = filter_field("Filter text in event and payload (Ctrl+F)", "Filter text")
-        self.event_filter_edit = filter_field("Events: chat, cursor*", "Event filter")
+        self.filter_edit = filter_field("Filter text, /regex/, !exclude (Ctrl+F)", "Filter text")
+        self.event_filter_edit = filter_field("Events: chat, cursor*, -typing", "Event filter")
+        self.payload_filter_edit = filter_field("Payload: $.amount > 100", "Payload filter")
+        self._filter_tips = {
+            self.filter_edit: TEXT_FILTER_TIP,
+            self.event_filter_edit: EVENT_FILTER_TIP,
+            self.payload_filter_edit: PAYLOAD_FILTER_TIP,
+        }
+        for edit, tip in self._filter_tips.items():
+            edit.setToolTip(tip)
+        #: the filter field whose text did not compile, and why (None when all did).
+        self.filter_error: tuple[QLineEdit, str] | None = None
         self.follow_button = tool_button(
             "follow", "Follow", checkable=True, tooltip="Keep the newest row in view (End)"
         )
@@ -203,6 +243,7 @@ class ChannelPanel(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.filter_edit, 2)
         bar.addWidget(self.event_filter_edit, 1)
+        bar.addWidget(self.payload_filter_edit, 1)
         bar.addWidget(self.follow_button)
         bar.addWidget(self.pause_button)
         bar.addWidget(self.clear_button)
@@ -216,10 +257,22 @@ class ChannelPanel(QWidget):
         self._seq_timer.setInterval(SEQ_REFRESH_MS)
         self._seq_timer.timeout.connect(self.refresh_seq)
 
+        # --- statistics (issue #15 item 3): drawn on the window's one-second tick
+        self.stats_strip.setVisible(channel.stats is not None)
+        self.rate_label.setVisible(channel.stats is None)  # the strip shows the rate
+        self.stats_dialog: StatsDialog | None = None
+        self.stats_strip.details_requested.connect(self.show_stats)
+
         # --- table, detail, composer
         self.table = MessageTableView()
         self.table.setModel(self.proxy)
         self.table.setAccessibleName(f"Messages of {channel.name}")
+        self.table_actions = TableActions(channel.name, self.table, self.proxy, self.model, self)
+        self.table_actions.columns_changed.connect(
+            lambda paths: self.columns_changed.emit(self.name, paths)
+        )
+        self.table_actions.message.connect(self.message)
+        self.table_actions.stats_requested.connect(self.show_stats)
         self.detail = MessageDetailPanel(channel.name)
         self.composer = ComposerPanel(history)
         self.composer.set_options(
@@ -260,8 +313,10 @@ class ChannelPanel(QWidget):
         self._filter_timer = debounce_timer(self, self._apply_filter)
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
         self.event_filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.payload_filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
         self.filter_edit.returnPressed.connect(self._apply_filter)
         self.event_filter_edit.returnPressed.connect(self._apply_filter)
+        self.payload_filter_edit.returnPressed.connect(self._apply_filter)
         self.follow_button.toggled.connect(self.table.set_follow_tail)
         self.table.follow_tail_changed.connect(self.follow_button.setChecked)
         self.pause_button.toggled.connect(self.set_paused)
@@ -292,6 +347,7 @@ class ChannelPanel(QWidget):
         self.seq_bar.stop_requested.connect(self.stop_seq)
         self.seq_bar.gaps_button.toggled.connect(self._show_gaps)
         self.detail.track_field_requested.connect(self.track_seq)
+        self.detail.column_requested.connect(self.table_actions.add_column)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.flushed.connect(self._flushed)
         self.model.dataChanged.connect(self._data_changed)
@@ -308,11 +364,13 @@ class ChannelPanel(QWidget):
         c = self.composer
         b = self.seq_bar
         chain: list[QWidget] = [
+            self.stats_strip.details_button,
             self.presence_button,
             self.rejoin_button,
             self.leave_button,
             self.filter_edit,
             self.event_filter_edit,
+            self.payload_filter_edit,
             self.follow_button,
             self.pause_button,
             self.clear_button,
@@ -449,6 +507,47 @@ class ChannelPanel(QWidget):
             self.set_status(self.channel.status, now)
         if self.channel.filtered_out != self._shown_filtered:
             self._update_counts()
+        self._now = now
+        self.refresh_stats(now)
+
+    # ------------------------------------------------------------------------------ statistics
+
+    def refresh_stats(self, now: float) -> None:
+        """Draw the tab's statistics (the strip when shown, the dialog when open)."""
+        stats = self.channel.stats
+        dialog = self.stats_dialog
+        strip_shown = self.stats_strip.isVisible()
+        dialog_shown = dialog is not None and dialog.isVisible()
+        if stats is None or not (strip_shown or dialog_shown):
+            return
+        snap = stats.snapshot(now)
+        if strip_shown:
+            self.stats_strip.refresh(snap)
+        if dialog is not None and dialog_shown:
+            dialog.refresh(snap)
+
+    def show_stats(self) -> StatsDialog:
+        """Open (or raise) the statistics dialog of this tab."""
+        if self.stats_dialog is None:
+            self.stats_dialog = StatsDialog(self.name, self)
+            self.stats_dialog.reset_requested.connect(self._reset_stats)
+        dialog = self.stats_dialog
+        if dialog.isVisible():
+            dialog.raise_()  # already open (behind the window): bring it up
+        dialog.show()
+        stats = self.channel.stats
+        if stats is not None:
+            dialog.refresh(stats.snapshot(self._clock()))
+        return dialog
+
+    def _clock(self) -> float:
+        """The controller's clock as of the last tick (the stats count on it)."""
+        return self._now if self._now is not None else time.monotonic()
+
+    def _reset_stats(self) -> None:
+        if self.channel.stats is not None:
+            self.channel.stats.clear()
+            self.refresh_stats(self._clock())
 
     def _update_counts(self) -> None:
         filtered_out = self._shown_filtered = self.channel.filtered_out
@@ -467,6 +566,8 @@ class ChannelPanel(QWidget):
         """Empty the table; a watched counter starts over too."""
         self.channel.log.clear()
         self.channel.filtered_out = 0
+        if self.channel.stats is not None:
+            self.channel.stats.clear()
         if self.channel.seq is not None:
             self.channel.seq.reset()
             self.refresh_seq()
@@ -527,13 +628,39 @@ class ChannelPanel(QWidget):
             splitter.setSizes(sizes)
 
     def _apply_filter(self) -> None:
+        """Filter the table by the three fields; a field whose text does not compile turns
+        red with the reason in its tooltip, and the table keeps its previous filter."""
         self._filter_timer.stop()
-        self.proxy.set_message_filter(
-            MessageFilter.from_inputs(self.filter_edit.text(), self.event_filter_edit.text())
-        )
+        try:
+            new_filter = MessageFilter.from_inputs(
+                self.filter_edit.text(),
+                self.event_filter_edit.text(),
+                self.payload_filter_edit.text(),
+            )
+        except FilterError as exc:
+            edit = {
+                "text": self.filter_edit,
+                "events": self.event_filter_edit,
+                "payload": self.payload_filter_edit,
+            }[exc.field]
+            self._show_filter_error(edit, str(exc))
+            return
+        self._show_filter_error(None, "")
+        self.proxy.set_message_filter(new_filter)
         self._update_counts()
         if self.table.follow_tail:
             self.table.scrollToBottom()
+
+    def _show_filter_error(self, edit: QLineEdit | None, reason: str) -> None:
+        self.filter_error = None if edit is None else (edit, reason)
+        style = f"QLineEdit {{ border: 1px solid {theme.colors().error.name()}; }}"
+        for field, tip in self._filter_tips.items():
+            bad = field is edit
+            field.setStyleSheet(style if bad else "")
+            field.setToolTip(f"⚠ {reason}\n\n{tip}" if bad else tip)
+            field.setProperty("filterError", reason if bad else "")
+        if edit is not None:
+            self.message.emit(reason)
 
     def _send(self, request: SendRequest) -> None:
         self.send_requested.emit(self.name, request)

@@ -49,6 +49,7 @@ class ImportedChannelPanel(ChannelPanel):
         self.leave_button.setVisible(False)
         self.rejoin_button.setVisible(False)
         self.rate_label.setVisible(False)
+        self.stats_strip.setVisible(False)  # nothing was counted: the rows were read from a file
         self.table.setAccessibleName(f"Imported messages of {channel}")
         self.replay_button = QToolButton()
         self.replay_button.setText("Replay to channel…")

@@ -268,6 +268,8 @@ class JsonTreeView(QTreeView):
 
     #: *Track this field*: the JSONPath of the selected integer.
     track_field_requested = Signal(str)
+    #: *Show as column*: the JSONPath of the selected field (issue #15 item 5).
+    column_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -291,8 +293,16 @@ class JsonTreeView(QTreeView):
         self.addAction(self.copy_value_action)
         self.addAction(self.copy_path_action)
         self.addAction(self.track_action)
+        self.column_action = QAction("Show as column", self)
+        self.column_action.setToolTip(
+            "Add a column to the tab's table with this field's value in every row"
+        )
+        self.column_action.setEnabled(False)
+        self.column_action.triggered.connect(self.show_as_column)
+        self.addAction(self.column_action)
         self.selectionModel().currentChanged.connect(self._current_changed)
         self.tree_model.modelReset.connect(lambda: self.track_action.setEnabled(False))
+        self.tree_model.modelReset.connect(lambda: self.column_action.setEnabled(False))
         self.setColumnWidth(0, 180)
         self.setColumnWidth(1, 260)
 
@@ -303,6 +313,20 @@ class JsonTreeView(QTreeView):
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         ok = current.isValid() and is_counter(self.tree_model.node_value(current))
         self.track_action.setEnabled(ok)
+        self.column_action.setEnabled(
+            current.isValid() and self.tree_model.node_jsonpath(current) != "$"
+        )
+
+    def show_as_column(self) -> str:
+        """Ask for a column with the selected field's value; its JSONPath ("" for none)."""
+        index = self.currentIndex()
+        if not index.isValid():
+            return ""
+        path = self.tree_model.node_jsonpath(index)
+        if path == "$":
+            return ""
+        self.column_requested.emit(path)
+        return path
 
     def track_field(self) -> str:
         """Ask to track the selected integer; its JSONPath, or "" when it is not one."""

@@ -118,6 +118,8 @@ class MessageDetailPanel(QWidget):
     copied = Signal(str)
     #: *Track this field* in the Tree: the JSONPath of an integer to watch for sequence gaps.
     track_field_requested = Signal(str)
+    #: *Show as column* in the Tree: the JSONPath of a field to show in the table.
+    column_requested = Signal(str)
 
     def __init__(self, channel: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -156,6 +158,7 @@ class MessageDetailPanel(QWidget):
         self.evicted_note.setVisible(False)
         self.views = PayloadViewsWidget()
         self.views.tree.track_field_requested.connect(self.track_field_requested)
+        self.views.tree.column_requested.connect(self.column_requested)
         #: the first view's editor: pretty JSON, or the hexdump of a binary payload.
         self.text = self.views.primary.text
         self.highlighter = self.views.highlighter

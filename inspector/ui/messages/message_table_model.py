@@ -10,16 +10,23 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QFont
 
 from inspector.protocol.invisible import NOTE, has_hidden, reveal
 from inspector.store import Direction, MessageLog, MessageRecord, SendState
+from inspector.store.messages.columns import (
+    MAX_COLUMNS,
+    TIP_CHARS,
+    ColumnError,
+    ColumnPath,
+    parse_payload,
+)
 from inspector.store.messages.records import REPLAYED_MARK, meta_marker
 from inspector.store.profiles.preferences import DEFAULT_COALESCE_MS
 from inspector.store.timefmt import clock_ms, local_iso
 
-from ..common.ring_table_model import RingTableModel
+from ..common.ring_table_model import AnyIndex, RingTableModel
 
 COL_TIME: Final = 0
 COL_DIRECTION: Final = 1
@@ -34,6 +41,8 @@ OUTAGE_EVENTS: Final = frozenset({"disconnected", "token expired"})
 
 #: ``data(index, RecordRole)`` returns the row's :class:`MessageRecord`.
 RecordRole: Final = int(Qt.ItemDataRole.UserRole) + 1
+#: Parsed payloads the custom columns keep (the rows on screen need a few dozen).
+PARSED_KEPT: Final = 2048
 
 
 def format_time(epoch: float) -> str:
@@ -76,6 +85,74 @@ class MessageTableModel(RingTableModel):
         self._messages = log
         self._bold = QFont()
         self._bold.setBold(True)
+        #: custom columns after Status (issue #15 item 5): a JSONPath value each.
+        self._columns: list[ColumnPath] = []
+        self._parsed: dict[int, object] = {}
+
+    # ------------------------------------------------------------------------------ custom columns
+
+    @property
+    def custom_columns(self) -> tuple[str, ...]:
+        """The custom columns' paths, in order (they follow the fixed columns)."""
+        return tuple(c.path for c in self._columns)
+
+    def column_path(self, col: int) -> str | None:
+        """The path of custom column ``col`` (a model column), or None for a fixed one."""
+        at = col - len(HEADERS)
+        return self._columns[at].path if 0 <= at < len(self._columns) else None
+
+    def add_column(self, path: str) -> int:
+        """Add a column with the value at JSONPath ``path``; its model column (the existing one
+        when the path is already shown). Raises :class:`ColumnError`."""
+        column = ColumnPath.parse(path)
+        for i, existing in enumerate(self._columns):
+            if existing.path == column.path:
+                return len(HEADERS) + i
+        if len(self._columns) >= MAX_COLUMNS:
+            raise ColumnError(f"a tab has at most {MAX_COLUMNS} custom columns")
+        at = len(HEADERS) + len(self._columns)
+        self.beginInsertColumns(QModelIndex(), at, at)
+        self._columns.append(column)
+        self.endInsertColumns()
+        return at
+
+    def remove_column(self, path: str) -> bool:
+        for i, existing in enumerate(self._columns):
+            if existing.path == path:
+                at = len(HEADERS) + i
+                self.beginRemoveColumns(QModelIndex(), at, at)
+                del self._columns[i]
+                self.endRemoveColumns()
+                return True
+        return False
+
+    def set_columns(self, paths: list[str]) -> list[str]:
+        """Replace the custom columns (a restored tab); the paths that were refused."""
+        for path in self.custom_columns:
+            self.remove_column(path)
+        refused = []
+        for path in paths:
+            try:
+                self.add_column(path)
+            except ColumnError:
+                refused.append(path)
+        return refused
+
+    def _custom(self, record: MessageRecord, col: int, limit: int | None = None) -> str:
+        column = self._columns[col - len(HEADERS)]
+        parsed = self._parsed.get(record.seq, self)
+        if parsed is self:
+            if len(self._parsed) >= PARSED_KEPT:
+                self._parsed.clear()
+            parsed = self._parsed[record.seq] = parse_payload(record)
+        return column.text(parsed) if limit is None else column.text(parsed, limit)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS) + len(self._columns)
+
+    def log_reset(self) -> None:
+        self._parsed.clear()
+        super().log_reset()
 
     @property
     def log(self) -> MessageLog:
@@ -88,6 +165,13 @@ class MessageTableModel(RingTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and section >= len(HEADERS):
+            path = self.column_path(section)
+            if path is not None and role == Qt.ItemDataRole.DisplayRole:
+                return path
+            if path is not None and role == Qt.ItemDataRole.ToolTipRole:
+                return f"The value at {path} in each payload (right-click to remove the column)"
+            return None
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
             if role == Qt.ItemDataRole.DisplayRole:
                 return HEADERS[section]
@@ -96,7 +180,7 @@ class MessageTableModel(RingTableModel):
         return None
 
     def _font(self, record: MessageRecord, col: int) -> QFont | None:
-        if col in self.mono_columns:
+        if col in self.mono_columns or col >= len(HEADERS):
             return self._mono
         if col == COL_DIRECTION and record.direction is Direction.OUT:
             return self._bold
@@ -121,6 +205,8 @@ class MessageTableModel(RingTableModel):
                 # received with metadata: replayed (meta.replayed) or from the database (meta.id)
                 return reveal(meta_marker(record)[1], multiline=False)
             return record.status_text()
+        if col >= len(HEADERS):
+            return reveal(self._custom(record, col), multiline=False)
         return None
 
     def _hidden(self, record: MessageRecord, col: int) -> bool:
@@ -170,4 +256,6 @@ class MessageTableModel(RingTableModel):
             return record.status_text()
         if col in (COL_STATUS, COL_DIRECTION) and record.meta is not None:
             return reveal(meta_marker(record)[2]) or None
+        if col >= len(HEADERS):
+            return reveal(self._custom(record, col, TIP_CHARS)) or None
         return None

@@ -23,7 +23,6 @@ are imported one after another.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import os
 import time
@@ -31,13 +30,12 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Final
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QAction, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from inspector import APP_NAME, __version__
-from inspector.protocol.redact import redact_bytes
-from inspector.store import MessageRecord, PayloadFormat
+from inspector.store import MessageRecord
 from inspector.store.frames.frames import FrameLog, FrameRow
 from inspector.store.transfer.export import (
     MAX_LINE_BYTES,
@@ -57,7 +55,8 @@ from ..common import icons
 # Re-exported: panels import the dialog helpers from here too.
 from ..common.file_dialogs import AskPath as AskPath
 from ..common.file_dialogs import dialog_ask_path as dialog_ask_path
-from ..messages.message_table_model import COL_PAYLOAD
+from ..messages.table_cells import csv_payload as csv_payload  # re-exported
+from ..messages.table_cells import table_cells
 from .transfer_job import Steps, TransferJob
 
 #: Records written (or lines read) between two progress reports.
@@ -152,46 +151,10 @@ def read_ndjson(path: Path, importer: Importer, max_line: int = MAX_LINE_BYTES) 
     return f"{len(result.records):,} rows and {len(result.frames):,} frames read from {path.name}"
 
 
-def csv_payload(record: MessageRecord) -> str:
-    """The Payload column of a CSV export: the whole payload, not the table's cut preview; a
-    binary one with its secrets masked in place (base64 hides them from the cell's redaction)."""
-    if record.format is PayloadFormat.BINARY:
-        return "base64:" + base64.b64encode(redact_bytes(record.payload)).decode("ascii")
-    return record.payload.decode("utf-8", "replace")
-
-
 def csv_table(panel: ChannelPanel) -> tuple[list[str], Iterator[list[str]], int]:
     """Header, rows and row count of the panel's table as shown: visible columns in their
     on-screen order, the rows the filters let through."""
-    table, proxy = panel.table, panel.proxy
-    header = table.horizontalHeader()
-    columns = [
-        header.logicalIndex(visual)
-        for visual in range(header.count())
-        if not table.isColumnHidden(header.logicalIndex(visual))
-    ]
-    names = [
-        str(proxy.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole) or "")
-        for col in columns
-    ]
-    records = [r for r in (proxy.record_at(row) for row in range(proxy.rowCount())) if r]
-
-    def rows() -> Iterator[list[str]]:
-        model = panel.model
-        for record in records:
-            row = model.row_of(record)
-            cells = []
-            for col in columns:
-                if col == COL_PAYLOAD:
-                    cells.append(csv_payload(record))
-                elif row is None:
-                    cells.append("")
-                else:
-                    value = model.data(model.index(row, col))
-                    cells.append("" if value is None else str(value))
-            yield cells
-
-    return names, rows(), len(records)
+    return table_cells(panel.table, panel.proxy, panel.model)
 
 
 class TransferActions(QObject):
