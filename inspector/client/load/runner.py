@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
+from inspector.protocol.jwt import peek
+
 from ..settings import ClientSettings
 from .recorder import LoadStats, Snapshot
 from .vu import run_vu, vu_settings
@@ -49,6 +51,9 @@ async def run_load(
     """
     indexes = range(workload.vus) if vu_range is None else vu_range
     settings = vu_settings(settings, workload)  # once, not per VU
+    # {{claims.X}} in a saved message: one token for every VU gives its claims to every VU
+    peeked = peek(settings.access_token) if settings.access_token else None
+    shared_claims = peeked.claims if peeked is not None else None
     if len(indexes) == 0 or indexes.start < 0 or indexes.stop > workload.vus:
         raise ValueError(f"the VU range must be inside 0..{workload.vus}")
     whole = len(indexes) == workload.vus
@@ -112,7 +117,7 @@ async def run_load(
             vu_settings = settings
             if token_for is not None:
                 vu_settings = dataclasses.replace(settings, access_token=token_for(i))
-            claims = claims_for(i) if claims_for is not None else None
+            claims = claims_for(i) if claims_for is not None else shared_claims
             tasks.append(
                 loop.create_task(
                     run_vu(

@@ -138,3 +138,21 @@ async def test_stop_cuts_a_run_short_and_it_still_drains(server: RealtimeServer)
     assert s["sent"]
     assert s["lost"] == 0
     assert s["delivered"] == s["expected"]
+
+
+async def test_a_saved_template_reads_the_claims_of_the_one_token(server: RealtimeServer) -> None:
+    token = jwt.sign(
+        {"role": "anon", "sub": "user-7", "exp": int(time.time()) + 600}, CLI_DEV_SECRET
+    )
+    w = preset(
+        "custom",
+        vus=4,
+        users_per_channel=4,
+        template='{"who": "{{claims.sub}}", "role": "{{claims.role}}"}',
+        duration_s=0.6,
+        drain_s=5,
+        run_id="claims",
+    )
+    settings = ClientSettings(server.url, server.anon_key, access_token=token)
+    stats = await run_load(w, settings)
+    _check_plausible(stats, 4, 1)  # no "needs an identity with a user token" send failures
