@@ -69,7 +69,7 @@ def _short(value: Any, limit: int = 80) -> str:
 
 
 def _child(path: str, key: str) -> str:
-    return f"{path}.{key}" if _NAME.match(key) else f"{path}[{json.dumps(key)}]"
+    return f"{path}.{key}" if _NAME.fullmatch(key) else f"{path}[{json.dumps(key)}]"
 
 
 def _type(value: Any) -> str:

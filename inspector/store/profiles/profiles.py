@@ -99,7 +99,7 @@ def normalize_url(url: str) -> str:
     and any path (a pasted dashboard URL keeps only its origin). Text that is not a URL comes
     back trimmed, never raises: :func:`validate_url` says what is wrong with it."""
     text = url.strip()
-    if _REF.match(text):
+    if _REF.fullmatch(text):
         return f"https://{text}.supabase.co"
     parts = _split(text)
     if parts is not None and parts.scheme and parts.netloc:

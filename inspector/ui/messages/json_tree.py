@@ -139,7 +139,7 @@ class JsonTreeModel(QAbstractItemModel):
             key = node.key
             if isinstance(key, int):
                 parts.append(f"[{key}]")
-            elif key is not None and _IDENT.match(key):
+            elif key is not None and _IDENT.fullmatch(key):
                 parts.append(f".{key}")
             else:
                 parts.append(f"[{json.dumps(key, ensure_ascii=False)}]")
@@ -157,7 +157,7 @@ class JsonTreeModel(QAbstractItemModel):
             key = node.key
             if isinstance(key, int):
                 parts.append(f"[{key}]")
-            elif key is not None and _SHORTHAND.match(key):
+            elif key is not None and _SHORTHAND.fullmatch(key):
                 parts.append(f".{key}")
             else:
                 parts.append(f"[{json.dumps(key)}]")
