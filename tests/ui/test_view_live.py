@@ -229,6 +229,11 @@ async def test_regex_exclusion_and_payload_filters_live(
     assert panel.filter_error is not None
     assert panel.filter_error[0] is panel.payload_filter_edit
     assert panel.filter_edit.styleSheet() == ""
+    # a regex literal that re refuses is a red field too, not an exception in the slot
+    apply(payload="$.text =~ /(/")
+    assert panel.filter_error is not None
+    assert panel.filter_error[0] is panel.payload_filter_edit
+    assert "invalid JSONPath predicate" in panel.payload_filter_edit.toolTip()
     apply()
     assert panel.filter_error is None
     assert panel.payload_filter_edit.styleSheet() == ""
