@@ -154,6 +154,28 @@ async def test_only_one_flag_reads_stdin(server: RealtimeServer, flags: tuple[st
     assert "not valid JSON" not in err
 
 
+async def test_send_stdin_says_when_it_forwards_redacted_values(server: RealtimeServer) -> None:
+    """QA of issue #15 item 8: ``listen | send --stdin`` forwards what listen printed, and
+    listen redacts secret-looking values (a JWT, ``password=…``) unless --show-secrets: the
+    other channel got the text "[redacted]" without a word. send --stdin says so, once."""
+    line = {
+        "time": "2026-12-05T06:00:00.000Z",
+        "channel": "a",
+        "event": "t",
+        "payload": {"jwt": "[redacted]", "note": "password=[redacted]"},
+        "meta": None,
+        "kind": "broadcast",
+    }
+    stdin = (json.dumps(line) + "\n") * 2
+    code, lines, err = await run_with_stdin(
+        "send", "--stdin", "--channel", "b", env=cli_env(server), stdin=stdin.encode()
+    )
+    assert code == 0, err
+    assert lines[-1]["summary"]["sent"] == 2
+    assert err.count("[redacted]") == 1, err
+    assert "--show-secrets" in err
+
+
 async def test_send_stdin_sends_a_message_per_line_and_reports_bad_lines(
     server: RealtimeServer,
 ) -> None:
