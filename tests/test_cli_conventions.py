@@ -125,6 +125,57 @@ async def test_payload_from_stdin_that_is_not_json_is_refused(server: RealtimeSe
     assert "standard input is not valid JSON" in err
 
 
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ("--key", "@-", "--payload", "@-"),
+        ("--token", "@-", "--payload", "@-"),
+        ("--key", "@-", "--stdin"),
+    ],
+)
+async def test_only_one_flag_reads_stdin(server: RealtimeServer, flags: tuple[str, ...]) -> None:
+    """QA of issue #15 item 8: ``--key @- --payload @-`` gave the whole of stdin to the key
+    and then said the payload "is not valid JSON: Expecting value" (stdin was used up). Only
+    one flag may read standard input, and the message says so."""
+    code, lines, err = await run_with_stdin(
+        "send",
+        "--channel",
+        "x",
+        "--event",
+        "e",
+        *flags,
+        env=cli_env(server),
+        stdin=server.anon_key.encode() + b"\n",
+    )
+    assert code == 2, err
+    assert lines == []
+    assert "only one of" in err
+    assert "standard input" in err
+    assert "not valid JSON" not in err
+
+
+async def test_send_stdin_says_when_it_forwards_redacted_values(server: RealtimeServer) -> None:
+    """QA of issue #15 item 8: ``listen | send --stdin`` forwards what listen printed, and
+    listen redacts secret-looking values (a JWT, ``password=…``) unless --show-secrets: the
+    other channel got the text "[redacted]" without a word. send --stdin says so, once."""
+    line = {
+        "time": "2026-12-05T06:00:00.000Z",
+        "channel": "a",
+        "event": "t",
+        "payload": {"jwt": "[redacted]", "note": "password=[redacted]"},
+        "meta": None,
+        "kind": "broadcast",
+    }
+    stdin = (json.dumps(line) + "\n") * 2
+    code, lines, err = await run_with_stdin(
+        "send", "--stdin", "--channel", "b", env=cli_env(server), stdin=stdin.encode()
+    )
+    assert code == 0, err
+    assert lines[-1]["summary"]["sent"] == 2
+    assert err.count("[redacted]") == 1, err
+    assert "--show-secrets" in err
+
+
 async def test_send_stdin_sends_a_message_per_line_and_reports_bad_lines(
     server: RealtimeServer,
 ) -> None:

@@ -159,8 +159,26 @@ def _secret(value: str | None, what: str) -> str | None:
         raise UsageError(f"cannot read the {what} file {path}: {exc.strerror or exc}") from exc
 
 
+def check_one_stdin_reader(args: argparse.Namespace) -> None:
+    """UsageError when two flags want standard input (``--key @-`` and ``--payload @-`` or
+    ``--stdin``): the first would take all of it and the second would see nothing."""
+    readers = [
+        f"{flag} @-"
+        for flag, name in (("--key", "key"), ("--token", "token"), ("--payload", "payload"))
+        if getattr(args, name, None) == "@-"
+    ]
+    if getattr(args, "stdin", False) is True:
+        readers.append("--stdin")
+    if len(readers) > 1:
+        raise UsageError(
+            f"only one of {', '.join(readers)} can read standard input; "
+            "give the others as @file or in the environment"
+        )
+
+
 def settings_from(args: argparse.Namespace, **extra: Any) -> ClientSettings:
     """Client settings from flags and the environment (flag > environment); UsageError if bad."""
+    check_one_stdin_reader(args)
     url = args.url or os.environ.get("SUPABASE_URL")
     key = _secret(args.key, "key") or key_from_env(os.environ)
     if not url:

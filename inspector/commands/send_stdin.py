@@ -9,7 +9,8 @@ A line is a JSON object in one of two shapes:
   skipped and counted, so ``listen ... | send --stdin --channel other`` forwards a channel.
 
 The channel is always ``--channel`` (a ``listen`` line's ``channel`` is not followed); lines
-are data, not templates (``{{...}}`` is sent as it is). Lines
+are data, not templates (``{{...}}`` is sent as it is). A ``listen`` line with ``[redacted]``
+values (listen without ``--show-secrets``) is sent as it is, with a note on stderr (once). Lines
 are read and sent as they come (a pipe that stays open keeps the command running), in order,
 one at a time: with ``--ack`` each waits for its ack. A bad line (not JSON, not an object, no
 event, a bad ``$binary``) is reported on stderr with its line number and skipped; sending goes
@@ -34,6 +35,7 @@ from inspector.client.repeat import Outcome
 from inspector.client.repeat import _push_outcome as push_outcome
 from inspector.client.repeat import _rest_outcome as rest_outcome
 from inspector.client.send_summary import SendSummary
+from inspector.protocol.redact import REDACTED
 
 from .client_args import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Output, Stop, UsageError
 
@@ -143,6 +145,7 @@ class StdinSender:
         self.lines = 0
         self.bad = 0
         self.skipped = 0
+        self.told_redacted = False
 
     def _bad(self, number: int, reason: str) -> None:
         self.bad += 1
@@ -195,6 +198,14 @@ class StdinSender:
             self.skipped += 1
             return
         event, payload, binary = parsed
+        if not self.told_redacted and REDACTED in text and "kind" in text:
+            # listen's own line with values it redacted: they go out as that text
+            self.told_redacted = True
+            self.out.note(
+                f"line {number} holds {REDACTED} values: listen redacts secret-looking values "
+                "and they are sent as that text; run listen with --show-secrets to forward "
+                "payloads unchanged"
+            )
         if binary and not self.binary_ok:
             self._bad(number, "a binary payload needs --vsn 2 over the websocket (or --rest)")
             return

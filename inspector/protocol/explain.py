@@ -554,6 +554,15 @@ EXPLANATIONS: Final[tuple[Explanation, ...]] = (
         "local server",
     ),
     _e(
+        # realtime_server.stop() closes every socket with 1001 and this reason
+        "socket closed: 1001 (server shutting down)",
+        "The local server stopped: it closed every connection (1001, going away).",
+        "realtime-inspector serve was stopped (Ctrl+C), or the window or test that ran the "
+        "server closed it.",
+        "Start the server again; the client reconnects by itself once it listens.",
+        "local server",
+    ),
+    _e(
         "Malformed JSON body",
         "The REST request's body is not valid JSON.",
         "A body that is not JSON, or a wrong Content-Type.",

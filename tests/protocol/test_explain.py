@@ -24,10 +24,12 @@ few matches that are not reasons, each with why.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import ssl
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -210,3 +212,24 @@ def test_the_clients_own_texts_are_explained() -> None:
         "the server refused the connection with HTTP 404",
     ):
         assert explain(text) is not None, text
+
+
+async def test_the_local_server_stopping_is_explained_as_such(server: Any) -> None:
+    """QA of issue #15 item 6: the local server closes every socket with 1001 "server shutting
+    down" when it stops; the window said the likely cause was too many joins per second or an
+    unknown project (the 1001 of Supabase's join limits)."""
+    import websockets
+
+    base = server.url.replace("http://", "ws://")
+    ws = await websockets.connect(
+        f"{base}/realtime/v1/websocket?apikey={server.anon_key}&vsn=2.0.0"
+    )
+    await server.stop()
+    with pytest.raises(websockets.ConnectionClosed):
+        await asyncio.wait_for(ws.recv(), 10)
+    assert ws.close_code == 1001
+    entry = explain(close_text(ws.close_code, ws.close_reason or ""))
+    assert entry is not None
+    assert "stop" in entry.meaning
+    assert "joins per second" not in entry.cause
+    assert explain(close_text(1001, "")) is explain_close(1001)  # Supabase's 1001 as before

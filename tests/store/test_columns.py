@@ -31,6 +31,9 @@ def test_column_values() -> None:
         ColumnPath.parse("$.a[")
     with pytest.raises(ColumnError):
         ColumnPath.parse("  ")
+    # a filter with a regex that re refuses (python-jsonpath raises re.error)
+    with pytest.raises(ColumnError, match="invalid JSONPath"):
+        ColumnPath.parse("$.items[?@.name =~ /(/]")
 
 
 def test_json_array_is_the_ndjson_objects_redacted() -> None:

@@ -90,6 +90,16 @@ def test_payload_predicate_is_python_jsonpath_filter_syntax() -> None:
     assert "invalid JSONPath predicate" in str(info.value)
 
 
+def test_payload_predicate_with_an_invalid_regex_literal_is_a_filter_error() -> None:
+    # python-jsonpath compiles =~ /…/ with re at compile time and lets re.error through: it
+    # escaped from_inputs and the filter box's slot raised (QA of issue #15 item 5).
+    for bad in ("$.text =~ /(/", "$.a =~ /[/ && $.b", "$.a =~ /x{2,1}/"):
+        with pytest.raises(FilterError) as info:
+            MessageFilter.from_inputs(payload=bad)
+        assert info.value.field == "payload"
+        assert "invalid JSONPath predicate" in str(info.value)
+
+
 def test_filters_combine_and_compare_by_what_was_typed() -> None:
     assert shown("!typing", "chat", "$.amount > 1") == [0]
     assert MessageFilter.from_inputs("/a/", "b") == MessageFilter.from_inputs("/a/", "b")

@@ -179,3 +179,38 @@ async def test_no_bar_when_the_last_set_is_open_or_dismissed(
     assert again.channel_sets.offer_reopen()
     again.channel_sets.bar.dismiss_button.click()
     assert not again.channel_sets.bar.isVisibleTo(again)
+
+
+async def test_set_and_channel_names_show_hidden_characters_escaped(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    """QA of issue #15 item 7: a right-to-left override in a channel or set name reversed the
+    rest of the reopen bar's text and the menu's ("room ‮evil‬-x" read "room live-x"); they
+    show as \\uXXXX like the tab titles, and a menu's & is not a mnemonic."""
+    c = await connected(window, server)
+    odd = "room \u202eevil\u202c-x"
+    window.join(ChannelOptions(odd, ack=True))
+    await all_joined(c, odd)
+    sets = window.channel_sets
+    assert sets.save_set("R&D \u202eXYZ") is None
+    sets.refresh_menu()
+    (action,) = sets.set_actions()
+    assert action.text() == "R&&D \\u202eXYZ  (1 channel)"
+    assert action.data() == "R&D \u202eXYZ"  # opening uses the real name
+    assert action.toolTip() == "room \\u202eevil\\u202c-x (ack, public)"
+    close_all(window)
+    assert sets.offer_reopen()
+    text = sets.bar.label.text()
+    assert "\u202e" not in text
+    assert "“R&D \\u202eXYZ”" in text
+    assert "room \\u202eevil\\u202c-x" in text
+    manager = sets.open_manager()
+    item = manager.list.item(0)
+    assert item.text() == "R&D \\u202eXYZ"
+    assert "\u202e" not in item.toolTip()
+    manager.list.itemChanged.emit(item)  # edited without a change: no rename to the escapes
+    assert sets.sets().names() == ["R&D \u202eXYZ"]
+    manager.close()
+    sets.bar.reopen_button.click()
+    await all_joined(c, odd)
+    assert "\u202e" not in window.statusBar().currentMessage()

@@ -110,3 +110,38 @@ async def test_refused_connection_is_explained_in_the_status_area(
     save_screenshot(window, "explained-error-status")
     save_screenshot(tooltip_of(status), "explained-error-status-tooltip")
     QToolTip.hideText()
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1280, 800)])
+async def test_a_long_refusal_keeps_the_tab_header_low(
+    window: MainWindow, server: RealtimeServer, size: tuple[int, int]
+) -> None:
+    """QA of issue #15 items 3 and 6: the stats strip shares the header row with the state; a
+    long refusal (state, hint and retry) was squeezed into a narrow column 13 lines tall at
+    1024x700, the table lost that height and the chips stretched into tall ovals. The state
+    takes the row's width first (the strip gives way piece by piece, as it is made to)."""
+    window.resize(*size)
+    c = _profile(window, server.url, server.anon_key)
+    await until(lambda: c.connected, what="connected")
+    window.join(ChannelOptions("vault", private=True))
+    await until(lambda: c.channels["vault"].status.state is TabState.ERRORED, what="join error")
+    panel = window.panels["vault"]
+    window.tabs.setCurrentWidget(panel)
+    panel.layout().activate()
+    line = panel.state_label.fontMetrics().lineSpacing()
+    assert len(panel.state_label.text()) > 300  # the long refusal with its hint
+    assert panel.state_label.height() <= 4 * line + 4, panel.state_label.height()
+    chips = [panel.chips.itemAt(i).widget() for i in range(panel.chips.count())]
+    assert chips
+    for chip in chips:
+        assert chip.height() <= 2 * line, chip.height()
+    assert panel.stats_strip.details_button.isVisibleTo(panel)  # Stats… stays reachable
+    # joined again (short state): the strip has its room back
+    c.close_channel("vault")
+    window.join(ChannelOptions("open-room"))
+    await until(lambda: c.channels["open-room"].status.state is TabState.JOINED, what="joined")
+    room = window.panels["open-room"]
+    window.tabs.setCurrentWidget(room)
+    room.layout().activate()
+    assert room.stats_strip.msgs_spark.isVisibleTo(room)
+    assert room.stats_strip.errors_label.isVisibleTo(room)

@@ -13,6 +13,7 @@ from gui_fakes import FakeController
 from gui_helpers import WindowOptions, save_screenshot, until
 from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QHeaderView
 
 from inspector.server import RealtimeServer
 from inspector.store import (
@@ -26,7 +27,7 @@ from inspector.store import (
 from inspector.ui.channels.channel_panel import ChannelPanel
 from inspector.ui.main_window import MainWindow
 from inspector.ui.messages.message_filter_proxy import MessageFilterProxyModel
-from inspector.ui.messages.message_table_model import HEADERS, MessageTableModel
+from inspector.ui.messages.message_table_model import COL_PAYLOAD, HEADERS, MessageTableModel
 from inspector.ui.messages.payload_views import TREE
 from inspector.ui.open_channel import SendRequest
 
@@ -229,6 +230,11 @@ async def test_regex_exclusion_and_payload_filters_live(
     assert panel.filter_error is not None
     assert panel.filter_error[0] is panel.payload_filter_edit
     assert panel.filter_edit.styleSheet() == ""
+    # a regex literal that re refuses is a red field too, not an exception in the slot
+    apply(payload="$.text =~ /(/")
+    assert panel.filter_error is not None
+    assert panel.filter_error[0] is panel.payload_filter_edit
+    assert "invalid JSONPath predicate" in panel.payload_filter_edit.toolTip()
     apply()
     assert panel.filter_error is None
     assert panel.payload_filter_edit.styleSheet() == ""
@@ -301,6 +307,33 @@ async def test_show_as_column_and_copy_rows(window: MainWindow, server: Realtime
     assert panel.model.custom_columns == ("$.amount",)
     fixed = panel.table_actions.build_header_menu(0)
     assert [a.text() for a in fixed.actions()] == ["Remove all custom columns"]
+
+
+async def test_payload_column_keeps_a_readable_width_beside_custom_columns(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    """QA of issue #15 item 5: the Payload column stretches over the free width; with a few
+    custom columns there was none left and it shrank to a sliver ("{…"), the table scrolling
+    sideways anyway. It keeps a readable width then, and stretches again without them."""
+    panel = await connect_and_join(window, server)
+    await publish(server, panel, ("order", {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6}))
+    header = panel.table.horizontalHeader()
+    readable = panel.table.fontMetrics().averageCharWidth() * 30
+    assert header.sectionSize(COL_PAYLOAD) >= readable  # the fixed columns leave it room
+    for key in "abcdef":
+        assert panel.table_actions.add_column(f"$.{key}") is None
+    panel.table.updateGeometries()
+    assert header.sectionSize(COL_PAYLOAD) >= readable
+    # and the first custom column is in sight, not pushed out to the right
+    first = header.sectionViewportPosition(len(HEADERS))
+    assert 0 <= first < panel.table.viewport().width()
+    assert header.sectionResizeMode(COL_PAYLOAD) is QHeaderView.ResizeMode.Interactive
+    panel.table_actions.remove_all_columns()
+    assert header.sectionResizeMode(COL_PAYLOAD) is QHeaderView.ResizeMode.Stretch
+    # restored columns (a tab opened again) get the same treatment
+    panel.table_actions.set_columns([f"$.{key}" for key in "abcdef"])
+    assert header.sectionResizeMode(COL_PAYLOAD) is QHeaderView.ResizeMode.Interactive
+    assert header.sectionSize(COL_PAYLOAD) >= readable
 
 
 def test_custom_columns_are_kept_per_channel(qtbot: Any, isolated_settings: Any) -> None:

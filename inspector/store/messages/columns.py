@@ -10,6 +10,7 @@ value (the key is missing, a binary payload, a payload that is not JSON) shows n
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -56,7 +57,8 @@ class ColumnPath:
             raise ColumnError("a column needs a JSONPath such as $.user.name")
         try:
             return cls(path, jsonpath.compile(path))
-        except (jsonpath.JSONPathError, RecursionError, ValueError) as exc:
+        # re.error: a `=~ /…/` literal that re refuses (python-jsonpath lets it through)
+        except (jsonpath.JSONPathError, re.error, RecursionError, ValueError) as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise ColumnError(f"invalid JSONPath {path}: {first}") from None
 

@@ -11,8 +11,8 @@ tree's *Copy path* writes them: ``$.items[0].qty``, ``$["a b"]``.
 Text rules: a JSON payload is compared as its pretty-printed text (so the text view of a JSON
 diff lines up with the tree), a text payload as its lines, a binary payload as its hexdump (16
 bytes a line); :func:`diff_records` always gives the unified text diff, and the path changes
-when both payloads are JSON. Both are bounded (:data:`MAX_CHANGES`, :data:`MAX_TEXT_LINES`): a
-bigger diff says it was cut.
+when both payloads are JSON. Both are bounded (:data:`MAX_CHANGES`, :data:`MAX_TEXT_LINES`,
+:data:`TEXT_DIFF_LINES`): a bigger diff says it was cut.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from inspector.store.timefmt import utc_iso
 __all__ = [
     "MAX_CHANGES",
     "MAX_TEXT_LINES",
+    "TEXT_DIFF_LINES",
     "Change",
     "RecordDiff",
     "diff_json",
@@ -43,6 +44,10 @@ ChangeKind = Literal["added", "removed", "changed", "type"]
 MAX_CHANGES: Final = 5000
 #: Lines of each side given to difflib (a larger payload is compared up to here).
 MAX_TEXT_LINES: Final = 20_000
+#: difflib is quadratic on lines that half match (two 10,000-line payloads with every other
+#: line changed: seconds on the UI thread). When the line counts' product exceeds this
+#: squared, both sides are compared up to this line and the text diff ends with a note.
+TEXT_DIFF_LINES: Final = 3000
 #: Nesting below which two values are compared whole (a peer can nest deeper than is useful).
 MAX_DEPTH: Final = 200
 _NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -291,16 +296,23 @@ def diff_records(a: MessageRecord, b: MessageRecord) -> RecordDiff:
     elif a.payload == b.payload and a.format is b.format:
         text = []
     else:
+        lines_a, lines_b = text_lines(a), text_lines(b)
+        cut = len(lines_a) * len(lines_b) > TEXT_DIFF_LINES**2
+        if cut:
+            lines_a, lines_b = lines_a[:TEXT_DIFF_LINES], lines_b[:TEXT_DIFF_LINES]
         text = list(
             difflib.unified_diff(
-                text_lines(a),
-                text_lines(b),
+                lines_a,
+                lines_b,
                 fromfile=f"first: {a.event} {utc_iso(a.time)}",
                 tofile=f"second: {b.event} {utc_iso(b.time)}",
                 lineterm="",
                 n=2,
             )
         )
+        if cut:
+            where = "; the Changes tab lists every path" if kind == "json" else ""
+            text.append(f"… the text diff stops at line {TEXT_DIFF_LINES:,} of each payload{where}")
     meta_a, meta_b = a.meta_json(), b.meta_json()
     meta, _ = diff_json({} if meta_a is None else meta_a, {} if meta_b is None else meta_b)
     fa, fb = _fields(a), _fields(b)

@@ -221,7 +221,8 @@ def compile_payload_predicate(text: str) -> Any:
         # "^" is python-jsonpath's pseudo root: an array around the payload, so that the
         # filter selector tests the payload itself, with "$" (and "@") standing for it.
         return jsonpath.compile(f"^[?{text}]")
-    except (jsonpath.JSONPathError, RecursionError, ValueError) as exc:
+    # re.error: python-jsonpath compiles a `=~ /…/` literal with re and lets its error through
+    except (jsonpath.JSONPathError, re.error, RecursionError, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise FilterError("payload", f"invalid JSONPath predicate: {first}") from None
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -92,6 +93,11 @@ CHIP_TIPS: Final = {
 SEQ_REFRESH_MS: Final = 250
 #: The tab states whose reason gets an explanation line under the state (issue #15 item 6).
 _EXPLAINED_STATES: Final = (TabState.ERRORED, TabState.CLOSED)
+#: The stats strip's share of the header row's free width, beside the state's 1.
+STRIP_STRETCH: Final = 3
+#: A state longer than this (average characters) takes the header row first: the stats strip
+#: shrinks to *Stats…* instead of squeezing a refusal into a tall, narrow column.
+LONG_STATE_CHARS: Final = 40
 
 #: What the filter fields accept (issue #15 item 5; inspector/store/messages/filters.py).
 TEXT_FILTER_TIP: Final = (
@@ -210,10 +216,10 @@ class ChannelPanel(QWidget):
         # the statistics strip (issue #15 item 3) shares the header's row: a row of its own
         # made the window too tall for an 800x500 screen (1600x1000 at scale 2)
         self.stats_strip = StatsStrip()
-        header = QHBoxLayout()
+        header = self._header = QHBoxLayout()
         header.addWidget(self.state_label, 1)
         header.addWidget(self.identity_label)
-        header.addWidget(self.stats_strip, 3)
+        header.addWidget(self.stats_strip, STRIP_STRETCH)
         header.addLayout(self.chips)
         header.addWidget(self.rate_label)
         header.addWidget(self.presence_button)
@@ -447,6 +453,8 @@ class ChannelPanel(QWidget):
             label = QLabel(chip)
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setStyleSheet(style)
+            # a tall header row (a long state) must not stretch the chip into an oval
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
             label.setToolTip(chip_tooltip(chip))
             self.chips.addWidget(label)
         self.composer.set_options(ack=options.ack, broadcast_self=options.broadcast_self)
@@ -465,6 +473,10 @@ class ChannelPanel(QWidget):
         }[status.state]
         text = status.describe(now).replace("&", "&amp;").replace("<", "&lt;")
         self.state_label.setText(f"<b style='color:{colour.name()}'>●</b> {text}")
+        metrics = self.state_label.fontMetrics()
+        long_state = metrics.horizontalAdvance(text) > metrics.averageCharWidth() * LONG_STATE_CHARS
+        self.stats_strip.set_compact(long_state)
+        self._header.setStretchFactor(self.stats_strip, 0 if long_state else STRIP_STRETCH)
         self._state_mark = (colour, status.state.value)
         if status.state is TabState.JOINED and self.notice_label.text().startswith("Rejoining"):
             self.show_notice("")  # the rejoin it announced is done (issue #10 item 19)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.protocol.invisible import reveal
 from inspector.store import ChannelOptions, Profile
 from inspector.store.channels.channel_sets import ChannelSet, ChannelSetError, ChannelSets
 
@@ -45,6 +46,13 @@ from .channel_tabs import ChannelTabsWidget
 
 #: Characters of a set's channel list shown in the reopen bar before it is cut.
 BAR_CHANNELS_CHARS = 120
+
+
+def shown(name: str) -> str:
+    """A set or channel name as the window shows it: hidden and direction-changing characters
+    as ``\\uXXXX`` (as in tab titles), so that a right-to-left override cannot reverse the
+    text around it."""
+    return reveal(name, multiline=False)
 
 
 class ChannelSetsActions(QObject):
@@ -143,7 +151,7 @@ class ChannelSetsActions(QObject):
         count = len(made.channels)
         verb = "replaced" if replaced else "saved"
         self.message.emit(
-            f"Channel set “{made.name}” {verb}: {count} channel{'s' if count != 1 else ''}"
+            f"Channel set “{shown(made.name)}” {verb}: {count} channel{'s' if count != 1 else ''}"
         )
         return None
 
@@ -153,7 +161,7 @@ class ChannelSetsActions(QObject):
         pid = self.profile_id()
         found = self.sets().get(name) if pid is not None else None
         if pid is None or found is None:
-            text = f"There is no channel set “{name}”."
+            text = f"There is no channel set “{shown(name)}”."
             self.message.emit(text)
             return text
         self.settings.set_last_channel_set(pid, found.name)
@@ -167,9 +175,9 @@ class ChannelSetsActions(QObject):
             if error is None:
                 joined += 1
             else:
-                failed.append(f"{options.name}: {error}")
+                failed.append(f"{shown(options.name)}: {error}")
         self.bar.hide()
-        parts = [f"Channel set “{found.name}”: {joined} joined"]
+        parts = [f"Channel set “{shown(found.name)}”: {joined} joined"]
         if kept:
             parts.append(f"{kept} already open")
         if failed:
@@ -190,7 +198,7 @@ class ChannelSetsActions(QObject):
         if self.settings.last_channel_set(pid).casefold() == old.casefold():
             self.settings.set_last_channel_set(pid, renamed.name)
         self._store(sets)
-        self.message.emit(f"Channel set “{old}” renamed to “{renamed.name}”")
+        self.message.emit(f"Channel set “{shown(old)}” renamed to “{shown(renamed.name)}”")
         return None
 
     def delete_set(self, name: str) -> bool:
@@ -204,7 +212,7 @@ class ChannelSetsActions(QObject):
             self.settings.set_last_channel_set(pid, "")
             self.bar.hide()
         self._store(sets)
-        self.message.emit(f"Channel set “{name}” deleted")
+        self.message.emit(f"Channel set “{shown(name)}” deleted")
         return True
 
     # ------------------------------------------------------------------ the menu
@@ -223,10 +231,9 @@ class ChannelSetsActions(QObject):
         menu.addSeparator()
         for channel_set in sets.sets:
             count = len(channel_set.channels)
-            action = menu.addAction(
-                f"{channel_set.name}  ({count} channel{'s' if count != 1 else ''})"
-            )
-            action.setToolTip(channel_set.describe())
+            label = shown(channel_set.name).replace("&", "&&")  # & is not a mnemonic
+            action = menu.addAction(f"{label}  ({count} channel{'s' if count != 1 else ''})")
+            action.setToolTip(shown(channel_set.describe()))
             action.setData(channel_set.name)
             action.triggered.connect(lambda _=False, n=channel_set.name: self.open_set(n))
 
@@ -316,12 +323,12 @@ class ReopenBar(QFrame):
 
     def offer(self, channel_set: ChannelSet, missing: int) -> None:
         self._name = channel_set.name
-        names = ", ".join(o.name for o in channel_set.channels)
+        names = ", ".join(shown(o.name) for o in channel_set.channels)
         if len(names) > BAR_CHANNELS_CHARS:
             names = names[: BAR_CHANNELS_CHARS - 1] + "…"
         count = len(channel_set.channels)
         self.label.setText(
-            f"Reopen the channel set “{channel_set.name}” you used last? "
+            f"Reopen the channel set “{shown(channel_set.name)}” you used last? "
             f"{count} channel{'s' if count != 1 else ''} ({names}); {missing} not open now."
         )
         busy = theme.colors().busy
@@ -377,9 +384,9 @@ class ManageSetsDialog(QDialog):
         self.list.blockSignals(True)
         self.list.clear()
         for channel_set in self.owner.sets().sets:
-            item = QListWidgetItem(channel_set.name)
+            item = QListWidgetItem(shown(channel_set.name))
             item.setData(Qt.ItemDataRole.UserRole, channel_set.name)
-            item.setToolTip(channel_set.describe())
+            item.setToolTip(shown(channel_set.describe()))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             self.list.addItem(item)
             if channel_set.name == current:
@@ -411,13 +418,13 @@ class ManageSetsDialog(QDialog):
     def _renamed(self, item: QListWidgetItem) -> None:
         old = item.data(Qt.ItemDataRole.UserRole)
         new = item.text()
-        if not isinstance(old, str) or new == old:
+        if not isinstance(old, str) or new in (old, shown(old)):
             return
         error = self.owner.rename_set(old, new)
         if error is not None:
             self.note.setText(error)
             self.list.blockSignals(True)
-            item.setText(old)
+            item.setText(shown(old))
             self.list.blockSignals(False)
 
     def open_selected(self) -> None:

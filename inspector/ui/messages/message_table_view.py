@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
@@ -25,6 +27,9 @@ from .message_table_model import (
 )
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+
+#: Width of the Payload column, in average characters, while custom columns take the rest.
+PAYLOAD_CHARS: Final = 40
 
 
 class MessageTableView(QTableView):
@@ -64,6 +69,8 @@ class MessageTableView(QTableView):
             old.rowsRemoved.disconnect(self._on_rows_removed)
             old.rowsInserted.disconnect(self._on_rows_inserted)
             old.modelReset.disconnect(self._on_rows_inserted)
+            old.columnsInserted.disconnect(self._fit_payload)
+            old.columnsRemoved.disconnect(self._fit_payload)
         super().setModel(model)
         if model is None:
             return
@@ -71,6 +78,8 @@ class MessageTableView(QTableView):
         model.rowsRemoved.connect(self._on_rows_removed)
         model.rowsInserted.connect(self._on_rows_inserted)
         model.modelReset.connect(self._on_rows_inserted)
+        model.columnsInserted.connect(self._fit_payload)
+        model.columnsRemoved.connect(self._fit_payload)
         header = self.horizontalHeader()
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
@@ -90,6 +99,29 @@ class MessageTableView(QTableView):
         # resizable.
         for col, width in widths.items():
             self.setColumnWidth(col, width)
+        self._fit_payload()
+
+    def _fit_payload(self, *_args: object) -> None:
+        """The Payload column stretches over the free width; beside custom columns (issue #15
+        item 5) there may be none left, and a stretched column then shrinks to a sliver: it
+        takes a readable width of its own instead (resizable; the table scrolls sideways)."""
+        model = self.model()
+        if model is None:
+            return
+        header = self.horizontalHeader()
+        custom = model.columnCount() > COL_STATUS + 1
+        stretch = QHeaderView.ResizeMode.Stretch
+        if not custom:
+            if header.sectionResizeMode(COL_PAYLOAD) is not stretch:
+                header.setSectionResizeMode(COL_PAYLOAD, stretch)
+            return
+        if header.sectionResizeMode(COL_PAYLOAD) is stretch:
+            # not the stretched width: the new column would land out of sight to the right
+            header.setSectionResizeMode(COL_PAYLOAD, QHeaderView.ResizeMode.Interactive)
+            self.setColumnWidth(COL_PAYLOAD, self._payload_width())
+
+    def _payload_width(self) -> int:
+        return QFontMetrics(theme.mono_font()).averageCharWidth() * PAYLOAD_CHARS + 16
 
     # ------------------------------------------------------------------------------ follow tail
 

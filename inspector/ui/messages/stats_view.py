@@ -177,19 +177,29 @@ class StatsStrip(QWidget):
         layout.addWidget(self.details_button)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.snapshot: StatsSnapshot | None = None
+        #: asks for no more than *Stats…* (the tab's state is long: it takes the row first)
+        self.compact = False
 
     def _group_width(self, group: tuple[QWidget, ...]) -> int:
         return sum(w.sizeHint().width() + 6 for w in group)
 
+    def set_compact(self, compact: bool) -> None:
+        """Ask for the width of *Stats…* only (the groups still show when there is room)."""
+        if compact != self.compact:
+            self.compact = compact
+            self.updateGeometry()
+
     def sizeHint(self) -> QSize:
-        width = sum(self._group_width(g) for g in self._groups)
+        width = 0 if self.compact else sum(self._group_width(g) for g in self._groups)
         width += self.details_button.sizeHint().width()
         return QSize(width, super().sizeHint().height())
 
     def minimumSizeHint(self) -> QSize:
         # Nothing: a narrow window hides the strip piece by piece rather than grow (the
-        # table's context menu opens the statistics too).
-        return QSize(0, super().minimumSizeHint().height())
+        # table's context menu opens the statistics too). Compact (beside a long state, which
+        # wraps rather than grow): *Stats…* stays.
+        width = self.details_button.sizeHint().width() + 6 if self.compact else 0
+        return QSize(width, super().minimumSizeHint().height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
