@@ -456,7 +456,10 @@ class _Round:
         if result.status is None:
             sent.failed = result.error or "no answer"
         elif not result.ok:
-            sent.refused = f"HTTP {result.status}" + (f": {result.error}" if result.error else "")
+            # RestClient's error already starts "HTTP <status>" when it has the server's words
+            status = f"HTTP {result.status}"
+            error = result.error or status
+            sent.refused = error if error.startswith(status) else f"{status}: {error}"
 
     async def _settle(self) -> float:
         """Wait until every probe reached every joined participant, at most ``wait`` after
