@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -54,6 +55,15 @@ from ..open_channel import OpenChannel, SendRequest
 from ..presence.presence_panel import PresencePanel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def _fix_height(label: QLabel) -> QLabel:
+    """A chip keeps its own height when the row grows (a long refusal wraps the state label
+    over many lines; a stretched chip was a tall empty pill)."""
+    policy = label.sizePolicy()
+    policy.setVerticalPolicy(QSizePolicy.Policy.Fixed)
+    label.setSizePolicy(policy)
+    return label
 
 
 def _chip_style() -> str:
@@ -178,6 +188,7 @@ class ChannelPanel(QWidget):
         self.identity_label.setTextFormat(Qt.TextFormat.PlainText)
         self.identity_label.setAccessibleName("Joined as")
         self.identity_label.setStyleSheet(_chip_style())
+        _fix_height(self.identity_label)
         self.identity_label.setVisible(False)
         self.rate_label = QLabel("0 msg/s")
         self.counts_label = self.controls.counts_label
@@ -448,7 +459,7 @@ class ChannelPanel(QWidget):
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setStyleSheet(style)
             label.setToolTip(chip_tooltip(chip))
-            self.chips.addWidget(label)
+            self.chips.addWidget(_fix_height(label))
         self.composer.set_options(ack=options.ack, broadcast_self=options.broadcast_self)
         self.presence_panel.set_options(options)
         self.title_changed.emit()
