@@ -213,6 +213,9 @@ async def test_bad_identities_file_and_no_channel_exit_2(setup, tmp_path: Path) 
     code, _, err = await run("authz", "--identities", str(bad), "--channel", "x", env=env)
     assert code == 2
     assert "NOT_SET_ANYWHERE is not set" in err
+    # QA: no "line 1, column 1" (a place in the value, read as a place in the file)
+    assert "line 1" not in err
+    assert f"{bad}: identity 'alice': 'token': the environment variable" in err
     bad.write_text("alice: {tokn: x}\n")
     code, _, err = await run("authz", "--identities", str(bad), "--channel", "x", env=env)
     assert code == 2

@@ -105,7 +105,11 @@ def _text(value: Any, key: str, where: str, variables: Variables) -> str:
     try:
         out = expand_text(value, variables)
     except TemplateError as exc:
-        raise IdentitiesFileError(f"{where}: '{key}': {exc}") from None
+        # a place in a one-line value read as a place in the file ("line 1, column 1")
+        text = str(exc)
+        if exc.line == 1 and "\n" not in value:
+            text = text.removeprefix(f"line 1, column {exc.column}: ")
+        raise IdentitiesFileError(f"{where}: '{key}': {text}") from None
     if not out.strip():
         raise IdentitiesFileError(f"{where}: '{key}' is empty once expanded")
     return out.strip()
