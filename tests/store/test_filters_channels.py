@@ -118,7 +118,8 @@ def test_join_conflict_on_identity_points_to_compare() -> None:
     ack = join_conflict(
         ChannelOptions("dm-alice", private=True, ack=True, identity="i-alice"), open_tabs
     )
-    assert ack is not None and "change ack/self from the tab's composer" in ack
+    assert ack is not None
+    assert "change ack/self from the tab's composer" in ack
 
 
 def test_channel_status_wording() -> None:
