@@ -213,7 +213,45 @@ async def test_bad_identities_file_and_no_channel_exit_2(setup, tmp_path: Path) 
     code, _, err = await run("authz", "--identities", str(bad), "--channel", "x", env=env)
     assert code == 2
     assert "NOT_SET_ANYWHERE is not set" in err
+    # QA: no "line 1, column 1" (a place in the value, read as a place in the file)
+    assert "line 1" not in err
+    assert f"{bad}: identity 'alice': 'token': the environment variable" in err
     bad.write_text("alice: {tokn: x}\n")
     code, _, err = await run("authz", "--identities", str(bad), "--channel", "x", env=env)
+    assert code == 2
+    assert "unknown field(s) tokn" in err
+
+
+async def test_identities_not_asked_for_need_not_have_their_variables(
+    setup,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """QA (issue #13): `--identity anon` refused to run because another identity of the file
+    used a variable that was not set. Only the identities measured (and the observer) need
+    theirs; the file is still checked whole (a typo anywhere is an error)."""
+    _server, _rules, _ids, env = setup
+    ids = tmp_path / "more.yaml"
+    ids.write_text(
+        "anon: {}\nadmin: {key: '{{env.SERVICE_KEY}}'}\nci-only: {key: '{{env.NOT_SET_HERE}}'}\n",
+        encoding="utf-8",
+    )
+    base = ["authz", "--identities", str(ids), "--channel", "open-room", "--wait", "0.5"]
+    code, out, err = await run(
+        *base, "--identity", "anon", "--observer", "admin", "--json", env=env
+    )
+    assert code == 0, err
+    assert out[0]["identities"] == ["anon"]
+    assert out[0]["observer"] == "admin"
+    # asked for: its variable is needed
+    code, _, err = await run(*base, "--identity", "ci-only", env=env)
+    assert code == 2
+    assert "identity 'ci-only': 'key': the environment variable NOT_SET_HERE is not set" in err
+    # every identity (no --identity): every variable is needed
+    code, _, err = await run(*base, env=env)
+    assert code == 2
+    assert "NOT_SET_HERE" in err
+    # a typo in an identity not asked for is still an error
+    ids.write_text("anon: {}\nother: {tokn: x}\n", encoding="utf-8")
+    code, _, err = await run(*base, "--identity", "anon", env=env)
     assert code == 2
     assert "unknown field(s) tokn" in err

@@ -185,7 +185,9 @@ def _identities(args: argparse.Namespace) -> dict[str, IdentitySpec]:
     if not args.identities:
         return {}
     try:
-        return load_identities(Path(args.identities))
+        # only the identities asked for (and the observer) need their variables set
+        asked = [*args.identity, *([args.observer] if args.observer else [])]
+        return load_identities(Path(args.identities), only=asked if args.identity else None)
     except IdentitiesFileError as exc:
         raise UsageError(exc.message) from None
 

@@ -67,6 +67,9 @@ PRIVATE_HINT_TOKEN: Final = (
     "whose role may (Update token, Ctrl+Shift+U) or another key in Profiles… (Ctrl+Shift+P)."
 )
 _IDENTITY_HINT: Final = "do not let the identity"
+#: the server's words for an expired token (§4.4) and the hint for an identity's tab.
+_EXPIRED: Final = "Token has expired"
+_EXPIRED_HINT: Final = "has an expired token"
 #: What an unanswered send on a private channel means (issue #10 item 18).
 SILENT_DROP_HINT: Final = (
     "no reply: the server drops writes it does not authorize without answering; "
@@ -169,6 +172,11 @@ class ControllerBase(QObject):
         profile = self.profile
         identity = profile.identity(identity_id) if profile is not None else None
         return identity.name if identity is not None else "(deleted identity)"
+
+    def _identity_kind(self, identity_id: str) -> str:
+        profile = self.profile
+        identity = profile.identity(identity_id) if profile is not None else None
+        return identity.kind if identity is not None else ""
 
     def identity_session(self, identity_id: str) -> IdentitySession | None:
         """The live session of an identity in use (its token, expiry, status), else None."""
@@ -540,6 +548,20 @@ class ControllerBase(QObject):
                     f"paste a new token for the identity “{who}” in Profiles… (Identities), "
                     "then Rejoin",
                 ),
+            )
+        if (
+            channel.options.identity
+            and status.state is TabState.ERRORED
+            and self._identity_kind(channel.options.identity) == "token"
+            and _EXPIRED in reason
+            and _EXPIRED_HINT not in reason
+        ):
+            # the general advice (Update token) changes the profile's token, not this one's
+            who = self.identity_name(channel.options.identity)
+            return replace(
+                status,
+                reason=f"{reason}. The identity “{who}” {_EXPIRED_HINT}: paste a new one (with "
+                "its refresh token it refreshes itself) in Profiles… (Identities), then Rejoin",
             )
         if (
             status.state is not TabState.ERRORED

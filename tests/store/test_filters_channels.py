@@ -104,6 +104,24 @@ def test_join_conflict_refuses_same_name() -> None:
     assert "private on (open tab: off)" in diff
 
 
+def test_join_conflict_on_identity_points_to_compare() -> None:
+    """QA (issue #13): joining a channel already open as another identity said "change
+    ack/self from the tab's composer", which cannot help; it names the way to see a channel
+    as several identities."""
+    open_tabs = [ChannelOptions("dm-alice", private=True, identity="i-alice")]
+    diff = join_conflict(ChannelOptions("dm-alice", private=True, identity="i-bob"), open_tabs)
+    assert diff is not None
+    assert "different options: identity." in diff
+    assert "ack/self" not in diff
+    assert "Channel → Compare identities…" in diff
+    # the other differences keep their advice
+    ack = join_conflict(
+        ChannelOptions("dm-alice", private=True, ack=True, identity="i-alice"), open_tabs
+    )
+    assert ack is not None
+    assert "change ack/self from the tab's composer" in ack
+
+
 def test_channel_status_wording() -> None:
     s = ChannelStatus(TabState.ERRORED, "Unauthorized: nope", retry_at=10.2)
     assert s.describe(now=8.0) == "errored: Unauthorized: nope · retrying in 3 s"

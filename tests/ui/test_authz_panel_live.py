@@ -5,6 +5,7 @@ difference; one cell is re-run; the exports are written (JUnit read back with ju
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -203,3 +204,59 @@ async def test_identities_of_the_current_profile(
     assert cell is not None
     assert cell.verdict is Verdict.ALLOWED
     assert "admin (observer)" in cell.reason
+
+
+async def test_an_identity_that_cannot_sign_in_does_not_stop_the_others(
+    window: MainWindow,
+    server: RealtimeServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """QA (issue #13): one identity whose sign-in was refused stopped the whole run and left
+    every cell showing "…" (measuring) for ever. The others are measured; its cells are
+    unknown with the reason."""
+    window.add_session_profile(Profile("live", "Local", server.url), server.anon_key)
+    path = _identities_file(tmp_path, server, monkeypatch)
+    data = yaml.safe_load(path.read_text())
+    data["carol"] = {"email": "carol@example.com", "password": "wrong"}  # no such user
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    dock = window.authz_dock
+    panel = dock.panel
+    dock.show()
+    assert dock.open_identities(path)
+    panel.set_checked(["alice", "carol"])
+    panel.channels_edit.setText("private:team-news")
+    assert dock.run()
+    await dock.wait()
+    channel = ChannelRef("team-news", True)
+    for cap in CAPABILITIES:
+        carol = panel.matrix.get("carol", channel, cap)
+        assert carol is not None, cap
+        assert carol.verdict is Verdict.UNKNOWN
+        assert carol.reason.startswith("not measured: carol could not sign in: ")
+        item = panel.item("carol", channel, cap)
+        assert item is not None
+        assert item.text() != "…"
+    want = implied(rules_of(tmp_path), ALICE, "team-news", True)
+    for cap in CAPABILITIES:
+        alice = panel.matrix.get("alice", channel, cap)
+        assert alice is not None
+        assert alice.verdict.value == want[cap.value], (cap, alice)
+    assert "carol could not sign in" in panel.note_label.text()
+    # a cancelled run leaves no cell "measuring" either
+    assert dock.run()
+    await asyncio.sleep(0)  # a yield, not a wait: the run's task has started when Cancel comes
+    dock.cancel()
+    await dock.wait()
+    assert panel.note_label.text().startswith("Cancelled")
+    for cap in CAPABILITIES:
+        item = panel.item("alice", channel, cap)
+        assert item is not None
+        assert item.text() != "…"
+        cell = panel.matrix.get("alice", channel, cap)
+        assert cell is not None
+        assert cell.reason == "not measured: Cancelled"
+
+
+def rules_of(tmp_path: Path) -> Rules:
+    return Rules.from_file(tmp_path / "rules.toml")

@@ -7,12 +7,14 @@ as another identity (websocket: it joins first, or the row says why not; REST: i
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from gui_helpers import WindowOptions, save_screenshot, until
 
+from inspector.protocol import jwt
 from inspector.protocol.server_events import AccessTokenPushed
 from inspector.server import RealtimeServer, Rules, ServerConfig
 from inspector.store import (
@@ -239,3 +241,28 @@ async def test_presence_over_the_identity_socket_and_an_edited_identity(
     assert second is not None
     assert second is not first
     assert second.claims["role"] == "anon"
+
+
+async def test_expired_pasted_token_says_which_identity_to_fix(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    """QA (issue #13): a tab joined as an identity whose pasted token had expired showed the
+    server's words and the general advice (Update token, which changes the profile's token,
+    not the identity's); it names the identity and where to paste a new token."""
+    old = Identity("i-old", "old-token", "token")
+    profile = Profile("p-local", "Local", server.url, identities=(old,))
+    window.add_session_profile(profile, server.anon_key)
+    expired = jwt.sign(
+        {"role": "authenticated", "sub": "old", "exp": int(time.time()) - 60},
+        server.config.jwt_secret,
+    )
+    window.secrets.set_session_only(profile.id, secret_kind(old.id, "token"), expired)
+    window.connect_current()
+    window.join(ChannelOptions("members-7", identity=old.id))
+    channel = window.controller.channels["members-7"]
+    await until(lambda: channel.status.state is TabState.ERRORED, what="refused")
+    reason = channel.status.reason or ""
+    assert reason.startswith("InvalidJWTToken: Token has expired")
+    assert "The identity “old-token” has an expired token: paste a new one" in reason
+    assert "Profiles… (Identities)" in reason
+    assert expired not in reason

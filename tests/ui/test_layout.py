@@ -157,6 +157,34 @@ def test_tab_mark_and_chip_tooltips(qtbot: Any) -> None:
     assert all(tips[k] and tips[k] != k for k in ("self", "ack", "public"))
 
 
+def test_chips_keep_their_height_next_to_a_long_refusal(qtbot: Any) -> None:
+    """QA (issue #13): a refusal that wraps the state label over many lines stretched the
+    "as carol" and "private" chips into tall empty pills as high as the text."""
+    window = MainWindow(FakeController())
+    qtbot.addWidget(window)
+    window.resize(1024, 700)
+    window.show()
+    window.controller.join(ChannelOptions("team-x", private=True))
+    panel = window.panels["team-x"]
+    panel.set_identity("carol")
+    reason = (
+        "Unauthorized: You do not have permissions to read from this Channel topic: team-x. "
+        "The rules of this private channel do not let the identity “carol” join it: join as "
+        "another identity, or change its role or claims in Profiles…"
+    )
+    window.controller._set_channel_status("team-x", ChannelStatus(TabState.ERRORED, reason))
+    QApplication.processEvents()
+    assert panel.state_label.height() > 3 * panel.identity_label.sizeHint().height()
+    chips = [panel.identity_label]
+    for i in range(panel.chips.count()):
+        item = panel.chips.itemAt(i)
+        if item is not None and item.widget() is not None:
+            chips.append(item.widget())
+    assert len(chips) >= 2
+    for chip in chips:
+        assert chip.height() == chip.sizeHint().height(), chip.text()
+
+
 def test_about_shows_real_versions_licence_docs_and_about_qt(qtbot: Any) -> None:
     window = MainWindow(FakeController())
     qtbot.addWidget(window)

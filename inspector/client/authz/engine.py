@@ -53,7 +53,14 @@ from inspector.protocol.authz_probe import (
     probe_payload,
 )
 from inspector.protocol.channel import ChannelConfig
-from inspector.protocol.events import BroadcastReceived, PresenceChanged, PushResult, PushStatus
+from inspector.protocol.events import (
+    BroadcastReceived,
+    ConnectionState,
+    ConnectionStateChanged,
+    PresenceChanged,
+    PushResult,
+    PushStatus,
+)
 from inspector.protocol.frames import topic_for
 
 from ..client import RealtimeClient
@@ -156,10 +163,21 @@ class _Participant:
         self.refused = False
         self.join_reason = ""
         self.tracked = False
+        #: set when the websocket dropped after the join: its silence proves nothing.
+        self.lost = asyncio.Event()
+        self.lost_reason = ""
 
     def _on_event(self, event: ClientEvent) -> None:
         try:
-            if isinstance(event, BroadcastReceived):
+            if isinstance(event, ConnectionStateChanged):
+                if (
+                    self.joined
+                    and event.state is ConnectionState.RECONNECT_WAIT
+                    and not self.lost.is_set()
+                ):
+                    self.lost_reason = event.reason or "the connection was lost"
+                    self.lost.set()
+            elif isinstance(event, BroadcastReceived):
                 if event.event != PROBE_EVENT or event.binary:
                     return
                 marker = probe_marker(event.display_payload())
@@ -272,6 +290,12 @@ class ClientObserver:
                 part.track(marker, "control", self._join_timeout),
             )
 
+    def lost(self, channel: ProbeChannel) -> str:
+        """Why the observer's connection on ``channel`` dropped during the round ("": it
+        did not)."""
+        part = self._parts.get(channel)
+        return part.lost_reason if part is not None and part.lost.is_set() else ""
+
     async def unwatch(self, channel: ProbeChannel) -> None:
         part = self._parts.pop(channel, None)
         if part is not None:
@@ -358,7 +382,7 @@ class _Round:
             await asyncio.gather(*fast)  # REST answers, track replies, websocket sends out
             waited = await self._settle()
             await asyncio.gather(*self._acks)  # acks (or their time-outs, at most ``wait``)
-            return self._judge(waited)
+            return self._unsure_if_lost(self._judge(waited))
         finally:
             await self._cleanup()
 
@@ -456,7 +480,10 @@ class _Round:
         if result.status is None:
             sent.failed = result.error or "no answer"
         elif not result.ok:
-            sent.refused = f"HTTP {result.status}" + (f": {result.error}" if result.error else "")
+            # RestClient's error already starts "HTTP <status>" when it has the server's words
+            status = f"HTTP {result.status}"
+            error = result.error or status
+            sent.refused = error if error.startswith(status) else f"{status}: {error}"
 
     async def _settle(self) -> float:
         """Wait until every probe reached every joined participant, at most ``wait`` after
@@ -483,6 +510,35 @@ class _Round:
         return round(loop.time() - start, 3)
 
     # ------------------------------------------------------------------ judging
+
+    def _unsure_if_lost(self, cells: list[ProbeCell]) -> list[ProbeCell]:
+        """A listener whose connection dropped during the round may have missed probes: a
+        denial read from silence is then unknown (QA: the server stopped mid-run and every
+        silent probe was "denied"). Answers and received probes keep their verdicts."""
+        lost = {k: p.lost_reason for k, p in self.parts.items() if p.joined and p.lost.is_set()}
+        observer = self.engine.observer
+        lost_of = getattr(observer, "lost", None)
+        if self.observer_joined and callable(lost_of):
+            why = lost_of(self.channel)
+            if isinstance(why, str) and why:
+                lost[_OBSERVER] = why
+        if not lost:
+            return cells
+        first = next(iter(lost.values()))
+        note = f"the connection of {self._names(lost)} dropped during the round ({first})"
+        return [
+            ProbeCell(
+                c.identity,
+                c.channel,
+                c.capability,
+                Verdict.UNKNOWN,
+                f"{note}, so this silence proves nothing: {c.reason}",
+                c.waited_s,
+            )
+            if c.verdict is Verdict.DENIED and c.reason.startswith("silence:")
+            else c
+            for c in cells
+        ]
 
     def _names(self, who: Iterable[str]) -> str:
         obs = self.engine.observer

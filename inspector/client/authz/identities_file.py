@@ -22,7 +22,7 @@ part of an error message, a ``repr`` or output.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,22 @@ class IdentitiesFileError(InspectorError, ValueError):
     """The identities file cannot be used; the message names the file and the identity."""
 
 
+class _Unexpanded(IdentitiesFileError):
+    """A value whose variables cannot be expanded (an unset ``{{env.NAME}}``): an error only
+    for an identity that is asked for."""
+
+
 def parse_identities(
-    data: Any, source: str, env: Mapping[str, str] | None = None
+    data: Any,
+    source: str,
+    env: Mapping[str, str] | None = None,
+    only: Collection[str] | None = None,
 ) -> dict[str, IdentitySpec]:
-    """The identities of a parsed file; :class:`IdentitiesFileError` for anything wrong."""
+    """The identities of a parsed file; :class:`IdentitiesFileError` for anything wrong.
+
+    With ``only``, an identity not named there whose values cannot be expanded (a variable
+    not set on this machine) is left out instead of failing the whole file; the file's shape
+    is still checked everywhere."""
     if not isinstance(data, Mapping) or not data:
         raise IdentitiesFileError(f"{source}: expected a mapping of identity name -> identity")
     variables = Variables(env=dict(os.environ if env is None else env))
@@ -62,8 +74,23 @@ def parse_identities(
                 f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))} "
                 f"(allowed: {', '.join(sorted(_KEYS))})"
             )
-        values = {k: _text(raw[k], k, where, variables) for k in raw if k != "mint"}
-        mint = _mint(raw["mint"], where, variables) if "mint" in raw else None
+        unexpanded: _Unexpanded | None = None
+        values: dict[str, str] = {}
+        for k in raw:
+            if k == "mint":
+                continue
+            try:
+                values[k] = _text(raw[k], k, where, variables)
+            except _Unexpanded as exc:
+                unexpanded = unexpanded or exc
+        try:
+            mint = _mint(raw["mint"], where, variables) if "mint" in raw else None
+        except _Unexpanded as exc:
+            unexpanded, mint = unexpanded or exc, None
+        if unexpanded is not None:
+            if only is not None and name not in only:
+                continue
+            raise unexpanded
         try:
             out[name] = IdentitySpec(
                 name,
@@ -79,7 +106,9 @@ def parse_identities(
     return out
 
 
-def load_identities(path: Path, env: Mapping[str, str] | None = None) -> dict[str, IdentitySpec]:
+def load_identities(
+    path: Path, env: Mapping[str, str] | None = None, only: Collection[str] | None = None
+) -> dict[str, IdentitySpec]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -96,7 +125,7 @@ def load_identities(path: Path, env: Mapping[str, str] | None = None) -> dict[st
         raise IdentitiesFileError(
             f"{where}: {getattr(exc, 'problem', None) or 'not valid YAML'}"
         ) from None
-    return parse_identities(data, str(path), env)
+    return parse_identities(data, str(path), env, only)
 
 
 def _text(value: Any, key: str, where: str, variables: Variables) -> str:
@@ -105,9 +134,13 @@ def _text(value: Any, key: str, where: str, variables: Variables) -> str:
     try:
         out = expand_text(value, variables)
     except TemplateError as exc:
-        raise IdentitiesFileError(f"{where}: '{key}': {exc}") from None
+        # a place in a one-line value read as a place in the file ("line 1, column 1")
+        text = str(exc)
+        if exc.line == 1 and "\n" not in value:
+            text = text.removeprefix(f"line 1, column {exc.column}: ")
+        raise _Unexpanded(f"{where}: '{key}': {text}") from None
     if not out.strip():
-        raise IdentitiesFileError(f"{where}: '{key}' is empty once expanded")
+        raise _Unexpanded(f"{where}: '{key}' is empty once expanded")
     return out.strip()
 
 

@@ -215,11 +215,21 @@ def join_conflict(new: ChannelOptions, open_tabs: list[ChannelOptions]) -> str |
         diff = new.differences(tab)
         if not diff:
             return f"Channel “{new.name}” is already open in a tab."
+        if diff == ["identity"]:
+            advice = (
+                "A tab shows a channel as one identity; to see it as several side by side, "
+                "use Channel → Compare identities…, or close the tab first."
+            )
+        else:
+            advice = (
+                "One socket joins a topic once; change ack/self from the tab's composer "
+                "or close the tab first."
+            )
         return (
             f"Channel “{new.name}” is already open with different options: "
             + "; ".join(diff)
-            + ". One socket joins a topic once; change ack/self from the tab's composer "
-            "or close the tab first."
+            + ". "
+            + advice
         )
     return None
 

@@ -39,7 +39,7 @@ from inspector.client.authz import (
 from inspector.client.authz.identities_file import IdentitiesFileError, load_identities
 from inspector.client.identity import IdentitySession, IdentitySpec
 from inspector.keychain import SecretStore, identity_spec
-from inspector.protocol.authz_probe import Capability
+from inspector.protocol.authz_probe import CAPABILITIES, Capability, Verdict
 from inspector.store import Profile
 from inspector.store.authz import (
     Cell,
@@ -55,7 +55,7 @@ from inspector.store.profiles.profiles import normalize_url
 
 from ..common import icons
 from ..transfer.transfer import AskPath, dialog_ask_path
-from .authz_panel import AuthorizationPanel
+from .authz_panel import PENDING, AuthorizationPanel
 
 log = logging.getLogger(__name__)
 
@@ -298,29 +298,50 @@ class AuthorizationDock(QDockWidget):
         sessions = {n: IdentitySession(self.specs[n]) for n in wanted if n in self.specs}
         observer: ClientObserver | None = None
         note = ""
+        #: identities that could not start (sign-in refused, …): the others are measured,
+        #: their cells are unknown with the reason (QA: one refusal stopped the whole run).
+        failed: dict[str, str] = {}
         try:
             settings: dict[str, ClientSettings] = {}
             for name, session in sessions.items():
                 try:
                     settings[name] = await session.start(base)
                 except InspectorError as exc:
-                    note = f"identity {name}: {exc.message}"
-                    return
+                    failed[name] = exc.message
+            if observer_name is not None and observer_name in failed:
+                note = f"observer {observer_name}: {failed[observer_name]}"
+                return
             if observer_name is not None:
                 observer = ClientObserver(observer_name, settings[observer_name])
+            measured = [n for n in names if n not in failed]
+            for name in names:
+                if name in failed:
+                    for channel in channels:
+                        for cap in [one[1]] if one is not None else CAPABILITIES:
+                            if one is None or one[0] == name:
+                                self._set_unknown(
+                                    name,
+                                    channel,
+                                    cap,
+                                    f"{name} could not sign in: {failed[name]}",
+                                )
+            failures = "".join(f" {n} could not sign in: {m}" for n, m in failed.items())
             engine = AuthzEngine(
-                [ProbeIdentity(n, settings[n]) for n in names],
+                [ProbeIdentity(n, settings[n]) for n in measured],
                 [ProbeChannel(c.name, c.private) for c in channels],
                 observer=observer,
                 on_cell=self._on_cell if one is None else None,
             )
             if one is None:
-                await engine.run()
+                if measured:
+                    await engine.run()
                 counts = self.panel.matrix.counts()
                 note = (
                     f"Done: {len(self.panel.matrix)} cells, {counts['allowed']} allowed, "
-                    f"{counts['denied']} denied, {counts['unknown']} unknown."
+                    f"{counts['denied']} denied, {counts['unknown']} unknown." + failures
                 )
+            elif one[0] in failed:
+                note = f"Re-ran {one[0]} · {channels[0].label} · {one[1].label}:" + failures
             else:
                 cell = await engine.run_cell(
                     one[0], ProbeChannel(channels[0].name, channels[0].private), one[1]
@@ -337,9 +358,36 @@ class AuthorizationDock(QDockWidget):
                 await observer.close()
             for session in sessions.values():
                 await session.close()
+            self._settle_pending(names, channels, one, note)
             self.panel.set_running(False)
             self._compare()
             self.panel.set_note(note + self._diff_note())
+
+    def _set_unknown(self, name: str, channel: ChannelRef, cap: Capability, why: str) -> None:
+        self.panel.set_cell(Cell(name, channel, cap, Verdict.UNKNOWN, f"not measured: {why}"))
+
+    def _settle_pending(
+        self,
+        names: list[str],
+        channels: list[ChannelRef],
+        one: tuple[str, Capability] | None,
+        note: str,
+    ) -> None:
+        """No cell keeps showing "…" (measuring) once a run is over: a cell the run did not
+        reach is unknown with why (cancelled, stopped); a re-run that did not finish shows
+        the cell's earlier result again."""
+        why = note.rstrip(".") or "the run stopped"
+        for channel in channels:
+            for name in names if one is None else [one[0]]:
+                for cap in CAPABILITIES if one is None else [one[1]]:
+                    item = self.panel.item(name, channel, cap)
+                    if item is None or item.text() != PENDING:
+                        continue
+                    cell = self.panel.matrix.get(name, channel, cap)
+                    if cell is not None:
+                        self.panel.set_cell(cell)
+                    else:
+                        self._set_unknown(name, channel, cap, why)
 
     def _on_cell(self, probe: ProbeCell) -> None:
         self.panel.set_cell(Cell.of(probe))

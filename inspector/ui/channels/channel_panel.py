@@ -57,6 +57,15 @@ from ..presence.presence_panel import PresencePanel
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
+def _fix_height(label: QLabel) -> QLabel:
+    """A chip keeps its own height when the row grows (a long refusal wraps the state label
+    over many lines; a stretched chip was a tall empty pill)."""
+    policy = label.sizePolicy()
+    policy.setVerticalPolicy(QSizePolicy.Policy.Fixed)
+    label.setSizePolicy(policy)
+    return label
+
+
 def _chip_style() -> str:
     c = theme.colors()
     return f"QLabel {{ border: 1px solid {c.muted.name()}; border-radius: 8px; padding: 0px 6px; }}"
@@ -184,6 +193,7 @@ class ChannelPanel(QWidget):
         self.identity_label.setTextFormat(Qt.TextFormat.PlainText)
         self.identity_label.setAccessibleName("Joined as")
         self.identity_label.setStyleSheet(_chip_style())
+        _fix_height(self.identity_label)
         self.identity_label.setVisible(False)
         self.rate_label = QLabel("0 msg/s")
         self.counts_label = self.controls.counts_label
@@ -456,7 +466,7 @@ class ChannelPanel(QWidget):
             # a tall header row (a long state) must not stretch the chip into an oval
             label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
             label.setToolTip(chip_tooltip(chip))
-            self.chips.addWidget(label)
+            self.chips.addWidget(_fix_height(label))
         self.composer.set_options(ack=options.ack, broadcast_self=options.broadcast_self)
         self.presence_panel.set_options(options)
         self.title_changed.emit()
