@@ -313,3 +313,11 @@ def test_a_far_jump_starts_a_new_run_instead_of_a_huge_gap() -> None:
     assert (t.counts().missing, t.counts().runs) == (MAX_JUMP, 1)
     feed(t, 12 + 2 * MAX_JUMP)
     assert (t.counts().missing, t.counts().runs) == (2 * MAX_JUMP, 1)
+
+
+def test_an_invalid_regex_literal_is_a_path_error_not_a_crash() -> None:
+    """QA: ``$[?@.a =~ /(/]`` raised re.error out of the Sequence box (the JSONPath library
+    hands the literal to ``re`` unchecked)."""
+    with pytest.raises(SeqPathError) as info:
+        compile_path("$[?@.a =~ /(/]")
+    assert "invalid regular expression" in str(info.value)

@@ -106,8 +106,12 @@ def differences(expected: Any, actual: Any, path: str = "$") -> list[Difference]
 
 
 def compile_path(query: str) -> Any:
-    """A compiled JSONPath; raises :class:`JsonPathError` with the library's message."""
-    return jsonpath.compile(query)
+    """A compiled JSONPath; raises :class:`JsonPathError` with the library's message (also for
+    an invalid ``=~ /regex/`` literal, which the library hands to :mod:`re` unchecked)."""
+    try:
+        return jsonpath.compile(query)
+    except re.error as exc:
+        raise JsonPathError(f"invalid regular expression: {exc}") from None
 
 
 def where_failures(queries: Iterable[str], value: Any) -> list[Difference]:

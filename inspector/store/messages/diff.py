@@ -104,7 +104,11 @@ def json_type(value: Any) -> str:
 def child_path(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
-    return f"{path}.{key}" if _NAME.fullmatch(key) else f"{path}[{json.dumps(key, ensure_ascii=False)}]"
+    return (
+        f"{path}.{key}"
+        if _NAME.fullmatch(key)
+        else f"{path}[{json.dumps(key, ensure_ascii=False)}]"
+    )
 
 
 def _equal(a: Any, b: Any) -> bool:

@@ -49,6 +49,7 @@ duplicates and out-of-order arrivals); telling senders apart is not part of this
 from __future__ import annotations
 
 import json
+import re
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -80,6 +81,8 @@ def compile_path(text: str) -> Any:
         raise SeqPathError("Type a JSON path to the counter, such as $.seq")
     try:
         return jsonpath.compile(path)
+    except re.error as exc:  # a =~ /regex/ literal the library hands to re unchecked
+        raise SeqPathError(f"“{path}” has an invalid regular expression: {exc}") from None
     except jsonpath.JSONPathError as exc:
         reason = str(exc.args[0]) if exc.args else "not a JSON path"
         token = getattr(exc, "token", None)

@@ -181,6 +181,11 @@ BAD = [
         "4:34",
         "not a JSONPath query",
     ),
+    (  # an invalid regex literal: the JSONPath library hands it to re unchecked (QA)
+        "name: t\nsteps:\n  - join: {channel: c}\n  - expect: {channel: c, where: ['$[?@.a =~ /(/]']}\n",
+        "4:34",
+        "invalid regular expression",
+    ),
     (
         "name: t\nsteps:\n  - join: {channel: c}\n  - expect: {channel: c, capture: {x: '$.a['}}\n",
         "4:39",
