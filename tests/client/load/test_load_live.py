@@ -138,3 +138,17 @@ async def test_stop_cuts_a_run_short_and_it_still_drains(server: RealtimeServer)
     assert s["sent"]
     assert s["lost"] == 0
     assert s["delivered"] == s["expected"]
+
+
+async def test_rates_of_a_simultaneous_ramp_are_bounded_by_the_slowest_attempt(
+    server: RealtimeServer,
+) -> None:
+    # Every VU connects and joins at once (ramp-up 0): the rates are counted from the start of
+    # the first attempt to the end of the last, so N connections cannot have come faster than
+    # N per slowest connect. Before, the span ran from the first *completion* to the last, a
+    # millisecond or less here, and read tens of thousands of connections per second.
+    w = preset("broadcast", vus=12, duration_s=0.5, ramp_up_s=0, drain_s=5, run_id="ramp0")
+    s = _check_plausible(await run_load(w, _settings(server)), 12, 2)
+    # HDR keeps 3 significant digits: allow its rounding of the max
+    assert s["connect_rate"] <= 1.01 * s["connections"] / (s["connect_max"] / 1000)  # type: ignore[operator]
+    assert s["join_rate"] <= 1.01 * s["joins"] / (s["join_max"] / 1000)  # type: ignore[operator]
