@@ -51,6 +51,10 @@ def test_join_dialog_replay_option(qtbot: Any) -> None:
     dialog.since_edit.setText("2026-01-01T00:00:00Z")
     assert (dialog.options().replay_since, dialog.options().replay_limit) == (1767225600000, 10)
     assert dialog.buttons.buttons()[0].isEnabled()
+    assert "future" not in dialog.replay_note.text()
+    dialog.since_edit.setText("2099-01-01T00:00:00Z")
+    assert "in the future" in dialog.replay_note.text()  # allowed, but it replays nothing
+    assert dialog.buttons.buttons()[0].isEnabled()
     dialog.since_edit.setText("soon")
     assert "Not a replay time" in dialog.error_label.text()
     assert not dialog.buttons.buttons()[0].isEnabled()

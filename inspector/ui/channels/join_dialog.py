@@ -34,6 +34,7 @@ from inspector.store.channels.channels import (
     REPLAY_LIMIT_MAX,
     ReplaySinceError,
     parse_replay_since,
+    replay_since_in_future,
 )
 from inspector.store.timefmt import utc_iso
 
@@ -182,8 +183,11 @@ class JoinChannelDialog(QDialog):
         self.since_edit.setEnabled(replay)
         self.limit_spin.setEnabled(replay)
         since = self._replay()[0]
+        future = replay_since_in_future(since, time.time()) if since is not None else None
         self.replay_note.setText(
-            f"Replays from {utc_iso(since / 1000)}" if since is not None else ""
+            (f"Replays from {utc_iso(since / 1000)}" + (f"; note: {future}" if future else ""))
+            if since is not None
+            else ""
         )
         self.replay_note.setVisible(since is not None)
         note = typed_channel_name(self.name_edit.text().strip())[1]
