@@ -565,6 +565,15 @@ def _state(environment: Environment) -> _Process:
 def _on_init(environment: Environment, **_kw: Any) -> None:
     proc = _state(environment)
     runner = environment.runner
+    options = environment.parsed_options
+    if isinstance(runner, MasterRunner) and options is not None and options.headless:
+        # A headless master waits for --expect-workers before the test starts: refuse a run
+        # that cannot go (a remote server without --ri-yes, a bad option) before that wait,
+        # not once every worker has connected. (SystemExit passes through Locust's event hook.)
+        problem = _check_options(environment)
+        if problem:
+            log.error("%s", problem)
+            raise SystemExit(2)
     if isinstance(runner, MasterRunner):
         runner.register_message(
             MSG_READY, lambda environment, msg, **kw: proc.master_ready(msg.node_id)

@@ -190,6 +190,44 @@ async def test_headless_against_a_remote_server_needs_ri_yes(tmp_path: Path) -> 
     assert _locust_counts(tmp_path / "locust_stats.csv") == {}
 
 
+async def test_a_headless_master_refuses_a_remote_server_before_waiting_for_workers(
+    tmp_path: Path,
+) -> None:
+    """docs/load.md: without --ri-yes the master exits 2 before any worker connects. Before,
+    the check ran at test start, which a master reaches only once all --expect-workers have
+    connected: it waited for them (here it gave up after --expect-workers-max-wait, exit 1)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE_", "RI_LOAD_"))}
+    env["SUPABASE_ANON_KEY"] = "anon-key"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    proc = await _locust(
+        "BroadcastUser",
+        "--master",
+        "--master-bind-port",
+        str(_free_port()),
+        "--headless",
+        "--expect-workers",
+        "2",
+        "--expect-workers-max-wait",
+        "20",
+        "-u",
+        "300",
+        "-r",
+        "100",
+        "-t",
+        "20s",
+        "-H",
+        "https://abcdefghijklmnop.supabase.invalid",
+        env=env,
+        cwd=tmp_path,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT_S)
+    text = out.decode()
+    assert proc.returncode == 2, text
+    assert "is not on this machine" in text
+    assert "--ri-yes" in text
+    assert "Waiting for workers" not in text
+
+
 async def test_a_run_is_one_workload(server: RealtimeServer, tmp_path: Path) -> None:
     """Without a User class named, Locust would mix every workload in one run (their channel
     plans would not agree): the run is refused before any user connects."""
