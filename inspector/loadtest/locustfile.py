@@ -105,26 +105,29 @@ class RealtimeFailure(Exception):
 
 def _options(parser: Any) -> None:
     # The project URL is Locust's --host (or $SUPABASE_URL).
+    # Credentials stay out of the web UI: Locust writes every shown option's value into the
+    # page (is_secret only masks the field), readable by anyone who reaches port 8089. They
+    # still travel to the workers with the parsed options.
     group = parser
     group.add_argument(
         "--ri-key",
         env_var="SUPABASE_ANON_KEY",
         default="",
-        is_secret=True,
+        include_in_web_ui=False,
         help="API key (anon/publishable) [$SUPABASE_ANON_KEY]",
     )
     group.add_argument(
         "--ri-token",
         env_var="RI_LOAD_TOKEN",
         default="",
-        is_secret=True,
+        include_in_web_ui=False,
         help="one user access token for every VU (private channels) [$RI_LOAD_TOKEN]",
     )
     group.add_argument(
         "--ri-jwt-secret",
         env_var="RI_LOAD_JWT_SECRET",
         default="",
-        is_secret=True,
+        include_in_web_ui=False,
         help="mint a user token per VU with this HS256 secret (the auth workload against "
         "your own or the local server) [$RI_LOAD_JWT_SECRET]",
     )

@@ -251,3 +251,63 @@ async def test_a_run_is_one_workload(server: RealtimeServer, tmp_path: Path) -> 
     assert proc.returncode == 2, text
     assert "one workload per run: name one User class" in text
     assert _locust_counts(tmp_path / "locust_stats.csv") == {}
+
+
+async def _get_page(port: int) -> str:
+    """GET / once the web UI listens: Locust logs "Starting web interface" before its server
+    binds, so a refused connection is retried (a wait on a condition; the caller's timeout
+    bounds it)."""
+    while True:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except ConnectionRefusedError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.write(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        page = await reader.read()
+        writer.close()
+        await writer.wait_closed()
+        return page.decode(errors="replace")
+
+
+async def test_the_web_ui_page_carries_no_credential(tmp_path: Path) -> None:
+    """Locust's web UI puts every option's value in its page (``is_secret`` only masks the
+    field): the key, the user token and the JWT secret given to the master (flags or
+    environment) were readable with "view source" by anyone reaching port 8089."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE_", "RI_LOAD_"))}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["RI_LOAD_JWT_SECRET"] = "jwt-secret-from-the-environment"
+    web_port = _free_port()
+    proc = await _locust(
+        "AuthUser",
+        "--master",
+        "--master-bind-port",
+        str(_free_port()),
+        "--web-host",
+        "127.0.0.1",
+        "--web-port",
+        str(web_port),
+        "-H",
+        "http://127.0.0.1:9",
+        "--ri-key",
+        "sb_secret_key-on-the-command-line",
+        "--ri-token",
+        "token-on-the-command-line",
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stdout is not None
+        seen = b""
+        while b"Starting web interface" not in seen:
+            line = await asyncio.wait_for(proc.stdout.readline(), TIMEOUT_S)
+            assert line, seen.decode()
+            seen += line
+        page = await asyncio.wait_for(_get_page(web_port), TIMEOUT_S)
+        assert "ri_vus" in page  # the page lists the --ri-* options
+        for secret in ("key-on-the-command-line", "token-on-the-command-line", "jwt-secret-from"):
+            assert secret not in page
+            assert secret not in seen.decode()
+    finally:
+        proc.kill()
+        await proc.wait()
