@@ -152,3 +152,15 @@ async def test_rates_of_a_simultaneous_ramp_are_bounded_by_the_slowest_attempt(
     # HDR keeps 3 significant digits: allow its rounding of the max
     assert s["connect_rate"] <= 1.01 * s["connections"] / (s["connect_max"] / 1000)  # type: ignore[operator]
     assert s["join_rate"] <= 1.01 * s["joins"] / (s["join_max"] / 1000)  # type: ignore[operator]
+
+
+async def test_a_refusal_is_one_reason_whatever_the_channel(server: RealtimeServer) -> None:
+    # Private channels with the anon role: every join is refused for the same reason. The
+    # reason named each channel before, so 5,000 VUs made 5,000 "errors by reason" lines.
+    w = preset("broadcast", vus=12, duration_s=0.5, ramp_up_s=0, private=True, run_id="deny")
+    stats = await run_load(w, _settings(server))
+    joins = {k: n for k, n in stats.errors.items() if k.startswith("join:")}
+    assert list(joins.values()) == [24], joins
+    (reason,) = joins
+    assert "Unauthorized" in reason
+    assert "load-deny" not in reason
