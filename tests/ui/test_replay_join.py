@@ -54,6 +54,10 @@ def test_join_dialog_replay_option(qtbot: Any) -> None:
     assert "future" not in dialog.replay_note.text()
     dialog.since_edit.setText("2099-01-01T00:00:00Z")
     assert "in the future" in dialog.replay_note.text()  # allowed, but it replays nothing
+    # the dialog grows to the wrapped note (before, the buttons covered its last lines)
+    layout = dialog.layout()
+    layout.activate()
+    assert dialog.height() >= layout.totalHeightForWidth(dialog.width())
     assert dialog.buttons.buttons()[0].isEnabled()
     dialog.since_edit.setText("soon")
     assert "Not a replay time" in dialog.error_label.text()

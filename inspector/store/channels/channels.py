@@ -67,7 +67,14 @@ def replay_since_in_future(since_ms: int, now: float) -> str | None:
     if ahead <= REPLAY_FUTURE_SLACK_MS:
         return None
     minutes = ahead / 60_000
-    span = f"{minutes:,.0f} min" if minutes < 120 else f"{minutes / 1440:,.1f} days"
+    if minutes < 120:
+        span = f"{minutes:,.0f} min"
+    elif minutes < 2 * 1440:
+        span = f"{minutes / 60:,.0f} h"
+    elif minutes < 730 * 1440:
+        span = f"{minutes / 1440:,.0f} days"
+    else:
+        span = f"{minutes / 1440 / 365.25:,.0f} years"
     return (
         f"the replay time is {span} in the future: the server replays only messages sent "
         "after it, so nothing is replayed now"

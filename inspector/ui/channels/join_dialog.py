@@ -199,6 +199,23 @@ class JoinChannelDialog(QDialog):
         self.error_label.setText(f"<span style='color:{colour}'>{text}</span>" if error else "")
         self.error_label.setVisible(bool(error))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(error is None)
+        self._grow_to_fit()
+
+    def _grow_to_fit(self) -> None:
+        """Taller when a note or error wraps onto more lines (never shorter or narrower, so a
+        size the user chose stays): else the buttons cover the wrapped text."""
+        layout = self.layout()
+        if layout is None or not self.isVisible():
+            return
+        layout.activate()
+        width = self.width()
+        need = (
+            layout.totalHeightForWidth(width)
+            if layout.hasHeightForWidth()
+            else layout.totalSizeHint().height()
+        )
+        if need > self.height():
+            self.resize(width, need)
 
     def accept(self) -> None:
         if self.error() is None:
