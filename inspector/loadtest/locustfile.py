@@ -801,11 +801,14 @@ def _final(proc: _Process, final: bool) -> None:
     print(text, flush=True)  # noqa: T201 - the summary is for the terminal
     if options is None:
         return
+    # A result file that cannot be written is said (a CI job would lose it in silence).
     if options.ri_report:
-        with contextlib.suppress(OSError):
+        try:
             _write_json(Path(options.ri_report), data)
+        except OSError as exc:
+            log.error("--ri-report: cannot write %s: %s", options.ri_report, exc.strerror or exc)
     if options.ri_csv:
-        with contextlib.suppress(OSError):
+        try:
             path = Path(options.ri_csv)
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("w", newline="", encoding="utf-8") as fh:
@@ -813,6 +816,8 @@ def _final(proc: _Process, final: bool) -> None:
                 writer.writerow(["metric", "value"])
                 for name, value in data["summary"].items():
                     writer.writerow([name, "" if _finite(value) is None else value])
+        except OSError as exc:
+            log.error("--ri-csv: cannot write %s: %s", options.ri_csv, exc.strerror or exc)
 
 
 # ------------------------------------------------------------------------------ wiring

@@ -311,3 +311,35 @@ async def test_the_web_ui_page_carries_no_credential(tmp_path: Path) -> None:
     finally:
         proc.kill()
         await proc.wait()
+
+
+async def test_a_report_that_cannot_be_written_is_said(
+    server: RealtimeServer, tmp_path: Path
+) -> None:
+    """--ri-report/--ri-csv that cannot be written (here: under a file) were skipped in
+    silence, and a CI job lost its results without a word."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    proc = await _locust(
+        "BroadcastUser",
+        "--headless",
+        "-u",
+        "2",
+        "-r",
+        "100",
+        "-t",
+        "5s",
+        "-H",
+        server.url,
+        "--ri-report",
+        str(blocker / "load.json"),
+        "--ri-csv",
+        str(blocker / "load.csv"),
+        env=_env(server),
+        cwd=tmp_path,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT_S)
+    text = out.decode()
+    assert "Realtime Inspector load" in text  # the summary itself is printed
+    assert f"--ri-report: cannot write {blocker / 'load.json'}" in text
+    assert f"--ri-csv: cannot write {blocker / 'load.csv'}" in text
