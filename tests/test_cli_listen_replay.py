@@ -85,3 +85,34 @@ async def test_bad_replay_options_exit_2(
     assert (code, lines) == (2, []), err
     assert words in err
     assert json.dumps(joins(server)) == "[]"
+
+
+async def test_a_replay_time_in_the_future_joins_with_a_note(server: RealtimeServer) -> None:
+    # The server accepts a since in the future and replays nothing: a wrong date or time zone
+    # would otherwise look like "no messages to replay". The join still goes as asked.
+    code, lines, err = await run(
+        "listen",
+        "--channel",
+        "ok-room",
+        "--private",
+        "--replay-since",
+        "2099-01-01T00:00:00Z",
+        "--timeout",
+        "2",
+        env=cli_env(server),
+    )
+    assert code == 0, err
+    assert "in the future" in err
+    assert "nothing is replayed" in err
+    assert any(x["kind"] == "join" and x["event"] == "joined" for x in lines)
+    (broadcast,) = joins(server)
+    assert broadcast["replay"] == {"since": 4070908800000}
+
+
+async def test_a_recent_replay_time_has_no_future_note(server: RealtimeServer) -> None:
+    code, _, err = await run(
+        "listen", "--channel", "ok-room", "--private", "--replay-since", "1h",
+        "--timeout", "2", env=cli_env(server),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "in the future" not in err

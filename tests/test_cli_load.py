@@ -85,6 +85,11 @@ async def test_two_workers_merge_to_the_sum_and_nothing_is_lost(server: Realtime
     assert "sending:" in err
     assert "latency p99" in err
     assert "✓ lost==0" in err
+    # every progress line counts the run's 20 users, also before the second process reported
+    # (it read "users 10/10" then)
+    totals = re.findall(r"users \d+/(\d+)", err)
+    assert totals
+    assert set(totals) == {"20"}
 
 
 async def test_a_failed_threshold_exits_1(server: RealtimeServer, tmp_path: Path) -> None:

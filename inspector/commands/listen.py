@@ -52,6 +52,7 @@ from inspector.store.channels.channels import (
     ReplaySinceError,
     parse_replay_since,
     replay_limit_problem,
+    replay_since_in_future,
 )
 from inspector.store.messages.seq_tracker import SeqPathError, SeqTracker, compile_path
 
@@ -297,6 +298,10 @@ async def _listen(args: argparse.Namespace, out: Output) -> int:
             "--replay-since needs --private: Realtime replays only on private channels (it "
             "refuses the join of a public one, and realtime-js refuses to send it)"
         )
+    if args.replay_since is not None:
+        future = replay_since_in_future(args.replay_since, time.time())
+        if future:
+            out.note(future)
     args.channel = channel_names(args.channel, out)
     try:
         settings, session = await connection(args, out)  # flags, --email, --profile/--identity

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -538,6 +539,9 @@ class _Progress:
         return Group(self._bar, Text(figures, overflow="ellipsis", no_wrap=True))
 
     def update(self, snap: Snapshot) -> None:
+        # The run's VUs, not the snapshot's: with --workers the first lines combine only the
+        # processes that have reported so far.
+        snap = dataclasses.replace(snap, vus=self.workload.vus)
         figures = (
             f"users {snap.connected:,}/{snap.vus:,}  sent {snap.sent_rate:,.0f}/s  "
             f"delivered {snap.delivered_rate:,.0f}/s  "

@@ -105,26 +105,29 @@ class RealtimeFailure(Exception):
 
 def _options(parser: Any) -> None:
     # The project URL is Locust's --host (or $SUPABASE_URL).
+    # Credentials stay out of the web UI: Locust writes every shown option's value into the
+    # page (is_secret only masks the field), readable by anyone who reaches port 8089. They
+    # still travel to the workers with the parsed options.
     group = parser
     group.add_argument(
         "--ri-key",
         env_var="SUPABASE_ANON_KEY",
         default="",
-        is_secret=True,
+        include_in_web_ui=False,
         help="API key (anon/publishable) [$SUPABASE_ANON_KEY]",
     )
     group.add_argument(
         "--ri-token",
         env_var="RI_LOAD_TOKEN",
         default="",
-        is_secret=True,
+        include_in_web_ui=False,
         help="one user access token for every VU (private channels) [$RI_LOAD_TOKEN]",
     )
     group.add_argument(
         "--ri-jwt-secret",
         env_var="RI_LOAD_JWT_SECRET",
         default="",
-        is_secret=True,
+        include_in_web_ui=False,
         help="mint a user token per VU with this HS256 secret (the auth workload against "
         "your own or the local server) [$RI_LOAD_JWT_SECRET]",
     )
@@ -565,6 +568,15 @@ def _state(environment: Environment) -> _Process:
 def _on_init(environment: Environment, **_kw: Any) -> None:
     proc = _state(environment)
     runner = environment.runner
+    options = environment.parsed_options
+    if isinstance(runner, MasterRunner) and options is not None and options.headless:
+        # A headless master waits for --expect-workers before the test starts: refuse a run
+        # that cannot go (a remote server without --ri-yes, a bad option) before that wait,
+        # not once every worker has connected. (SystemExit passes through Locust's event hook.)
+        problem = _check_options(environment)
+        if problem:
+            log.error("%s", problem)
+            raise SystemExit(2)
     if isinstance(runner, MasterRunner):
         runner.register_message(
             MSG_READY, lambda environment, msg, **kw: proc.master_ready(msg.node_id)
@@ -789,11 +801,14 @@ def _final(proc: _Process, final: bool) -> None:
     print(text, flush=True)  # noqa: T201 - the summary is for the terminal
     if options is None:
         return
+    # A result file that cannot be written is said (a CI job would lose it in silence).
     if options.ri_report:
-        with contextlib.suppress(OSError):
+        try:
             _write_json(Path(options.ri_report), data)
+        except OSError as exc:
+            log.error("--ri-report: cannot write %s: %s", options.ri_report, exc.strerror or exc)
     if options.ri_csv:
-        with contextlib.suppress(OSError):
+        try:
             path = Path(options.ri_csv)
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("w", newline="", encoding="utf-8") as fh:
@@ -801,6 +816,8 @@ def _final(proc: _Process, final: bool) -> None:
                 writer.writerow(["metric", "value"])
                 for name, value in data["summary"].items():
                     writer.writerow([name, "" if _finite(value) is None else value])
+        except OSError as exc:
+            log.error("--ri-csv: cannot write %s: %s", options.ri_csv, exc.strerror or exc)
 
 
 # ------------------------------------------------------------------------------ wiring

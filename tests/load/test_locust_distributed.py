@@ -190,6 +190,44 @@ async def test_headless_against_a_remote_server_needs_ri_yes(tmp_path: Path) -> 
     assert _locust_counts(tmp_path / "locust_stats.csv") == {}
 
 
+async def test_a_headless_master_refuses_a_remote_server_before_waiting_for_workers(
+    tmp_path: Path,
+) -> None:
+    """docs/load.md: without --ri-yes the master exits 2 before any worker connects. Before,
+    the check ran at test start, which a master reaches only once all --expect-workers have
+    connected: it waited for them (here it gave up after --expect-workers-max-wait, exit 1)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE_", "RI_LOAD_"))}
+    env["SUPABASE_ANON_KEY"] = "anon-key"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    proc = await _locust(
+        "BroadcastUser",
+        "--master",
+        "--master-bind-port",
+        str(_free_port()),
+        "--headless",
+        "--expect-workers",
+        "2",
+        "--expect-workers-max-wait",
+        "20",
+        "-u",
+        "300",
+        "-r",
+        "100",
+        "-t",
+        "20s",
+        "-H",
+        "https://abcdefghijklmnop.supabase.invalid",
+        env=env,
+        cwd=tmp_path,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT_S)
+    text = out.decode()
+    assert proc.returncode == 2, text
+    assert "is not on this machine" in text
+    assert "--ri-yes" in text
+    assert "Waiting for workers" not in text
+
+
 async def test_a_run_is_one_workload(server: RealtimeServer, tmp_path: Path) -> None:
     """Without a User class named, Locust would mix every workload in one run (their channel
     plans would not agree): the run is refused before any user connects."""
@@ -213,3 +251,95 @@ async def test_a_run_is_one_workload(server: RealtimeServer, tmp_path: Path) -> 
     assert proc.returncode == 2, text
     assert "one workload per run: name one User class" in text
     assert _locust_counts(tmp_path / "locust_stats.csv") == {}
+
+
+async def _get_page(port: int) -> str:
+    """GET / once the web UI listens: Locust logs "Starting web interface" before its server
+    binds, so a refused connection is retried (a wait on a condition; the caller's timeout
+    bounds it)."""
+    while True:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except ConnectionRefusedError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.write(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        page = await reader.read()
+        writer.close()
+        await writer.wait_closed()
+        return page.decode(errors="replace")
+
+
+async def test_the_web_ui_page_carries_no_credential(tmp_path: Path) -> None:
+    """Locust's web UI puts every option's value in its page (``is_secret`` only masks the
+    field): the key, the user token and the JWT secret given to the master (flags or
+    environment) were readable with "view source" by anyone reaching port 8089."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE_", "RI_LOAD_"))}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["RI_LOAD_JWT_SECRET"] = "jwt-secret-from-the-environment"
+    web_port = _free_port()
+    proc = await _locust(
+        "AuthUser",
+        "--master",
+        "--master-bind-port",
+        str(_free_port()),
+        "--web-host",
+        "127.0.0.1",
+        "--web-port",
+        str(web_port),
+        "-H",
+        "http://127.0.0.1:9",
+        "--ri-key",
+        "sb_secret_key-on-the-command-line",
+        "--ri-token",
+        "token-on-the-command-line",
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stdout is not None
+        seen = b""
+        while b"Starting web interface" not in seen:
+            line = await asyncio.wait_for(proc.stdout.readline(), TIMEOUT_S)
+            assert line, seen.decode()
+            seen += line
+        page = await asyncio.wait_for(_get_page(web_port), TIMEOUT_S)
+        assert "ri_vus" in page  # the page lists the --ri-* options
+        for secret in ("key-on-the-command-line", "token-on-the-command-line", "jwt-secret-from"):
+            assert secret not in page
+            assert secret not in seen.decode()
+    finally:
+        proc.kill()
+        await proc.wait()
+
+
+async def test_a_report_that_cannot_be_written_is_said(
+    server: RealtimeServer, tmp_path: Path
+) -> None:
+    """--ri-report/--ri-csv that cannot be written (here: under a file) were skipped in
+    silence, and a CI job lost its results without a word."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    proc = await _locust(
+        "BroadcastUser",
+        "--headless",
+        "-u",
+        "2",
+        "-r",
+        "100",
+        "-t",
+        "5s",
+        "-H",
+        server.url,
+        "--ri-report",
+        str(blocker / "load.json"),
+        "--ri-csv",
+        str(blocker / "load.csv"),
+        env=_env(server),
+        cwd=tmp_path,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT_S)
+    text = out.decode()
+    assert "Realtime Inspector load" in text  # the summary itself is printed
+    assert f"--ri-report: cannot write {blocker / 'load.json'}" in text
+    assert f"--ri-csv: cannot write {blocker / 'load.csv'}" in text

@@ -161,6 +161,9 @@ def _har_with(messages: list[Any], url: str = "wss://x.supabase.co/realtime/v1/w
     [
         (b"", "not a HAR file"),
         (b"\xff\xfe garbage", "not a HAR file"),
+        # not "'utf-16-be' codec can't decode byte 0x65 in position 10: truncated data"
+        (b"\x00\xff\xfe garbage", "not a HAR file: not text"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "not a HAR file: not text"),
         (b"[1, 2]", 'no "log" object'),
         (b'{"log": 5}', 'no "log" object'),
         (b'{"log": {"entries": {}}}', 'no "entries" list'),

@@ -175,3 +175,18 @@ def test_the_confirmation_defaults_to_cancel(qtbot: Any) -> None:
     assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
     assert "Free plan it goes over" in box.text()
     save_screenshot(box, "load-confirm-remote")
+
+
+async def test_the_panel_fits_a_1024_wide_window_and_its_time_axis_stays_in_seconds(
+    window: MainWindow, server: RealtimeServer
+) -> None:
+    # Before, the controls (340) + two charts (220 each) + the table (340) asked for 1,152
+    # pixels: showing the dock widened a 1024-wide window past its screen, and the time axis
+    # read "seconds (x0.001)" for the first second of a run.
+    dock = _use_server(window, server)
+    window.resize(1024, 700)
+    assert window.minimumSizeHint().width() <= 1024
+    assert window.minimumSize().width() <= 1024
+    for plot in (dock.panel.charts.throughput, dock.panel.charts.latency):
+        axis = plot.getPlotItem().getAxis("bottom")
+        assert not axis.autoSIPrefix

@@ -55,6 +55,32 @@ def parse_replay_since(text: str, now: float) -> int:
         ) from None
 
 
+#: A since this far ahead of the local clock is a mistake, not clock skew.
+REPLAY_FUTURE_SLACK_MS: Final = 60_000
+
+
+def replay_since_in_future(since_ms: int, now: float) -> str | None:
+    """A note when ``since_ms`` is ahead of ``now`` (seconds) by more than a minute: the server
+    accepts it and replays only messages sent after it, so the join replays nothing (a time
+    zone slip, or a date typed wrong), or None."""
+    ahead = since_ms - now * 1000
+    if ahead <= REPLAY_FUTURE_SLACK_MS:
+        return None
+    minutes = ahead / 60_000
+    if minutes < 120:
+        span = f"{minutes:,.0f} min"
+    elif minutes < 2 * 1440:
+        span = f"{minutes / 60:,.0f} h"
+    elif minutes < 730 * 1440:
+        span = f"{minutes / 1440:,.0f} days"
+    else:
+        span = f"{minutes / 1440 / 365.25:,.0f} years"
+    return (
+        f"the replay time is {span} in the future: the server replays only messages sent "
+        "after it, so nothing is replayed now"
+    )
+
+
 def replay_limit_problem(limit: int | None) -> str | None:
     """Why a replay limit is not one the server would use as given, or None."""
     if limit is not None and not REPLAY_LIMIT_MIN <= limit <= REPLAY_LIMIT_MAX:

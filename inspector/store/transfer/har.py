@@ -381,6 +381,10 @@ def _json_problem(exc: Exception, data: bytes | str) -> str:
                 f"{exc.colno}): save it again"
             )
         return f"not a HAR file: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+    if isinstance(exc, UnicodeDecodeError):
+        # json names the encoding it guessed ("'utf-16-be' codec can't decode byte 0x65"):
+        # say what the file is instead.
+        return "not a HAR file: not text (a HAR is JSON in UTF-8; this looks like binary data)"
     return f"not a HAR file: {exc}"
 
 

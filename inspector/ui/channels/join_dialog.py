@@ -34,6 +34,7 @@ from inspector.store.channels.channels import (
     REPLAY_LIMIT_MAX,
     ReplaySinceError,
     parse_replay_since,
+    replay_since_in_future,
 )
 from inspector.store.timefmt import utc_iso
 
@@ -182,8 +183,11 @@ class JoinChannelDialog(QDialog):
         self.since_edit.setEnabled(replay)
         self.limit_spin.setEnabled(replay)
         since = self._replay()[0]
+        future = replay_since_in_future(since, time.time()) if since is not None else None
         self.replay_note.setText(
-            f"Replays from {utc_iso(since / 1000)}" if since is not None else ""
+            (f"Replays from {utc_iso(since / 1000)}" + (f"; note: {future}" if future else ""))
+            if since is not None
+            else ""
         )
         self.replay_note.setVisible(since is not None)
         note = typed_channel_name(self.name_edit.text().strip())[1]
@@ -195,6 +199,23 @@ class JoinChannelDialog(QDialog):
         self.error_label.setText(f"<span style='color:{colour}'>{text}</span>" if error else "")
         self.error_label.setVisible(bool(error))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(error is None)
+        self._grow_to_fit()
+
+    def _grow_to_fit(self) -> None:
+        """Taller when a note or error wraps onto more lines (never shorter or narrower, so a
+        size the user chose stays): else the buttons cover the wrapped text."""
+        layout = self.layout()
+        if layout is None or not self.isVisible():
+            return
+        layout.activate()
+        width = self.width()
+        need = (
+            layout.totalHeightForWidth(width)
+            if layout.hasHeightForWidth()
+            else layout.totalSizeHint().height()
+        )
+        if need > self.height():
+            self.resize(width, need)
 
     def accept(self) -> None:
         if self.error() is None:

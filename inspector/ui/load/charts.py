@@ -75,9 +75,11 @@ def _plot(title: str, unit: str, palette: QPalette) -> pg.PlotWidget:
         axis = item.getAxis(name)
         axis.setPen(text)
         axis.setTextPen(text)
+    # Whole seconds on the time axis, never "seconds (x0.001)" early in a run.
+    item.getAxis("bottom").enableAutoSIPrefix(False)
     item.addLegend(offset=(8, 8), labelTextColor=text)
     item.setYRange(0, 1, padding=0)
-    widget.setMinimumSize(220, 150)
+    widget.setMinimumSize(170, 150)
     return widget
 
 

@@ -221,7 +221,8 @@ class LoadPanel(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
-        self.table.setMinimumWidth(340)
+        # controls + two charts + table fit a 1024-wide window (the splitter gives more).
+        self.table.setMinimumWidth(240)
 
         controls = QWidget()
         left = QVBoxLayout(controls)

@@ -156,3 +156,29 @@ async def test_a_saved_template_reads_the_claims_of_the_one_token(server: Realti
     settings = ClientSettings(server.url, server.anon_key, access_token=token)
     stats = await run_load(w, settings)
     _check_plausible(stats, 4, 1)  # no "needs an identity with a user token" send failures
+
+
+async def test_rates_of_a_simultaneous_ramp_are_bounded_by_the_slowest_attempt(
+    server: RealtimeServer,
+) -> None:
+    # Every VU connects and joins at once (ramp-up 0): the rates are counted from the start of
+    # the first attempt to the end of the last, so N connections cannot have come faster than
+    # N per slowest connect. Before, the span ran from the first *completion* to the last, a
+    # millisecond or less here, and read tens of thousands of connections per second.
+    w = preset("broadcast", vus=12, duration_s=0.5, ramp_up_s=0, drain_s=5, run_id="ramp0")
+    s = _check_plausible(await run_load(w, _settings(server)), 12, 2)
+    # HDR keeps 3 significant digits: allow its rounding of the max
+    assert s["connect_rate"] <= 1.01 * s["connections"] / (s["connect_max"] / 1000)  # type: ignore[operator]
+    assert s["join_rate"] <= 1.01 * s["joins"] / (s["join_max"] / 1000)  # type: ignore[operator]
+
+
+async def test_a_refusal_is_one_reason_whatever_the_channel(server: RealtimeServer) -> None:
+    # Private channels with the anon role: every join is refused for the same reason. The
+    # reason named each channel before, so 5,000 VUs made 5,000 "errors by reason" lines.
+    w = preset("broadcast", vus=12, duration_s=0.5, ramp_up_s=0, private=True, run_id="deny")
+    stats = await run_load(w, _settings(server))
+    joins = {k: n for k, n in stats.errors.items() if k.startswith("join:")}
+    assert list(joins.values()) == [24], joins
+    (reason,) = joins
+    assert "Unauthorized" in reason
+    assert "load-deny" not in reason

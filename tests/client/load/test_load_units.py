@@ -193,3 +193,15 @@ def test_thresholds_parse_strictly_and_decide() -> None:
             parse_threshold(bad)
         if "unit" not in words and "a count" not in words:
             assert "delivered_rate" in str(info.value)  # the metric names are listed
+
+
+def test_connect_and_join_rates_count_from_the_start_of_the_first_attempt() -> None:
+    # Two connections of 50 ms each, completing back to back (as when every VU connects at
+    # once): at most 2 / 0.05 s = 40/s, never 2 / (the microseconds between completions).
+    stats = LoadStats()
+    for _ in range(2):
+        stats.connected(True, 50.0)
+        stats.joined("c", True, 20.0)
+    s = stats.summary()
+    assert s["connect_rate"] <= 40.0  # type: ignore[operator]
+    assert s["join_rate"] <= 100.0  # type: ignore[operator]
