@@ -162,3 +162,19 @@ async def test_listen_as_a_minted_identity_refreshes_it(
     text = out.decode() + err.decode() + "".join(notes)
     assert server.config.jwt_secret not in text
     assert all(json.loads(x) for x in out.decode().splitlines() if x.strip())
+
+
+async def test_a_refused_sign_in_names_the_identity(
+    server: RealtimeServer, saved: dict[str, str]
+) -> None:
+    """QA: a saved identity whose stored password Auth refuses said only "sign-in refused
+    (HTTP 400): …", without saying which identity to fix."""
+    from inspector.ui.settings import AppSettings
+
+    secrets = SecretStore(AppSettings().directory(), plaintext_opt_in=True)
+    secrets.stage_identity("p1", "i1", "password", "not-the-password")
+    secrets.commit("p1")
+    code, _, err = await run(*send("members-1", "--identity", "alice"), env=saved)
+    assert code == 1, err
+    assert "identity 'alice': " in err
+    assert "not-the-password" not in err

@@ -407,7 +407,9 @@ def _write_report(path: str, report: dict[str, Any]) -> None:
 
 def _list_presets() -> None:
     for name, w in PRESETS.items():
-        layout = " + ".join(f"{g.label} ({g.users} users)" for g in w.layout)
+        layout = " + ".join(
+            f"{g.label} ({g.users} user{'' if g.users == 1 else 's'})" for g in w.layout
+        )
         ramp = (
             f"{w.connect_rate:g} connections/s" if w.connect_rate else f"ramp-up {w.ramp_up_s:g} s"
         )

@@ -17,7 +17,7 @@ import argparse
 from collections.abc import Iterable
 from typing import Any, Protocol, TypeVar
 
-from inspector.client import ClientSettings, InvalidSettings
+from inspector.client import ClientSettings, InspectorError, InvalidSettings
 from inspector.client.identity import IdentitySession, IdentitySpec
 
 from .client_args import Output, UsageError, given, settings_from, signed_in
@@ -64,7 +64,11 @@ async def connection(
     if spec is None:
         return base, None
     session = IdentitySession(spec)
-    settings = await session.start(base)
+    try:
+        settings = await session.start(base)
+    except InspectorError as exc:  # name the identity: "bob: sign-in refused (HTTP 400): …"
+        exc.message = f"identity {spec.name!r}: {exc.message}"
+        raise
     out.hide(settings.api_key, settings.access_token)
     return settings, session
 

@@ -47,7 +47,7 @@ def safety_lines(workload: Workload) -> list[str]:
     lines = [
         f"this run of {workload.name} opens {workload.vus:,} websockets, joins {joins:,} "
         f"channels (about {join_rate:,.0f}/s over {ramp:.0f} s) and for "
-        f"{workload.duration_s:g} s sends {sends:,.1f} messages/s that make {deliveries:,.1f} "
+        f"{workload.duration_s:g} s sends {_rate(sends)} messages/s that make {_rate(deliveries)} "
         f"deliveries/s: about {events:,.0f} Realtime messages/s (the quota counts both)",
     ]
     for plan, conns, msgs, joins_s, kb in QUOTAS:
@@ -69,3 +69,8 @@ def safety_lines(workload: Workload) -> list[str]:
         "and the project may be billed for the messages"
     )
     return lines
+
+
+def _rate(value: float) -> str:
+    """``400,000`` for large rates, ``2.5`` for small ones (no ``400,000.0``)."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
