@@ -80,6 +80,8 @@ async def test_a_minted_user_token_joins_a_private_channel_anon_cannot(
         (("--secret-env", "RI_T", "--exp", "soon"), "not a duration: 'soon'"),
         (("--secret-env", "RI_T", "--claim", "novalue"), "a claim is NAME=VALUE"),
         (("--secret-env", "RI_T", "--role", " "), "--role cannot be empty"),
+        (("--secret-env", "RI_T", "--claim", "exp=abc"), "exp is a time, in seconds since 1970"),
+        (("--secret-env", "RI_T", "--claim", "nbf=true"), "nbf is a time"),
     ],
 )
 async def test_bad_arguments_exit_2_without_printing_a_token(

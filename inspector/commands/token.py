@@ -40,6 +40,10 @@ def parse_duration(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2) or "s"]
 
 
+#: registered claims that are NumericDate (RFC 7519 §4.1): a number, or no server accepts the token.
+_TIME_CLAIMS = ("exp", "iat", "nbf")
+
+
 def parse_claim(text: str) -> tuple[str, Any]:
     """``k=v``: ``v`` as JSON if it reads as JSON (``n=3``, ``x={"a":1}``), else as text."""
     name, sep, raw = text.partition("=")
@@ -60,6 +64,12 @@ def build_claims(args: argparse.Namespace, now: float) -> dict[str, Any]:
         extra["iss"] = args.iss
     for item in args.claim:
         name, value = parse_claim(item)
+        if name in _TIME_CLAIMS and (isinstance(value, bool) or not isinstance(value, int | float)):
+            # a token no server accepts; say so instead of printing it (QA)
+            raise ValueError(
+                f"--claim {name}={value!r}: {name} is a time, in seconds since 1970"
+                + (" (the lifetime is --exp, e.g. --exp 1h)" if name == "exp" else "")
+            )
         extra[name] = value
     return mint_claims(
         role=args.role,
