@@ -154,6 +154,29 @@ async def test_only_one_flag_reads_stdin(server: RealtimeServer, flags: tuple[st
     assert "not valid JSON" not in err
 
 
+async def test_an_empty_key_from_stdin_is_an_error_not_the_environments(
+    server: RealtimeServer,
+) -> None:
+    """QA of issue #15 item 8: ``--key @-`` with nothing on stdin fell back to the key in the
+    environment without a word."""
+    code, lines, err = await run_with_stdin(
+        "send",
+        "--channel",
+        "x",
+        "--event",
+        "e",
+        "--payload",
+        "{}",
+        "--key",
+        "@-",
+        env=cli_env(server),
+        stdin=b"\n",
+    )
+    assert code == 2, err
+    assert lines == []
+    assert "the key from standard input is empty" in err
+
+
 async def test_send_stdin_says_when_it_forwards_redacted_values(server: RealtimeServer) -> None:
     """QA of issue #15 item 8: ``listen | send --stdin`` forwards what listen printed, and
     listen redacts secret-looking values (a JWT, ``password=…``) unless --show-secrets: the

@@ -151,12 +151,18 @@ def _secret(value: str | None, what: str) -> str | None:
     if value is None or not value.startswith("@"):
         return value
     if value == "@-":
-        return read_stdin_text(what).strip()
-    path = Path(value[1:])
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise UsageError(f"cannot read the {what} file {path}: {exc.strerror or exc}") from exc
+        text = read_stdin_text(what).strip()
+        where = "standard input"
+    else:
+        path = Path(value[1:])
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise UsageError(f"cannot read the {what} file {path}: {exc.strerror or exc}") from exc
+        where = f"the {what} file {path}"
+    if not text:  # an empty one must not fall back to the environment's without a word (QA)
+        raise UsageError(f"the {what} from {where} is empty")
+    return text
 
 
 def check_one_stdin_reader(args: argparse.Namespace) -> None:
