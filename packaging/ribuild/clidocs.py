@@ -41,6 +41,21 @@ def completion_paths(share: Path, meta: AppMeta) -> dict[str, Path]:
     }
 
 
+def escape_text_lines(roff: str) -> str:
+    """Text that wrapped so a line starts with ``.`` or ``'`` (a help text's ``...}``) is read
+    by roff as a request (groff: "macro '..}' not defined"; lintian warns). argparse-manpage
+    does not escape it; ``\\&`` (a zero-width character) in front makes it text. Requests
+    (``.TH``, ``.TP``, ``.B`` …: a dot and a letter), comments (``.\\"``) and ``.`` stay."""
+    lines = []
+    for line in roff.split("\n"):
+        if line.startswith("'") or (
+            line.startswith(".") and line != "." and not (line[1].isalpha() or line[1] == "\\")
+        ):
+            line = "\\&" + line
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def build(bundle: Path, meta: AppMeta) -> Path:
     """Generate the man page and completions into ``bundle/share``; returns that folder."""
     share = bundle / "share"
@@ -79,6 +94,7 @@ def build(bundle: Path, meta: AppMeta) -> Path:
         check=True,
         stdout=subprocess.DEVNULL,
     )
+    man.write_text(escape_text_lines(man.read_text(encoding="utf-8")), encoding="utf-8")
     for shell, path in completion_paths(share, meta).items():
         path.parent.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(

@@ -157,6 +157,13 @@ def test_bundle_carries_man_page_and_completions(bundle: Path, meta: AppMeta) ->
     share = bundle / "share"
     roff = (share / "man" / "man1" / f"{meta.dist_name}.1").read_text(encoding="utf-8")
     man = roff.replace("\\-", "-")  # roff writes a hyphen as \-
+    requests = [
+        line
+        for line in roff.splitlines()
+        if line.startswith("'")
+        or (line.startswith(".") and line != "." and not (line[1].isalpha() or line[1] == "\\"))
+    ]
+    assert not requests, f"text lines roff would read as requests: {requests}"
     from inspector.cli import SUBCOMMANDS
 
     for name in SUBCOMMANDS:

@@ -330,3 +330,21 @@ def test_requirements_files_pin_everything_with_hashes() -> None:
     assert "locust" not in runtime
     for name, (version, _) in runtime.items():
         assert everything[name][0] == version, f"{name}: {version} vs {everything[name][0]}"
+
+
+def test_man_page_text_that_starts_with_a_dot_stays_text() -> None:
+    """A help text wrapped so that a line starts with ``...}`` was read by groff as the macro
+    ``..}`` (lintian: groff-message); requests and comments stay as they are."""
+    from ribuild.clidocs import escape_text_lines
+
+    roff = ".TH X 1\n.TP\n...} or more\n'quoted\nplain\n.B bold\n.\\\" comment\n."
+    assert escape_text_lines(roff).split("\n") == [
+        ".TH X 1",
+        ".TP",
+        "\\&...} or more",
+        "\\&'quoted",
+        "plain",
+        ".B bold",
+        '.\\" comment',
+        ".",
+    ]
