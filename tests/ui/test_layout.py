@@ -174,7 +174,9 @@ def test_chips_keep_their_height_next_to_a_long_refusal(qtbot: Any) -> None:
     )
     window.controller._set_channel_status("team-x", ChannelStatus(TabState.ERRORED, reason))
     QApplication.processEvents()
-    assert panel.state_label.height() > 3 * panel.identity_label.sizeHint().height()
+    # the premise: the state wraps (to about three lines: since the stats strip gives way to a
+    # long state it no longer reaches ten), so a chip stretched with it would show
+    assert panel.state_label.height() > 2 * panel.identity_label.sizeHint().height()
     chips = [panel.identity_label]
     for i in range(panel.chips.count()):
         item = panel.chips.itemAt(i)
